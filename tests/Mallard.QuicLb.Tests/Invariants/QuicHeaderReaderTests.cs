@@ -95,7 +95,7 @@ public class QuicHeaderReaderTests
     {
         byte[][] packets =
         [
-            Hex.Bytes(Rfc9001Initial)[..14],
+            Hex.Bytes(Rfc9001Initial)[..15],
             LongHeader(0xe0, 1, new byte[20], new byte[20], []),
             LongHeader(0xc0, 0x0a0a0a0a, new byte[200], new byte[7], []),
         ];

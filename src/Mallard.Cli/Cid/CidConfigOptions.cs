@@ -1,0 +1,108 @@
+using System.CommandLine;
+using System.Globalization;
+using Mallard.Cli.Configuration;
+using Mallard.QuicLb;
+
+namespace Mallard.Cli.Cid;
+
+/// <summary>
+/// The options that describe QUIC-LB configurations on the command line, shared by
+/// <c>cid encode</c> and <c>cid decode</c>: either one config given inline
+/// (<c>--config-id --sid-len --nonce-len [--key] [--encode-length]</c>) or several read from a
+/// JSON file (<c>--config FILE</c>).
+/// </summary>
+internal sealed class CidConfigOptions
+{
+    public Option<int?> ConfigId { get; } = new("--config-id")
+    {
+        Description = "Config rotation codepoint, 0 to 6.",
+    };
+
+    public Option<int?> ServerIdLength { get; } = new("--sid-len")
+    {
+        Description = "Server ID length in octets, 1 to 15.",
+    };
+
+    public Option<int?> NonceLength { get; } = new("--nonce-len")
+    {
+        Description = "Nonce length in octets, 4 to 18 (server ID + nonce at most 19).",
+    };
+
+    public Option<string?> Key { get; } = new("--key")
+    {
+        Description = "AES-128 key as 32 hex digits; without it connection IDs are plaintext.",
+    };
+
+    public Option<bool> EncodeLength { get; } = new("--encode-length")
+    {
+        Description = "Self-encode the connection ID length in the low five bits of the first octet.",
+    };
+
+    public Option<FileInfo?> ConfigFile { get; } = new("--config")
+    {
+        Description = "JSON file with configurations under Mallard:Balancer:Configs (the balancer's format).",
+    };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(ConfigId);
+        command.Options.Add(ServerIdLength);
+        command.Options.Add(NonceLength);
+        command.Options.Add(Key);
+        command.Options.Add(EncodeLength);
+        command.Options.Add(ConfigFile);
+    }
+
+    /// <summary>
+    /// The configurations the options describe. Inline, <paramref name="defaultConfigId"/> stands
+    /// in when <c>--config-id</c> is absent; null makes <c>--config-id</c> required.
+    /// </summary>
+    public IReadOnlyList<QuicLbConfig> Resolve(ParseResult parse, int? defaultConfigId)
+    {
+        FileInfo? file = parse.GetValue(ConfigFile);
+        if (file is not null)
+        {
+            if (parse.GetValue(ServerIdLength) is not null || parse.GetValue(NonceLength) is not null || parse.GetValue(Key) is not null)
+            {
+                throw new CliException("give either --config FILE or --sid-len/--nonce-len/--key, not both.");
+            }
+
+            return QuicLbConfigLoader.LoadFile(file.FullName);
+        }
+
+        int configId = parse.GetValue(ConfigId) ?? defaultConfigId
+            ?? throw new CliException("--config-id is required (0 to 6), or give --config FILE.");
+        var options = new QuicLbConfigOptions
+        {
+            Id = configId,
+            ServerIdLength = parse.GetValue(ServerIdLength) ?? throw new CliException("--sid-len is required (1 to 15), or give --config FILE."),
+            NonceLength = parse.GetValue(NonceLength) ?? throw new CliException("--nonce-len is required (4 to 18), or give --config FILE."),
+            Key = parse.GetValue(Key),
+            EncodeLength = parse.GetValue(EncodeLength),
+        };
+
+        try
+        {
+            return [QuicLbConfigLoader.Build(options, "options")];
+        }
+        catch (MallardConfigException error)
+        {
+            throw new CliException(InlineMessage(error));
+        }
+    }
+
+    // "options:NonceLength: ..." reads better on a command line as "--nonce-len: ...".
+    private static string InlineMessage(MallardConfigException error)
+    {
+        string option = error.Path switch
+        {
+            "options:Id" => "--config-id",
+            "options:ServerIdLength" => "--sid-len",
+            "options:NonceLength" => "--nonce-len",
+            "options:Key" => "--key",
+            _ => error.Path,
+        };
+        string message = error.Message[(error.Path.Length + 2)..];
+        return string.Create(CultureInfo.InvariantCulture, $"{option}: {message}");
+    }
+}

@@ -1,0 +1,3 @@
+using Mallard.Cli;
+
+return MallardCommand.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,30 @@
+namespace Mallard.Cli.Tests;
+
+/// <summary>Runs the <c>mallard</c> command in-process and captures what it prints.</summary>
+internal sealed record CliRun(int ExitCode, string Output, string Error)
+{
+    public static CliRun Of(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        int exitCode = MallardCommand.Run(args, output, error);
+        return new CliRun(exitCode, output.ToString(), error.ToString());
+    }
+
+    /// <summary>The repository root, found from the test binaries.</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+            {
+                if (File.Exists(Path.Combine(directory.FullName, "Mallard.slnx")))
+                {
+                    return directory.FullName;
+                }
+            }
+
+            throw new DirectoryNotFoundException("Mallard.slnx not found above the test binaries.");
+        }
+    }
+}

@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Security.Cryptography;
+using Mallard.QuicLb.Crypto;
 
 namespace Mallard.QuicLb;
 
@@ -27,7 +27,7 @@ public sealed class ConnectionIdEncoder
     /// <summary>Creates an encoder for <paramref name="serverId"/> under <paramref name="config"/>.</summary>
     /// <exception cref="QuicLbConfigException">The server ID length does not match the configuration.</exception>
     public ConnectionIdEncoder(QuicLbConfig config, ReadOnlySpan<byte> serverId)
-        : this(config, serverId, RandomNumberGenerator.Fill)
+        : this(config, serverId, BufferedRandom.Shared.Fill)
     {
     }
 

@@ -116,13 +116,9 @@ internal sealed class QuicLbCipher
         switch (_algorithm)
         {
             case QuicLbAlgorithm.Plaintext:
-                return ServerId.FromValidatedOctets(ciphertext[.._serverIdLength]);
+                return ServerId.FromPrefix(ciphertext, _serverIdLength);
             case QuicLbAlgorithm.SinglePass:
-            {
-                Span<byte> block = stackalloc byte[16];
-                _aes!.Decrypt(Vector128.Create(ciphertext)).CopyTo(block);
-                return ServerId.FromValidatedOctets(block[.._serverIdLength]);
-            }
+                return ServerId.FromVector(_aes!.Decrypt(Vector128.Create(ciphertext)), _serverIdLength);
 
             default:
                 return DecryptServerIdFourPass(ciphertext);
@@ -132,23 +128,27 @@ internal sealed class QuicLbCipher
     private ServerId DecryptServerIdFourPass(ReadOnlySpan<byte> ciphertext)
     {
         Span<byte> scratch = stackalloc byte[ScratchLength];
-        ciphertext[.._length].CopyTo(scratch);
-        Vector128<byte> left2 = Load(scratch, 0) & _leftMask;
-        Vector128<byte> right2 = Load(scratch, _rightOffset) & _rightMask;
+        scoped ReadOnlySpan<byte> source = ciphertext;
+        if (source.Length < _rightOffset + 16)
+        {
+            // Too close to the end of the buffer for whole-vector loads.
+            ciphertext[.._length].CopyTo(scratch);
+            source = scratch;
+        }
+
+        Vector128<byte> left2 = Vector128.Create(source) & _leftMask;
+        Vector128<byte> right2 = Vector128.Create(source[_rightOffset..]) & _rightMask;
         Vector128<byte> left1 = (left2 ^ Pass(right2, _tweak4)) & _leftMask;
         Vector128<byte> right1 = (right2 ^ Pass(left1, _tweak3)) & _rightMask;
         Vector128<byte> left0 = (left1 ^ Pass(right1, _tweak2)) & _leftMask;
         if (_serverIdInLeftHalf)
         {
-            left0.CopyTo(scratch);
-        }
-        else
-        {
-            Vector128<byte> right0 = (right1 ^ Pass(left0, _tweak1)) & _rightMask;
-            Combine(left0, right0, scratch);
+            return ServerId.FromVector(left0, _serverIdLength);
         }
 
-        return ServerId.FromValidatedOctets(scratch[.._serverIdLength]);
+        Vector128<byte> right0 = (right1 ^ Pass(left0, _tweak1)) & _rightMask;
+        Combine(left0, right0, scratch);
+        return ServerId.FromPrefix(scratch, _serverIdLength);
     }
 
     private void EncryptFourPass(ReadOnlySpan<byte> plaintext, Span<byte> ciphertext)

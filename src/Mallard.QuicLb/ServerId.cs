@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Mallard.QuicLb;
 
@@ -12,7 +13,7 @@ namespace Mallard.QuicLb;
 [StructLayout(LayoutKind.Auto)]
 public readonly struct ServerId : IEquatable<ServerId>
 {
-    // The octets, first octet in the most significant position, zero-padded on the right.
+    // The octets in memory order (first octet least significant), zero beyond the length.
     private readonly UInt128 _value;
     private readonly byte _length;
 
@@ -57,7 +58,7 @@ public readonly struct ServerId : IEquatable<ServerId>
     public int CopyTo(Span<byte> destination)
     {
         Span<byte> all = stackalloc byte[16];
-        BinaryPrimitives.WriteUInt128BigEndian(all, _value);
+        BinaryPrimitives.WriteUInt128LittleEndian(all, _value);
         all[.._length].CopyTo(destination);
         return _length;
     }
@@ -92,12 +93,34 @@ public readonly struct ServerId : IEquatable<ServerId>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static ServerId FromValidatedOctets(ReadOnlySpan<byte> octets) => new(Pack(octets), octets.Length);
 
+    /// <summary>
+    /// Builds a server ID from the first <paramref name="length"/> octets of
+    /// <paramref name="source"/>, which may run on past them (a packet, say): with 16 octets
+    /// available this is one load and a mask.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ServerId FromPrefix(ReadOnlySpan<byte> source, int length) =>
+        source.Length >= 16
+            ? new ServerId(BinaryPrimitives.ReadUInt128LittleEndian(source) & LowMask(length), length)
+            : FromValidatedOctets(source[..length]);
+
+    /// <summary>Builds a server ID from the first <paramref name="length"/> octets of a vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ServerId FromVector(Vector128<byte> octets, int length)
+    {
+        Vector128<ulong> halves = octets.AsUInt64();
+        return new ServerId(new UInt128(halves.GetElement(1), halves.GetElement(0)) & LowMask(length), length);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static UInt128 LowMask(int length) => (UInt128.One << (8 * length)) - UInt128.One;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static UInt128 Pack(ReadOnlySpan<byte> octets)
     {
         Span<byte> padded = stackalloc byte[16];
         padded.Clear();
         octets.CopyTo(padded);
-        return BinaryPrimitives.ReadUInt128BigEndian(padded);
+        return BinaryPrimitives.ReadUInt128LittleEndian(padded);
     }
 }

@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Security.Cryptography;
+using Mallard.QuicLb.Crypto;
 
 namespace Mallard.QuicLb;
 
@@ -40,7 +40,7 @@ public sealed class UnroutableConnectionIdGenerator
             throw new ArgumentException($"The destination must hold {ConnectionIdLength} octets.", nameof(destination));
         }
 
-        RandomNumberGenerator.Fill(destination[1..ConnectionIdLength]);
+        BufferedRandom.Shared.Fill(destination[1..ConnectionIdLength]);
         destination[0] = (byte)((QuicLbConfig.UnroutableConfigId << 5) | (ConnectionIdLength - 1));
         return ConnectionIdLength;
     }

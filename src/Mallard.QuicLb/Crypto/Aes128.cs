@@ -14,6 +14,7 @@ internal sealed class Aes128
 {
     public const int RoundKeyCount = 11;
 
+    private readonly bool _useHardware;
     private RoundKeys _encryptionKeys;
 
     // Keys for the "equivalent inverse cipher" (FIPS-197 section 5.3.5): reversed, with
@@ -31,6 +32,7 @@ internal sealed class Aes128
             : X86Aes.IsSupported ? AesImplementation.X86AesNi
             : ArmAes.IsSupported ? AesImplementation.ArmAes
             : AesImplementation.Portable;
+        _useHardware = Implementation != AesImplementation.Portable;
 
         Span<byte> schedule = stackalloc byte[16 * RoundKeyCount];
         ExpandKey(key, schedule);
@@ -63,21 +65,38 @@ internal sealed class Aes128
 
     /// <summary>Encrypts one 16-octet block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<byte> Encrypt(Vector128<byte> block) => Implementation switch
+    public Vector128<byte> Encrypt(Vector128<byte> block)
     {
-        AesImplementation.X86AesNi => EncryptX86(block),
-        AesImplementation.ArmAes => EncryptArm(block),
-        _ => EncryptPortable(block),
-    };
+        // IsSupported is a JIT-time constant, so on each platform only one branch remains.
+        if (X86Aes.IsSupported && _useHardware)
+        {
+            return EncryptX86(block);
+        }
+
+        if (ArmAes.IsSupported && _useHardware)
+        {
+            return EncryptArm(block);
+        }
+
+        return EncryptPortable(block);
+    }
 
     /// <summary>Decrypts one 16-octet block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<byte> Decrypt(Vector128<byte> block) => Implementation switch
+    public Vector128<byte> Decrypt(Vector128<byte> block)
     {
-        AesImplementation.X86AesNi => DecryptX86(block),
-        AesImplementation.ArmAes => DecryptArm(block),
-        _ => DecryptPortable(block),
-    };
+        if (X86Aes.IsSupported && _useHardware)
+        {
+            return DecryptX86(block);
+        }
+
+        if (ArmAes.IsSupported && _useHardware)
+        {
+            return DecryptArm(block);
+        }
+
+        return DecryptPortable(block);
+    }
 
     /// <summary>Encrypts one block from <paramref name="source"/> into <paramref name="destination"/>.</summary>
     public void Encrypt(ReadOnlySpan<byte> source, Span<byte> destination) =>
@@ -87,26 +106,37 @@ internal sealed class Aes128
     public void Decrypt(ReadOnlySpan<byte> source, Span<byte> destination) =>
         Decrypt(Vector128.Create(source)).CopyTo(destination);
 
+    // Unrolled so that every round key index is a constant and the JIT drops the bounds checks.
     private Vector128<byte> EncryptX86(Vector128<byte> state)
     {
-        state ^= _encryptionKeys[0];
-        for (int round = 1; round < RoundKeyCount - 1; round++)
-        {
-            state = X86Aes.Encrypt(state, _encryptionKeys[round]);
-        }
-
-        return X86Aes.EncryptLast(state, _encryptionKeys[RoundKeyCount - 1]);
+        ref RoundKeys k = ref _encryptionKeys;
+        state ^= k[0];
+        state = X86Aes.Encrypt(state, k[1]);
+        state = X86Aes.Encrypt(state, k[2]);
+        state = X86Aes.Encrypt(state, k[3]);
+        state = X86Aes.Encrypt(state, k[4]);
+        state = X86Aes.Encrypt(state, k[5]);
+        state = X86Aes.Encrypt(state, k[6]);
+        state = X86Aes.Encrypt(state, k[7]);
+        state = X86Aes.Encrypt(state, k[8]);
+        state = X86Aes.Encrypt(state, k[9]);
+        return X86Aes.EncryptLast(state, k[10]);
     }
 
     private Vector128<byte> DecryptX86(Vector128<byte> state)
     {
-        state ^= _equivalentDecryptionKeys[0];
-        for (int round = 1; round < RoundKeyCount - 1; round++)
-        {
-            state = X86Aes.Decrypt(state, _equivalentDecryptionKeys[round]);
-        }
-
-        return X86Aes.DecryptLast(state, _equivalentDecryptionKeys[RoundKeyCount - 1]);
+        ref RoundKeys k = ref _equivalentDecryptionKeys;
+        state ^= k[0];
+        state = X86Aes.Decrypt(state, k[1]);
+        state = X86Aes.Decrypt(state, k[2]);
+        state = X86Aes.Decrypt(state, k[3]);
+        state = X86Aes.Decrypt(state, k[4]);
+        state = X86Aes.Decrypt(state, k[5]);
+        state = X86Aes.Decrypt(state, k[6]);
+        state = X86Aes.Decrypt(state, k[7]);
+        state = X86Aes.Decrypt(state, k[8]);
+        state = X86Aes.Decrypt(state, k[9]);
+        return X86Aes.DecryptLast(state, k[10]);
     }
 
     // AESE adds the round key before SubBytes/ShiftRows, so the schedule is shifted by one

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs Mallard's whole test suite on a fresh Debian machine with the .NET 10 SDK, installing
+# what the tests need first. Prints one closing line: "N passed, N failed, N skipped".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Peers and tools the tests start for real come from Debian's packages. Nothing beyond the .NET
+# SDK is needed yet; later suites add their packages to this list.
+APT_PACKAGES=()
+if ((${#APT_PACKAGES[@]})); then
+  missing=()
+  for package in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  if ((${#missing[@]})); then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  fi
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+
+status=0
+dotnet test Mallard.slnx -c Release 2>&1 | tee "$log" || status=$?
+
+# vstest prints one "Passed!/Failed!  - Failed: F, Passed: P, Skipped: S, ..." line per test
+# assembly; add them up into the plain closing line.
+read -r passed failed skipped assemblies < <(awk '
+  /(Passed|Failed)! +- Failed:/ {
+    gsub(/,/, ""); for (i = 1; i <= NF; i++) {
+      if ($i == "Failed:") f += $(i + 1); if ($i == "Passed:") p += $(i + 1); if ($i == "Skipped:") s += $(i + 1)
+    }
+    n++
+  }
+  END { printf "%d %d %d %d\n", p, f, s, n }' "$log")
+
+if ((assemblies == 0)); then
+  echo "no test assembly reported a result"
+  exit 1
+fi
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+if ((status != 0 || failed != 0)); then
+  exit 1
+fi

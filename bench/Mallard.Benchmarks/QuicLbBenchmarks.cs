@@ -24,6 +24,7 @@ public class QuicLbBenchmarks
     private byte[] _singlePassCid = null!;
     private byte[] _threePassCid = null!;
     private byte[] _fourPassCid = null!;
+    private byte[] _exactPlaintextCid = null!;
     private byte[] _nonce8 = null!;
     private byte[] _nonce5 = null!;
     private SystemAesFourPassDecoder _baselineSinglePass = null!;
@@ -44,10 +45,13 @@ public class QuicLbBenchmarks
         _singlePass = new ConnectionIdEncoder(singlePass, [1, 2, 3, 4, 5, 6, 7, 8]);
         _fourPassShortId = new ConnectionIdEncoder(shortId, [0x42, 0x42, 0x42, 0x42]);
         _fourPassLongId = new ConnectionIdEncoder(longId, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-        _plaintextCid = _plaintext.Issue();
-        _singlePassCid = _singlePass.Issue();
-        _threePassCid = _fourPassShortId.Issue();
-        _fourPassCid = _fourPassLongId.Issue();
+        // A balancer decodes straight out of the datagram: the connection ID is followed by the
+        // rest of a short-header packet, so whole-vector loads never run off the end.
+        _plaintextCid = InPacket(_plaintext);
+        _singlePassCid = InPacket(_singlePass);
+        _threePassCid = InPacket(_fourPassShortId);
+        _fourPassCid = InPacket(_fourPassLongId);
+        _exactPlaintextCid = _plaintext.Issue();
         _nonce8 = [9, 8, 7, 6, 5, 4, 3, 2];
         _nonce5 = [9, 8, 7, 6, 5];
         _baselineSinglePass = new SystemAesFourPassDecoder(Key, 8, 8);
@@ -57,6 +61,9 @@ public class QuicLbBenchmarks
 
     [Benchmark]
     public ServerId DecodePlaintext() => _decoder.Decode(_plaintextCid).ServerId;
+
+    [Benchmark]
+    public ServerId DecodePlaintextExactLengthSpan() => _decoder.Decode(_exactPlaintextCid).ServerId;
 
     [Benchmark]
     public ServerId DecodeSinglePass() => _decoder.Decode(_singlePassCid).ServerId;
@@ -86,6 +93,13 @@ public class QuicLbBenchmarks
     {
         _baselineFourPass.DecodeServerId(_fourPassCid, _serverId);
         return _serverId[0];
+    }
+
+    private static byte[] InPacket(ConnectionIdEncoder encoder)
+    {
+        var packet = new byte[64];
+        encoder.Issue(packet);
+        return packet;
     }
 
     [Benchmark]

@@ -26,6 +26,7 @@ internal sealed class QuicLbCipher
     private readonly int _serverIdLength;
     private readonly int _rightOffset;
     private readonly bool _serverIdInLeftHalf;
+    private readonly Vector128<byte> _serverIdMask;
     private readonly Vector128<byte> _leftMask;
     private readonly Vector128<byte> _rightMask;
     private readonly Vector128<byte> _tweak1;
@@ -47,6 +48,7 @@ internal sealed class QuicLbCipher
         // With the server ID entirely in the left half, a decoder can stop after three passes.
         _serverIdInLeftHalf = _serverIdLength <= _length / 2;
 
+        _serverIdMask = ServerId.PrefixMask(_serverIdLength);
         Span<byte> mask = stackalloc byte[16];
         mask.Clear();
         mask[..half].Fill(0xff);
@@ -116,9 +118,9 @@ internal sealed class QuicLbCipher
         switch (_algorithm)
         {
             case QuicLbAlgorithm.Plaintext:
-                return ServerId.FromPrefix(ciphertext, _serverIdLength);
+                return ServerId.FromPrefix(ciphertext, _serverIdMask, _serverIdLength);
             case QuicLbAlgorithm.SinglePass:
-                return ServerId.FromVector(_aes!.Decrypt(Vector128.Create(ciphertext)), _serverIdLength);
+                return ServerId.FromVector(_aes!.Decrypt(Vector128.Create(ciphertext)), _serverIdMask, _serverIdLength);
 
             default:
                 return DecryptServerIdFourPass(ciphertext);
@@ -143,12 +145,12 @@ internal sealed class QuicLbCipher
         Vector128<byte> left0 = (left1 ^ Pass(right1, _tweak2)) & _leftMask;
         if (_serverIdInLeftHalf)
         {
-            return ServerId.FromVector(left0, _serverIdLength);
+            return ServerId.FromVector(left0, _serverIdMask, _serverIdLength);
         }
 
         Vector128<byte> right0 = (right1 ^ Pass(left0, _tweak1)) & _rightMask;
         Combine(left0, right0, scratch);
-        return ServerId.FromPrefix(scratch, _serverIdLength);
+        return ServerId.FromPrefix(scratch, _serverIdMask, _serverIdLength);
     }
 
     private void EncryptFourPass(ReadOnlySpan<byte> plaintext, Span<byte> ciphertext)

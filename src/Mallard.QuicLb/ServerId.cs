@@ -13,8 +13,9 @@ namespace Mallard.QuicLb;
 [StructLayout(LayoutKind.Auto)]
 public readonly struct ServerId : IEquatable<ServerId>
 {
-    // The octets in memory order (first octet least significant), zero beyond the length.
-    private readonly UInt128 _value;
+    // The octets in memory order, little-endian in two words, zero beyond the length.
+    private readonly ulong _low;
+    private readonly ulong _high;
     private readonly byte _length;
 
     /// <summary>Creates a server ID from its octets.</summary>
@@ -27,13 +28,19 @@ public readonly struct ServerId : IEquatable<ServerId>
                 $"A server ID is {QuicLbConfig.MinServerIdLength} to {QuicLbConfig.MaxServerIdLength} octets; got {octets.Length}.", nameof(octets));
         }
 
-        _value = Pack(octets);
+        Span<byte> padded = stackalloc byte[16];
+        padded.Clear();
+        octets.CopyTo(padded);
+        _low = BinaryPrimitives.ReadUInt64LittleEndian(padded);
+        _high = BinaryPrimitives.ReadUInt64LittleEndian(padded[8..]);
         _length = (byte)octets.Length;
     }
 
-    private ServerId(UInt128 value, int length)
+    private ServerId(Vector128<byte> maskedOctets, int length)
     {
-        _value = value;
+        Vector128<ulong> words = maskedOctets.AsUInt64();
+        _low = words.GetElement(0);
+        _high = words.GetElement(1);
         _length = (byte)length;
     }
 
@@ -58,7 +65,8 @@ public readonly struct ServerId : IEquatable<ServerId>
     public int CopyTo(Span<byte> destination)
     {
         Span<byte> all = stackalloc byte[16];
-        BinaryPrimitives.WriteUInt128LittleEndian(all, _value);
+        BinaryPrimitives.WriteUInt64LittleEndian(all, _low);
+        BinaryPrimitives.WriteUInt64LittleEndian(all[8..], _high);
         all[.._length].CopyTo(destination);
         return _length;
     }
@@ -75,13 +83,13 @@ public readonly struct ServerId : IEquatable<ServerId>
     public override string ToString() => Convert.ToHexStringLower(ToArray());
 
     /// <inheritdoc />
-    public bool Equals(ServerId other) => _value == other._value && _length == other._length;
+    public bool Equals(ServerId other) => _low == other._low && _high == other._high && _length == other._length;
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => obj is ServerId other && Equals(other);
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(_value, _length);
+    public override int GetHashCode() => HashCode.Combine(_low, _high, _length);
 
     /// <summary>Equality of octets and length.</summary>
     public static bool operator ==(ServerId left, ServerId right) => left.Equals(right);
@@ -89,9 +97,12 @@ public readonly struct ServerId : IEquatable<ServerId>
     /// <summary>Inequality of octets or length.</summary>
     public static bool operator !=(ServerId left, ServerId right) => !left.Equals(right);
 
-    /// <summary>Builds a server ID from octets the caller has already checked (1 to 15 of them).</summary>
+    /// <summary>
+    /// Builds a server ID from a vector whose first <paramref name="length"/> octets are the ID
+    /// and whose other octets <paramref name="mask"/> clears.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static ServerId FromValidatedOctets(ReadOnlySpan<byte> octets) => new(Pack(octets), octets.Length);
+    internal static ServerId FromVector(Vector128<byte> octets, Vector128<byte> mask, int length) => new(octets & mask, length);
 
     /// <summary>
     /// Builds a server ID from the first <paramref name="length"/> octets of
@@ -99,28 +110,24 @@ public readonly struct ServerId : IEquatable<ServerId>
     /// available this is one load and a mask.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static ServerId FromPrefix(ReadOnlySpan<byte> source, int length) =>
-        source.Length >= 16
-            ? new ServerId(BinaryPrimitives.ReadUInt128LittleEndian(source) & LowMask(length), length)
-            : FromValidatedOctets(source[..length]);
+    internal static ServerId FromPrefix(ReadOnlySpan<byte> source, Vector128<byte> mask, int length) =>
+        source.Length >= 16 ? new ServerId(Vector128.Create(source) & mask, length) : FromShortPrefix(source, mask, length);
 
-    /// <summary>Builds a server ID from the first <paramref name="length"/> octets of a vector.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static ServerId FromVector(Vector128<byte> octets, int length)
+    /// <summary>A mask that keeps the first <paramref name="length"/> octets of a vector.</summary>
+    internal static Vector128<byte> PrefixMask(int length)
     {
-        Vector128<ulong> halves = octets.AsUInt64();
-        return new ServerId(new UInt128(halves.GetElement(1), halves.GetElement(0)) & LowMask(length), length);
+        Span<byte> mask = stackalloc byte[16];
+        mask.Clear();
+        mask[..length].Fill(0xff);
+        return Vector128.Create((ReadOnlySpan<byte>)mask);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static UInt128 LowMask(int length) => (UInt128.One << (8 * length)) - UInt128.One;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static UInt128 Pack(ReadOnlySpan<byte> octets)
+    // Kept out of line so the stack buffer does not weigh on callers' fast paths.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ServerId FromShortPrefix(ReadOnlySpan<byte> source, Vector128<byte> mask, int length)
     {
         Span<byte> padded = stackalloc byte[16];
-        padded.Clear();
-        octets.CopyTo(padded);
-        return BinaryPrimitives.ReadUInt128LittleEndian(padded);
+        source[..length].CopyTo(padded);
+        return new ServerId(Vector128.Create((ReadOnlySpan<byte>)padded) & mask, length);
     }
 }

@@ -107,6 +107,7 @@ internal sealed class Aes128
         Decrypt(Vector128.Create(source)).CopyTo(destination);
 
     // Unrolled so that every round key index is a constant and the JIT drops the bounds checks.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Vector128<byte> EncryptX86(Vector128<byte> state)
     {
         ref RoundKeys k = ref _encryptionKeys;
@@ -123,6 +124,7 @@ internal sealed class Aes128
         return X86Aes.EncryptLast(state, k[10]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Vector128<byte> DecryptX86(Vector128<byte> state)
     {
         ref RoundKeys k = ref _equivalentDecryptionKeys;
@@ -161,6 +163,7 @@ internal sealed class Aes128
         return ArmAes.Decrypt(state, _equivalentDecryptionKeys[RoundKeyCount - 2]) ^ _equivalentDecryptionKeys[RoundKeyCount - 1];
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private Vector128<byte> EncryptPortable(Vector128<byte> block)
     {
         Span<byte> state = stackalloc byte[16];
@@ -184,6 +187,7 @@ internal sealed class Aes128
 
     // The straightforward inverse cipher (FIPS-197 section 5.3), reading the normal schedule
     // backwards.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private Vector128<byte> DecryptPortable(Vector128<byte> block)
     {
         Span<byte> state = stackalloc byte[16];

@@ -20,7 +20,17 @@ fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+tools="$(mktemp -d)"
+trap 'rm -rf "$log" "$tools"' EXIT
+
+# The README promises that `mallard` packs and installs as a .NET tool: check exactly that.
+dotnet pack src/Mallard.Cli -c Release -o "$tools/feed" --nologo -v quiet
+dotnet tool install --tool-path "$tools/bin" --add-source "$tools/feed" mallard >/dev/null
+if [[ "$("$tools/bin/mallard" cid encode --config-id 0 --sid-len 3 --nonce-len 4 --encode-length --server-id c4605e --nonce 4504cc4f)" != "07c4605e4504cc4f" ]]; then
+  echo "the packed mallard tool did not encode the draft's U1 vector"
+  exit 1
+fi
+echo "mallard packs and runs as a .NET tool"
 
 status=0
 dotnet test Mallard.slnx -c Release 2>&1 | tee "$log" || status=$?

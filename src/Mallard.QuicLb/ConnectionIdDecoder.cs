@@ -12,6 +12,11 @@ public sealed class ConnectionIdDecoder
     private readonly QuicLbConfig?[] _configs = new QuicLbConfig?[Slots];
     private readonly QuicLbCipher?[] _ciphers = new QuicLbCipher?[Slots];
 
+    // Per config rotation codepoint (all eight, so indexing by the top three bits needs no bounds
+    // check): the server ID length of a plaintext configuration, else 0, and its octet mask.
+    private readonly PlaintextSlots _plaintextServerIdLength;
+    private readonly MaskSlots _plaintextMask;
+
     /// <summary>Creates a decoder for the given configurations.</summary>
     /// <exception cref="QuicLbConfigException">Two configurations share a config ID.</exception>
     public ConnectionIdDecoder(IEnumerable<QuicLbConfig> configs)
@@ -31,6 +36,11 @@ public sealed class ConnectionIdDecoder
 
             _configs[config.ConfigId] = config;
             _ciphers[config.ConfigId] = new QuicLbCipher(config, allowHardwareAes);
+            if (config.Algorithm == QuicLbAlgorithm.Plaintext)
+            {
+                _plaintextServerIdLength[config.ConfigId] = (byte)config.ServerIdLength;
+                _plaintextMask[config.ConfigId] = ServerId.PrefixMask(config.ServerIdLength);
+            }
         }
     }
 
@@ -54,6 +64,23 @@ public sealed class ConnectionIdDecoder
     /// can be passed as they are. Never throws.
     /// </summary>
     public QuicLbDecodeResult Decode(ReadOnlySpan<byte> connectionId)
+    {
+        // Fast path for plaintext configurations when the span runs on for a whole vector (a
+        // balancer passes the rest of the datagram): one load and a mask, no call.
+        if (connectionId.Length > 16)
+        {
+            int configId = connectionId[0] >> 5;
+            int serverIdLength = _plaintextServerIdLength[configId];
+            if (serverIdLength != 0)
+            {
+                return QuicLbDecodeResult.Routable(configId, ServerId.FromPrefix(connectionId[1..], _plaintextMask[configId], serverIdLength));
+            }
+        }
+
+        return DecodeAny(connectionId);
+    }
+
+    private QuicLbDecodeResult DecodeAny(ReadOnlySpan<byte> connectionId)
     {
         if (connectionId.IsEmpty)
         {

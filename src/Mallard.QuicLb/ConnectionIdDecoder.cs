@@ -13,8 +13,11 @@ public sealed class ConnectionIdDecoder
     private readonly QuicLbCipher?[] _ciphers = new QuicLbCipher?[Slots];
 
     // Per config rotation codepoint (all eight, so indexing by the top three bits needs no bounds
-    // check): the server ID length of a plaintext configuration, else 0, and its octet mask.
+    // check): the server ID length of a plaintext configuration, else 0; the span length its fast
+    // path needs (the connection ID, and at least 16 octets after the first for a vector load);
+    // and its octet mask.
     private readonly PlaintextSlots _plaintextServerIdLength;
+    private readonly PlaintextSlots _plaintextMinimumSpan;
     private readonly MaskSlots _plaintextMask;
 
     /// <summary>Creates a decoder for the given configurations.</summary>
@@ -39,6 +42,7 @@ public sealed class ConnectionIdDecoder
             if (config.Algorithm == QuicLbAlgorithm.Plaintext)
             {
                 _plaintextServerIdLength[config.ConfigId] = (byte)config.ServerIdLength;
+                _plaintextMinimumSpan[config.ConfigId] = (byte)Math.Max(17, config.ConnectionIdLength);
                 _plaintextMask[config.ConfigId] = ServerId.PrefixMask(config.ServerIdLength);
             }
         }
@@ -71,7 +75,7 @@ public sealed class ConnectionIdDecoder
         {
             int configId = connectionId[0] >> 5;
             int serverIdLength = _plaintextServerIdLength[configId];
-            if (serverIdLength != 0)
+            if (serverIdLength != 0 && connectionId.Length >= _plaintextMinimumSpan[configId])
             {
                 return QuicLbDecodeResult.Routable(configId, ServerId.FromPrefix(connectionId[1..], _plaintextMask[configId], serverIdLength));
             }

@@ -65,6 +65,8 @@ public class ConnectionIdDecoderTests
         var configs = new[]
         {
             new QuicLbConfig(0, 3, 4),
+            new QuicLbConfig(4, 15, 4),
+            new QuicLbConfig(5, 1, 18),
             new QuicLbConfig(1, 10, 5, Key),
             new QuicLbConfig(2, 8, 8, Key),
             new QuicLbConfig(3, 9, 10, Key),

@@ -43,13 +43,18 @@ internal sealed class CidConfigOptions
         Description = "JSON file with configurations under Mallard:Balancer:Configs (the balancer's format).",
     };
 
-    public void AddTo(Command command)
+    /// <summary>Adds the options; <c>--encode-length</c> only where connection IDs are written.</summary>
+    public void AddTo(Command command, bool encodes)
     {
         command.Options.Add(ConfigId);
         command.Options.Add(ServerIdLength);
         command.Options.Add(NonceLength);
         command.Options.Add(Key);
-        command.Options.Add(EncodeLength);
+        if (encodes)
+        {
+            command.Options.Add(EncodeLength);
+        }
+
         command.Options.Add(ConfigFile);
     }
 

@@ -24,7 +24,7 @@ internal static class CidDecodeCommand
         };
 
         var command = new Command("decode", "Print the server ID and nonce that a QUIC-LB connection ID carries.");
-        configOptions.AddTo(command);
+        configOptions.AddTo(command, encodes: false);
         command.Options.Add(json);
         command.Arguments.Add(connectionIdArgument);
         command.SetAction(parse => MallardCommand.Guard(error, () =>

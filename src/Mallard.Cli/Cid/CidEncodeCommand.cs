@@ -20,7 +20,7 @@ internal static class CidEncodeCommand
         };
 
         var command = new Command("encode", "Print a QUIC-LB connection ID that carries a server ID, as lowercase hex.");
-        configOptions.AddTo(command);
+        configOptions.AddTo(command, encodes: true);
         command.Options.Add(serverId);
         command.Options.Add(nonce);
         command.SetAction(parse => MallardCommand.Guard(error, () =>

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Mallard.Cli.Configuration;
+using Mallard.Balancer.Configuration;
 using Mallard.QuicLb;
 
 namespace Mallard.Cli.Cid;

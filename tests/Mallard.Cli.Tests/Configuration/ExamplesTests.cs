@@ -1,4 +1,4 @@
-using Mallard.Cli.Configuration;
+using Mallard.Balancer.Configuration;
 
 namespace Mallard.Cli.Tests.Configuration;
 

@@ -1,4 +1,4 @@
-namespace Mallard.Cli.Configuration;
+namespace Mallard.Balancer.Configuration;
 
 /// <summary>
 /// A configuration file or value is invalid. The message starts with the configuration path of

@@ -2,7 +2,7 @@ using System.Globalization;
 using Mallard.QuicLb;
 using Microsoft.Extensions.Configuration;
 
-namespace Mallard.Cli.Configuration;
+namespace Mallard.Balancer.Configuration;
 
 /// <summary>
 /// Reads QUIC-LB configurations from the <c>Mallard:Balancer:Configs</c> section, the shape

@@ -1,4 +1,4 @@
-namespace Mallard.Cli.Configuration;
+namespace Mallard.Balancer.Configuration;
 
 /// <summary>
 /// One entry of <c>Mallard:Balancer:Configs</c> as written in JSON or environment variables,

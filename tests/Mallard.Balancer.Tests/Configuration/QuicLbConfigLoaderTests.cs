@@ -1,15 +1,15 @@
-using Mallard.Cli.Configuration;
+using Mallard.Balancer.Configuration;
 using Mallard.QuicLb;
 using Microsoft.Extensions.Configuration;
 
-namespace Mallard.Cli.Tests.Configuration;
+namespace Mallard.Balancer.Tests.Configuration;
 
 public class QuicLbConfigLoaderTests
 {
     [Fact]
     public void LoadsTheExampleFile()
     {
-        IReadOnlyList<QuicLbConfig> configs = QuicLbConfigLoader.LoadFile(Path.Combine(CliRun.RepositoryRoot, "examples", "quic-lb.json"));
+        IReadOnlyList<QuicLbConfig> configs = QuicLbConfigLoader.LoadFile(Path.Combine(RepositoryPaths.Examples, "quic-lb.json"));
 
         Assert.Equal([0, 1, 2], configs.Select(c => c.ConfigId));
         Assert.Equal(QuicLbAlgorithm.Plaintext, configs[0].Algorithm);

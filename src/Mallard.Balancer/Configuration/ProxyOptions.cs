@@ -1,0 +1,17 @@
+namespace Mallard.Balancer.Configuration;
+
+/// <summary><c>Mallard:Balancer:Proxy</c> as written, before validation.</summary>
+public sealed class ProxyOptions
+{
+    /// <summary>Most upstream flows per listener; default 16,384.</summary>
+    public int? MaxFlows { get; set; }
+
+    /// <summary>Idle timeout of a flow; default 30 s.</summary>
+    public TimeSpan? FlowIdleTimeout { get; set; }
+
+    /// <summary>Per-connection mode: silence required of the current client address before the return path moves; default 250 ms.</summary>
+    public TimeSpan? ReturnPathHoldTime { get; set; }
+
+    /// <summary>Largest datagram relayed, 1200 to 65,527; default 4,096.</summary>
+    public int? MaxDatagramSize { get; set; }
+}

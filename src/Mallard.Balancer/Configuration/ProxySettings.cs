@@ -1,0 +1,11 @@
+namespace Mallard.Balancer.Configuration;
+
+/// <summary>Limits of the relay between clients and backends.</summary>
+/// <param name="MaxFlows">The most upstream flows (each one a local UDP port) per listener.</param>
+/// <param name="FlowIdleTimeout">A flow with no datagram in either direction for this long is closed.</param>
+/// <param name="ReturnPathHoldTime">
+/// In per-connection mode, how long the current client address must have been silent before a
+/// packet from another address moves the return path there.
+/// </param>
+/// <param name="MaxDatagramSize">The largest datagram relayed; larger replies are dropped and counted.</param>
+public sealed record ProxySettings(int MaxFlows, TimeSpan FlowIdleTimeout, TimeSpan ReturnPathHoldTime, int MaxDatagramSize);

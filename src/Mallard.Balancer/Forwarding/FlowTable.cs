@@ -1,0 +1,164 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Mallard.Balancer.Configuration;
+using Mallard.Balancer.Metrics;
+using Mallard.Balancer.Routing;
+
+namespace Mallard.Balancer.Forwarding;
+
+/// <summary>
+/// The relayed flows of one listener, shared by its forwarding threads. In per-client-address
+/// mode a flow is keyed by (client address, backend). In per-connection mode it is also keyed by
+/// every routable destination connection ID seen on it, so a client whose address changes finds
+/// its flow, and the backend keeps seeing the same upstream port.
+/// </summary>
+internal sealed class FlowTable : IDisposable
+{
+    // A connection uses a handful of connection IDs over its life; a flow that claims more is
+    // not allowed to grow the index without bound.
+    private const int MaxConnectionIdsPerFlow = 16;
+
+    private readonly ConcurrentDictionary<(EndpointKey Client, EndpointKey Backend), Upstream> _byClient = new();
+    private readonly ConcurrentDictionary<ConnectionIdKey, Upstream> _byConnectionId = new();
+    private readonly ReturnPathMode _mode;
+    private readonly ProxyCounters _counters;
+    private readonly Action<Backend, string> _reportFailure;
+    private readonly Action<string> _reportLimit;
+    private ProxySettings _settings;
+    private int _flows;
+
+    public FlowTable(ReturnPathMode mode, ProxySettings settings, ProxyCounters counters, Action<Backend, string> reportFailure, Action<string> reportLimit)
+    {
+        _mode = mode;
+        _settings = settings;
+        _counters = counters;
+        _reportFailure = reportFailure;
+        _reportLimit = reportLimit;
+    }
+
+    public ReturnPathMode Mode => _mode;
+
+    public int Count => Volatile.Read(ref _flows);
+
+    /// <summary>Takes new limits after a reload; existing flows stay.</summary>
+    public void Update(ProxySettings settings) => Volatile.Write(ref _settings, settings);
+
+    /// <summary>
+    /// The flow for a routed datagram from <paramref name="client"/>, opened if needed; null when
+    /// the flow limit is reached or no upstream socket can be opened (counted and logged).
+    /// </summary>
+    public Upstream? Resolve(in RouteDecision decision, in EndpointKey client, SocketAddress received, Socket listenSocket, long now)
+    {
+        Backend backend = decision.Backend!;
+        ProxySettings settings = Volatile.Read(ref _settings);
+        bool byConnection = _mode == ReturnPathMode.PerConnection && decision.Branch == RouteBranch.ConnectionId;
+        EndpointKey backendKey = backend.Key;
+        long hold = (long)settings.ReturnPathHoldTime.TotalMilliseconds;
+
+        if (byConnection && _byConnectionId.TryGetValue(decision.RoutedConnectionId, out Upstream? known) && !known.IsClosed && known.BackendKey == backendKey)
+        {
+            EndpointKey before = known.ReturnPath.Key;
+            if (known.NoteClient(client, received, now, hold))
+            {
+                _byClient.TryRemove(KeyValuePair.Create((before, backendKey), known));
+                _byClient[(client, backendKey)] = known;
+            }
+
+            return known;
+        }
+
+        if (_byClient.TryGetValue((client, backendKey), out Upstream? upstream) && !upstream.IsClosed)
+        {
+            if (byConnection && upstream.TryAddConnectionId(MaxConnectionIdsPerFlow))
+            {
+                _byConnectionId[decision.RoutedConnectionId] = upstream;
+            }
+
+            upstream.NoteClient(client, received, now, hold);
+            return upstream;
+        }
+
+        if (Volatile.Read(ref _flows) >= settings.MaxFlows)
+        {
+            _counters.CountFlowLimitReached();
+            _reportLimit($"flow limit reached ({settings.MaxFlows} flows); new flows are dropped until idle ones expire");
+            return null;
+        }
+
+        Upstream opened;
+        try
+        {
+            opened = Upstream.Open(listenSocket, backend, ReturnPath.CopyOf(client, received), _counters, _reportFailure, settings.MaxDatagramSize, now);
+        }
+        catch (SocketException error)
+        {
+            _counters.CountUpstreamSocketFailure();
+            _reportLimit($"cannot open an upstream socket to {backend.Name}: {error.SocketErrorCode}");
+            return null;
+        }
+
+        _counters.CountFlowOpened();
+        if (!_byClient.TryAdd((client, backendKey), opened))
+        {
+            // Another thread opened the same flow first; use it.
+            opened.Dispose();
+            return _byClient.TryGetValue((client, backendKey), out Upstream? winner) ? winner : null;
+        }
+
+        Interlocked.Increment(ref _flows);
+        if (byConnection && opened.TryAddConnectionId(MaxConnectionIdsPerFlow))
+        {
+            _byConnectionId[decision.RoutedConnectionId] = opened;
+        }
+
+        return opened;
+    }
+
+    /// <summary>Closes flows idle for longer than the timeout or whose backend was removed.</summary>
+    public int Sweep(long now)
+    {
+        long idle = (long)Volatile.Read(ref _settings).FlowIdleTimeout.TotalMilliseconds;
+        int closed = 0;
+        foreach (KeyValuePair<(EndpointKey, EndpointKey), Upstream> entry in _byClient)
+        {
+            Upstream upstream = entry.Value;
+            if (upstream.IsClosed || upstream.Backend.IsRetired || now - upstream.LastActivity > idle)
+            {
+                if (_byClient.TryRemove(entry))
+                {
+                    if (!upstream.IsClosed)
+                    {
+                        upstream.Dispose();
+                        Interlocked.Decrement(ref _flows);
+                        closed++;
+                    }
+                }
+            }
+        }
+
+        foreach (KeyValuePair<ConnectionIdKey, Upstream> entry in _byConnectionId)
+        {
+            if (entry.Value.IsClosed)
+            {
+                _byConnectionId.TryRemove(entry);
+            }
+        }
+
+        return closed;
+    }
+
+    /// <summary>The flows, for the status page and tests.</summary>
+    public IReadOnlyList<Upstream> Snapshot() => [.. _byClient.Values.Distinct()];
+
+    public void Dispose()
+    {
+        foreach (Upstream upstream in _byClient.Values)
+        {
+            upstream.Dispose();
+        }
+
+        _byClient.Clear();
+        _byConnectionId.Clear();
+    }
+}

@@ -1,0 +1,201 @@
+using System.Net;
+using System.Net.Sockets;
+using Mallard.Balancer.Metrics;
+using Mallard.Balancer.Routing;
+
+namespace Mallard.Balancer.Forwarding;
+
+/// <summary>
+/// One relayed flow: a UDP socket on its own local port, connected to the backend, and the client
+/// address its replies go to. Client datagrams are sent on it by forwarding threads; a receive
+/// loop sends the backend's replies back to the client from the listening socket.
+/// </summary>
+internal sealed class Upstream : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly Socket _listenSocket;
+    private readonly ProxyCounters _counters;
+    private readonly Action<Backend, string> _reportFailure;
+    private readonly int _maxDatagramSize;
+    private ReturnPath _returnPath;
+    private long _lastActivity;
+    private long _lastFromReturnPath;
+    private int _connectionIds;
+    private volatile bool _closed;
+
+    private Upstream(Socket socket, Socket listenSocket, Backend backend, ReturnPath returnPath, ProxyCounters counters,
+        Action<Backend, string> reportFailure, int maxDatagramSize, long now)
+    {
+        _socket = socket;
+        _listenSocket = listenSocket;
+        Backend = backend;
+        _returnPath = returnPath;
+        _counters = counters;
+        _reportFailure = reportFailure;
+        _maxDatagramSize = maxDatagramSize;
+        _lastActivity = now;
+        _lastFromReturnPath = now;
+    }
+
+    public Backend Backend { get; }
+
+    /// <summary>The backend's address as a table key.</summary>
+    public EndpointKey BackendKey { get; private init; }
+
+    public ReturnPath ReturnPath => Volatile.Read(ref _returnPath);
+
+    /// <summary>The local port the backend sees.</summary>
+    public IPEndPoint LocalEndpoint => (IPEndPoint)_socket.LocalEndPoint!;
+
+    public long LastActivity => Volatile.Read(ref _lastActivity);
+
+    public bool IsClosed => _closed;
+
+    /// <summary>Opens the upstream socket; throws <see cref="SocketException"/> when no port or descriptor is left.</summary>
+    public static Upstream Open(Socket listenSocket, Backend backend, ReturnPath returnPath, ProxyCounters counters,
+        Action<Backend, string> reportFailure, int maxDatagramSize, long now)
+    {
+        var socket = new Socket(backend.Address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            socket.Connect(backend.Address);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        var upstream = new Upstream(socket, listenSocket, backend, returnPath, counters, reportFailure, maxDatagramSize, now)
+        {
+            BackendKey = EndpointKey.From(backend.Address),
+        };
+        _ = upstream.RelayRepliesAsync();
+        return upstream;
+    }
+
+    /// <summary>Counts one more connection ID mapped to this flow; false when it already has enough.</summary>
+    public bool TryAddConnectionId(int limit) => Interlocked.Increment(ref _connectionIds) <= limit;
+
+    /// <summary>Relays one client datagram to the backend.</summary>
+    public void Send(ReadOnlySpan<byte> datagram, long now)
+    {
+        Volatile.Write(ref _lastActivity, now);
+        try
+        {
+            _socket.Send(datagram, SocketFlags.None);
+            Backend.Counters.CountToBackend(datagram.Length);
+        }
+        catch (SocketException error)
+        {
+            // A connected UDP socket reports an earlier ICMP port-unreachable on the next call.
+            _counters.CountBackendSendError();
+            Backend.Counters.CountSendError();
+            if (error.SocketErrorCode == SocketError.ConnectionRefused)
+            {
+                _reportFailure(Backend, "ICMP port unreachable");
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            _counters.CountBackendSendError();
+        }
+    }
+
+    /// <summary>
+    /// Notes a client datagram from <paramref name="client"/> and applies the return-path rule of
+    /// per-connection mode: the return path moves to a new address only once the current one has
+    /// been silent for <paramref name="holdMilliseconds"/>. A genuine move (NAT rebinding, a new
+    /// network) silences the old address; a spoofed or replayed packet while the real client is
+    /// still talking cannot take its replies. Returns true when the path moved.
+    /// </summary>
+    public bool NoteClient(in EndpointKey client, SocketAddress received, long now, long holdMilliseconds)
+    {
+        ReturnPath current = ReturnPath;
+        if (current.Key == client)
+        {
+            Volatile.Write(ref _lastFromReturnPath, now);
+            return false;
+        }
+
+        lock (_socket)
+        {
+            current = ReturnPath;
+            if (current.Key == client)
+            {
+                return false;
+            }
+
+            if (now - Volatile.Read(ref _lastFromReturnPath) < holdMilliseconds)
+            {
+                _counters.CountReturnPathHeld();
+                return false;
+            }
+
+            Volatile.Write(ref _returnPath, ReturnPath.CopyOf(client, received));
+            Volatile.Write(ref _lastFromReturnPath, now);
+            _counters.CountReturnPathMoved();
+            return true;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_closed)
+        {
+            return;
+        }
+
+        _closed = true;
+        _socket.Dispose();
+        _counters.CountFlowClosed();
+    }
+
+    private async Task RelayRepliesAsync()
+    {
+        // One extra octet tells a datagram that fills the buffer from one that was cut short.
+        byte[] buffer = GC.AllocateUninitializedArray<byte>(_maxDatagramSize + 1);
+        while (!_closed)
+        {
+            int received;
+            try
+            {
+                received = await _socket.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false);
+            }
+            catch (SocketException error) when (error.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset)
+            {
+                _reportFailure(Backend, "ICMP port unreachable");
+                continue;
+            }
+            catch (SocketException) when (_closed)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                continue;
+            }
+
+            if (received > _maxDatagramSize)
+            {
+                _counters.CountOversizedReply();
+                continue;
+            }
+
+            Volatile.Write(ref _lastActivity, Environment.TickCount64);
+            Backend.Counters.CountFromBackend(received);
+            try
+            {
+                _listenSocket.SendTo(buffer.AsSpan(0, received), SocketFlags.None, ReturnPath.Address);
+            }
+            catch (Exception error) when (error is SocketException or ObjectDisposedException)
+            {
+                _counters.CountClientSendError();
+            }
+        }
+    }
+}

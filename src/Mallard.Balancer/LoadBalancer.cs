@@ -1,0 +1,296 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using Mallard.Balancer.Admin;
+using Mallard.Balancer.Configuration;
+using Mallard.Balancer.Forwarding;
+using Mallard.Balancer.Health;
+using Mallard.Balancer.Metrics;
+using Mallard.Balancer.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace Mallard.Balancer;
+
+/// <summary>
+/// A running <c>mallard lb</c>: listeners with their forwarding threads (data plane), and the
+/// control plane that validates reloads, tracks backend health and publishes routing snapshots.
+/// </summary>
+public sealed class LoadBalancer : IAsyncDisposable
+{
+    /// <summary>The name of the <see cref="Meter"/> that carries the balancer's metrics (for <c>dotnet-counters</c>).</summary>
+    public const string MeterName = "Mallard.Balancer";
+
+    private const long LimitLogIntervalMilliseconds = 10_000;
+
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Lock _control = new();
+    private readonly Dictionary<IPEndPoint, (BackendHealth Health, BackendCounters Counters)> _backendState = [];
+    private readonly List<Listener> _listeners = [];
+    private readonly RoutingState _routing;
+    private readonly Timer _sweeper;
+    private readonly Meter _meter;
+    private HealthChecker? _health;
+    private AdminServer? _admin;
+    private long _generation;
+    private long _lastLimitLog = long.MinValue / 2;
+
+    private LoadBalancer(BalancerSettings settings, ILoggerFactory loggerFactory, TimeProvider time)
+    {
+        _logger = loggerFactory.CreateLogger("Mallard.Balancer");
+        _time = time;
+        _routing = new RoutingState(BuildSnapshot(settings));
+        StartedAt = time.GetUtcNow();
+        _sweeper = new Timer(_ => Sweep(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        _meter = new Meter(MeterName);
+        MetricFamilies = BalancerMetrics.Create(this);
+        BalancerMetrics.Register(_meter, MetricFamilies);
+    }
+
+    /// <summary>The running configuration.</summary>
+    public BalancerSettings Settings => _routing.Current.Settings;
+
+    /// <summary>The bound listening addresses, in configuration order.</summary>
+    public IReadOnlyList<IPEndPoint> ListenEndpoints => [.. _listeners.Select(l => l.Endpoint)];
+
+    /// <summary>The admin HTTP endpoint, when one is configured.</summary>
+    public IPEndPoint? AdminEndpoint => _admin?.Endpoint;
+
+    /// <summary>The configured backends with their health and counters.</summary>
+    public IReadOnlyList<Backend> Backends => _routing.Current.Backends;
+
+    /// <summary>Relay counters.</summary>
+    public ProxyCounters ProxyCounters { get; } = new();
+
+    /// <summary>When the balancer started.</summary>
+    public DateTimeOffset StartedAt { get; }
+
+    internal IReadOnlyList<MetricFamily> MetricFamilies { get; }
+
+    internal IReadOnlyList<Listener> Listeners => _listeners;
+
+    internal RoutingSnapshot Snapshot => _routing.Current;
+
+    /// <summary>Binds the listeners and the admin endpoint and starts forwarding and health checks.</summary>
+    /// <exception cref="System.Net.Sockets.SocketException">A listening address cannot be bound.</exception>
+    public static async Task<LoadBalancer> StartAsync(BalancerSettings settings, ILoggerFactory loggerFactory, TimeProvider? time = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        var balancer = new LoadBalancer(settings, loggerFactory, time ?? TimeProvider.System);
+        try
+        {
+            foreach (ListenerSettings listenerSettings in settings.Listeners)
+            {
+                var flows = new FlowTable(listenerSettings.ReturnPath, settings.Proxy, balancer.ProxyCounters, balancer.ReportPassiveFailure, balancer.ReportRelayLimit);
+                Listener listener = Listener.Start(listenerSettings, settings.Workers, flows, balancer._routing);
+                balancer._listeners.Add(listener);
+                BalancerLog.Listening(balancer._logger, listener.Endpoint.ToString(), Describe(listenerSettings.ReturnPath), listener.Workers.Count);
+            }
+
+            balancer._health = new HealthChecker(() => balancer._routing.Current, balancer.OnHealthChanged, balancer._time);
+            if (settings.Admin is not null)
+            {
+                balancer._admin = await AdminServer.StartAsync(settings.Admin, balancer.GetStatus, () => balancer.MetricFamilies, cancellation).ConfigureAwait(false);
+                BalancerLog.AdminListening(balancer._logger, balancer._admin.Endpoint.ToString());
+            }
+
+            return balancer;
+        }
+        catch
+        {
+            await balancer.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Swaps in a new configuration atomically. Listen addresses, the admin address and the
+    /// worker count need a restart (a warning says so); everything else applies at once.
+    /// Backends that stay keep their health and counters; flows to removed backends close.
+    /// Connections routed by connection ID to backends that stay are not disturbed.
+    /// </summary>
+    public void Reload(BalancerSettings next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        BalancerSettings current = Settings;
+        if (!current.Listeners.SequenceEqual(next.Listeners))
+        {
+            BalancerLog.NeedsRestart(_logger, "Listen");
+        }
+
+        if (!Equals(current.Admin, next.Admin))
+        {
+            BalancerLog.NeedsRestart(_logger, "Admin");
+        }
+
+        if (current.Workers != next.Workers)
+        {
+            BalancerLog.NeedsRestart(_logger, "Workers");
+        }
+
+        BalancerSettings applied = next with { Listeners = current.Listeners, Admin = current.Admin, Workers = current.Workers };
+        lock (_control)
+        {
+            var kept = new HashSet<IPEndPoint>(applied.Backends.Select(b => b.Address));
+            foreach (Backend old in _routing.Current.Backends.Where(b => !kept.Contains(b.Address)))
+            {
+                old.IsRetired = true;
+                _backendState.Remove(old.Address);
+            }
+
+            _routing.Publish(BuildSnapshot(applied));
+        }
+
+        foreach (Listener listener in _listeners)
+        {
+            listener.Flows.Update(applied.Proxy);
+        }
+
+        BalancerLog.Reloaded(_logger, _routing.Current.Generation, applied.Backends.Count, applied.Configs.Count);
+    }
+
+    /// <summary>Logs a reload that failed validation; the running configuration stays.</summary>
+    public void RejectReload(string problem) => BalancerLog.ReloadRejected(_logger, problem);
+
+    /// <summary>The <c>/status</c> document.</summary>
+    public BalancerStatus GetStatus()
+    {
+        RoutingSnapshot snapshot = _routing.Current;
+        IReadOnlyDictionary<string, int> shares = snapshot.MaglevShares();
+        long[] branches = SumBranches();
+        long[] byConfig = Sum(c => c.RoutedByConfig);
+        long[] unroutable = Sum(c => c.Unroutable);
+        return new BalancerStatus(
+            snapshot.Generation,
+            StartedAt,
+            snapshot.Settings.RouteBy == RouteBy.ConnectionId ? "connection-id" : "client-address",
+            [.. _listeners.Select(l => new ListenerStatus(l.Endpoint.ToString(), Describe(l.Settings.ReturnPath), l.Workers.Count, l.Flows.Count, l.Workers.Sum(w => w.Received)))],
+            [.. snapshot.Settings.Configs.Select(c => new ConfigStatus(c.ConfigId, c.Algorithm.ToString(), c.ServerIdLength, c.NonceLength, byConfig[c.ConfigId]))],
+            [.. snapshot.Backends.Select(b => new BackendStatus(
+                b.Name,
+                b.Settings.Weight,
+                b.Health.IsUp,
+                b.Health.LastChange,
+                b.Health.LastFailure,
+                b.Settings.ServerIds.ToDictionary(p => p.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), p => p.Value.ToString()),
+                shares.GetValueOrDefault(b.Name),
+                b.Counters.PacketsToBackend,
+                b.Counters.BytesToBackend,
+                b.Counters.PacketsFromBackend,
+                b.Counters.BytesFromBackend))],
+            Enum.GetValues<RouteBranch>().ToDictionary(BalancerMetrics.TagOf, b => branches[(int)b]),
+            Enum.GetValues<UnroutableCause>().ToDictionary(BalancerMetrics.TagOf, c => unroutable[(int)c]),
+            new Dictionary<string, long>
+            {
+                ["flows_live"] = ProxyCounters.LiveFlows,
+                ["flows_opened"] = ProxyCounters.FlowsOpened,
+                ["flow_limit_reached"] = ProxyCounters.FlowLimitReached,
+                ["upstream_socket_failures"] = ProxyCounters.UpstreamSocketFailures,
+                ["return_path_moved"] = ProxyCounters.ReturnPathMoved,
+                ["return_path_held"] = ProxyCounters.ReturnPathHeld,
+                ["oversized_replies"] = ProxyCounters.OversizedReplies,
+                ["client_send_errors"] = ProxyCounters.ClientSendErrors,
+                ["backend_send_errors"] = ProxyCounters.BackendSendErrors,
+            });
+    }
+
+    /// <summary>Stops forwarding, closes every flow and the admin endpoint.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _sweeper.DisposeAsync().ConfigureAwait(false);
+        if (_admin is not null)
+        {
+            await _admin.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_health is not null)
+        {
+            await _health.DisposeAsync().ConfigureAwait(false);
+        }
+
+        long flows = ProxyCounters.LiveFlows;
+        foreach (Listener listener in _listeners)
+        {
+            listener.Dispose();
+        }
+
+        _meter.Dispose();
+        BalancerLog.Stopped(_logger, flows);
+    }
+
+    internal long[] SumBranches() => Sum(c => c.Branches);
+
+    /// <summary>Adds up one per-thread counter array over every forwarding thread.</summary>
+    internal long[] Sum(Func<RoutingCounters, long[]> select)
+    {
+        long[] total = select(new RoutingCounters());
+        foreach (ListenerWorker worker in _listeners.SelectMany(l => l.Workers))
+        {
+            long[] counts = select(worker.Router.Counters);
+            for (int i = 0; i < counts.Length; i++)
+            {
+                total[i] += Volatile.Read(ref counts[i]);
+            }
+        }
+
+        return total;
+    }
+
+    private static string Describe(ReturnPathMode mode) => mode == ReturnPathMode.PerConnection ? "per-connection" : "per-client-address";
+
+    private RoutingSnapshot BuildSnapshot(BalancerSettings settings)
+    {
+        var backends = new List<Backend>(settings.Backends.Count);
+        foreach (BackendSettings backend in settings.Backends)
+        {
+            if (!_backendState.TryGetValue(backend.Address, out var state))
+            {
+                state = (new BackendHealth(), new BackendCounters());
+                _backendState.Add(backend.Address, state);
+            }
+
+            backends.Add(new Backend(backend, state.Health, state.Counters));
+        }
+
+        return new RoutingSnapshot(settings, backends, Interlocked.Increment(ref _generation));
+    }
+
+    private void OnHealthChanged(Backend backend, bool up, string reason)
+    {
+        if (up)
+        {
+            BalancerLog.BackendUp(_logger, backend.Name, reason);
+        }
+        else
+        {
+            BalancerLog.BackendDown(_logger, backend.Name, reason);
+        }
+
+        // Maglev is rebuilt over the usable backends: only the flows of the changed backend move.
+        lock (_control)
+        {
+            _routing.Publish(BuildSnapshot(_routing.Current.Settings));
+        }
+    }
+
+    private void ReportPassiveFailure(Backend backend, string reason) => _health?.ReportPassiveFailure(backend, reason);
+
+    private void ReportRelayLimit(string problem)
+    {
+        long now = Environment.TickCount64;
+        long last = Interlocked.Read(ref _lastLimitLog);
+        if (now - last >= LimitLogIntervalMilliseconds && Interlocked.CompareExchange(ref _lastLimitLog, now, last) == last)
+        {
+            BalancerLog.RelayLimit(_logger, problem);
+        }
+    }
+
+    private void Sweep()
+    {
+        long now = Environment.TickCount64;
+        foreach (Listener listener in _listeners)
+        {
+            listener.Flows.Sweep(now);
+        }
+    }
+}

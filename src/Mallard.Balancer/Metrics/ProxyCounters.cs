@@ -1,0 +1,63 @@
+namespace Mallard.Balancer.Metrics;
+
+/// <summary>Relay counters shared by the threads of one balancer (flow events are rare; these use interlocked adds).</summary>
+public sealed class ProxyCounters
+{
+    private long _flowsOpened;
+    private long _flowsClosed;
+    private long _flowLimitReached;
+    private long _upstreamSocketFailures;
+    private long _returnPathMoved;
+    private long _returnPathHeld;
+    private long _oversizedReplies;
+    private long _clientSendErrors;
+    private long _backendSendErrors;
+
+    /// <summary>Upstream flows opened (each a local UDP port).</summary>
+    public long FlowsOpened => Volatile.Read(ref _flowsOpened);
+
+    /// <summary>Upstream flows closed (idle, backend removed, shutdown).</summary>
+    public long FlowsClosed => Volatile.Read(ref _flowsClosed);
+
+    /// <summary>Flows open now.</summary>
+    public long LiveFlows => FlowsOpened - FlowsClosed;
+
+    /// <summary>Packets dropped because the listener already had its maximum number of flows.</summary>
+    public long FlowLimitReached => Volatile.Read(ref _flowLimitReached);
+
+    /// <summary>Packets dropped because no upstream socket could be opened (ports or descriptors exhausted).</summary>
+    public long UpstreamSocketFailures => Volatile.Read(ref _upstreamSocketFailures);
+
+    /// <summary>Per-connection flows whose return path moved to a new client address.</summary>
+    public long ReturnPathMoved => Volatile.Read(ref _returnPathMoved);
+
+    /// <summary>Packets from a new client address relayed while the return path stayed (the old address was not yet silent).</summary>
+    public long ReturnPathHeld => Volatile.Read(ref _returnPathHeld);
+
+    /// <summary>Backend datagrams dropped for being larger than Proxy:MaxDatagramSize.</summary>
+    public long OversizedReplies => Volatile.Read(ref _oversizedReplies);
+
+    /// <summary>Replies that could not be sent to the client.</summary>
+    public long ClientSendErrors => Volatile.Read(ref _clientSendErrors);
+
+    /// <summary>Datagrams that could not be sent to a backend.</summary>
+    public long BackendSendErrors => Volatile.Read(ref _backendSendErrors);
+
+    internal void CountFlowOpened() => Interlocked.Increment(ref _flowsOpened);
+
+    internal void CountFlowClosed() => Interlocked.Increment(ref _flowsClosed);
+
+    internal void CountFlowLimitReached() => Interlocked.Increment(ref _flowLimitReached);
+
+    internal void CountUpstreamSocketFailure() => Interlocked.Increment(ref _upstreamSocketFailures);
+
+    internal void CountReturnPathMoved() => Interlocked.Increment(ref _returnPathMoved);
+
+    internal void CountReturnPathHeld() => Interlocked.Increment(ref _returnPathHeld);
+
+    internal void CountOversizedReply() => Interlocked.Increment(ref _oversizedReplies);
+
+    internal void CountClientSendError() => Interlocked.Increment(ref _clientSendErrors);
+
+    internal void CountBackendSendError() => Interlocked.Increment(ref _backendSendErrors);
+}

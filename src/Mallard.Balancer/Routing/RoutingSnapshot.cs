@@ -33,7 +33,8 @@ internal sealed class RoutingSnapshot
         // them rather than drop everything (a health checker that cannot reach any backend is
         // more often wrong than every backend being down). Weight 0 drains a backend.
         Backend[] usable = [.. backends.Where(b => b.Health.IsUp && b.Settings.Weight > 0)];
-        _maglevBackends = usable.Length > 0 ? usable : [.. backends.Where(b => b.Settings.Weight > 0)];
+        // Sorted by name so balancers whose configs list backends in another order still agree.
+        _maglevBackends = [.. (usable.Length > 0 ? usable : backends.Where(b => b.Settings.Weight > 0)).OrderBy(b => b.Name, StringComparer.Ordinal)];
         _maglev = MaglevTable.Build(
             [.. _maglevBackends.Select(b => b.Name)],
             [.. _maglevBackends.Select(b => b.Settings.Weight)],

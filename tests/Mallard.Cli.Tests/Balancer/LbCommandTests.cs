@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Mallard.Cli.Tests.Balancer;
+
+public class LbCommandTests
+{
+    [Fact]
+    public void CheckValidatesAnExample()
+    {
+        CliRun run = CliRun.Of("lb", "--config", Path.Combine(CliRun.RepositoryRoot, "examples", "lb.json"), "--check");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.StartsWith("configuration is valid: 2 listeners, 2 QUIC-LB configs, 2 backends", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CheckValidatesTheBuiltInDefault()
+    {
+        CliRun run = CliRun.Of("lb", "--check");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.StartsWith("configuration is valid: 1 listeners, 1 QUIC-LB configs, 2 backends", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ABadConfigStopsStartUpWithTheFieldInTheMessage()
+    {
+        string path = WriteConfig(port: 1, backendPort: 4434, serverId: "4141");
+
+        CliRun run = CliRun.Of("lb", "--config", path);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal("mallard: Mallard:Balancer:Backends:0:ServerIds:0: \"4141\" is not a server ID of this config; write exactly 4 octets as 8 hex digits.\n", run.Error.ReplaceLineEndings("\n"));
+    }
+
+    /// <summary>
+    /// The real process: it forwards, reloads when the file changes and on SIGHUP, keeps the
+    /// running configuration when the new one is invalid, and stops cleanly on SIGTERM.
+    /// </summary>
+    [Fact]
+    public async Task TheProcessReloadsOnFileChangeAndSighupAndStopsOnSigterm()
+    {
+        using var backendA = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        using var backendB = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        int listenPort = FreeUdpPort();
+        string path = WriteConfig(listenPort, ((IPEndPoint)backendA.Client.LocalEndPoint!).Port, "41414141");
+
+        using var process = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "mallard.dll"), "lb", "--config", path])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var log = new StringBuilder();
+        process.OutputDataReceived += (_, line) => { lock (log) { log.AppendLine(line.Data); } };
+        process.ErrorDataReceived += (_, line) => { lock (log) { log.AppendLine(line.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            Assert.True(await Eventually(() => Logged(log, "Listening on")), Snapshot(log));
+            using var client = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+            byte[] toA = [0x40, 0x00, 0x41, 0x41, 0x41, 0x41, 1, 2, 3, 4, 5, 6, 7, 8, .. new byte[30]];
+            await client.SendAsync(toA, new IPEndPoint(IPAddress.Loopback, listenPort));
+            UdpReceiveResult atA = await backendA.ReceiveAsync().WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.Equal(toA, atA.Buffer);
+
+            // An invalid edit is rejected and logged; the balancer keeps running.
+            File.WriteAllText(path, File.ReadAllText(path).Replace("\"41414141\"", "\"41\"", StringComparison.Ordinal));
+            Assert.True(await Eventually(() => Logged(log, "reload rejected")), Snapshot(log));
+
+            // A valid edit (the backend moves) is applied on SIGHUP, if not already by the watcher.
+            File.WriteAllText(path, File.ReadAllText(WriteConfig(listenPort, ((IPEndPoint)backendB.Client.LocalEndPoint!).Port, "41414141")));
+            Assert.Equal(0, kill(process.Id, 1));
+            Assert.True(await Eventually(() => Logged(log, "Configuration reloaded")), Snapshot(log));
+            await client.SendAsync(toA, new IPEndPoint(IPAddress.Loopback, listenPort));
+            UdpReceiveResult atB = await backendB.ReceiveAsync().WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.Equal(toA, atB.Buffer);
+
+            Assert.Equal(0, kill(process.Id, 15));
+            Assert.True(process.WaitForExit(10_000));
+            process.WaitForExit(); // drains the redirected output
+            Assert.Equal(0, process.ExitCode);
+            Assert.True(Logged(log, "Stopped;"), Snapshot(log));
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+#pragma warning disable SA1300, CA5392, IDE1006 // libc's own name
+    private static extern int kill(int pid, int signal);
+#pragma warning restore SA1300, CA5392, IDE1006
+
+    private static bool Logged(StringBuilder log, string text)
+    {
+        lock (log)
+        {
+            return log.ToString().Contains(text, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    private static string Snapshot(StringBuilder log)
+    {
+        lock (log)
+        {
+            return log.ToString();
+        }
+    }
+
+    private static async Task<bool> Eventually(Func<bool> condition)
+    {
+        for (int i = 0; i < 300 && !condition(); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        return condition();
+    }
+
+    private static int FreeUdpPort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    private static string WriteConfig(int port, int backendPort, string serverId)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"mallard-lb-cli-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, $$"""
+            { "Mallard": { "Balancer": {
+              "Listen": [ "127.0.0.1:{{port}}" ], "Admin": "off", "Workers": 1,
+              "Configs": [ { "Id": 0, "ServerIdLength": 4, "NonceLength": 8 } ],
+              "Backends": [ { "Address": "127.0.0.1:{{backendPort}}", "ServerIds": { "0": "{{serverId}}" } } ],
+              "Health": { "Enabled": false }
+            } } }
+            """);
+        return path;
+    }
+}

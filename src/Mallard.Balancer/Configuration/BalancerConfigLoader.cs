@@ -278,7 +278,27 @@ public static class BalancerConfigLoader
             InRange(options.MaxFlows ?? 16_384, 1, 1 << 20, $"{section.Path}:MaxFlows"),
             Positive(options.FlowIdleTimeout ?? TimeSpan.FromSeconds(30), $"{section.Path}:FlowIdleTimeout"),
             hold,
-            InRange(options.MaxDatagramSize ?? 4096, 1200, 65_527, $"{section.Path}:MaxDatagramSize"));
+            InRange(options.MaxDatagramSize ?? 4096, 1200, 65_527, $"{section.Path}:MaxDatagramSize"),
+            ParsePortRange(options.UpstreamPorts ?? "16384-32767", $"{section.Path}:UpstreamPorts"));
+    }
+
+    private static PortRange? ParsePortRange(string text, string path)
+    {
+        if (text == "ephemeral")
+        {
+            return null;
+        }
+
+        string[] parts = text.Split('-');
+        if (parts.Length == 2
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int first)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int last)
+            && first >= 1024 && last <= 65_535 && first <= last)
+        {
+            return new PortRange(first, last);
+        }
+
+        throw new MallardConfigException(path, $"\"{text}\" is not a port range; write FIRST-LAST within 1024-65535 (for example 16384-32767), or ephemeral.");
     }
 
     private static HealthCheckSettings LoadHealth(IConfigurationSection section)

@@ -14,4 +14,7 @@ public sealed class ProxyOptions
 
     /// <summary>Largest datagram relayed, 1200 to 65,527; default 4,096.</summary>
     public int? MaxDatagramSize { get; set; }
+
+    /// <summary>Upstream port range such as <c>16384-32767</c> (the default), or <c>ephemeral</c> for kernel-chosen ports.</summary>
+    public string? UpstreamPorts { get; set; }
 }

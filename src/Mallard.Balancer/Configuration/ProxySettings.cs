@@ -8,4 +8,9 @@ namespace Mallard.Balancer.Configuration;
 /// packet from another address moves the return path there.
 /// </param>
 /// <param name="MaxDatagramSize">The largest datagram relayed; larger replies are dropped and counted.</param>
-public sealed record ProxySettings(int MaxFlows, TimeSpan FlowIdleTimeout, TimeSpan ReturnPathHoldTime, int MaxDatagramSize);
+/// <param name="UpstreamPorts">
+/// The local port range of upstream sockets, or null for ports the kernel picks. Within a range,
+/// each flow's port is derived from the client address and backend, so a restarted balancer
+/// relays an existing connection from the same port and the backend sees no change of address.
+/// </param>
+public sealed record ProxySettings(int MaxFlows, TimeSpan FlowIdleTimeout, TimeSpan ReturnPathHoldTime, int MaxDatagramSize, PortRange? UpstreamPorts);

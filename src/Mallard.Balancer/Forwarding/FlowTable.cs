@@ -89,7 +89,7 @@ internal sealed class FlowTable : IDisposable
         Upstream opened;
         try
         {
-            opened = Upstream.Open(listenSocket, backend, ReturnPath.CopyOf(client, received), _counters, _reportFailure, settings.MaxDatagramSize, now);
+            opened = Upstream.Open(listenSocket, backend, ReturnPath.CopyOf(client, received), _counters, _reportFailure, settings, now);
         }
         catch (SocketException error)
         {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Mallard.Balancer.Configuration;
 using Mallard.Balancer.Metrics;
 using Mallard.Balancer.Routing;
 
@@ -51,13 +52,22 @@ internal sealed class Upstream : IDisposable
 
     public bool IsClosed => _closed;
 
-    /// <summary>Opens the upstream socket; throws <see cref="SocketException"/> when no port or descriptor is left.</summary>
+    /// <summary>
+    /// Opens the upstream socket; throws <see cref="SocketException"/> when no port or descriptor
+    /// is left. With a port range, the port is derived from the client address and the backend,
+    /// trying a few neighbours when it is taken, and the kernel's choice after that.
+    /// </summary>
     public static Upstream Open(Socket listenSocket, Backend backend, ReturnPath returnPath, ProxyCounters counters,
-        Action<Backend, string> reportFailure, int maxDatagramSize, long now)
+        Action<Backend, string> reportFailure, ProxySettings settings, long now)
     {
         var socket = new Socket(backend.Address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
+            if (settings.UpstreamPorts is PortRange range)
+            {
+                BindStablePort(socket, range, returnPath.Key.StableHash(backend.Key.StableHash(0)), backend.Address.AddressFamily);
+            }
+
             socket.Connect(backend.Address);
         }
         catch
@@ -66,12 +76,30 @@ internal sealed class Upstream : IDisposable
             throw;
         }
 
-        var upstream = new Upstream(socket, listenSocket, backend, returnPath, counters, reportFailure, maxDatagramSize, now)
+        var upstream = new Upstream(socket, listenSocket, backend, returnPath, counters, reportFailure, settings.MaxDatagramSize, now)
         {
             BackendKey = EndpointKey.From(backend.Address),
         };
         _ = upstream.RelayRepliesAsync();
         return upstream;
+    }
+
+    private static void BindStablePort(Socket socket, PortRange range, ulong hash, AddressFamily family)
+    {
+        const int Attempts = 16;
+        IPAddress any = family == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any;
+        int start = (int)(hash % (ulong)range.Count);
+        for (int i = 0; i < Math.Min(Attempts, range.Count); i++)
+        {
+            try
+            {
+                socket.Bind(new IPEndPoint(any, range.First + ((start + i) % range.Count)));
+                return;
+            }
+            catch (SocketException error) when (error.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
+            {
+            }
+        }
     }
 
     /// <summary>Counts one more connection ID mapped to this flow; false when it already has enough.</summary>

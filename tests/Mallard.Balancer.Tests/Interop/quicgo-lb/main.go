@@ -67,7 +67,7 @@ type rebindingConn struct {
 }
 
 func newRebindingConn() (*rebindingConn, error) {
-	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{})
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (r *rebindingConn) conn() *net.UDPConn {
 }
 
 func (r *rebindingConn) Rebind() error {
-	fresh, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	fresh, err := net.ListenUDP("udp4", &net.UDPAddr{})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,55 @@
+using System.Diagnostics;
+
+namespace Mallard.Balancer.Tests.Interop;
+
+/// <summary>
+/// A network namespace that a test creates and removes (root only). Commands run inside it with
+/// <c>ip netns exec</c>; traffic never leaves the namespaces the test made.
+/// </summary>
+internal sealed class NetworkNamespace : IDisposable
+{
+    public NetworkNamespace(string name)
+    {
+        Name = name;
+        Run("ip", "netns", "add", name);
+        Exec("ip", "link", "set", "lo", "up");
+    }
+
+    public string Name { get; }
+
+    /// <summary>Runs a command in the root namespace and returns its output; throws when it fails.</summary>
+    public static string Run(params string[] command)
+    {
+        var start = new ProcessStartInfo(command[0], command[1..]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using Process process = Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd();
+        string error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{string.Join(' ', command)} failed ({process.ExitCode}): {error}");
+        }
+
+        return output;
+    }
+
+    public static bool IsRoot => Environment.UserName == "root";
+
+    /// <summary>Runs a command inside this namespace.</summary>
+    public string Exec(params string[] command) => Run(["ip", "netns", "exec", Name, .. command]);
+
+    /// <summary>The arguments that start <paramref name="command"/> inside this namespace.</summary>
+    public string[] Wrap(params string[] command) => ["netns", "exec", Name, .. command];
+
+    public void Dispose()
+    {
+        try
+        {
+            Run("ip", "netns", "del", Name);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone; nothing to clean up.
+        }
+    }
+}

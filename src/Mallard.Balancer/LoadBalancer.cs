@@ -3,6 +3,7 @@ using System.Net;
 using Mallard.Balancer.Admin;
 using Mallard.Balancer.Configuration;
 using Mallard.Balancer.Forwarding;
+using Mallard.Balancer.Forwarding.Linux;
 using Mallard.Balancer.Health;
 using Mallard.Balancer.Metrics;
 using Mallard.Balancer.Routing;
@@ -82,7 +83,7 @@ public sealed class LoadBalancer : IAsyncDisposable
             foreach (ListenerSettings listenerSettings in settings.Listeners)
             {
                 var flows = new FlowTable(listenerSettings.ReturnPath, settings.Proxy, balancer.ProxyCounters, balancer.ReportPassiveFailure, balancer.ReportRelayLimit);
-                Listener listener = Listener.Start(listenerSettings, settings.Workers, flows, balancer._routing);
+                Listener listener = Listener.Start(listenerSettings, settings.Workers, flows, balancer._routing, settings.Proxy.MaxDatagramSize, LinuxNative.IsSupported);
                 balancer._listeners.Add(listener);
                 BalancerLog.Listening(balancer._logger, listener.Endpoint.ToString(), Describe(listenerSettings.ReturnPath), listener.Workers.Count);
             }

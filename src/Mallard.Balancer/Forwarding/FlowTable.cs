@@ -48,7 +48,16 @@ internal sealed class FlowTable : IDisposable
     /// The flow for a routed datagram from <paramref name="client"/>, opened if needed; null when
     /// the flow limit is reached or no upstream socket can be opened (counted and logged).
     /// </summary>
-    public Upstream? Resolve(in RouteDecision decision, in EndpointKey client, SocketAddress received, Socket listenSocket, long now)
+    /// <param name="decision">The router's decision (a backend, and the connection ID when routed by it).</param>
+    /// <param name="client">The client's address as a key.</param>
+    /// <param name="received">The client's address as received; copied when a flow keeps it.</param>
+    /// <param name="listenSocket">The listening socket replies leave from.</param>
+    /// <param name="now">The time, in milliseconds.</param>
+    /// <param name="adopt">
+    /// Called with each new flow by a forwarding thread that reads replies itself; when null the
+    /// flow relays its replies with its own receive loop.
+    /// </param>
+    public Upstream? Resolve(in RouteDecision decision, in EndpointKey client, SocketAddress received, Socket listenSocket, long now, Action<Upstream>? adopt = null)
     {
         Backend backend = decision.Backend!;
         ProxySettings settings = Volatile.Read(ref _settings);
@@ -89,7 +98,7 @@ internal sealed class FlowTable : IDisposable
         Upstream opened;
         try
         {
-            opened = Upstream.Open(listenSocket, backend, ReturnPath.CopyOf(client, received), _counters, _reportFailure, settings, now);
+            opened = Upstream.Open(listenSocket, backend, ReturnPath.CopyOf(client, received), _counters, _reportFailure, settings, now, relayReplies: adopt is null);
         }
         catch (SocketException error)
         {
@@ -107,6 +116,7 @@ internal sealed class FlowTable : IDisposable
         }
 
         Interlocked.Increment(ref _flows);
+        adopt?.Invoke(opened);
         if (byConnection && opened.TryAddConnectionId(MaxConnectionIdsPerFlow))
         {
             _byConnectionId[decision.RoutedConnectionId] = opened;
@@ -114,6 +124,9 @@ internal sealed class FlowTable : IDisposable
 
         return opened;
     }
+
+    /// <summary>Counts a reply that a forwarding thread could not send to its client.</summary>
+    public void CountClientSendError() => _counters.CountClientSendError();
 
     /// <summary>Closes flows idle for longer than the timeout or whose backend was removed.</summary>
     public int Sweep(long now)

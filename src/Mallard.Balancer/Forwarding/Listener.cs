@@ -30,7 +30,7 @@ internal sealed class Listener : IDisposable
     /// Binds <paramref name="workerCount"/> sockets (SO_REUSEPORT on Linux; elsewhere one socket
     /// and one thread) and starts a thread on each.
     /// </summary>
-    public static Listener Start(ListenerSettings settings, int workerCount, FlowTable flows, RoutingState routing)
+    public static Listener Start(ListenerSettings settings, int workerCount, FlowTable flows, RoutingState routing, int maxDatagramSize, bool batched)
     {
         bool reusePort = OperatingSystem.IsLinux();
         int count = reusePort ? workerCount : 1;
@@ -48,7 +48,7 @@ internal sealed class Listener : IDisposable
             var listener = new Listener(settings, flows, bound);
             for (int i = 0; i < sockets.Count; i++)
             {
-                var worker = new ListenerWorker(sockets[i], flows, routing, $"mallard-lb {bound} #{i}");
+                var worker = new ListenerWorker(sockets[i], flows, routing, $"mallard-lb {bound} #{i}", batched, maxDatagramSize);
                 listener._workers.Add(worker);
                 worker.Start();
             }

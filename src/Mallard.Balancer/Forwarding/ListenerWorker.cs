@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Mallard.Balancer.Forwarding.Linux;
 using Mallard.Balancer.Routing;
 
 namespace Mallard.Balancer.Forwarding;
@@ -8,24 +10,40 @@ namespace Mallard.Balancer.Forwarding;
 /// One forwarding thread: receives client datagrams on its listening socket (one of several
 /// SO_REUSEPORT sockets on Linux, so the kernel spreads clients over threads), routes each with
 /// its own <see cref="PacketRouter"/> and relays it through the listener's <see cref="FlowTable"/>.
-/// Nothing is allocated per packet.
+/// On Linux it waits with epoll and moves datagrams with recvmmsg/sendmmsg, reading the replies
+/// of the flows it opened itself; elsewhere it uses blocking .NET socket calls and each flow
+/// relays its own replies. Nothing is allocated per packet.
 /// </summary>
-internal sealed class ListenerWorker : IDisposable
+internal sealed unsafe class ListenerWorker : IDisposable
 {
     private const int SweepIntervalMilliseconds = 1000;
 
     private readonly Socket _socket;
     private readonly FlowTable _flows;
+    private const ulong ListenTag = 0;
+
     private readonly Thread _thread;
+    private readonly bool _batched;
+    private readonly int _maxDatagramSize;
+    private readonly Dictionary<ulong, Upstream> _owned = [];
+    private readonly Action<Upstream> _adopt;
+    private LinuxBatchIo? _io;
+    private ulong _nextTag = ListenTag + 1;
     private volatile bool _stopping;
 
-    public ListenerWorker(Socket socket, FlowTable flows, RoutingState routing, string name)
+    public ListenerWorker(Socket socket, FlowTable flows, RoutingState routing, string name, bool batched, int maxDatagramSize)
     {
         _socket = socket;
         _flows = flows;
+        _batched = batched;
+        _maxDatagramSize = maxDatagramSize;
         Router = new PacketRouter(routing);
-        _thread = new Thread(Run) { IsBackground = true, Name = name };
+        _adopt = Adopt;
+        _thread = new Thread(batched ? RunBatched : Run) { IsBackground = true, Name = name };
     }
+
+    /// <summary>Whether this thread uses the Linux batched data plane.</summary>
+    public bool IsBatched => _batched;
 
     public PacketRouter Router { get; }
 
@@ -128,6 +146,211 @@ internal sealed class ListenerWorker : IDisposable
             return;
         }
 
-        _flows.Resolve(decision, client, from, _socket, now)?.Send(datagram, now);
+        _flows.Resolve(decision, client, from, _socket, now, _io is null ? null : _adopt)?.Send(datagram, now);
+    }
+
+    // The Linux data plane: one epoll set holds the listening socket and every flow this thread
+    // opened. Client datagrams arrive up to 32 per recvmmsg; backend replies are read straight
+    // into reply slots and leave in one sendmmsg per wake-up.
+    private void RunBatched()
+    {
+        // Slots hold the largest datagram relayed plus one octet to detect larger ones.
+        int slotSize = (_maxDatagramSize + 1 + 63) & ~63;
+        using var io = new LinuxBatchIo(slotSize);
+        _io = io;
+        io.Watch((int)_socket.SafeHandle.DangerousGetHandle(), ListenTag);
+        var from = new SocketAddress(_socket.AddressFamily);
+        long lastSweep = Environment.TickCount64;
+        while (!_stopping)
+        {
+            int ready = LinuxNative.epoll_wait(io.EpollFd, io.Events, LinuxBatchIo.MaxEvents, SweepIntervalMilliseconds);
+            if (_stopping)
+            {
+                return;
+            }
+
+            int replies = 0;
+            for (int e = 0; e < ready; e++)
+            {
+                ulong tag = io.EventTag(e);
+                if (tag == ListenTag)
+                {
+                    ReceiveClients(io, from);
+                }
+                else if (_owned.TryGetValue(tag, out Upstream? upstream))
+                {
+                    replies = ReceiveReplies(io, upstream, replies);
+                }
+            }
+
+            FlushReplies(io, replies);
+            long now = Environment.TickCount64;
+            if (now - lastSweep >= SweepIntervalMilliseconds)
+            {
+                lastSweep = now;
+                Router.Sweep(now);
+                foreach ((ulong tag, Upstream upstream) in _owned)
+                {
+                    if (upstream.IsClosed)
+                    {
+                        _owned.Remove(tag);
+                    }
+                }
+            }
+        }
+    }
+
+    private void ReceiveClients(LinuxBatchIo io, SocketAddress from)
+    {
+        int fd = (int)_socket.SafeHandle.DangerousGetHandle();
+        while (true)
+        {
+            io.ResetReceive();
+            int count = LinuxNative.recvmmsg(fd, io.ReceiveHeaders, LinuxBatchIo.BatchSize, LinuxNative.MsgDontWait, null);
+            if (count <= 0)
+            {
+                return;
+            }
+
+            long now = Environment.TickCount64;
+            Span<byte> address = from.Buffer.Span;
+            for (int i = 0; i < count; i++)
+            {
+                LinuxNative.MMsgHdr* header = &io.ReceiveHeaders[i];
+                int length = (int)header->Length;
+                Received++;
+                if (length > _maxDatagramSize)
+                {
+                    // Larger than any datagram we relay (cut short by the kernel).
+                    Router.CountOversized();
+                    continue;
+                }
+
+                int nameLength = Math.Min((int)header->NameLength, address.Length);
+                new ReadOnlySpan<byte>(header->Name, nameLength).CopyTo(address);
+                from.Size = nameLength;
+                Forward(new ReadOnlySpan<byte>(header->Iov->Base, length), from, now);
+            }
+
+            if (count < LinuxBatchIo.BatchSize)
+            {
+                return;
+            }
+        }
+    }
+
+    private int ReceiveReplies(LinuxBatchIo io, Upstream upstream, int pending)
+    {
+        SafeHandle handle = upstream.Socket.SafeHandle;
+        bool held = false;
+        try
+        {
+            // Holding a reference keeps the descriptor from being closed (and its number reused)
+            // while we read it, should the sweeper close this flow at the same moment.
+            handle.DangerousAddRef(ref held);
+            int fd = (int)handle.DangerousGetHandle();
+            while (true)
+            {
+                if (pending == LinuxBatchIo.BatchSize)
+                {
+                    FlushReplies(io, pending);
+                    pending = 0;
+                }
+
+                int free = LinuxBatchIo.BatchSize - pending;
+                for (int i = pending; i < LinuxBatchIo.BatchSize; i++)
+                {
+                    io.ReplyHeaders[i].Name = null;
+                    io.ReplyHeaders[i].NameLength = 0;
+                    io.ReplyHeaders[i].Iov->Length = (nuint)io.SlotSize;
+                }
+
+                int count = LinuxNative.recvmmsg(fd, &io.ReplyHeaders[pending], (uint)free, LinuxNative.MsgDontWait, null);
+                if (count <= 0)
+                {
+                    if (count < 0 && Marshal.GetLastPInvokeError() == LinuxNative.EConnRefused)
+                    {
+                        upstream.NoteUnreachable();
+                    }
+
+                    return pending;
+                }
+
+                long now = Environment.TickCount64;
+                SocketAddress client = upstream.ReturnPath.Address;
+                for (int i = pending; i < pending + count; i++)
+                {
+                    LinuxNative.MMsgHdr* header = &io.ReplyHeaders[i];
+                    if (!upstream.NoteReply((int)header->Length, now))
+                    {
+                        header->Iov->Length = 0;
+                        header->Name = null;
+                        continue;
+                    }
+
+                    byte* name = io.ReplyNames + (i * LinuxBatchIo.AddressSize);
+                    client.Buffer.Span[..client.Size].CopyTo(new Span<byte>(name, LinuxBatchIo.AddressSize));
+                    header->Name = name;
+                    header->NameLength = (uint)client.Size;
+                    header->Iov->Length = header->Length;
+                }
+
+                pending += count;
+                if (count < free)
+                {
+                    return pending;
+                }
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            return pending;
+        }
+        finally
+        {
+            if (held)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    private void FlushReplies(LinuxBatchIo io, int count)
+    {
+        int fd = (int)_socket.SafeHandle.DangerousGetHandle();
+        int sent = 0;
+        while (sent < count)
+        {
+            // A reply dropped as oversized has no destination; skip it.
+            if (io.ReplyHeaders[sent].Name == null)
+            {
+                sent++;
+                continue;
+            }
+
+            int end = sent;
+            while (end < count && io.ReplyHeaders[end].Name != null)
+            {
+                end++;
+            }
+
+            int result = LinuxNative.sendmmsg(fd, &io.ReplyHeaders[sent], (uint)(end - sent), 0);
+            if (result <= 0)
+            {
+                // The first datagram failed (for example an unreachable client): drop it, go on.
+                _flows.CountClientSendError();
+                sent++;
+                continue;
+            }
+
+            sent += result;
+        }
+    }
+
+    private void Adopt(Upstream upstream)
+    {
+        ulong tag = _nextTag++;
+        _owned[tag] = upstream;
+        _io!.Watch((int)upstream.Socket.SafeHandle.DangerousGetHandle(), tag);
     }
 }

@@ -52,13 +52,36 @@ internal sealed class Upstream : IDisposable
 
     public bool IsClosed => _closed;
 
+    /// <summary>The upstream socket, for a forwarding thread that reads replies itself (Linux batched I/O).</summary>
+    public Socket Socket => _socket;
+
+    /// <summary>Counts a reply that a forwarding thread read from this flow; false when it is too large to relay.</summary>
+    public bool NoteReply(int length, long now)
+    {
+        if (length > _maxDatagramSize)
+        {
+            _counters.CountOversizedReply();
+            return false;
+        }
+
+        Volatile.Write(ref _lastActivity, now);
+        Backend.Counters.CountFromBackend(length);
+        return true;
+    }
+
+    /// <summary>Reports an ICMP port unreachable seen while reading this flow.</summary>
+    public void NoteUnreachable() => _reportFailure(Backend, "ICMP port unreachable");
+
+    /// <summary>Counts a reply that could not be sent to the client.</summary>
+    public void NoteClientSendError() => _counters.CountClientSendError();
+
     /// <summary>
     /// Opens the upstream socket; throws <see cref="SocketException"/> when no port or descriptor
     /// is left. With a port range, the port is derived from the client address and the backend,
     /// trying a few neighbours when it is taken, and the kernel's choice after that.
     /// </summary>
     public static Upstream Open(Socket listenSocket, Backend backend, ReturnPath returnPath, ProxyCounters counters,
-        Action<Backend, string> reportFailure, ProxySettings settings, long now)
+        Action<Backend, string> reportFailure, ProxySettings settings, long now, bool relayReplies = true)
     {
         var socket = new Socket(backend.Address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
@@ -80,7 +103,11 @@ internal sealed class Upstream : IDisposable
         {
             BackendKey = EndpointKey.From(backend.Address),
         };
-        _ = upstream.RelayRepliesAsync();
+        if (relayReplies)
+        {
+            _ = upstream.RelayRepliesAsync();
+        }
+
         return upstream;
     }
 
@@ -208,14 +235,11 @@ internal sealed class Upstream : IDisposable
                 continue;
             }
 
-            if (received > _maxDatagramSize)
+            if (!NoteReply(received, Environment.TickCount64))
             {
-                _counters.CountOversizedReply();
                 continue;
             }
 
-            Volatile.Write(ref _lastActivity, Environment.TickCount64);
-            Backend.Counters.CountFromBackend(received);
             try
             {
                 _listenSocket.SendTo(buffer.AsSpan(0, received), SocketFlags.None, ReturnPath.Address);

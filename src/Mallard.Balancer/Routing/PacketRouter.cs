@@ -70,6 +70,9 @@ internal sealed class PacketRouter
             : RouteLongHeader(datagram, client, nowMilliseconds);
     }
 
+    /// <summary>Counts a client datagram too large to relay as malformed: QUIC never needs one that large here.</summary>
+    public void CountOversized() => Counters.Branches[(int)RouteBranch.Malformed]++;
+
     /// <summary>Removes idle decisions; the forwarding thread calls this about once a second.</summary>
     public int Sweep(long nowMilliseconds) =>
         _bySource.Sweep(nowMilliseconds) + _byDestination.Sweep(nowMilliseconds) + _byClient.Sweep(nowMilliseconds);

@@ -59,11 +59,25 @@ internal sealed class RoutingSnapshot
         return owners is not null && owners.TryGetValue(serverId, out Backend? backend) ? backend : null;
     }
 
-    /// <summary>The Maglev choice for a flow hash.</summary>
+    /// <summary>
+    /// The Maglev choice for a flow hash. A backend that went down after this snapshot was built
+    /// (the control plane is about to publish the next one) is passed over for the next slots.
+    /// </summary>
     public Backend? Fallback(ulong hash)
     {
         int index = _maglev.Lookup(hash);
-        return index < 0 ? null : _maglevBackends[index];
+        if (index < 0)
+        {
+            return null;
+        }
+
+        Backend choice = _maglevBackends[index];
+        for (ulong step = 1; !choice.IsUsable && step <= 8; step++)
+        {
+            choice = _maglevBackends[_maglev.Lookup(hash + (step * 0x9E3779B97F4A7C15UL))];
+        }
+
+        return choice;
     }
 
     /// <summary>How many Maglev slots each backend holds, by name (status page).</summary>

@@ -1,0 +1,26 @@
+using System.Globalization;
+using System.Net;
+using Mallard.UdpLoad;
+
+// udpload: the bounded UDP load of bench/lb-vs-nginx.sh.
+//   udpload echo ADDRESS                    echo every datagram back (the backend)
+//   udpload load TARGET FLOWS SECONDS SIZE  request/response over FLOWS client sockets
+if (args.Length >= 2 && args[0] == "echo")
+{
+    EchoServer.Run(IPEndPoint.Parse(args[1]));
+    return 0;
+}
+
+if (args.Length == 5 && args[0] == "load")
+{
+    LoadResult result = LoadGenerator.Run(
+        IPEndPoint.Parse(args[1]),
+        int.Parse(args[2], CultureInfo.InvariantCulture),
+        TimeSpan.FromSeconds(double.Parse(args[3], CultureInfo.InvariantCulture)),
+        int.Parse(args[4], CultureInfo.InvariantCulture));
+    Console.WriteLine(result.ToString());
+    return result.Responses > 0 ? 0 : 1;
+}
+
+Console.Error.WriteLine("usage: udpload echo ADDRESS | udpload load TARGET FLOWS SECONDS SIZE");
+return 2;

@@ -1,0 +1,76 @@
+using System.Runtime.InteropServices;
+
+namespace Mallard.Balancer.Forwarding.Linux;
+
+/// <summary>
+/// The few libc calls of the Linux batched data plane: epoll to learn which sockets are readable,
+/// recvmmsg and sendmmsg to move up to <see cref="LinuxBatchIo.BatchSize"/> datagrams per system
+/// call. Structures follow the LP64 Linux ABI (x86-64 and arm64).
+/// </summary>
+internal static unsafe partial class LinuxNative
+{
+    public const int MsgDontWait = 0x40;
+    public const int EpollIn = 0x001;
+    public const int EpollCtlAdd = 1;
+    public const int EAgain = 11;
+    public const int EIntr = 4;
+    public const int EConnRefused = 111;
+
+    /// <summary>x86-64 packs epoll_event to 12 octets; other LP64 targets align it to 16.</summary>
+    public static readonly int EpollEventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
+
+    public static readonly int EpollDataOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
+
+    /// <summary>Whether this process can use the batched data plane.</summary>
+    public static bool IsSupported =>
+        OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64
+        && Environment.GetEnvironmentVariable("MALLARD_LB_PORTABLE_IO") != "1";
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_create1(int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_ctl(int epfd, int op, int fd, byte* @event);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_wait(int epfd, byte* events, int maxevents, int timeout);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int recvmmsg(int sockfd, MMsgHdr* msgvec, uint vlen, int flags, void* timeout);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int sendmmsg(int sockfd, MMsgHdr* msgvec, uint vlen, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+
+    /// <summary>struct iovec.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoVec
+    {
+        public void* Base;
+        public nuint Length;
+    }
+
+    /// <summary>struct mmsghdr: a struct msghdr (56 octets on LP64) and the length the kernel moved.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 64)]
+    public struct MMsgHdr
+    {
+        [FieldOffset(0)]
+        public void* Name;
+        [FieldOffset(8)]
+        public uint NameLength;
+        [FieldOffset(16)]
+        public IoVec* Iov;
+        [FieldOffset(24)]
+        public nuint IovLength;
+        [FieldOffset(32)]
+        public void* Control;
+        [FieldOffset(40)]
+        public nuint ControlLength;
+        [FieldOffset(48)]
+        public int Flags;
+        [FieldOffset(56)]
+        public uint Length;
+    }
+}

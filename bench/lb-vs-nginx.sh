@@ -30,6 +30,7 @@ cat >"$work/lb.json" <<JSON
 } } }
 JSON
 dotnet "$work/mallard/mallard.dll" lb --config "$work/lb.json" >"$work/mallard.log" 2>&1 & pids+=($!)
+mallard_pid=$!
 
 mkdir -p "$work/nginx/logs"
 cat >"$work/nginx/nginx.conf" <<CONF
@@ -43,16 +44,36 @@ stream {
   server { listen 127.0.0.1:$nginx_port udp reuseport; proxy_pass backends; proxy_timeout 30s; }
 }
 CONF
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' 2>/dev/null & pids+=($!)
+nginx_pid=$!
 sleep 3
 
+# CPU time (user + system, clock ticks) of a process and its children threads/processes.
+cpu_ticks() {
+  local total=0 pid
+  for pid in "$@" $(pgrep -P "$1" || true); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
+
 echo "# $(date -u +%FT%TZ) $(nproc) cores; $flows flows x 4 in flight, $size-octet datagrams, $seconds s per run, $workers workers"
-declare -A rate p99
+declare -A rate p99 cost
 for round in $(seq "$rounds"); do
   for target in direct:$backend_port mallard:$mallard_port nginx:$nginx_port; do
     name="${target%%:*}" port="${target##*:}"
+    case "$name" in mallard) proxy=$mallard_pid ;; nginx) proxy=$nginx_pid ;; *) proxy="" ;; esac
+    before=0; [[ -n "$proxy" ]] && before="$(cpu_ticks "$proxy")"
     line="$(dotnet "$work/udpload/Mallard.UdpLoad.dll" load "127.0.0.1:$port" "$flows" "$seconds" "$size")"
-    echo "round $round $name $line"
+    cpu=""
+    if [[ -n "$proxy" ]]; then
+      ticks=$(( $(cpu_ticks "$proxy") - before ))
+      responses="$(sed -E 's/.*responses=([0-9]+).*/\1/' <<<"$line")"
+      per_request="$(echo "scale=2; $ticks * 1000000 / $(getconf CLK_TCK) / $responses" | bc)"
+      cpu=" proxy_cpu_s=$(echo "scale=2; $ticks / $(getconf CLK_TCK)" | bc) proxy_cpu_us_per_request=$per_request"
+      cost[$name]="${cost[$name]:-0} + $per_request"
+    fi
+    echo "round $round $name $line$cpu"
     rate[$name]="${rate[$name]:-0} + $(sed -E 's/.*rate=([0-9]+).*/\1/' <<<"$line")"
     p99[$name]="${p99[$name]:-0} + $(sed -E 's/.*p99_us=([0-9]+).*/\1/' <<<"$line")"
   done
@@ -62,4 +83,6 @@ mallard_rate="$(mean "${rate[mallard]}")" nginx_rate="$(mean "${rate[nginx]}")" 
 mallard_p99="$(mean "${p99[mallard]}")" nginx_p99="$(mean "${p99[nginx]}")"
 echo "mean rate: direct $direct_rate/s, mallard lb $mallard_rate/s, nginx $nginx_rate/s"
 echo "mean p99: mallard lb ${mallard_p99} us, nginx ${nginx_p99} us"
+echo "mean proxy CPU per request: mallard lb $(echo "scale=2; (${cost[mallard]}) / $rounds" | bc) us, nginx $(echo "scale=2; (${cost[nginx]}) / $rounds" | bc) us"
 echo "mallard/nginx rate ratio: $(echo "scale=2; $mallard_rate / $nginx_rate" | bc)"
+echo "nginx/mallard CPU-per-request ratio: $(echo "scale=2; (${cost[nginx]}) / (${cost[mallard]})" | bc)"

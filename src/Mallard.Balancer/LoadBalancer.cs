@@ -73,7 +73,11 @@ public sealed class LoadBalancer : IAsyncDisposable
 
     /// <summary>Binds the listeners and the admin endpoint and starts forwarding and health checks.</summary>
     /// <exception cref="System.Net.Sockets.SocketException">A listening address cannot be bound.</exception>
-    public static async Task<LoadBalancer> StartAsync(BalancerSettings settings, ILoggerFactory loggerFactory, TimeProvider? time = null, CancellationToken cancellation = default)
+    public static Task<LoadBalancer> StartAsync(BalancerSettings settings, ILoggerFactory loggerFactory, TimeProvider? time = null, CancellationToken cancellation = default) =>
+        StartAsync(settings, loggerFactory, LinuxNative.IsSupported, time, cancellation);
+
+    /// <summary>Starts with the Linux batched data plane or, when <paramref name="batched"/> is false, the portable one.</summary>
+    internal static async Task<LoadBalancer> StartAsync(BalancerSettings settings, ILoggerFactory loggerFactory, bool batched, TimeProvider? time = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -83,7 +87,7 @@ public sealed class LoadBalancer : IAsyncDisposable
             foreach (ListenerSettings listenerSettings in settings.Listeners)
             {
                 var flows = new FlowTable(listenerSettings.ReturnPath, settings.Proxy, balancer.ProxyCounters, balancer.ReportPassiveFailure, balancer.ReportRelayLimit);
-                Listener listener = Listener.Start(listenerSettings, settings.Workers, flows, balancer._routing, settings.Proxy.MaxDatagramSize, LinuxNative.IsSupported);
+                Listener listener = Listener.Start(listenerSettings, settings.Workers, flows, balancer._routing, settings.Proxy.MaxDatagramSize, batched);
                 balancer._listeners.Add(listener);
                 BalancerLog.Listening(balancer._logger, listener.Endpoint.ToString(), Describe(listenerSettings.ReturnPath), listener.Workers.Count);
             }

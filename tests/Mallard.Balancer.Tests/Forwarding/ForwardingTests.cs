@@ -47,6 +47,37 @@ public class ForwardingTests
         Assert.Equal(20, b.Received.Count);
     }
 
+    /// <summary>Both data planes (Linux batched I/O and portable .NET sockets), IPv4 and IPv6 listeners, both return-path modes.</summary>
+    [Theory]
+    [InlineData(true, "127.0.0.1:0", "per-client-address")]
+    [InlineData(false, "127.0.0.1:0", "per-client-address")]
+    [InlineData(true, "[::1]:0", "per-connection")]
+    [InlineData(false, "[::1]:0", "per-connection")]
+    public async Task EachDataPlaneRelaysBothWays(bool batched, string listen, string returnPath)
+    {
+        Assert.True(!batched || Mallard.Balancer.Forwarding.Linux.LinuxNative.IsSupported, "the batched data plane needs Linux on x86-64 or arm64");
+        using var a = new UdpTestBackend("A");
+        using var b = new UdpTestBackend("B");
+        BalancerSettings settings = TestSettings.Loopback([(a.Endpoint, "41414141"), (b.Endpoint, "42424242")], ("Listen:0", listen), ("ReturnPath", returnPath));
+        await using LoadBalancer balancer = await RunningBalancer.StartAsync(settings, batched);
+        IPEndPoint target = balancer.ListenEndpoints[0];
+        using var client = new System.Net.Sockets.Socket(target.AddressFamily, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        client.ReceiveTimeout = 2000;
+        byte[] reply = new byte[2048];
+        for (int i = 0; i < 50; i++)
+        {
+            byte[] packet = Packets.Short(Convert.FromHexString(i % 2 == 0 ? "00414141410102030405060708" : "00424242420102030405060708"), 100 + i);
+            client.SendTo(packet, target);
+            int length = client.Receive(reply);
+            Assert.Equal(i % 2 == 0 ? "A:" : "B:", System.Text.Encoding.ASCII.GetString(reply, 0, 2));
+            Assert.Equal(packet, reply.AsSpan(2, length - 2).ToArray());
+        }
+
+        Assert.Equal(batched, balancer.Listeners[0].Workers[0].IsBatched);
+        Assert.Equal(25, a.Received.Count);
+        Assert.Equal(2, balancer.ProxyCounters.LiveFlows);
+    }
+
     [Fact]
     public async Task PerClientAddressGivesAMovedClientANewUpstreamPort()
     {

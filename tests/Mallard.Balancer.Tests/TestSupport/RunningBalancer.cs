@@ -9,6 +9,10 @@ internal static class RunningBalancer
     public static Task<LoadBalancer> StartAsync(BalancerSettings settings) =>
         LoadBalancer.StartAsync(settings, NullLoggerFactory.Instance);
 
+    /// <summary>Starts with the chosen data plane: Linux batched I/O, or the portable .NET sockets one.</summary>
+    public static Task<LoadBalancer> StartAsync(BalancerSettings settings, bool batched) =>
+        LoadBalancer.StartAsync(settings, NullLoggerFactory.Instance, batched);
+
     /// <summary>Polls <paramref name="condition"/> until it holds or <paramref name="timeoutMilliseconds"/> pass.</summary>
     public static async Task<bool> EventuallyAsync(Func<bool> condition, int timeoutMilliseconds = 5000)
     {

@@ -27,6 +27,7 @@ internal sealed unsafe class ListenerWorker : IDisposable
     private readonly int _maxDatagramSize;
     private readonly Dictionary<ulong, Upstream> _owned = [];
     private readonly Action<Upstream> _adopt;
+    private readonly Upstream?[] _targets = new Upstream?[LinuxBatchIo.BatchSize];
     private LinuxBatchIo? _io;
     private ulong _nextTag = ListenTag + 1;
     private volatile bool _stopping;
@@ -137,16 +138,14 @@ internal sealed unsafe class ListenerWorker : IDisposable
         }
     }
 
-    private void Forward(ReadOnlySpan<byte> datagram, SocketAddress from, long now)
+    private void Forward(ReadOnlySpan<byte> datagram, SocketAddress from, long now) =>
+        Resolve(datagram, from, now)?.Send(datagram, now);
+
+    private Upstream? Resolve(ReadOnlySpan<byte> datagram, SocketAddress from, long now)
     {
         var client = EndpointKey.From(from);
         RouteDecision decision = Router.Route(datagram, client, now);
-        if (decision.IsDropped)
-        {
-            return;
-        }
-
-        _flows.Resolve(decision, client, from, _socket, now, _io is null ? null : _adopt)?.Send(datagram, now);
+        return decision.IsDropped ? null : _flows.Resolve(decision, client, from, _socket, now, _io is null ? null : _adopt);
     }
 
     // The Linux data plane: one epoll set holds the listening socket and every flow this thread
@@ -219,6 +218,7 @@ internal sealed unsafe class ListenerWorker : IDisposable
                 LinuxNative.MMsgHdr* header = &io.ReceiveHeaders[i];
                 int length = (int)header->Length;
                 Received++;
+                _targets[i] = null;
                 if (length > _maxDatagramSize)
                 {
                     // Larger than any datagram we relay (cut short by the kernel).
@@ -229,12 +229,89 @@ internal sealed unsafe class ListenerWorker : IDisposable
                 int nameLength = Math.Min((int)header->NameLength, address.Length);
                 new ReadOnlySpan<byte>(header->Name, nameLength).CopyTo(address);
                 from.Size = nameLength;
-                Forward(new ReadOnlySpan<byte>(header->Iov->Base, length), from, now);
+                _targets[i] = Resolve(new ReadOnlySpan<byte>(header->Iov->Base, length), from, now);
             }
+
+            SendToUpstreams(io, count, now);
 
             if (count < LinuxBatchIo.BatchSize)
             {
                 return;
+            }
+        }
+    }
+
+    // Datagrams of one flow that arrived together leave together: one sendmmsg on the flow's
+    // connected socket for each run of consecutive datagrams with the same upstream.
+    private void SendToUpstreams(LinuxBatchIo io, int count, long now)
+    {
+        for (int first = 0; first < count;)
+        {
+            Upstream? upstream = _targets[first];
+            int end = first + 1;
+            while (end < count && ReferenceEquals(_targets[end], upstream))
+            {
+                end++;
+            }
+
+            if (upstream is not null)
+            {
+                SendRun(io, upstream, first, end, now);
+            }
+
+            first = end;
+        }
+
+        Array.Clear(_targets);
+    }
+
+    private static void SendRun(LinuxBatchIo io, Upstream upstream, int first, int end, long now)
+    {
+        long bytes = 0;
+        for (int i = first; i < end; i++)
+        {
+            // The socket is connected to the backend: no destination per datagram.
+            io.ReceiveHeaders[i].Name = null;
+            io.ReceiveHeaders[i].NameLength = 0;
+            io.ReceiveHeaders[i].Iov->Length = io.ReceiveHeaders[i].Length;
+            bytes += io.ReceiveHeaders[i].Length;
+        }
+
+        SafeHandle handle = upstream.Socket.SafeHandle;
+        bool held = false;
+        try
+        {
+            handle.DangerousAddRef(ref held);
+            int fd = (int)handle.DangerousGetHandle();
+            int sent = 0;
+            int failed = 0;
+            while (sent < end - first)
+            {
+                int result = LinuxNative.sendmmsg(fd, &io.ReceiveHeaders[first + sent], (uint)(end - first - sent), 0);
+                if (result <= 0)
+                {
+                    // The kernel reports an earlier ICMP port unreachable here; skip the datagram.
+                    upstream.NoteSendError(Marshal.GetLastPInvokeError() == LinuxNative.EConnRefused);
+                    bytes -= io.ReceiveHeaders[first + sent].Length;
+                    failed++;
+                    sent++;
+                    continue;
+                }
+
+                sent += result;
+            }
+
+            upstream.NoteSent(end - first - failed, bytes, now);
+        }
+        catch (ObjectDisposedException)
+        {
+            upstream.NoteSendError(false);
+        }
+        finally
+        {
+            if (held)
+            {
+                handle.DangerousRelease();
             }
         }
     }

@@ -157,6 +157,24 @@ internal sealed class Upstream : IDisposable
         }
     }
 
+    /// <summary>Counts datagrams a forwarding thread sent on this flow's socket itself (batched I/O).</summary>
+    public void NoteSent(int packets, long bytes, long now)
+    {
+        Volatile.Write(ref _lastActivity, now);
+        Backend.Counters.CountToBackend(packets, bytes);
+    }
+
+    /// <summary>Counts a datagram that could not be sent to the backend; <paramref name="refused"/> for ICMP port unreachable.</summary>
+    public void NoteSendError(bool refused)
+    {
+        _counters.CountBackendSendError();
+        Backend.Counters.CountSendError();
+        if (refused)
+        {
+            _reportFailure(Backend, "ICMP port unreachable");
+        }
+    }
+
     /// <summary>
     /// Notes a client datagram from <paramref name="client"/> and applies the return-path rule of
     /// per-connection mode: the return path moves to a new address only once the current one has

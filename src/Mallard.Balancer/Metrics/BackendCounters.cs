@@ -30,6 +30,12 @@ public sealed class BackendCounters
         Interlocked.Add(ref _bytesToBackend, bytes);
     }
 
+    internal void CountToBackend(long packets, long bytes)
+    {
+        Interlocked.Add(ref _packetsToBackend, packets);
+        Interlocked.Add(ref _bytesToBackend, bytes);
+    }
+
     internal void CountFromBackend(int bytes)
     {
         Interlocked.Increment(ref _packetsFromBackend);

@@ -17,6 +17,7 @@ internal sealed unsafe class LinuxBatchIo : IDisposable
     private readonly int _slotSize;
     private readonly byte* _memory;
     private readonly nuint _memoryLength;
+    private readonly byte* _receiveNames;
     private bool _disposed;
 
     public LinuxBatchIo(int slotSize)
@@ -38,6 +39,7 @@ internal sealed unsafe class LinuxBatchIo : IDisposable
         LinuxNative.IoVec* receiveVectors = Take<LinuxNative.IoVec>(ref next, BatchSize);
         LinuxNative.IoVec* replyVectors = Take<LinuxNative.IoVec>(ref next, BatchSize);
         byte* receiveNames = next;
+        _receiveNames = receiveNames;
         next += BatchSize * AddressSize;
         ReplyNames = next;
         next += BatchSize * AddressSize;
@@ -79,6 +81,7 @@ internal sealed unsafe class LinuxBatchIo : IDisposable
     {
         for (int i = 0; i < BatchSize; i++)
         {
+            ReceiveHeaders[i].Name = _receiveNames + (i * AddressSize);
             ReceiveHeaders[i].NameLength = AddressSize;
             ReceiveHeaders[i].Iov->Length = (nuint)_slotSize;
             ReceiveHeaders[i].Flags = 0;

@@ -157,6 +157,30 @@ internal sealed unsafe class ListenerWorker : IDisposable
         int slotSize = (_maxDatagramSize + 1 + 63) & ~63;
         using var io = new LinuxBatchIo(slotSize);
         _io = io;
+
+        // Hold the listening socket's descriptor for the life of the loop: Dispose may close the
+        // socket at any moment, and its number must not be reused under a pending recvmmsg.
+        bool held = false;
+        try
+        {
+            _socket.SafeHandle.DangerousAddRef(ref held);
+            RunBatched(io);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Stopped before the loop began.
+        }
+        finally
+        {
+            if (held)
+            {
+                _socket.SafeHandle.DangerousRelease();
+            }
+        }
+    }
+
+    private void RunBatched(LinuxBatchIo io)
+    {
         io.Watch((int)_socket.SafeHandle.DangerousGetHandle(), ListenTag);
         var from = new SocketAddress(_socket.AddressFamily);
         long lastSweep = Environment.TickCount64;

@@ -1,0 +1,36 @@
+namespace Mallard.Quic.Crypto;
+
+/// <summary>
+/// The AEAD key, IV and header protection key derived from one direction's traffic secret
+/// (RFC 9001 section 5.1; QUIC v2 uses the "quicv2" labels, RFC 9369 section 3.3.2).
+/// </summary>
+internal sealed class PacketKeys
+{
+    private PacketKeys(CipherSuite suite, byte[] key, byte[] iv, byte[] headerKey)
+    {
+        Suite = suite;
+        Key = key;
+        Iv = iv;
+        HeaderKey = headerKey;
+    }
+
+    public CipherSuite Suite { get; }
+
+    public byte[] Key { get; }
+
+    public byte[] Iv { get; }
+
+    public byte[] HeaderKey { get; }
+
+    public static PacketKeys FromSecret(CipherSuite suite, ReadOnlySpan<byte> secret, uint version = InitialSecrets.Version1)
+    {
+        string prefix = version == InitialSecrets.Version2 ? "quicv2 " : "quic ";
+        int keyLength = suite == CipherSuite.Aes128GcmSha256 ? 16 : 32;
+        var hash = HkdfLabel.HashOf(suite);
+        return new PacketKeys(
+            suite,
+            HkdfLabel.Expand(hash, secret, prefix + "key", default, keyLength),
+            HkdfLabel.Expand(hash, secret, prefix + "iv", default, 12),
+            HkdfLabel.Expand(hash, secret, prefix + "hp", default, keyLength));
+    }
+}

@@ -1,0 +1,83 @@
+using System.Security.Cryptography;
+using Mallard.Quic.Crypto;
+
+namespace Mallard.Quic.Tls;
+
+/// <summary>
+/// The TLS 1.3 key schedule without PSK (RFC 8446 section 7.1): early secret, handshake secret
+/// from the (EC)DHE shared secret, master secret, the traffic secrets that QUIC turns into packet
+/// keys, Finished verify data, and QUIC's key update ("quic ku", RFC 9001 section 6.1).
+/// </summary>
+internal sealed class TlsKeySchedule
+{
+    private readonly HashAlgorithmName _hash;
+    private readonly int _hashLength;
+    private readonly byte[] _emptyHash;
+    private byte[]? _handshakeSecret;
+    private byte[]? _masterSecret;
+
+    public TlsKeySchedule(CipherSuite suite)
+    {
+        Suite = suite;
+        _hash = HkdfLabel.HashOf(suite);
+        _hashLength = _hash == HashAlgorithmName.SHA384 ? 48 : 32;
+        _emptyHash = Hash([]);
+        EarlySecret = Extract(new byte[_hashLength], new byte[_hashLength]);
+    }
+
+    public CipherSuite Suite { get; }
+
+    /// <summary>HKDF-Extract(0, 0): the early secret when no PSK is used.</summary>
+    public byte[] EarlySecret { get; }
+
+    /// <summary>The transcript hash of <paramref name="messages"/> with the suite's hash.</summary>
+    public byte[] Hash(ReadOnlySpan<byte> messages) =>
+        _hash == HashAlgorithmName.SHA384 ? SHA384.HashData(messages) : SHA256.HashData(messages);
+
+    /// <summary>Derive-Secret(secret, label, transcript hash).</summary>
+    public byte[] DeriveSecret(ReadOnlySpan<byte> secret, string label, ReadOnlySpan<byte> transcriptHash) =>
+        HkdfLabel.Expand(_hash, secret, label, transcriptHash, _hashLength);
+
+    /// <summary>Sets the handshake secret from the (EC)DHE shared secret and returns it.</summary>
+    public byte[] SetSharedSecret(ReadOnlySpan<byte> sharedSecret)
+    {
+        _handshakeSecret = Extract(DeriveSecret(EarlySecret, "derived", _emptyHash), sharedSecret);
+        _masterSecret = Extract(DeriveSecret(_handshakeSecret, "derived", _emptyHash), new byte[_hashLength]);
+        return _handshakeSecret;
+    }
+
+    /// <summary>The master secret (after <see cref="SetSharedSecret"/>).</summary>
+    public byte[] MasterSecret => _masterSecret ?? throw new InvalidOperationException("the shared secret is not set yet");
+
+    /// <summary>client_ and server_handshake_traffic_secret over Hash(ClientHello..ServerHello).</summary>
+    public (byte[] Client, byte[] Server) HandshakeTrafficSecrets(ReadOnlySpan<byte> helloTranscriptHash)
+    {
+        byte[] handshake = _handshakeSecret ?? throw new InvalidOperationException("the shared secret is not set yet");
+        return (DeriveSecret(handshake, "c hs traffic", helloTranscriptHash), DeriveSecret(handshake, "s hs traffic", helloTranscriptHash));
+    }
+
+    /// <summary>client_ and server_application_traffic_secret_0 over Hash(ClientHello..server Finished).</summary>
+    public (byte[] Client, byte[] Server) ApplicationTrafficSecrets(ReadOnlySpan<byte> serverFinishedTranscriptHash) =>
+        (DeriveSecret(MasterSecret, "c ap traffic", serverFinishedTranscriptHash), DeriveSecret(MasterSecret, "s ap traffic", serverFinishedTranscriptHash));
+
+    /// <summary>finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length).</summary>
+    public byte[] FinishedKey(ReadOnlySpan<byte> baseKey) => HkdfLabel.Expand(_hash, baseKey, "finished", default, _hashLength);
+
+    /// <summary>Finished verify_data = HMAC(finished_key, transcript hash) (RFC 8446 section 4.4.4).</summary>
+    public byte[] VerifyData(ReadOnlySpan<byte> baseKey, ReadOnlySpan<byte> transcriptHash)
+    {
+        byte[] key = FinishedKey(baseKey);
+        return _hash == HashAlgorithmName.SHA384 ? HMACSHA384.HashData(key, transcriptHash) : HMACSHA256.HashData(key, transcriptHash);
+    }
+
+    /// <summary>The next 1-RTT secret after a QUIC key update (RFC 9001 section 6.1; "quicv2 ku" for QUIC v2).</summary>
+    public byte[] NextTrafficSecret(ReadOnlySpan<byte> secret, uint version = InitialSecrets.Version1) =>
+        HkdfLabel.Expand(_hash, secret, version == InitialSecrets.Version2 ? "quicv2 ku" : "quic ku", default, _hashLength);
+
+    private byte[] Extract(ReadOnlySpan<byte> salt, ReadOnlySpan<byte> keyMaterial)
+    {
+        byte[] output = new byte[_hashLength];
+        HKDF.Extract(_hash, keyMaterial, salt, output);
+        return output;
+    }
+}

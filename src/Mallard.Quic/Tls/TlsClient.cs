@@ -1,0 +1,267 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Mallard.Quic.Crypto;
+
+namespace Mallard.Quic.Tls;
+
+/// <summary>
+/// The client side of the TLS 1.3 handshake for QUIC (RFC 8446 section 2, RFC 9001 section 4):
+/// ClientHello, HelloRetryRequest, ServerHello, EncryptedExtensions, Certificate,
+/// CertificateVerify and Finished, ending with the client's Finished.
+/// </summary>
+internal sealed class TlsClient : TlsHandshake
+{
+    private readonly TlsClientOptions _options;
+    private readonly byte[] _random = RandomNumberGenerator.GetBytes(32);
+    private KeyExchange _keyExchange;
+    private State _state = State.ServerHello;
+    private bool _retried;
+    private byte[]? _cookie;
+    private X509Certificate2? _serverCertificate;
+
+    public TlsClient(TlsClientOptions options)
+    {
+        _options = options;
+        _keyExchange = KeyExchange.Create(options.Groups[0]);
+        Send(EncryptionLevel.Initial, BuildClientHello().Encode());
+    }
+
+    private enum State
+    {
+        ServerHello,
+        EncryptedExtensions,
+        Certificate,
+        CertificateVerify,
+        Finished,
+        Done,
+    }
+
+    public override void Dispose()
+    {
+        _keyExchange.Dispose();
+        _serverCertificate?.Dispose();
+    }
+
+    protected override bool Process(EncryptionLevel level, HandshakeType type, ReadOnlySpan<byte> message)
+    {
+        if (level == EncryptionLevel.OneRtt && type == HandshakeType.NewSessionTicket)
+        {
+            return true; // Resumption is not offered; tickets are ignored.
+        }
+
+        (EncryptionLevel expectedLevel, HandshakeType expectedType) = _state switch
+        {
+            State.ServerHello => (EncryptionLevel.Initial, HandshakeType.ServerHello),
+            State.EncryptedExtensions => (EncryptionLevel.Handshake, HandshakeType.EncryptedExtensions),
+            State.Certificate => (EncryptionLevel.Handshake, HandshakeType.Certificate),
+            State.CertificateVerify => (EncryptionLevel.Handshake, HandshakeType.CertificateVerify),
+            State.Finished => (EncryptionLevel.Handshake, HandshakeType.Finished),
+            _ => (EncryptionLevel.OneRtt, HandshakeType.NewSessionTicket),
+        };
+        if (level != expectedLevel || type != expectedType)
+        {
+            return Fail(TlsAlert.UnexpectedMessage, $"{type} at {level} while waiting for {expectedType}");
+        }
+
+        return _state switch
+        {
+            State.ServerHello => OnServerHello(message),
+            State.EncryptedExtensions => OnEncryptedExtensions(message),
+            State.Certificate => OnCertificate(message),
+            State.CertificateVerify => OnCertificateVerify(message),
+            _ => OnFinished(message),
+        };
+    }
+
+    private ClientHello BuildClientHello()
+    {
+        var extensions = new List<TlsExtension>();
+        if (_options.ServerName is string name && !System.Net.IPAddress.TryParse(name, out _))
+        {
+            byte[] host = System.Text.Encoding.ASCII.GetBytes(name);
+            extensions.Add(Extension(TlsExtension.ServerName, w => w.Vector(2, l => { l.Byte(0); l.Vector(2, h => h.Bytes(host)); })));
+        }
+
+        extensions.Add(Extension(TlsExtension.SupportedGroups, w => w.Vector(2, l => { foreach (ushort g in _options.Groups) { l.UInt16(g); } })));
+        extensions.Add(Extension(TlsExtension.SignatureAlgorithms, w => w.Vector(2, l => { foreach (ushort s in SupportedSignatureSchemes) { l.UInt16(s); } })));
+        extensions.Add(Extension(TlsExtension.SupportedVersions, w => w.Vector(1, l => l.UInt16(0x0304))));
+        extensions.Add(Extension(TlsExtension.KeyShare, w => w.Vector(2, l => { l.UInt16(_keyExchange.Group); l.Vector(2, k => k.Bytes(_keyExchange.PublicKey)); })));
+        extensions.Add(AlpnExtension(_options.ApplicationProtocols));
+        extensions.Add(new TlsExtension(TlsExtension.QuicTransportParameters, _options.TransportParameters));
+        if (_cookie is not null)
+        {
+            extensions.Add(new TlsExtension(44, _cookie));
+        }
+
+        return new ClientHello { Random = _random, CipherSuites = [.. _options.CipherSuites], Extensions = extensions };
+    }
+
+    private bool OnServerHello(ReadOnlySpan<byte> message)
+    {
+        ServerHello? hello = ServerHello.TryParse(message, out TlsAlert alert);
+        if (hello is null)
+        {
+            return Fail(alert, "malformed ServerHello");
+        }
+
+        if (hello.SelectedVersion() != 0x0304)
+        {
+            return Fail(TlsAlert.ProtocolVersion, "the server did not select TLS 1.3");
+        }
+
+        if (!_options.CipherSuites.Contains(hello.CipherSuite) || hello.LegacySessionIdEcho.Length != 0)
+        {
+            return Fail(TlsAlert.IllegalParameter, $"the server chose cipher suite 0x{hello.CipherSuite:x4}, which was not offered");
+        }
+
+        var suite = (CipherSuite)hello.CipherSuite;
+        if (hello.IsHelloRetryRequest)
+        {
+            return OnHelloRetryRequest(hello, suite, message);
+        }
+
+        if (hello.KeyShare() is not (ushort group, byte[] key) || group != _keyExchange.Group)
+        {
+            return Fail(TlsAlert.IllegalParameter, "the server's key share is not for the offered group");
+        }
+
+        byte[]? shared = _keyExchange.SharedSecret(key);
+        if (shared is null)
+        {
+            return Fail(TlsAlert.IllegalParameter, "the server's key share is not a valid public key");
+        }
+
+        Suite = suite;
+        Schedule = new TlsKeySchedule(suite);
+        Schedule.SetSharedSecret(shared);
+        AddToTranscript(message);
+        HandshakeSecrets = Schedule.HandshakeTrafficSecrets(TranscriptHash());
+        _state = State.EncryptedExtensions;
+        return true;
+    }
+
+    private bool OnHelloRetryRequest(ServerHello retry, CipherSuite suite, ReadOnlySpan<byte> message)
+    {
+        if (_retried)
+        {
+            return Fail(TlsAlert.UnexpectedMessage, "a second HelloRetryRequest");
+        }
+
+        if (retry.KeyShare() is not (ushort group, _) || !_options.Groups.Contains(group) || group == _keyExchange.Group)
+        {
+            return Fail(TlsAlert.IllegalParameter, "the HelloRetryRequest selects a group that was not offered or already shared");
+        }
+
+        _retried = true;
+        _cookie = retry.Find(44)?.Data;
+        ReplaceTranscriptWithMessageHash(suite);
+        AddToTranscript(message);
+        _keyExchange.Dispose();
+        _keyExchange = KeyExchange.Create(group);
+        Send(EncryptionLevel.Initial, BuildClientHello().Encode());
+        return true;
+    }
+
+    private bool OnEncryptedExtensions(ReadOnlySpan<byte> message)
+    {
+        EncryptedExtensions? extensions = EncryptedExtensions.TryParse(message, out TlsAlert alert);
+        if (extensions is null)
+        {
+            return Fail(alert, "malformed EncryptedExtensions");
+        }
+
+        string? protocol = extensions.SelectedApplicationProtocol();
+        if (protocol is null || !_options.ApplicationProtocols.Contains(protocol))
+        {
+            return Fail(TlsAlert.NoApplicationProtocol, "the server selected no offered application protocol");
+        }
+
+        if (extensions.Find(TlsExtension.QuicTransportParameters) is not TlsExtension parameters)
+        {
+            return Fail(TlsAlert.MissingExtension, "the server sent no quic_transport_parameters");
+        }
+
+        ApplicationProtocol = protocol;
+        PeerTransportParameters = parameters.Data;
+        AddToTranscript(message);
+        _state = State.Certificate;
+        return true;
+    }
+
+    private bool OnCertificate(ReadOnlySpan<byte> message)
+    {
+        List<byte[]>? chain = CertificateMessage.TryParse(message);
+        if (chain is null)
+        {
+            return Fail(TlsAlert.DecodeError, "malformed or empty Certificate");
+        }
+
+        X509Certificate2[] certificates;
+        try
+        {
+            certificates = [.. chain.Select(der => X509CertificateLoader.LoadCertificate(der))];
+        }
+        catch (CryptographicException)
+        {
+            return Fail(TlsAlert.BadCertificate, "a certificate could not be parsed");
+        }
+
+        _serverCertificate = certificates[0];
+        if (!_options.SkipCertificateValidation && !Validate(certificates))
+        {
+            return Fail(TlsAlert.BadCertificate, "the server's certificate did not validate");
+        }
+
+        AddToTranscript(message);
+        _state = State.CertificateVerify;
+        return true;
+    }
+
+    private bool Validate(X509Certificate2[] certificates)
+    {
+        if (_options.ValidateCertificate is not null)
+        {
+            return _options.ValidateCertificate(certificates[0], certificates);
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.ExtraStore.AddRange(certificates[1..]);
+        return chain.Build(certificates[0]) && (_options.ServerName is null || certificates[0].MatchesHostname(_options.ServerName));
+    }
+
+    private bool OnCertificateVerify(ReadOnlySpan<byte> message)
+    {
+        if (!CertificateVerifyMessage.TryParse(message, out ushort scheme, out byte[] signature))
+        {
+            return Fail(TlsAlert.DecodeError, "malformed CertificateVerify");
+        }
+
+        X509Certificate2 certificate = _serverCertificate!;
+        using AsymmetricAlgorithm? key = (AsymmetricAlgorithm?)certificate.GetECDsaPublicKey() ?? certificate.GetRSAPublicKey();
+        if (key is null || !SupportedSignatureSchemes.Contains(scheme) || !HandshakeSignature.Verify(scheme, key, server: true, TranscriptHash(), signature))
+        {
+            return Fail(TlsAlert.DecryptError, "the CertificateVerify signature does not verify");
+        }
+
+        AddToTranscript(message);
+        _state = State.Finished;
+        return true;
+    }
+
+    private bool OnFinished(ReadOnlySpan<byte> message)
+    {
+        byte[] expected = Schedule!.VerifyData(HandshakeSecrets!.Value.Server, TranscriptHash());
+        if (!HandshakeSignature.IsFinished(message, expected))
+        {
+            return Fail(TlsAlert.DecryptError, "the server's Finished does not match the transcript");
+        }
+
+        AddToTranscript(message);
+        ApplicationSecrets = Schedule.ApplicationTrafficSecrets(TranscriptHash());
+        Send(EncryptionLevel.Handshake, HandshakeSignature.FinishedMessage(Schedule.VerifyData(HandshakeSecrets.Value.Client, TranscriptHash())));
+        IsComplete = true;
+        _state = State.Done;
+        return true;
+    }
+}

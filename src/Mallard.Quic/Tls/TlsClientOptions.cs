@@ -1,0 +1,28 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace Mallard.Quic.Tls;
+
+/// <summary>What a TLS client offers and how it checks the server.</summary>
+internal sealed record TlsClientOptions
+{
+    /// <summary>The server name for SNI and certificate name checks.</summary>
+    public string? ServerName { get; init; }
+
+    /// <summary>ALPN protocols offered, in preference order (QUIC requires at least one).</summary>
+    public required IReadOnlyList<string> ApplicationProtocols { get; init; }
+
+    /// <summary>The encoded quic_transport_parameters to send.</summary>
+    public required byte[] TransportParameters { get; init; }
+
+    /// <summary>Groups offered in supported_groups; a key share is sent for the first.</summary>
+    public IReadOnlyList<ushort> Groups { get; init; } = [KeyExchange.X25519Group, KeyExchange.Secp256r1Group];
+
+    /// <summary>Cipher suites offered, in preference order.</summary>
+    public IReadOnlyList<ushort> CipherSuites { get; init; } = TlsHandshake.SupportedCipherSuites;
+
+    /// <summary>Skip certificate chain and name validation (tests, the CLI's -k).</summary>
+    public bool SkipCertificateValidation { get; init; }
+
+    /// <summary>A custom check of the server's chain (end entity first); when set it replaces the default X509Chain validation.</summary>
+    public Func<X509Certificate2, IReadOnlyList<X509Certificate2>, bool>? ValidateCertificate { get; init; }
+}

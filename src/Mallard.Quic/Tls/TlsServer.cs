@@ -1,0 +1,201 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Mallard.Quic.Crypto;
+
+namespace Mallard.Quic.Tls;
+
+/// <summary>
+/// The server side of the TLS 1.3 handshake for QUIC: answers the ClientHello (with a
+/// HelloRetryRequest when the client's key share is for a group it does not accept), sends
+/// ServerHello, EncryptedExtensions, Certificate, CertificateVerify and Finished, and checks the
+/// client's Finished.
+/// </summary>
+internal sealed class TlsServer : TlsHandshake
+{
+    private readonly TlsServerOptions _options;
+    private State _state = State.ClientHello;
+    private ushort? _retrySuite;
+    private byte[]? _expectedClientFinished;
+
+    public TlsServer(TlsServerOptions options) => _options = options;
+
+    private enum State
+    {
+        ClientHello,
+        SecondClientHello,
+        ClientFinished,
+        Done,
+    }
+
+    /// <summary>The server name the client asked for (SNI), if any.</summary>
+    public string? RequestedServerName { get; private set; }
+
+    protected override bool Process(EncryptionLevel level, HandshakeType type, ReadOnlySpan<byte> message)
+    {
+        bool expected = _state switch
+        {
+            State.ClientHello or State.SecondClientHello => level == EncryptionLevel.Initial && type == HandshakeType.ClientHello,
+            State.ClientFinished => level == EncryptionLevel.Handshake && type == HandshakeType.Finished,
+            _ => false,
+        };
+        if (!expected)
+        {
+            return Fail(TlsAlert.UnexpectedMessage, $"{type} at {level} was not expected");
+        }
+
+        return _state == State.ClientFinished ? OnClientFinished(message) : OnClientHello(message);
+    }
+
+    private bool OnClientHello(ReadOnlySpan<byte> message)
+    {
+        ClientHello? hello = ClientHello.TryParse(message, out TlsAlert alert);
+        if (hello is null)
+        {
+            return Fail(alert, "malformed ClientHello");
+        }
+
+        if (hello.SupportedVersions() is not { } versions || !versions.Contains((ushort)0x0304))
+        {
+            return Fail(TlsAlert.ProtocolVersion, "the client does not offer TLS 1.3");
+        }
+
+        ushort suite = _retrySuite ?? _options.CipherSuites.FirstOrDefault(s => hello.CipherSuites.Contains(s));
+        if (suite == 0 || !hello.CipherSuites.Contains(suite))
+        {
+            return Fail(TlsAlert.HandshakeFailure, "no common cipher suite");
+        }
+
+        if (hello.Find(TlsExtension.QuicTransportParameters) is not TlsExtension parameters)
+        {
+            return Fail(TlsAlert.MissingExtension, "the client sent no quic_transport_parameters");
+        }
+
+        IReadOnlyList<string>? offered = hello.ApplicationProtocols();
+        string? protocol = offered?.FirstOrDefault(p => _options.ApplicationProtocols.Contains(p));
+        if (protocol is null)
+        {
+            // QUIC requires ALPN; no overlap is no_application_protocol (RFC 9001 section 8.1).
+            return Fail(TlsAlert.NoApplicationProtocol, $"none of the client's protocols ({string.Join(", ", offered ?? [])}) is served here");
+        }
+
+        if (hello.KeyShares() is not { } shares)
+        {
+            return Fail(TlsAlert.MissingExtension, "the client sent no key_share");
+        }
+
+        (ushort group, byte[] key)? share = shares.Where(s => _options.Groups.Contains(s.Group)).Select(s => ((ushort, byte[])?)s).FirstOrDefault();
+        if (share is null)
+        {
+            ushort? retryGroup = hello.SupportedGroups()?.Where(g => _options.Groups.Contains(g)).Select(g => (ushort?)g).FirstOrDefault();
+            if (retryGroup is null || _state == State.SecondClientHello)
+            {
+                return Fail(TlsAlert.HandshakeFailure, "no common key exchange group");
+            }
+
+            return SendHelloRetryRequest(message, (ushort)suite, retryGroup.Value);
+        }
+
+        RequestedServerName = hello.ServerName();
+        using var exchange = KeyExchange.Create(share.Value.group);
+        byte[]? shared = exchange.SharedSecret(share.Value.key);
+        if (shared is null)
+        {
+            return Fail(TlsAlert.IllegalParameter, "the client's key share is not a valid public key");
+        }
+
+        Suite = (CipherSuite)suite;
+        Schedule = new TlsKeySchedule(Suite.Value);
+        Schedule.SetSharedSecret(shared);
+        ApplicationProtocol = protocol;
+        PeerTransportParameters = parameters.Data;
+        AddToTranscript(message);
+
+        var serverHello = new ServerHello
+        {
+            Random = RandomNumberGenerator.GetBytes(32),
+            LegacySessionIdEcho = hello.LegacySessionId,
+            CipherSuite = suite,
+            Extensions =
+            [
+                Extension(TlsExtension.SupportedVersions, w => w.UInt16(0x0304)),
+                Extension(TlsExtension.KeyShare, w => { w.UInt16(exchange.Group); w.Vector(2, k => k.Bytes(exchange.PublicKey)); }),
+            ],
+        };
+        Send(EncryptionLevel.Initial, serverHello.Encode());
+        HandshakeSecrets = Schedule.HandshakeTrafficSecrets(TranscriptHash());
+
+        var encryptedExtensions = new EncryptedExtensions
+        {
+            Extensions = [AlpnExtension([protocol]), new TlsExtension(TlsExtension.QuicTransportParameters, _options.TransportParameters)],
+        };
+        Send(EncryptionLevel.Handshake, encryptedExtensions.Encode());
+        Send(EncryptionLevel.Handshake, CertificateMessage.Encode([_options.Certificate.RawData]));
+        if (!SendCertificateVerify())
+        {
+            return false;
+        }
+
+        Send(EncryptionLevel.Handshake, HandshakeSignature.FinishedMessage(Schedule.VerifyData(HandshakeSecrets.Value.Server, TranscriptHash())));
+        byte[] transcriptHash = TranscriptHash();
+        ApplicationSecrets = Schedule.ApplicationTrafficSecrets(transcriptHash);
+        _expectedClientFinished = Schedule.VerifyData(HandshakeSecrets.Value.Client, transcriptHash);
+        _state = State.ClientFinished;
+        return true;
+    }
+
+    private bool SendHelloRetryRequest(ReadOnlySpan<byte> firstHello, ushort suite, ushort group)
+    {
+        AddToTranscript(firstHello);
+        ReplaceTranscriptWithMessageHash((CipherSuite)suite);
+        var retry = new ServerHello
+        {
+            Random = ServerHello.HelloRetryRequestRandom.ToArray(),
+            CipherSuite = suite,
+            Extensions =
+            [
+                Extension(TlsExtension.SupportedVersions, w => w.UInt16(0x0304)),
+                Extension(TlsExtension.KeyShare, w => w.UInt16(group)),
+            ],
+        };
+        Send(EncryptionLevel.Initial, retry.Encode());
+        _retrySuite = suite;
+        _state = State.SecondClientHello;
+        return true;
+    }
+
+    private bool SendCertificateVerify()
+    {
+        byte[] transcriptHash = TranscriptHash();
+        using ECDsa? ecdsa = _options.Certificate.GetECDsaPrivateKey();
+        if (ecdsa is not null)
+        {
+            bool p384 = ecdsa.KeySize == 384;
+            byte[] signature = HandshakeSignature.SignEcdsa(ecdsa, server: true, transcriptHash, p384 ? HashAlgorithmName.SHA384 : HashAlgorithmName.SHA256);
+            Send(EncryptionLevel.Handshake, CertificateVerifyMessage.Encode(p384 ? HandshakeSignature.EcdsaSecp384r1Sha384 : HandshakeSignature.EcdsaSecp256r1Sha256, signature));
+            return true;
+        }
+
+        using RSA? rsa = _options.Certificate.GetRSAPrivateKey();
+        if (rsa is null)
+        {
+            return Fail(TlsAlert.InternalError, "the server certificate has no ECDSA or RSA private key");
+        }
+
+        byte[] rsaSignature = rsa.SignData(HandshakeSignature.SignedContent(true, transcriptHash), HashAlgorithmName.SHA256, RSASignaturePadding.Pss);
+        Send(EncryptionLevel.Handshake, CertificateVerifyMessage.Encode(HandshakeSignature.RsaPssRsaeSha256, rsaSignature));
+        return true;
+    }
+
+    private bool OnClientFinished(ReadOnlySpan<byte> message)
+    {
+        if (!HandshakeSignature.IsFinished(message, _expectedClientFinished))
+        {
+            return Fail(TlsAlert.DecryptError, "the client's Finished does not match the transcript");
+        }
+
+        AddToTranscript(message);
+        IsComplete = true;
+        _state = State.Done;
+        return true;
+    }
+}

@@ -1,0 +1,205 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Mallard.Quic.Crypto;
+using Mallard.Quic.Tls;
+
+namespace Mallard.Quic.Tests.Tls;
+
+/// <summary>Mallard's TLS client against Mallard's TLS server, in memory, level by level.</summary>
+public class TlsHandshakeTests
+{
+    private static readonly X509Certificate2 Certificate = TlsServerOptions.CreateSelfSignedCertificate("localhost");
+
+    [Theory]
+    [InlineData((ushort)0x1301, KeyExchange.X25519Group)]
+    [InlineData((ushort)0x1302, KeyExchange.X25519Group)]
+    [InlineData((ushort)0x1303, KeyExchange.Secp256r1Group)]
+    public void ClientAndServerAgreeOnEverySecret(ushort suite, ushort group)
+    {
+        using var client = new TlsClient(ClientOptions() with { CipherSuites = [suite], Groups = [group] });
+        using var server = new TlsServer(ServerOptions());
+
+        Pump(client, server);
+
+        Assert.True(client.IsComplete, client.FailureReason);
+        Assert.True(server.IsComplete, server.FailureReason);
+        Assert.Equal((CipherSuite)suite, client.Suite);
+        Assert.Equal(client.HandshakeSecrets!.Value.Client, server.HandshakeSecrets!.Value.Client);
+        Assert.Equal(client.ApplicationSecrets!.Value.Server, server.ApplicationSecrets!.Value.Server);
+        Assert.Equal(client.ApplicationSecrets.Value.Client, server.ApplicationSecrets.Value.Client);
+        Assert.Equal("siduck", client.ApplicationProtocol);
+        Assert.Equal("siduck", server.ApplicationProtocol);
+        Assert.Equal(new byte[] { 0x0f, 0x00 }, server.PeerTransportParameters);
+        Assert.Equal(new byte[] { 0x00, 0x00, 0x0f, 0x00 }, client.PeerTransportParameters);
+        Assert.Equal("localhost", server.RequestedServerName);
+    }
+
+    [Fact]
+    public void AKeyShareForAnUnacceptedGroupGetsAHelloRetryRequest()
+    {
+        using var client = new TlsClient(ClientOptions() with { Groups = [KeyExchange.X25519Group, KeyExchange.Secp256r1Group] });
+        using var server = new TlsServer(ServerOptions() with { Groups = [KeyExchange.Secp256r1Group] });
+
+        Pump(client, server);
+
+        Assert.True(client.IsComplete, client.FailureReason);
+        Assert.True(server.IsComplete, server.FailureReason);
+        Assert.Equal(client.ApplicationSecrets!.Value.Client, server.ApplicationSecrets!.Value.Client);
+    }
+
+    [Fact]
+    public void NoCommonApplicationProtocolIsNoApplicationProtocol()
+    {
+        using var client = new TlsClient(ClientOptions() with { ApplicationProtocols = ["h3"] });
+        using var server = new TlsServer(ServerOptions());
+
+        Pump(client, server);
+
+        Assert.Equal(TlsAlert.NoApplicationProtocol, server.Alert);
+        Assert.Equal(0x178, 0x100 + (int)server.Alert!.Value);
+        Assert.False(client.IsComplete);
+    }
+
+    [Fact]
+    public void ASelfSignedCertificateFailsDefaultValidation()
+    {
+        using var client = new TlsClient(ClientOptions() with { SkipCertificateValidation = false });
+        using var server = new TlsServer(ServerOptions());
+
+        Pump(client, server);
+
+        Assert.Equal(TlsAlert.BadCertificate, client.Alert);
+    }
+
+    [Fact]
+    public void ACustomValidatorDecides()
+    {
+        string? seen = null;
+        using var client = new TlsClient(ClientOptions() with
+        {
+            SkipCertificateValidation = false,
+            ValidateCertificate = (leaf, _) => { seen = leaf.Subject; return leaf.Thumbprint == Certificate.Thumbprint; },
+        });
+        using var server = new TlsServer(ServerOptions());
+
+        Pump(client, server);
+
+        Assert.True(client.IsComplete, client.FailureReason);
+        Assert.Equal("CN=localhost", seen);
+    }
+
+    [Fact]
+    public void ATamperedServerFlightIsRefused()
+    {
+        using var client = new TlsClient(ClientOptions());
+        using var server = new TlsServer(ServerOptions());
+        server.Receive(EncryptionLevel.Initial, client.TakeOutput(EncryptionLevel.Initial));
+        client.Receive(EncryptionLevel.Initial, server.TakeOutput(EncryptionLevel.Initial));
+        byte[] flight = server.TakeOutput(EncryptionLevel.Handshake);
+        flight[^1] ^= 0x01; // inside the server's Finished
+
+        Assert.False(client.Receive(EncryptionLevel.Handshake, flight));
+        Assert.Equal(TlsAlert.DecryptError, client.Alert);
+    }
+
+    [Fact]
+    public void MessagesAtTheWrongLevelAreUnexpected()
+    {
+        using var client = new TlsClient(ClientOptions());
+        using var server = new TlsServer(ServerOptions());
+
+        Assert.False(server.Receive(EncryptionLevel.Handshake, client.TakeOutput(EncryptionLevel.Initial)));
+        Assert.Equal(TlsAlert.UnexpectedMessage, server.Alert);
+    }
+
+    [Fact]
+    public void TheFlightsCanArriveOneOctetAtATime()
+    {
+        using var client = new TlsClient(ClientOptions());
+        using var server = new TlsServer(ServerOptions());
+        foreach (byte b in client.TakeOutput(EncryptionLevel.Initial))
+        {
+            Assert.True(server.Receive(EncryptionLevel.Initial, [b]));
+        }
+
+        foreach (byte b in server.TakeOutput(EncryptionLevel.Initial))
+        {
+            Assert.True(client.Receive(EncryptionLevel.Initial, [b]));
+        }
+
+        foreach (byte b in server.TakeOutput(EncryptionLevel.Handshake))
+        {
+            Assert.True(client.Receive(EncryptionLevel.Handshake, [b]));
+        }
+
+        Assert.True(client.IsComplete);
+        Assert.True(server.Receive(EncryptionLevel.Handshake, client.TakeOutput(EncryptionLevel.Handshake)));
+        Assert.True(server.IsComplete);
+    }
+
+    [Fact]
+    public void RandomBytesNeverThrow()
+    {
+        var random = new Random(8446);
+        for (int i = 0; i < 2_000; i++)
+        {
+            using var server = new TlsServer(ServerOptions());
+            byte[] junk = new byte[random.Next(0, 300)];
+            random.NextBytes(junk);
+            if (junk.Length > 4)
+            {
+                junk[0] = 1;
+                junk[1] = 0;
+                junk[2] = 0;
+                junk[3] = (byte)(junk.Length - 4);
+            }
+
+            server.Receive(EncryptionLevel.Initial, junk);
+        }
+    }
+
+    private static TlsClientOptions ClientOptions() => new()
+    {
+        ServerName = "localhost",
+        ApplicationProtocols = ["siduck", "siduck-00"],
+        TransportParameters = [0x0f, 0x00],
+        SkipCertificateValidation = true,
+    };
+
+    private static TlsServerOptions ServerOptions() => new()
+    {
+        Certificate = Certificate,
+        ApplicationProtocols = ["siduck-00", "siduck"],
+        TransportParameters = [0x00, 0x00, 0x0f, 0x00],
+    };
+
+    /// <summary>Moves handshake bytes between the two until neither has anything to say.</summary>
+    private static void Pump(TlsClient client, TlsServer server)
+    {
+        for (int round = 0; round < 10; round++)
+        {
+            bool moved = false;
+            foreach (EncryptionLevel level in Enum.GetValues<EncryptionLevel>())
+            {
+                byte[] toServer = client.TakeOutput(level);
+                if (toServer.Length > 0)
+                {
+                    moved = true;
+                    server.Receive(level, toServer);
+                }
+
+                byte[] toClient = server.TakeOutput(level);
+                if (toClient.Length > 0)
+                {
+                    moved = true;
+                    client.Receive(level, toClient);
+                }
+            }
+
+            if (!moved)
+            {
+                return;
+            }
+        }
+    }
+}

@@ -23,6 +23,7 @@ internal sealed class TlsClient : TlsHandshake
     {
         _options = options;
         _keyExchange = KeyExchange.Create(options.Groups[0]);
+        ClientRandom = _random;
         Send(EncryptionLevel.Initial, BuildClientHello().Encode());
     }
 

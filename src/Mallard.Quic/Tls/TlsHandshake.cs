@@ -43,7 +43,35 @@ internal abstract class TlsHandshake : IDisposable
     /// <summary>Why it failed, for logs and CONNECTION_CLOSE reason phrases.</summary>
     public string? FailureReason { get; private set; }
 
+    /// <summary>The ClientHello's random, which names the connection in a key log.</summary>
+    public byte[]? ClientRandom { get; protected set; }
+
     protected TlsKeySchedule? Schedule { get; set; }
+
+    /// <summary>
+    /// The secrets known so far in the SSLKEYLOGFILE format that Wireshark and tshark read
+    /// (one "LABEL client_random secret" line each), for decrypting captures.
+    /// </summary>
+    public IEnumerable<string> KeyLogLines()
+    {
+        if (ClientRandom is null)
+        {
+            yield break;
+        }
+
+        string random = Convert.ToHexStringLower(ClientRandom);
+        if (HandshakeSecrets is (byte[] clientHandshake, byte[] serverHandshake))
+        {
+            yield return $"CLIENT_HANDSHAKE_TRAFFIC_SECRET {random} {Convert.ToHexStringLower(clientHandshake)}";
+            yield return $"SERVER_HANDSHAKE_TRAFFIC_SECRET {random} {Convert.ToHexStringLower(serverHandshake)}";
+        }
+
+        if (ApplicationSecrets is (byte[] clientApplication, byte[] serverApplication))
+        {
+            yield return $"CLIENT_TRAFFIC_SECRET_0 {random} {Convert.ToHexStringLower(clientApplication)}";
+            yield return $"SERVER_TRAFFIC_SECRET_0 {random} {Convert.ToHexStringLower(serverApplication)}";
+        }
+    }
 
     /// <summary>Takes the handshake bytes queued for <paramref name="level"/> (to send in CRYPTO frames).</summary>
     public byte[] TakeOutput(EncryptionLevel level)

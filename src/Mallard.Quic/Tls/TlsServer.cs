@@ -96,6 +96,7 @@ internal sealed class TlsServer : TlsHandshake
         }
 
         RequestedServerName = hello.ServerName();
+        ClientRandom = hello.Random;
         using var exchange = KeyExchange.Create(share.Value.group);
         byte[]? shared = exchange.SharedSecret(share.Value.key);
         if (shared is null)

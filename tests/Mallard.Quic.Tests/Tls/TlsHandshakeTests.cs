@@ -32,6 +32,12 @@ public class TlsHandshakeTests
         Assert.Equal(new byte[] { 0x0f, 0x00 }, server.PeerTransportParameters);
         Assert.Equal(new byte[] { 0x00, 0x00, 0x0f, 0x00 }, client.PeerTransportParameters);
         Assert.Equal("localhost", server.RequestedServerName);
+
+        // Both sides log the same four secrets under the same client random.
+        string[] lines = [.. client.KeyLogLines()];
+        Assert.Equal(lines, server.KeyLogLines());
+        Assert.Equal(["CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0"], lines.Select(l => l.Split(' ')[0]));
+        Assert.All(lines, l => Assert.Equal(Convert.ToHexStringLower(client.ClientRandom!), l.Split(' ')[1]));
     }
 
     [Fact]

@@ -1,0 +1,178 @@
+using Mallard.Quic.Congestion;
+
+namespace Mallard.Quic.Recovery;
+
+/// <summary>
+/// Loss detection for one packet number space (RFC 9002 section 6): acknowledges packets from ACK
+/// ranges, takes RTT samples, declares packets lost by packet threshold (3) or time threshold
+/// (9/8 RTT), keeps the loss timer, and tells the congestion controller. Sans-IO; times in
+/// microseconds.
+/// </summary>
+internal sealed class LossDetector
+{
+    /// <summary>kPacketThreshold (RFC 9002 section 6.1.1).</summary>
+    public const int PacketThreshold = 3;
+
+    /// <summary>kPersistentCongestionThreshold (RFC 9002 section 7.6.1).</summary>
+    public const int PersistentCongestionThreshold = 3;
+
+    private readonly List<SentPacket> _sent = [];
+
+    /// <summary>The largest packet number the peer acknowledged in this space.</summary>
+    public ulong? LargestAcknowledged { get; private set; }
+
+    /// <summary>When the earliest packet not yet lost will be, by the time threshold; null when none is pending.</summary>
+    public long? LossTime { get; private set; }
+
+    /// <summary>When the last ack-eliciting packet was sent (for the PTO timer).</summary>
+    public long? TimeOfLastAckEliciting { get; private set; }
+
+    /// <summary>Ack-eliciting packets not yet acknowledged or lost.</summary>
+    public int AckElicitingInFlight => _sent.Count(p => p.AckEliciting);
+
+    public void OnPacketSent(SentPacket packet, ICongestionController congestion)
+    {
+        _sent.Add(packet);
+        if (packet.InFlight)
+        {
+            congestion.OnPacketSent(packet.Size);
+        }
+
+        if (packet.AckEliciting)
+        {
+            TimeOfLastAckEliciting = packet.TimeSent;
+        }
+    }
+
+    /// <summary>Processes an ACK frame's ranges (largest first, as (smallest, largest)).</summary>
+    public AckOutcome OnAckReceived(
+        ReadOnlySpan<(ulong Smallest, ulong Largest)> ranges,
+        long ackDelay,
+        long now,
+        RttEstimator rtt,
+        long maxAckDelay,
+        bool handshakeConfirmed,
+        ICongestionController congestion)
+    {
+        var acknowledged = new List<SentPacket>();
+        foreach ((ulong smallest, ulong largest) in ranges)
+        {
+            for (int i = _sent.Count - 1; i >= 0; i--)
+            {
+                SentPacket packet = _sent[i];
+                if (packet.Number >= smallest && packet.Number <= largest)
+                {
+                    acknowledged.Add(packet);
+                    _sent.RemoveAt(i);
+                }
+            }
+        }
+
+        if (ranges.Length > 0)
+        {
+            LargestAcknowledged = LargestAcknowledged is ulong known ? Math.Max(known, ranges[0].Largest) : ranges[0].Largest;
+        }
+
+        if (acknowledged.Count == 0)
+        {
+            return new AckOutcome([], [], false);
+        }
+
+        // An RTT sample when the largest acknowledged is newly acknowledged and something
+        // ack-eliciting was acknowledged (RFC 9002 section 5.1).
+        SentPacket largestNewly = acknowledged.MaxBy(p => p.Number)!;
+        if (largestNewly.Number == ranges[0].Largest && acknowledged.Exists(p => p.AckEliciting))
+        {
+            rtt.Update(now - largestNewly.TimeSent, ackDelay, maxAckDelay, handshakeConfirmed);
+        }
+
+        foreach (SentPacket packet in acknowledged.Where(p => p.InFlight))
+        {
+            congestion.OnPacketAcked(packet.Size, packet.TimeSent);
+        }
+
+        List<SentPacket> lost = DetectLost(now, rtt);
+        bool persistent = false;
+        if (lost.Count > 0)
+        {
+            long lostBytes = lost.Where(p => p.InFlight).Sum(p => (long)p.Size);
+            congestion.OnPacketsLost(lostBytes, lost.Max(p => p.TimeSent), now);
+            persistent = IsPersistentCongestion(lost, acknowledged, rtt, maxAckDelay);
+            if (persistent)
+            {
+                congestion.OnPersistentCongestion();
+            }
+        }
+
+        return new AckOutcome(acknowledged, lost, persistent);
+    }
+
+    /// <summary>Declares lost what is over either threshold and sets <see cref="LossTime"/> for the rest (RFC 9002 appendix A.10).</summary>
+    public List<SentPacket> DetectLost(long now, RttEstimator rtt)
+    {
+        LossTime = null;
+        var lost = new List<SentPacket>();
+        if (LargestAcknowledged is not ulong largest)
+        {
+            return lost;
+        }
+
+        long lossDelay = rtt.LossDelay();
+        long lostSendTime = now - lossDelay;
+        for (int i = 0; i < _sent.Count; i++)
+        {
+            SentPacket packet = _sent[i];
+            if (packet.Number > largest)
+            {
+                continue;
+            }
+
+            if (packet.TimeSent <= lostSendTime || largest >= packet.Number + PacketThreshold)
+            {
+                lost.Add(packet);
+                _sent.RemoveAt(i--);
+            }
+            else
+            {
+                long when = packet.TimeSent + lossDelay;
+                LossTime = LossTime is long earlier ? Math.Min(earlier, when) : when;
+            }
+        }
+
+        return lost;
+    }
+
+    /// <summary>Forgets every packet (the space's keys were discarded, RFC 9002 section 6.4).</summary>
+    public void Discard(ICongestionController congestion)
+    {
+        foreach (SentPacket packet in _sent.Where(p => p.InFlight))
+        {
+            congestion.OnPacketDiscarded(packet.Size);
+        }
+
+        _sent.Clear();
+        LossTime = null;
+        TimeOfLastAckEliciting = null;
+    }
+
+    // Two ack-eliciting losses further apart than the persistent congestion duration, with
+    // nothing sent between them acknowledged, after an RTT sample (RFC 9002 section 7.6.2).
+    private static bool IsPersistentCongestion(List<SentPacket> lost, List<SentPacket> acknowledged, RttEstimator rtt, long maxAckDelay)
+    {
+        if (!rtt.HasSample)
+        {
+            return false;
+        }
+
+        SentPacket[] eliciting = [.. lost.Where(p => p.AckEliciting).OrderBy(p => p.TimeSent)];
+        if (eliciting.Length < 2)
+        {
+            return false;
+        }
+
+        long duration = (rtt.SmoothedRtt + Math.Max(4 * rtt.RttVariation, RttEstimator.Granularity) + maxAckDelay) * PersistentCongestionThreshold;
+        long first = eliciting[0].TimeSent;
+        long last = eliciting[^1].TimeSent;
+        return last - first > duration && !acknowledged.Exists(p => p.TimeSent > first && p.TimeSent < last);
+    }
+}

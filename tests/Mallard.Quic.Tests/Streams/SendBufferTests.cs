@@ -1,0 +1,103 @@
+using Mallard.Quic.Streams;
+
+namespace Mallard.Quic.Tests.Streams;
+
+public class SendBufferTests
+{
+    private static readonly byte[] Data = [.. Enumerable.Range(0, 250).Select(i => (byte)i)];
+
+    [Fact]
+    public void DataGoesOutInChunksUpToThePeersLimitAndTheFinRidesTheLastOne()
+    {
+        var buffer = new SendBuffer(peerLimit: 200);
+        buffer.Write(Data);
+        buffer.Finish();
+        byte[] chunk = new byte[100];
+
+        Assert.True(buffer.TryNext(100, chunk, out ulong offset, out int length, out bool fin));
+        Assert.Equal((0UL, 100, false), (offset, length, fin));
+        Assert.Equal(Data[..100], chunk);
+        Assert.True(buffer.TryNext(100, chunk, out offset, out length, out fin));
+        Assert.Equal((100UL, 100, false), (offset, length, fin));
+        Assert.False(buffer.TryNext(100, chunk, out _, out _, out _));
+        Assert.True(buffer.IsBlocked);
+
+        buffer.RaisePeerLimit(1000);
+        Assert.True(buffer.TryNext(100, chunk, out offset, out length, out fin));
+        Assert.Equal((200UL, 50, true), (offset, length, fin));
+        Assert.False(buffer.HasDataToSend);
+    }
+
+    [Fact]
+    public void LostDataIsSentAgainFirstExceptWhatWasAcknowledgedSince()
+    {
+        var buffer = new SendBuffer(1000);
+        buffer.Write(Data);
+        byte[] chunk = new byte[100];
+        buffer.TryNext(100, chunk, out _, out _, out _);   // 0-100
+        buffer.TryNext(100, chunk, out _, out _, out _);   // 100-200
+
+        buffer.OnAcked(150, 50, false);                    // a later retransmission covered 150-200
+        buffer.OnLost(100, 100, false);
+
+        Assert.True(buffer.TryNext(100, chunk, out ulong offset, out int length, out _));
+        Assert.Equal((100UL, 50), (offset, length));
+        Assert.Equal(Data[100..150], chunk[..50]);
+        Assert.True(buffer.TryNext(100, chunk, out offset, out length, out _));
+        Assert.Equal((200UL, 50), (offset, length));
+    }
+
+    [Fact]
+    public void AcknowledgementsReleaseThePrefixAndCompleteTheStream()
+    {
+        var buffer = new SendBuffer(1000);
+        buffer.Write(Data);
+        buffer.Finish();
+        byte[] chunk = new byte[300];
+        buffer.TryNext(300, chunk, out _, out int length, out bool fin);
+        Assert.Equal((250, true), (length, fin));
+
+        buffer.OnAcked(100, 150, true);
+        Assert.Equal(0UL, buffer.AckedPrefix);
+        buffer.OnAcked(0, 100, false);
+
+        Assert.Equal(250UL, buffer.AckedPrefix);
+        Assert.True(buffer.IsComplete);
+    }
+
+    [Fact]
+    public void AFinOnItsOwnIsSentAndResentWhenLost()
+    {
+        var buffer = new SendBuffer(1000);
+        buffer.Write(Data.AsSpan(0, 10));
+        byte[] chunk = new byte[100];
+        buffer.TryNext(100, chunk, out _, out _, out bool fin);
+        Assert.False(fin);
+
+        buffer.Finish();
+        Assert.True(buffer.TryNext(100, chunk, out ulong offset, out int length, out fin));
+        Assert.Equal((10UL, 0, true), (offset, length, fin));
+
+        buffer.OnLost(10, 0, true);
+        Assert.True(buffer.TryNext(100, chunk, out offset, out length, out fin));
+        Assert.Equal((10UL, 0, true), (offset, length, fin));
+        Assert.Throws<InvalidOperationException>(() => buffer.Write([1]));
+    }
+
+    [Fact]
+    public void RangeSetsMergeAndSplit()
+    {
+        var set = new RangeSet();
+        set.Add(10, 20);
+        set.Add(30, 40);
+        set.Add(20, 30);
+        Assert.Equal([(10UL, 40UL)], set.Ranges);
+
+        set.Remove(15, 25);
+        Assert.Equal([(10UL, 15UL), (25UL, 40UL)], set.Ranges);
+        Assert.True(set.Covers(26, 39));
+        Assert.False(set.Covers(14, 26));
+        set.Remove(0, 100);
+        Assert.True(set.IsEmpty);
+    }
+}

@@ -103,7 +103,7 @@ public class ForwardingTests
     public async Task PerConnectionKeepsTheUpstreamPortAndMovesTheReturnPathAfterTheOldAddressGoesQuiet()
     {
         using var a = new UdpTestBackend("A");
-        BalancerSettings settings = TestSettings.Loopback([(a.Endpoint, "41414141")], ("ReturnPath", "per-connection"), ("Proxy:ReturnPathHoldTime", "00:00:01"));
+        BalancerSettings settings = TestSettings.Loopback([(a.Endpoint, "41414141")], ("ReturnPath", "per-connection"), ("Proxy:ReturnPathHoldTime", "00:00:02"));
         await using LoadBalancer balancer = await RunningBalancer.StartAsync(settings);
         byte[] packet = Packets.Short(Convert.FromHexString("00414141410102030405060708"));
         using var before = new TestClient(balancer.ListenEndpoints[0]);
@@ -118,7 +118,7 @@ public class ForwardingTests
         Assert.Equal(1, balancer.ProxyCounters.ReturnPathHeld);
 
         // The old address is silent now (a NAT rebinding): the next packet moves the return path.
-        await Task.Delay(1200);
+        await Task.Delay(2400);
         Assert.Equal("A", after.Exchange(packet));
         Assert.Equal(1, balancer.ProxyCounters.ReturnPathMoved);
 
@@ -131,7 +131,7 @@ public class ForwardingTests
     public async Task PerConnectionIgnoresASpoofedAddressWhileTheClientIsActive()
     {
         using var a = new UdpTestBackend("A");
-        BalancerSettings settings = TestSettings.Loopback([(a.Endpoint, "41414141")], ("ReturnPath", "per-connection"), ("Proxy:ReturnPathHoldTime", "00:00:01"));
+        BalancerSettings settings = TestSettings.Loopback([(a.Endpoint, "41414141")], ("ReturnPath", "per-connection"), ("Proxy:ReturnPathHoldTime", "00:00:02"));
         await using LoadBalancer balancer = await RunningBalancer.StartAsync(settings);
         byte[] packet = Packets.Short(Convert.FromHexString("00414141410102030405060708"));
         using var client = new TestClient(balancer.ListenEndpoints[0]);
@@ -186,7 +186,7 @@ public class ForwardingTests
         Assert.Null(third.Exchange(packet, 300));
         Assert.Equal(1, balancer.ProxyCounters.FlowLimitReached);
 
-        Assert.True(await RunningBalancer.EventuallyAsync(() => balancer.ProxyCounters.LiveFlows == 0, 5000));
+        Assert.True(await RunningBalancer.EventuallyAsync(() => balancer.ProxyCounters.LiveFlows == 0));
         Assert.Equal("A", third.Exchange(packet));
     }
 }

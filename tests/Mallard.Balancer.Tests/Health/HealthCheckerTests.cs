@@ -17,11 +17,12 @@ public class HealthCheckerTests
         BalancerSettings settings = TestSettings.Loopback([(a.Endpoint, "41414141"), (b.Endpoint, "42424242")]);
         await using LoadBalancer balancer = await RunningBalancer.StartAsync(settings);
         using var client = new TestClient(balancer.ListenEndpoints[0]);
-        Assert.True(await RunningBalancer.EventuallyAsync(() => Volatile.Read(ref b.ProbesAnswered) >= 2));
+        Assert.True(await RunningBalancer.EventuallyAsync(() => Volatile.Read(ref b.ProbesAnswered) >= 2, 15_000));
         Assert.Equal("B", client.Exchange(ToB));
 
         b.AnswerProbes = false;
-        Assert.True(await RunningBalancer.EventuallyAsync(() => !balancer.Backends[1].Health.IsUp));
+        // Generous bounds: on a loaded 2-core CI machine timers and probes run late.
+        Assert.True(await RunningBalancer.EventuallyAsync(() => !balancer.Backends[1].Health.IsUp, 15_000));
         Assert.StartsWith("no Version Negotiation", balancer.Backends[1].Health.LastFailure, StringComparison.Ordinal);
 
         // B's connection IDs are unroutable while it is down; the fallback has only A.
@@ -30,7 +31,7 @@ public class HealthCheckerTests
         Assert.True(balancer.GetStatus().Unroutable["backend_down"] >= 1);
 
         b.AnswerProbes = true;
-        Assert.True(await RunningBalancer.EventuallyAsync(() => balancer.Backends[1].Health.IsUp));
+        Assert.True(await RunningBalancer.EventuallyAsync(() => balancer.Backends[1].Health.IsUp, 15_000));
         using var third = new TestClient(balancer.ListenEndpoints[0]);
         Assert.Equal("B", third.Exchange(ToB));
     }
@@ -58,7 +59,7 @@ public class HealthCheckerTests
             await Task.Delay(50);
         }
 
-        Assert.True(await RunningBalancer.EventuallyAsync(() => !balancer.Backends[1].Health.IsUp, 3000));
+        Assert.True(await RunningBalancer.EventuallyAsync(() => !balancer.Backends[1].Health.IsUp, 15_000));
         Assert.Equal("ICMP port unreachable", balancer.Backends[1].Health.LastFailure);
         Assert.Equal("A", client.Exchange(ToB));
     }

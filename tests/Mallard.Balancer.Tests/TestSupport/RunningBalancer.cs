@@ -14,7 +14,7 @@ internal static class RunningBalancer
         LoadBalancer.StartAsync(settings, NullLoggerFactory.Instance, batched);
 
     /// <summary>Polls <paramref name="condition"/> until it holds or <paramref name="timeoutMilliseconds"/> pass.</summary>
-    public static async Task<bool> EventuallyAsync(Func<bool> condition, int timeoutMilliseconds = 5000)
+    public static async Task<bool> EventuallyAsync(Func<bool> condition, int timeoutMilliseconds = 15_000)
     {
         long deadline = Environment.TickCount64 + timeoutMilliseconds;
         while (Environment.TickCount64 < deadline)

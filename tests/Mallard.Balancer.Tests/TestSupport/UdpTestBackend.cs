@@ -16,6 +16,7 @@ internal sealed class UdpTestBackend : IDisposable
     private readonly Socket _socket;
     private readonly Thread _thread;
     private volatile bool _stopped;
+    private volatile bool _answerProbes;
 
     public UdpTestBackend(string name, bool answerProbes = true)
     {
@@ -31,7 +32,11 @@ internal sealed class UdpTestBackend : IDisposable
     public string Name { get; }
 
     /// <summary>When false the backend ignores probes, as a dead or non-QUIC server would.</summary>
-    public bool AnswerProbes { get; set; }
+    public bool AnswerProbes
+    {
+        get => _answerProbes;
+        set => _answerProbes = value;
+    }
 
     public IPEndPoint Endpoint => (IPEndPoint)_socket.LocalEndPoint!;
 

@@ -139,7 +139,7 @@ public sealed class LoadBalancer : IAsyncDisposable
             var kept = new HashSet<IPEndPoint>(applied.Backends.Select(b => b.Address));
             foreach (Backend old in _routing.Current.Backends.Where(b => !kept.Contains(b.Address)))
             {
-                old.IsRetired = true;
+                old.Health.MarkRemoved();
                 _backendState.Remove(old.Address);
             }
 

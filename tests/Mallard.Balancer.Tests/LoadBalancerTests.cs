@@ -43,6 +43,24 @@ public class LoadBalancerTests
         Assert.NotEqual("B", client.Exchange(ToB));
     }
 
+    /// <summary>Flows opened under an older snapshot (before other reloads) still close when their backend is removed.</summary>
+    [Fact]
+    public async Task RemovingABackendClosesItsFlowsWhateverSnapshotOpenedThem()
+    {
+        using var a = new UdpTestBackend("A");
+        using var b = new UdpTestBackend("B");
+        BalancerSettings both = TestSettings.Loopback([(a.Endpoint, "41414141"), (b.Endpoint, "42424242")]);
+        await using LoadBalancer balancer = await RunningBalancer.StartAsync(both);
+        using var client = new TestClient(balancer.ListenEndpoints[0]);
+        Assert.Equal("B", client.Exchange(ToB));
+
+        balancer.Reload(both);
+        balancer.Reload(TestSettings.Loopback([(a.Endpoint, "41414141")]));
+
+        Assert.True(await RunningBalancer.EventuallyAsync(() => balancer.ProxyCounters.LiveFlows == 0), "the flow to B closes");
+        Assert.Equal("A", client.Exchange(ToB));
+    }
+
     [Fact]
     public async Task ReloadKeepsListenAdminAndWorkersUntilRestart()
     {

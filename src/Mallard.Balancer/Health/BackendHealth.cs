@@ -8,11 +8,15 @@ public sealed class BackendHealth
 {
     private readonly Lock _gate = new();
     private volatile bool _isUp = true;
+    private volatile bool _isRemoved;
     private int _failures;
     private int _successes;
 
     /// <summary>Whether the backend takes traffic. Backends start up, so a balancer forwards from its first packet.</summary>
     public bool IsUp => _isUp;
+
+    /// <summary>Whether a reload removed the backend from the configuration.</summary>
+    public bool IsRemoved => _isRemoved;
 
     /// <summary>When the state last changed (UTC), or null if it never has.</summary>
     public DateTimeOffset? LastChange { get; private set; }
@@ -56,6 +60,9 @@ public sealed class BackendHealth
             return false;
         }
     }
+
+    /// <summary>Marks the backend removed by a reload; its flows close at the next sweep.</summary>
+    public void MarkRemoved() => _isRemoved = true;
 
     /// <summary>Marks the backend up (health checks switched off).</summary>
     public bool ForceUp(DateTimeOffset now)

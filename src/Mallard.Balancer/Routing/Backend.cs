@@ -35,8 +35,12 @@ public sealed class Backend
     /// <summary>Traffic counters, shared across reloads.</summary>
     public BackendCounters Counters { get; }
 
-    /// <summary>Set when a reload removes this backend; flows and table entries that name it are dropped.</summary>
-    public bool IsRetired { get; internal set; }
+    /// <summary>
+    /// Set when a reload removes this backend's address; flows and table entries that name it
+    /// are dropped. Kept with the shared health state, so every snapshot's object for the same
+    /// address sees it.
+    /// </summary>
+    public bool IsRetired => Health.IsRemoved;
 
     /// <summary>Up and still configured.</summary>
     public bool IsUsable => Health.IsUp && !IsRetired;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Mallard.QuicLb.Invariants;
 
 namespace Mallard.Quic.Crypto;
 
@@ -8,21 +9,18 @@ namespace Mallard.Quic.Crypto;
 /// </summary>
 internal static class InitialSecrets
 {
-    public const uint Version1 = 0x00000001;
-    public const uint Version2 = 0x6b3343cf;
-
     private static ReadOnlySpan<byte> SaltV1 => [0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a];
 
     private static ReadOnlySpan<byte> SaltV2 => [0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93, 0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9];
 
     /// <summary>Whether Initial packets of <paramref name="version"/> can be protected here.</summary>
-    public static bool Supports(uint version) => version is Version1 or Version2;
+    public static bool Supports(uint version) => version is QuicVersion.V1 or QuicVersion.V2;
 
     /// <summary>HKDF-Extract(salt, dcid): the common initial secret.</summary>
     public static byte[] Initial(uint version, ReadOnlySpan<byte> destinationConnectionId)
     {
         byte[] secret = new byte[32];
-        HKDF.Extract(HashAlgorithmName.SHA256, destinationConnectionId, version == Version2 ? SaltV2 : SaltV1, secret);
+        HKDF.Extract(HashAlgorithmName.SHA256, destinationConnectionId, version == QuicVersion.V2 ? SaltV2 : SaltV1, secret);
         return secret;
     }
 

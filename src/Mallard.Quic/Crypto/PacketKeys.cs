@@ -1,3 +1,5 @@
+using Mallard.QuicLb.Invariants;
+
 namespace Mallard.Quic.Crypto;
 
 /// <summary>
@@ -22,9 +24,9 @@ internal sealed class PacketKeys
 
     public byte[] HeaderKey { get; }
 
-    public static PacketKeys FromSecret(CipherSuite suite, ReadOnlySpan<byte> secret, uint version = InitialSecrets.Version1)
+    public static PacketKeys FromSecret(CipherSuite suite, ReadOnlySpan<byte> secret, uint version = QuicVersion.V1)
     {
-        string prefix = version == InitialSecrets.Version2 ? "quicv2 " : "quic ";
+        string prefix = version == QuicVersion.V2 ? "quicv2 " : "quic ";
         int keyLength = suite == CipherSuite.Aes128GcmSha256 ? 16 : 32;
         var hash = HkdfLabel.HashOf(suite);
         return new PacketKeys(

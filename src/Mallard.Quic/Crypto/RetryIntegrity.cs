@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Mallard.QuicLb.Invariants;
 
 namespace Mallard.Quic.Crypto;
 
@@ -27,7 +28,7 @@ internal static class RetryIntegrity
         pseudo[0] = (byte)originalDestinationConnectionId.Length;
         originalDestinationConnectionId.CopyTo(pseudo.AsSpan(1));
         retryWithoutTag.CopyTo(pseudo.AsSpan(1 + originalDestinationConnectionId.Length));
-        bool v2 = version == InitialSecrets.Version2;
+        bool v2 = version == QuicVersion.V2;
         using var aead = new AesGcm(v2 ? KeyV2 : KeyV1, TagLength);
         aead.Encrypt(v2 ? NonceV2 : NonceV1, ReadOnlySpan<byte>.Empty, Span<byte>.Empty, tag[..TagLength], pseudo);
     }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Mallard.QuicLb.Invariants;
 
 namespace Mallard.Quic.Packets;
 
@@ -8,7 +9,7 @@ namespace Mallard.Quic.Packets;
 /// </summary>
 [StructLayout(LayoutKind.Auto)]
 internal readonly record struct ProtectedPacket(
-    PacketForm Form,
+    QuicPacketType Form,
     uint Version,
     Range DestinationConnectionId,
     Range SourceConnectionId,

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Mallard.Quic.Crypto;
+using Mallard.QuicLb.Invariants;
 
 namespace Mallard.Quic.Tls;
 
@@ -71,8 +72,8 @@ internal sealed class TlsKeySchedule
     }
 
     /// <summary>The next 1-RTT secret after a QUIC key update (RFC 9001 section 6.1; "quicv2 ku" for QUIC v2).</summary>
-    public byte[] NextTrafficSecret(ReadOnlySpan<byte> secret, uint version = InitialSecrets.Version1) =>
-        HkdfLabel.Expand(_hash, secret, version == InitialSecrets.Version2 ? "quicv2 ku" : "quic ku", default, _hashLength);
+    public byte[] NextTrafficSecret(ReadOnlySpan<byte> secret, uint version = QuicVersion.V1) =>
+        HkdfLabel.Expand(_hash, secret, version == QuicVersion.V2 ? "quicv2 ku" : "quic ku", default, _hashLength);
 
     private byte[] Extract(ReadOnlySpan<byte> salt, ReadOnlySpan<byte> keyMaterial)
     {

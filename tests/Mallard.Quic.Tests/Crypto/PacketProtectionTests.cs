@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Mallard.Quic.Crypto;
+using Mallard.QuicLb.Invariants;
 
 namespace Mallard.Quic.Tests.Crypto;
 
@@ -11,11 +12,11 @@ public class PacketProtectionTests
     [Fact]
     public void InitialKeysMatchRfc9001AppendixA1()
     {
-        (byte[] client, byte[] server) = InitialSecrets.Derive(InitialSecrets.Version1, ClientDcid);
+        (byte[] client, byte[] server) = InitialSecrets.Derive(QuicVersion.V1, ClientDcid);
         PacketKeys clientKeys = PacketKeys.FromSecret(CipherSuite.Aes128GcmSha256, client);
         PacketKeys serverKeys = PacketKeys.FromSecret(CipherSuite.Aes128GcmSha256, server);
 
-        Assert.Equal("7db5df06e7a69e432496adedb00851923595221596ae2ae9fb8115c1e9ed0a44", Hex(InitialSecrets.Initial(InitialSecrets.Version1, ClientDcid)));
+        Assert.Equal("7db5df06e7a69e432496adedb00851923595221596ae2ae9fb8115c1e9ed0a44", Hex(InitialSecrets.Initial(QuicVersion.V1, ClientDcid)));
         Assert.Equal("c00cf151ca5be075ed0ebfb5c80323c42d6b7db67881289af4008f1f6c357aea", Hex(client));
         Assert.Equal("1f369613dd76d5467730efcbe3b1a22d", Hex(clientKeys.Key));
         Assert.Equal("fa044b2f42a3fd3b46fb255c", Hex(clientKeys.Iv));
@@ -28,8 +29,8 @@ public class PacketProtectionTests
     }
 
     [Theory]
-    [InlineData(InitialSecrets.Version1, 0)]
-    [InlineData(InitialSecrets.Version2, 1)]
+    [InlineData(QuicVersion.V1, 0)]
+    [InlineData(QuicVersion.V2, 1)]
     public void TheClientInitialProtectsToTheRfcPacketAndBack(uint version, int occurrence)
     {
         byte[] header = Rfc9001Vectors.BlockAfter("The unprotected header indicates", occurrence);
@@ -52,8 +53,8 @@ public class PacketProtectionTests
     }
 
     [Theory]
-    [InlineData(InitialSecrets.Version1, 0)]
-    [InlineData(InitialSecrets.Version2, 1)]
+    [InlineData(QuicVersion.V1, 0)]
+    [InlineData(QuicVersion.V2, 1)]
     public void TheServerInitialUnprotectsToTheRfcPayload(uint version, int occurrence)
     {
         byte[] payload = Rfc9001Vectors.BlockAfter("The server sends the following payload", occurrence);
@@ -69,8 +70,8 @@ public class PacketProtectionTests
     }
 
     [Theory]
-    [InlineData(InitialSecrets.Version1, "4cfe4189655e5cd55c41f69080575d7999c25a5bfb")]
-    [InlineData(InitialSecrets.Version2, "5558b1c60ae7b6b932bc27d786f4bc2bb20f2162ba")]
+    [InlineData(QuicVersion.V1, "4cfe4189655e5cd55c41f69080575d7999c25a5bfb")]
+    [InlineData(QuicVersion.V2, "5558b1c60ae7b6b932bc27d786f4bc2bb20f2162ba")]
     public void TheChaCha20ShortHeaderPacketMatchesRfc9001AppendixA5(uint version, string expected)
     {
         byte[] secret = Convert.FromHexString("9ac312a7f877468ebe69422748ad00a15443f18203a07d6060f688f30f21632b");
@@ -90,7 +91,7 @@ public class PacketProtectionTests
     public void ATamperedOrTruncatedPacketIsRefused()
     {
         byte[] packet = Rfc9001Vectors.BlockAfter("The final protected packet is then");
-        using var receiver = new PacketProtection(PacketKeys.FromSecret(CipherSuite.Aes128GcmSha256, InitialSecrets.Derive(InitialSecrets.Version1, ClientDcid).Server));
+        using var receiver = new PacketProtection(PacketKeys.FromSecret(CipherSuite.Aes128GcmSha256, InitialSecrets.Derive(QuicVersion.V1, ClientDcid).Server));
 
         byte[] tampered = [.. packet];
         tampered[^1] ^= 1;

@@ -1,4 +1,5 @@
 using Mallard.Quic.Crypto;
+using Mallard.QuicLb.Invariants;
 
 namespace Mallard.Quic.Tests.Crypto;
 
@@ -8,8 +9,8 @@ public class RetryIntegrityTests
     private static readonly byte[] OriginalDcid = Convert.FromHexString("8394c8f03e515708");
 
     [Theory]
-    [InlineData(InitialSecrets.Version1, 0)]
-    [InlineData(InitialSecrets.Version2, 1)]
+    [InlineData(QuicVersion.V1, 0)]
+    [InlineData(QuicVersion.V2, 1)]
     public void TheRfcRetryPacketsCarryTheirTags(uint version, int occurrence)
     {
         byte[] retry = Rfc9001Vectors.BlockAfter("This shows a Retry packet", occurrence);
@@ -25,18 +26,18 @@ public class RetryIntegrityTests
     public void AnyChangeInvalidatesTheTag()
     {
         byte[] retry = Rfc9001Vectors.BlockAfter("This shows a Retry packet");
-        Assert.False(RetryIntegrity.IsValid(InitialSecrets.Version2, OriginalDcid, retry));
-        Assert.False(RetryIntegrity.IsValid(InitialSecrets.Version1, Convert.FromHexString("8394c8f03e515709"), retry));
+        Assert.False(RetryIntegrity.IsValid(QuicVersion.V2, OriginalDcid, retry));
+        Assert.False(RetryIntegrity.IsValid(QuicVersion.V1, Convert.FromHexString("8394c8f03e515709"), retry));
         for (int i = 0; i < retry.Length; i++)
         {
             byte[] changed = [.. retry];
             changed[i] ^= 0x01;
-            Assert.False(RetryIntegrity.IsValid(InitialSecrets.Version1, OriginalDcid, changed));
+            Assert.False(RetryIntegrity.IsValid(QuicVersion.V1, OriginalDcid, changed));
         }
 
         for (int length = 0; length < retry.Length; length++)
         {
-            Assert.False(RetryIntegrity.IsValid(InitialSecrets.Version1, OriginalDcid, retry.AsSpan(0, length)));
+            Assert.False(RetryIntegrity.IsValid(QuicVersion.V1, OriginalDcid, retry.AsSpan(0, length)));
         }
     }
 }

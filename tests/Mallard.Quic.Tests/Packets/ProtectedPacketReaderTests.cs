@@ -1,4 +1,5 @@
 using Mallard.Quic.Packets;
+using Mallard.QuicLb.Invariants;
 
 namespace Mallard.Quic.Tests.Packets;
 
@@ -15,16 +16,16 @@ public class ProtectedPacketReaderTests
         byte[] retry = Rfc9001Vectors.BlockAfter("This shows a Retry packet", occurrence);
 
         Assert.True(ProtectedPacketReader.TryRead(client, 0, 0, out ProtectedPacket initial));
-        Assert.Equal((PacketForm.Initial, version, 18, 1200), (initial.Form, initial.Version, initial.PacketNumberOffset, initial.End));
+        Assert.Equal((QuicPacketType.Initial, version, 18, 1200), (initial.Form, initial.Version, initial.PacketNumberOffset, initial.End));
         Assert.Equal("8394c8f03e515708", Convert.ToHexStringLower(client[initial.DestinationConnectionId]));
         Assert.Empty(client[initial.Token]);
 
         Assert.True(ProtectedPacketReader.TryRead(server, 0, 0, out ProtectedPacket response));
-        Assert.Equal((PacketForm.Initial, server.Length), (response.Form, response.End));
+        Assert.Equal((QuicPacketType.Initial, server.Length), (response.Form, response.End));
         Assert.Equal("f067a5502a4262b5", Convert.ToHexStringLower(server[response.SourceConnectionId]));
 
         Assert.True(ProtectedPacketReader.TryRead(retry, 0, 0, out ProtectedPacket retryPacket));
-        Assert.Equal(PacketForm.Retry, retryPacket.Form);
+        Assert.Equal(QuicPacketType.Retry, retryPacket.Form);
         Assert.Equal("token"u8.ToArray(), retry[retryPacket.Token]);
     }
 
@@ -40,7 +41,7 @@ public class ProtectedPacketReaderTests
         Assert.True(ProtectedPacketReader.TryRead(datagram, second.End, 0, out ProtectedPacket third));
 
         Assert.Equal((server.Length, 2 * server.Length), (first.End, second.End));
-        Assert.Equal((PacketForm.OneRtt, datagram.Length, 2 * server.Length + 1), (third.Form, third.End, third.PacketNumberOffset));
+        Assert.Equal((QuicPacketType.OneRtt, datagram.Length, 2 * server.Length + 1), (third.Form, third.End, third.PacketNumberOffset));
         Assert.False(ProtectedPacketReader.TryRead(datagram, third.End, 0, out _));
     }
 
@@ -52,7 +53,7 @@ public class ProtectedPacketReaderTests
 
         Assert.Equal("b500000000" + "020909" + "080102030405060708" + "00000001" + "6b3343cf", Convert.ToHexStringLower(buffer.AsSpan(0, length)));
         Assert.True(ProtectedPacketReader.TryRead(buffer.AsSpan(0, length), 0, 0, out ProtectedPacket packet));
-        Assert.Equal(PacketForm.VersionNegotiation, packet.Form);
+        Assert.Equal(QuicPacketType.VersionNegotiation, packet.Form);
         Assert.Equal(0, ProtectedPacketReader.WriteVersionNegotiation(new byte[10], [1, 2, 3, 4, 5, 6, 7, 8], [9, 9], [1], 0));
     }
 

@@ -185,18 +185,7 @@ public sealed class LoadBalancer : IAsyncDisposable
                 b.Counters.BytesFromBackend))],
             Enum.GetValues<RouteBranch>().ToDictionary(BalancerMetrics.TagOf, b => branches[(int)b]),
             Enum.GetValues<UnroutableCause>().ToDictionary(BalancerMetrics.TagOf, c => unroutable[(int)c]),
-            new Dictionary<string, long>
-            {
-                ["flows_live"] = ProxyCounters.LiveFlows,
-                ["flows_opened"] = ProxyCounters.FlowsOpened,
-                ["flow_limit_reached"] = ProxyCounters.FlowLimitReached,
-                ["upstream_socket_failures"] = ProxyCounters.UpstreamSocketFailures,
-                ["return_path_moved"] = ProxyCounters.ReturnPathMoved,
-                ["return_path_held"] = ProxyCounters.ReturnPathHeld,
-                ["oversized_replies"] = ProxyCounters.OversizedReplies,
-                ["client_send_errors"] = ProxyCounters.ClientSendErrors,
-                ["backend_send_errors"] = ProxyCounters.BackendSendErrors,
-            });
+            ProxyCounters.Events().Append(("flows_live", ProxyCounters.LiveFlows)).ToDictionary(e => e.Item1, e => e.Item2));
     }
 
     /// <summary>Stops forwarding, closes every flow and the admin endpoint.</summary>

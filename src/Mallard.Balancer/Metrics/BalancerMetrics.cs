@@ -42,18 +42,7 @@ internal static class BalancerMetrics
         new("mallard.lb.flows", "{flow}", "Relayed flows open now (each one upstream UDP port).", false,
             () => [(Tags(), balancer.ProxyCounters.LiveFlows)]),
         new("mallard.lb.relay_events", "{event}", "Flow and return-path events of the relay.", true,
-            () =>
-            [
-                (Tags(("event", "flow_opened")), balancer.ProxyCounters.FlowsOpened),
-                (Tags(("event", "flow_closed")), balancer.ProxyCounters.FlowsClosed),
-                (Tags(("event", "flow_limit_reached")), balancer.ProxyCounters.FlowLimitReached),
-                (Tags(("event", "upstream_socket_failure")), balancer.ProxyCounters.UpstreamSocketFailures),
-                (Tags(("event", "return_path_moved")), balancer.ProxyCounters.ReturnPathMoved),
-                (Tags(("event", "return_path_held")), balancer.ProxyCounters.ReturnPathHeld),
-                (Tags(("event", "oversized_reply")), balancer.ProxyCounters.OversizedReplies),
-                (Tags(("event", "client_send_error")), balancer.ProxyCounters.ClientSendErrors),
-                (Tags(("event", "backend_send_error")), balancer.ProxyCounters.BackendSendErrors),
-            ]),
+            () => balancer.ProxyCounters.Events().Select(e => (Tags(("event", e.Event)), e.Count))),
         new("mallard.lb.backend.packets", "{packet}", "Datagrams relayed per backend and direction.", true,
             () => balancer.Backends.SelectMany(b => new[]
             {

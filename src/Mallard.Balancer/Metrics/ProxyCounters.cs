@@ -43,6 +43,20 @@ public sealed class ProxyCounters
     /// <summary>Datagrams that could not be sent to a backend.</summary>
     public long BackendSendErrors => Volatile.Read(ref _backendSendErrors);
 
+    /// <summary>Every relay event counter by its metric tag, the one list that /metrics and /status both report.</summary>
+    public IEnumerable<(string Event, long Count)> Events() =>
+    [
+        ("flow_opened", FlowsOpened),
+        ("flow_closed", FlowsClosed),
+        ("flow_limit_reached", FlowLimitReached),
+        ("upstream_socket_failure", UpstreamSocketFailures),
+        ("return_path_moved", ReturnPathMoved),
+        ("return_path_held", ReturnPathHeld),
+        ("oversized_reply", OversizedReplies),
+        ("client_send_error", ClientSendErrors),
+        ("backend_send_error", BackendSendErrors),
+    ];
+
     internal void CountFlowOpened() => Interlocked.Increment(ref _flowsOpened);
 
     internal void CountFlowClosed() => Interlocked.Increment(ref _flowsClosed);

@@ -14,6 +14,7 @@ internal sealed class RoutingSnapshot
     private readonly Dictionary<ServerId, Backend>?[] _owners = new Dictionary<ServerId, Backend>?[QuicLbConfig.MaxConfigId + 1];
     private readonly Backend[] _maglevBackends;
     private readonly MaglevTable _maglev;
+    private readonly bool _failOpen;
 
     public RoutingSnapshot(BalancerSettings settings, IReadOnlyList<Backend> backends, long generation)
     {
@@ -33,6 +34,7 @@ internal sealed class RoutingSnapshot
         // them rather than drop everything (a health checker that cannot reach any backend is
         // more often wrong than every backend being down). Weight 0 drains a backend.
         Backend[] usable = [.. backends.Where(b => b.Health.IsUp && b.Settings.Weight > 0)];
+        _failOpen = usable.Length == 0;
         // Sorted by name so balancers whose configs list backends in another order still agree.
         _maglevBackends = [.. (usable.Length > 0 ? usable : backends.Where(b => b.Settings.Weight > 0)).OrderBy(b => b.Name, StringComparer.Ordinal)];
         _maglev = MaglevTable.Build(
@@ -72,7 +74,7 @@ internal sealed class RoutingSnapshot
         }
 
         Backend choice = _maglevBackends[index];
-        for (ulong step = 1; !choice.IsUsable && step <= 8; step++)
+        for (ulong step = 1; !_failOpen && !choice.IsUsable && step <= 8; step++)
         {
             choice = _maglevBackends[_maglev.Lookup(hash + (step * 0x9E3779B97F4A7C15UL))];
         }

@@ -35,7 +35,7 @@ public sealed class NatRebindingTests
         nat.Exec("ip", "addr", "add", "10.77.2.4/24", "dev", $"mo{id}");
         nat.Exec("ip", "link", "set", $"mn{id}", "up");
         nat.Exec("ip", "link", "set", $"mo{id}", "up");
-        nat.Exec("sysctl", "-qw", "net.ipv4.ip_forward=1");
+        nat.Exec("sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward");
         lb.Exec("ip", "addr", "add", "10.77.2.2/24", "dev", $"ml{id}");
         lb.Exec("ip", "link", "set", $"ml{id}", "up");
         nat.Exec("nft", "add table ip mallard; add chain ip mallard post { type nat hook postrouting priority srcnat; }; add rule ip mallard post ip saddr 10.77.1.0/24 snat to 10.77.2.3");

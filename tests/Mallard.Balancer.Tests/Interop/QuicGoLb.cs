@@ -57,6 +57,7 @@ internal static class QuicGoLb
         };
         start.Environment["GO111MODULE"] = "off";
         start.Environment["GOPATH"] = GoPath;
+        start.Environment["CGO_ENABLED"] = "0"; // no C compiler needed on a fresh machine
         start.Environment["GOCACHE"] = Path.Combine(Path.GetTempPath(), "mallard-gocache");
         using Process build = Process.Start(start) ?? throw new InvalidOperationException("cannot start go");
         string errors = await build.StandardError.ReadToEndAsync();

@@ -30,6 +30,27 @@ public class PacketRouterTests
     }
 
     [Fact]
+    public void WhenEveryBackendIsDownNewFlowsFailOpenToAllOfThem()
+    {
+        BackendHealth[] health = [new(), new(), new()];
+        foreach (BackendHealth state in health)
+        {
+            state.ReportFailure(1, "test", DateTimeOffset.UnixEpoch);
+        }
+
+        PacketRouter router = PacketRouterGoldenTests.CreateRouter(Golden, health);
+        var seen = new HashSet<string>();
+        for (int port = 1; port < 200; port++)
+        {
+            RouteDecision decision = router.Route(Packets.Short(ServerA), EndpointKey.From(new IPEndPoint(IPAddress.Parse("192.0.2.76"), port)), 1);
+            Assert.Equal(RouteBranch.FallbackClientAddress, decision.Branch);
+            seen.Add(decision.Backend!.Name);
+        }
+
+        Assert.Equal(3, seen.Count);
+    }
+
+    [Fact]
     public void RoutingByClientAddressIgnoresConnectionIds()
     {
         PacketRouter router = PacketRouterGoldenTests.CreateRouter(Golden with { RouteBy = RouteBy.ClientAddress });

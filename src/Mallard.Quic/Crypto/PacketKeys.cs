@@ -24,6 +24,18 @@ internal sealed class PacketKeys
 
     public byte[] HeaderKey { get; }
 
+    /// <summary>
+    /// The keys of the next key phase (RFC 9001 section 6.1): the secret is advanced with the
+    /// "quic ku" label and the header protection key is kept.
+    /// </summary>
+    public static (PacketKeys Keys, byte[] Secret) NextPhase(CipherSuite suite, ReadOnlySpan<byte> secret, byte[] headerKey, uint version = QuicVersion.V1)
+    {
+        var hash = HkdfLabel.HashOf(suite);
+        byte[] next = HkdfLabel.Expand(hash, secret, version == QuicVersion.V2 ? "quicv2 ku" : "quic ku", default, secret.Length);
+        PacketKeys derived = FromSecret(suite, next, version);
+        return (new PacketKeys(suite, derived.Key, derived.Iv, headerKey), next);
+    }
+
     public static PacketKeys FromSecret(CipherSuite suite, ReadOnlySpan<byte> secret, uint version = QuicVersion.V1)
     {
         string prefix = version == QuicVersion.V2 ? "quicv2 " : "quic ";

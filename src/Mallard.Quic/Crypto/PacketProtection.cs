@@ -78,8 +78,20 @@ internal sealed class PacketProtection : IDisposable
     /// <param name="payload">The decrypted payload, inside <paramref name="packet"/>.</param>
     public bool TryUnprotect(Span<byte> packet, int packetNumberOffset, long largestPacketNumber, out ulong packetNumber, out Range payload)
     {
-        packetNumber = 0;
         payload = default;
+        return TryRemoveHeaderProtection(packet, packetNumberOffset, largestPacketNumber, out packetNumber, out int packetNumberLength)
+            && TryDecrypt(packet, packetNumberOffset + packetNumberLength, packetNumber, out payload);
+    }
+
+    /// <summary>
+    /// Removes header protection in place and decodes the packet number (RFC 9001 section 5.4).
+    /// The header protection key survives key updates, so after this the key phase bit can
+    /// choose which <see cref="TryDecrypt"/> to use (section 6).
+    /// </summary>
+    public bool TryRemoveHeaderProtection(Span<byte> packet, int packetNumberOffset, long largestPacketNumber, out ulong packetNumber, out int packetNumberLength)
+    {
+        packetNumber = 0;
+        packetNumberLength = 0;
         if (packet.Length < packetNumberOffset + SampleOffset + SampleLength)
         {
             return false;
@@ -89,7 +101,7 @@ internal sealed class PacketProtection : IDisposable
         HeaderMask(packet.Slice(packetNumberOffset + SampleOffset, SampleLength), mask);
         bool isLong = (packet[0] & 0x80) != 0;
         packet[0] ^= (byte)(mask[0] & (isLong ? 0x0f : 0x1f));
-        int packetNumberLength = (packet[0] & 0x03) + 1;
+        packetNumberLength = (packet[0] & 0x03) + 1;
         ulong truncated = 0;
         for (int i = 0; i < packetNumberLength; i++)
         {
@@ -98,7 +110,13 @@ internal sealed class PacketProtection : IDisposable
         }
 
         packetNumber = DecodePacketNumber(largestPacketNumber, truncated, packetNumberLength * 8);
-        int payloadOffset = packetNumberOffset + packetNumberLength;
+        return true;
+    }
+
+    /// <summary>Decrypts the payload that starts at <paramref name="payloadOffset"/> in place; false when authentication fails.</summary>
+    public bool TryDecrypt(Span<byte> packet, int payloadOffset, ulong packetNumber, out Range payload)
+    {
+        payload = default;
         int payloadLength = packet.Length - payloadOffset - TagLength;
         if (payloadLength < 0)
         {

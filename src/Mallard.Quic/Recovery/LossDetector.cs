@@ -30,6 +30,9 @@ internal sealed class LossDetector
     /// <summary>Ack-eliciting packets not yet acknowledged or lost.</summary>
     public int AckElicitingInFlight => _sent.Count(p => p.AckEliciting);
 
+    /// <summary>Packets neither acknowledged nor declared lost, oldest first.</summary>
+    public IReadOnlyList<SentPacket> Unacknowledged => _sent;
+
     public void OnPacketSent(SentPacket packet, ICongestionController congestion)
     {
         _sent.Add(packet);

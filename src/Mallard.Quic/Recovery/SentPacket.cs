@@ -6,4 +6,8 @@ namespace Mallard.Quic.Recovery;
 /// <param name="Size">Its size in octets (counted in flight when <paramref name="InFlight"/>).</param>
 /// <param name="AckEliciting">Whether it carries a frame other than ACK, PADDING or CONNECTION_CLOSE.</param>
 /// <param name="InFlight">Whether it counts towards bytes in flight.</param>
-internal sealed record SentPacket(ulong Number, long TimeSent, int Size, bool AckEliciting, bool InFlight);
+internal sealed record SentPacket(ulong Number, long TimeSent, int Size, bool AckEliciting, bool InFlight)
+{
+    /// <summary>The frames it carried that matter once it is acknowledged or lost (RFC 9000 section 13.3).</summary>
+    public IReadOnlyList<SentFrame> Frames { get; init; } = [];
+}

@@ -41,6 +41,12 @@ internal sealed class SendBuffer
     /// <summary>Whether there is anything to send now.</summary>
     public bool HasDataToSend => !_lost.IsEmpty || _finLost || (SentEnd < Math.Min(WrittenEnd, PeerLimit)) || (FinWritten && !FinSent && SentEnd == WrittenEnd);
 
+    /// <summary>Whether lost data waits to be sent again (it needs no new flow-control credit).</summary>
+    public bool HasLostData => !_lost.IsEmpty || _finLost;
+
+    /// <summary>Octets written and not yet acknowledged (what the sender still holds).</summary>
+    public ulong Buffered => WrittenEnd - AckedPrefix;
+
     public void Write(ReadOnlySpan<byte> data)
     {
         if (FinWritten)
@@ -109,7 +115,9 @@ internal sealed class SendBuffer
     /// <summary>The peer acknowledged the frame [offset, offset + length) (and the FIN if it carried one).</summary>
     public void OnAcked(ulong offset, int length, bool fin)
     {
-        _acked.Add(offset, offset + (ulong)length);
+        // A range can be acknowledged twice (a retransmission and its original); what is below the
+        // acknowledged prefix is already released.
+        _acked.Add(Math.Max(offset, AckedPrefix), offset + (ulong)length);
         _lost.Remove(offset, offset + (ulong)length);
         _finAcked |= fin;
         if (_acked.Ranges.Count > 0 && _acked.Ranges[0].Start <= AckedPrefix && _acked.Ranges[0].End > AckedPrefix)

@@ -84,6 +84,9 @@ public sealed class TransportParameters
     /// <summary>Largest DATAGRAM frame accepted (RFC 9221); null when datagrams are not supported.</summary>
     public ulong? MaxDatagramFrameSize { get; set; }
 
+    /// <summary>A copy whose properties can be changed without touching this one.</summary>
+    internal TransportParameters Clone() => (TransportParameters)MemberwiseClone();
+
     /// <summary>Encodes the parameters that differ from their defaults (plus the required ones).</summary>
     public byte[] Encode()
     {

@@ -7,6 +7,20 @@ public class SendBufferTests
     private static readonly byte[] Data = [.. Enumerable.Range(0, 250).Select(i => (byte)i)];
 
     [Fact]
+    public void AnAcknowledgmentOfAlreadyReleasedDataDoesNotStallThePrefix()
+    {
+        var buffer = new SendBuffer(peerLimit: 1000);
+        buffer.Write(Data);
+        byte[] chunk = new byte[100];
+        buffer.TryNext(100, chunk, out _, out _, out _);
+        buffer.TryNext(100, chunk, out _, out _, out _);
+        buffer.OnAcked(0, 100, false);
+        buffer.OnAcked(50, 30, false);   // the late acknowledgment of a retransmission inside the released prefix
+        buffer.OnAcked(100, 100, false);
+        Assert.Equal(200UL, buffer.AckedPrefix);
+    }
+
+    [Fact]
     public void DataGoesOutInChunksUpToThePeersLimitAndTheFinRidesTheLastOne()
     {
         var buffer = new SendBuffer(peerLimit: 200);

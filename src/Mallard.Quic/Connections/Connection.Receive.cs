@@ -1,0 +1,610 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using Mallard.Quic.Crypto;
+using Mallard.Quic.Frames;
+using Mallard.Quic.Packets;
+using Mallard.Quic.Recovery;
+using Mallard.Quic.Tls;
+using Mallard.Quic.Transport;
+using Mallard.QuicLb.Invariants;
+
+namespace Mallard.Quic.Connections;
+
+/// <summary>The receiving half: packets, keys and frames in (RFC 9000 sections 12-13 and 19, RFC 9001 sections 5-6).</summary>
+internal sealed partial class Connection
+{
+    private const int MaxAckRangesRead = 64;
+
+    private long _lastReceiveTime;
+    private int _sendKeyPhase;
+    private int _receiveKeyPhase;
+    private byte[]? _sendSecret;
+    private byte[]? _receiveSecret;
+    private byte[]? _sendHeaderKey;
+    private byte[]? _receiveHeaderKey;
+    private PacketProtection? _previousReceiveKeys;
+    private PacketProtection? _nextReceiveKeys;
+    private byte[]? _nextReceiveSecret;
+    private ulong _firstReceivedInPhase;
+    private ulong _firstSentInPhase;
+    private bool _currentPhaseAcknowledged = true;
+    private ulong _packetsSentInPhase;
+    private readonly List<byte[]> _pathResponses = [];
+
+    /// <summary>
+    /// Processes one received datagram (decrypted in place). Undecryptable or malformed packets
+    /// are dropped and counted; a protocol violation closes the connection with its error code.
+    /// </summary>
+    public void Receive(long now, Span<byte> datagram)
+    {
+        if (State is ConnectionState.Closed or ConnectionState.Draining)
+        {
+            return;
+        }
+
+        _bytesReceived += datagram.Length;
+        int offset = 0;
+        bool anyProcessed = false;
+        while (offset < datagram.Length && State != ConnectionState.Closed)
+        {
+            if (!ProtectedPacketReader.TryRead(datagram, offset, _options.ConnectionIds.ConnectionIdLength, out ProtectedPacket packet))
+            {
+                // Padding after the last packet is allowed (RFC 9000 section 12.2); anything else is a drop.
+                if (datagram[offset..].ContainsAnyExcept((byte)0))
+                {
+                    DroppedPackets++;
+                }
+
+                break;
+            }
+
+            if (ProcessPacket(now, datagram, offset, packet))
+            {
+                anyProcessed = true;
+            }
+            else
+            {
+                DroppedPackets++;
+            }
+
+            offset = packet.End;
+        }
+
+        if (!anyProcessed && IsStatelessReset(datagram))
+        {
+            Error ??= new ConnectionError((ulong)TransportErrorCode.NoError, false, "stateless reset", true);
+            State = ConnectionState.Closed;
+            return;
+        }
+
+        SetLossDetectionTimer(now);
+    }
+
+    private bool ProcessPacket(long now, Span<byte> datagram, int start, ProtectedPacket packet)
+    {
+        switch (packet.Form)
+        {
+            case QuicPacketType.VersionNegotiation:
+                return OnVersionNegotiation(datagram, packet);
+            case QuicPacketType.Retry:
+                return OnRetry(datagram[start..packet.End], datagram[packet.SourceConnectionId], datagram[packet.Token]);
+            case QuicPacketType.ZeroRtt:
+                return false; // 0-RTT is not offered.
+        }
+
+        bool isLong = packet.Form != QuicPacketType.OneRtt;
+        if (isLong && packet.Version != Version)
+        {
+            return false;
+        }
+
+        int spaceIndex = packet.Form switch
+        {
+            QuicPacketType.Initial => 0,
+            QuicPacketType.Handshake => 1,
+            _ => 2,
+        };
+        PacketSpace space = _spaces[spaceIndex];
+        if (space.ReceiveKeys is null)
+        {
+            return false;
+        }
+
+        Span<byte> bytes = datagram[start..packet.End];
+        int packetNumberOffset = packet.PacketNumberOffset - start;
+        long largest = space.Received.Largest is ulong l ? (long)l : -1;
+        if (!space.ReceiveKeys.TryRemoveHeaderProtection(bytes, packetNumberOffset, largest, out ulong packetNumber, out int packetNumberLength))
+        {
+            return false;
+        }
+
+        PacketProtection keys = space.ReceiveKeys;
+        bool nextPhase = false;
+        if (spaceIndex == 2)
+        {
+            int phase = (bytes[0] >> 2) & 1;
+            if (phase != _receiveKeyPhase)
+            {
+                if (_previousReceiveKeys is not null && packetNumber < _firstReceivedInPhase)
+                {
+                    keys = _previousReceiveKeys;
+                }
+                else
+                {
+                    keys = NextReceiveKeys();
+                    nextPhase = true;
+                }
+            }
+        }
+
+        if (!keys.TryDecrypt(bytes, packetNumberOffset + packetNumberLength, packetNumber, out Range payload))
+        {
+            return false;
+        }
+
+        // Reserved bits must be zero once protection is removed (RFC 9000 section 17.2).
+        if ((bytes[0] & (isLong ? 0x0c : 0x18)) != 0)
+        {
+            Fail(now, TransportErrorCode.ProtocolViolation, "reserved header bits are set");
+            return true;
+        }
+
+        if (nextPhase)
+        {
+            RotateReceiveKeys(packetNumber);
+        }
+
+        bool outOfOrder = space.Received.Largest is ulong previousLargest && packetNumber < previousLargest;
+        if (!space.Received.Add(packetNumber))
+        {
+            return true; // A duplicate (RFC 9000 section 12.3).
+        }
+
+        if (space.Received.Largest == packetNumber)
+        {
+            space.LargestReceivedTime = now;
+        }
+
+        if (!IsServer && packet.Form == QuicPacketType.Initial && !_receivedFromPeer)
+        {
+            // The server's first Initial chooses the connection ID to send to (RFC 9000 section 7.2).
+            _peerConnectionId = datagram[packet.SourceConnectionId].ToArray();
+            _peerConnectionIds[0] = new PeerConnectionId(0, _peerConnectionId, null);
+        }
+
+        _receivedFromPeer = true;
+        if (IsServer && packet.Form == QuicPacketType.Handshake)
+        {
+            // A Handshake packet proves the client's address and ends the Initial space (RFC 9001 section 4.9.1).
+            _addressValidated = true;
+            _spaces[0].Discard(_congestion);
+        }
+
+        _lastReceiveTime = now;
+        _ackElicitingSentSinceReceive = false;
+        ResetIdleTimer(now);
+        if (State == ConnectionState.Closing)
+        {
+            _closeFramePending = true;
+        }
+
+        bool ackEliciting = ProcessFrames(now, spaceIndex, bytes[payload], packet.Form);
+        if (ackEliciting && !space.Discarded)
+        {
+            space.AckPending = true;
+            space.UnacknowledgedAckEliciting++;
+            if (spaceIndex == 2)
+            {
+                long delayed = now + ((long)_localParameters.MaxAckDelay * 1000);
+                space.AckDeadline = outOfOrder || space.UnacknowledgedAckEliciting >= 2 ? now : Math.Min(space.AckDeadline ?? long.MaxValue, delayed);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Reads every frame of a packet; returns whether the packet was ack-eliciting.</summary>
+    private bool ProcessFrames(long now, int spaceIndex, ReadOnlySpan<byte> payload, QuicPacketType form)
+    {
+        bool ackEliciting = false;
+        if (payload.IsEmpty)
+        {
+            Fail(now, TransportErrorCode.ProtocolViolation, "a packet without frames");
+            return false;
+        }
+
+        while (!payload.IsEmpty && State is not (ConnectionState.Closed or ConnectionState.Draining))
+        {
+            if (!FrameReader.TryRead(payload, out Frame frame, out int length, out TransportErrorCode error, out string? reason))
+            {
+                Fail(now, error, reason ?? "malformed frame", frame.WireType);
+                return ackEliciting;
+            }
+
+            payload = payload[length..];
+            if (form != QuicPacketType.OneRtt && frame.Type is not (FrameType.Padding or FrameType.Ping or FrameType.Ack or FrameType.AckEcn or FrameType.Crypto or FrameType.ConnectionCloseTransport))
+            {
+                Fail(now, TransportErrorCode.ProtocolViolation, $"{frame.Type} is not allowed in {form} packets", frame.WireType);
+                return ackEliciting;
+            }
+
+            ackEliciting |= frame.Type is not (FrameType.Padding or FrameType.Ack or FrameType.AckEcn or FrameType.ConnectionCloseTransport or FrameType.ConnectionCloseApplication);
+            if (State == ConnectionState.Closing && frame.Type is not (FrameType.ConnectionCloseTransport or FrameType.ConnectionCloseApplication))
+            {
+                continue;
+            }
+
+            ProcessFrame(now, spaceIndex, ref frame);
+        }
+
+        return ackEliciting;
+    }
+
+    private void ProcessFrame(long now, int spaceIndex, ref Frame frame)
+    {
+        switch (frame.Type)
+        {
+            case FrameType.Padding:
+            case FrameType.Ping:
+            case FrameType.DataBlocked:
+            case FrameType.StreamsBlockedBidi:
+            case FrameType.StreamsBlockedUni:
+            case FrameType.PathResponse:
+                break;
+            case FrameType.Ack:
+            case FrameType.AckEcn:
+                OnAck(now, spaceIndex, ref frame);
+                break;
+            case FrameType.Crypto:
+                OnCrypto(now, spaceIndex, ref frame);
+                break;
+            case FrameType.NewToken:
+                if (IsServer)
+                {
+                    Fail(now, TransportErrorCode.ProtocolViolation, "a client sent NEW_TOKEN", frame.WireType);
+                }
+                else
+                {
+                    ReceivedNewToken = frame.Token.ToArray();
+                }
+
+                break;
+            case FrameType.HandshakeDone:
+                if (IsServer)
+                {
+                    Fail(now, TransportErrorCode.ProtocolViolation, "a client sent HANDSHAKE_DONE", frame.WireType);
+                }
+                else
+                {
+                    ConfirmHandshake();
+                }
+
+                break;
+            case FrameType.NewConnectionId:
+                OnNewConnectionId(now, ref frame);
+                break;
+            case FrameType.RetireConnectionId:
+                OnRetireConnectionId(now, ref frame);
+                break;
+            case FrameType.PathChallenge:
+                if (_pathResponses.Count < 4)
+                {
+                    _pathResponses.Add(frame.PathData.ToArray());
+                }
+
+                break;
+            case FrameType.ConnectionCloseTransport:
+            case FrameType.ConnectionCloseApplication:
+                EnterDraining(now, new ConnectionError(
+                    frame.ErrorCode,
+                    frame.Type == FrameType.ConnectionCloseApplication,
+                    System.Text.Encoding.UTF8.GetString(frame.Reason),
+                    ByPeer: true,
+                    frame.ClosingFrameType));
+                break;
+            case FrameType.Datagram:
+            case FrameType.DatagramWithLength:
+                // DATAGRAM support is not advertised (RFC 9221 section 3).
+                Fail(now, TransportErrorCode.ProtocolViolation, "DATAGRAM frames were not negotiated", frame.WireType);
+                break;
+            default:
+                ProcessStreamFrame(now, ref frame);
+                break;
+        }
+    }
+
+    private void OnAck(long now, int spaceIndex, ref Frame frame)
+    {
+        PacketSpace space = _spaces[spaceIndex];
+        if (frame.LargestAcknowledged >= space.NextPacketNumber)
+        {
+            Fail(now, TransportErrorCode.ProtocolViolation, "ACK of a packet number never sent", frame.WireType);
+            return;
+        }
+
+        Span<(ulong Smallest, ulong Largest)> ranges = stackalloc (ulong, ulong)[MaxAckRangesRead];
+        int count = frame.GetAckRanges(ranges);
+        int exponent = PeerParameters is { } peer ? (int)peer.AckDelayExponent : 3;
+        long ackDelay = spaceIndex == 2 ? (long)Math.Min(frame.AckDelay, (ulong)long.MaxValue >> 21) << exponent : 0;
+        AckOutcome outcome = space.Loss.OnAckReceived(ranges[..count], ackDelay, now, _rtt, PeerMaxAckDelay, HandshakeConfirmed, _congestion);
+        foreach (SentPacket packet in outcome.Acknowledged)
+        {
+            if (spaceIndex == 2 && packet.Number >= _firstSentInPhase)
+            {
+                _currentPhaseAcknowledged = true;
+            }
+
+            foreach (SentFrame sent in packet.Frames)
+            {
+                OnFrameAcknowledged(space, sent);
+            }
+        }
+
+        OnPacketsLost(space, outcome.Lost);
+        if (outcome.Acknowledged.Count > 0)
+        {
+            if (!IsServer && spaceIndex >= 1)
+            {
+                _peerAddressValidated = true;
+            }
+
+            _ptoCount = 0;
+        }
+    }
+
+    private void OnCrypto(long now, int spaceIndex, ref Frame frame)
+    {
+        PacketSpace space = _spaces[spaceIndex];
+        TransportErrorCode error = space.CryptoReceive.Receive(frame.Offset, frame.Data, false);
+        if (error != TransportErrorCode.NoError)
+        {
+            Fail(now, error, "CRYPTO data beyond the buffer", frame.WireType);
+            return;
+        }
+
+        while (space.CryptoReceive.Readable > 0)
+        {
+            byte[] data = new byte[(int)space.CryptoReceive.Readable];
+            space.CryptoReceive.Read(data);
+            space.CryptoReceive.RaiseLimit(space.CryptoReceive.ReadOffset + (64 * 1024));
+            if (!_tls.Receive(space.Level, data))
+            {
+                TlsAlert alert = _tls.Alert ?? TlsAlert.InternalError;
+                Fail(now, (TransportErrorCode)(0x100 + (int)alert), _tls.FailureReason ?? "TLS handshake failed", frame.WireType);
+                return;
+            }
+        }
+
+        AfterHandshakeProgress(now);
+    }
+
+    /// <summary>Installs keys and applies the peer's transport parameters as the TLS handshake advances.</summary>
+    private void AfterHandshakeProgress(long now)
+    {
+        CollectHandshakeOutput();
+        CipherSuite suite = _tls.Suite ?? Crypto.CipherSuite.Aes128GcmSha256;
+        if (_tls.HandshakeSecrets is (byte[] clientHandshake, byte[] serverHandshake) && _spaces[1].SendKeys is null && !_spaces[1].Discarded)
+        {
+            InstallKeys(_spaces[1], suite, clientHandshake, serverHandshake);
+        }
+
+        if (_tls.ApplicationSecrets is (byte[] client, byte[] server) && _sendSecret is null)
+        {
+            _sendSecret = IsServer ? server : client;
+            _receiveSecret = IsServer ? client : server;
+            PacketKeys sendKeys = PacketKeys.FromSecret(suite, _sendSecret, Version);
+            PacketKeys receiveKeys = PacketKeys.FromSecret(suite, _receiveSecret, Version);
+            _sendHeaderKey = sendKeys.HeaderKey;
+            _receiveHeaderKey = receiveKeys.HeaderKey;
+            _spaces[2].SendKeys = new PacketProtection(sendKeys);
+            _spaces[2].ReceiveKeys = new PacketProtection(receiveKeys);
+        }
+
+        WriteKeyLog();
+        if (PeerParameters is null && _tls.PeerTransportParameters is byte[] encoded && !ApplyPeerParameters(now, encoded))
+        {
+            return;
+        }
+
+        if (_tls.IsComplete && State == ConnectionState.Handshaking)
+        {
+            State = ConnectionState.Established;
+            IssueConnectionIds();
+            if (IsServer)
+            {
+                _handshakeDonePending = true;
+                _newTokenToSend = _options.NewToken?.Invoke();
+                ConfirmHandshake();
+            }
+        }
+    }
+
+    /// <summary>Moves TLS output into the CRYPTO streams of each level.</summary>
+    private void CollectHandshakeOutput()
+    {
+        for (int i = 0; i < 3; i++)
+        {
+            byte[] output = _tls.TakeOutput(_spaces[i].Level);
+            if (output.Length > 0 && !_spaces[i].Discarded)
+            {
+                _spaces[i].CryptoSend.Write(output);
+            }
+        }
+    }
+
+    /// <summary>The handshake is confirmed (RFC 9001 section 4.1.2): Handshake keys go (section 4.9.2).</summary>
+    private void ConfirmHandshake()
+    {
+        HandshakeConfirmed = true;
+        _peerAddressValidated = true;
+        _spaces[0].Discard(_congestion);
+        _spaces[1].Discard(_congestion);
+    }
+
+    private bool ApplyPeerParameters(long now, byte[] encoded)
+    {
+        TransportParameters? parameters = TransportParameters.TryDecode(encoded, fromServer: !IsServer, out string? error);
+        if (parameters is null)
+        {
+            Fail(now, TransportErrorCode.TransportParameterError, error ?? "invalid transport parameters");
+            return false;
+        }
+
+        // Authenticate the connection IDs of the handshake (RFC 9000 section 7.3).
+        string? mismatch = null;
+        if (parameters.InitialSourceConnectionId is null || !parameters.InitialSourceConnectionId.AsSpan().SequenceEqual(_peerConnectionIds[0].Id))
+        {
+            mismatch = "initial_source_connection_id does not match the peer's Source Connection ID";
+        }
+        else if (!IsServer && (parameters.OriginalDestinationConnectionId is null || !parameters.OriginalDestinationConnectionId.AsSpan().SequenceEqual(_originalDestinationConnectionId)))
+        {
+            mismatch = "original_destination_connection_id does not match";
+        }
+        else if (!IsServer && _retryReceived != parameters.RetrySourceConnectionId is not null)
+        {
+            mismatch = _retryReceived ? "retry_source_connection_id is missing after a Retry" : "retry_source_connection_id without a Retry";
+        }
+        else if (!IsServer && _retryReceived && !parameters.RetrySourceConnectionId.AsSpan().SequenceEqual(_retrySourceConnectionId))
+        {
+            mismatch = "retry_source_connection_id does not match the Retry";
+        }
+
+        if (mismatch is not null)
+        {
+            Fail(now, TransportErrorCode.TransportParameterError, mismatch);
+            return false;
+        }
+
+        PeerParameters = parameters;
+        _peerMaxData = parameters.InitialMaxData;
+        _peerMaxStreamsBidi = parameters.InitialMaxStreamsBidi;
+        _peerMaxStreamsUni = parameters.InitialMaxStreamsUni;
+        if (!IsServer && parameters.StatelessResetToken is byte[] token)
+        {
+            _peerConnectionIds[0] = _peerConnectionIds[0] with { ResetToken = token };
+        }
+
+        ResetIdleTimer(now);
+        return true;
+    }
+
+    private bool OnVersionNegotiation(ReadOnlySpan<byte> datagram, ProtectedPacket packet)
+    {
+        // Only before anything else came from the server, and only if it echoes our IDs (RFC 9000 section 6.2).
+        if (IsServer || _receivedFromPeer || !datagram[packet.DestinationConnectionId].SequenceEqual(_localConnectionIds[0].Id)
+            || !datagram[packet.SourceConnectionId].SequenceEqual(_originalDestinationConnectionId))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> list = datagram[packet.SourceConnectionId.End.Value..packet.End];
+        var offered = new List<string>();
+        for (; list.Length >= 4; list = list[4..])
+        {
+            uint version = BinaryPrimitives.ReadUInt32BigEndian(list);
+            if (version == Version)
+            {
+                return false; // A VN packet listing our own version is ignored.
+            }
+
+            offered.Add($"0x{version:x8}");
+        }
+
+        Error = new ConnectionError(
+            (ulong)TransportErrorCode.NoError,
+            false,
+            $"no compatible QUIC version: this endpoint speaks 0x{Version:x8}, the server offers {(offered.Count == 0 ? "none" : string.Join(", ", offered))}",
+            ByPeer: true);
+        State = ConnectionState.Closed;
+        return true;
+    }
+
+    private bool OnRetry(ReadOnlySpan<byte> packet, ReadOnlySpan<byte> sourceConnectionId, ReadOnlySpan<byte> token)
+    {
+        // One Retry, before any other server packet, with a valid tag and a token (RFC 9000 section 17.2.5.2).
+        if (IsServer || _retryReceived || _receivedFromPeer || token.IsEmpty || sourceConnectionId.SequenceEqual(_peerConnectionId)
+            || !RetryIntegrity.IsValid(Version, _originalDestinationConnectionId, packet))
+        {
+            return false;
+        }
+
+        _retryReceived = true;
+        _retrySourceConnectionId = sourceConnectionId.ToArray();
+        _peerConnectionId = _retrySourceConnectionId;
+        _peerConnectionIds[0] = new PeerConnectionId(0, _peerConnectionId, null);
+        _token = token.ToArray();
+        (byte[] client, byte[] server) = InitialSecrets.Derive(Version, _retrySourceConnectionId);
+        InstallKeys(_spaces[0], Crypto.CipherSuite.Aes128GcmSha256, client, server);
+
+        // Send the ClientHello again under the new keys; packet numbers keep increasing (section 17.2.5.3).
+        PacketSpace initial = _spaces[0];
+        initial.Loss.Discard(_congestion);
+        initial.CryptoSend.OnLost(0, (int)initial.CryptoSend.SentEnd, false);
+        _ptoCount = 0;
+        return true;
+    }
+
+    private bool IsStatelessReset(ReadOnlySpan<byte> datagram)
+    {
+        // A datagram that is not a valid packet but ends with a token the peer gave us (RFC 9000 section 10.3.1).
+        if (datagram.Length < 21 || (datagram[0] & 0x80) != 0)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> tail = datagram[^16..];
+        foreach (PeerConnectionId peer in _peerConnectionIds)
+        {
+            if (peer.ResetToken is byte[] token && CryptographicOperations.FixedTimeEquals(tail, token))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private PacketProtection NextReceiveKeys()
+    {
+        if (_nextReceiveKeys is null)
+        {
+            (PacketKeys keys, byte[] secret) = PacketKeys.NextPhase(_tls.Suite!.Value, _receiveSecret!, _receiveHeaderKey!, Version);
+            _nextReceiveKeys = new PacketProtection(keys);
+            _nextReceiveSecret = secret;
+        }
+
+        return _nextReceiveKeys;
+    }
+
+    /// <summary>The peer's packets moved to the next key phase: follow, and answer with our own update (RFC 9001 section 6.2).</summary>
+    private void RotateReceiveKeys(ulong packetNumber)
+    {
+        _previousReceiveKeys?.Dispose();
+        _previousReceiveKeys = _spaces[2].ReceiveKeys;
+        _spaces[2].ReceiveKeys = _nextReceiveKeys;
+        _receiveSecret = _nextReceiveSecret;
+        _nextReceiveKeys = null;
+        _nextReceiveSecret = null;
+        _receiveKeyPhase ^= 1;
+        _firstReceivedInPhase = packetNumber;
+        KeyUpdates++;
+        if (_sendKeyPhase != _receiveKeyPhase)
+        {
+            AdvanceSendKeys();
+        }
+    }
+
+    private void AdvanceSendKeys()
+    {
+        (PacketKeys keys, byte[] secret) = PacketKeys.NextPhase(_tls.Suite!.Value, _sendSecret!, _sendHeaderKey!, Version);
+        _spaces[2].SendKeys?.Dispose();
+        _spaces[2].SendKeys = new PacketProtection(keys);
+        _sendSecret = secret;
+        _sendKeyPhase ^= 1;
+        _firstSentInPhase = _spaces[2].NextPacketNumber;
+        _currentPhaseAcknowledged = false;
+        _packetsSentInPhase = 0;
+    }
+
+    private long PeerMaxAckDelay => PeerParameters is { } peer ? (long)peer.MaxAckDelay * 1000 : 25_000;
+}

@@ -1,0 +1,569 @@
+using System.Buffers.Binary;
+using Mallard.Quic.Frames;
+using Mallard.Quic.Packets;
+using Mallard.Quic.Recovery;
+
+namespace Mallard.Quic.Connections;
+
+/// <summary>
+/// The sending half: packets assembled and coalesced into datagrams (RFC 9000 sections 12.2, 13
+/// and 14), protected (RFC 9001 section 5), within the congestion window and the server's
+/// anti-amplification limit (RFC 9000 section 8.1), and the loss detection timer (RFC 9002
+/// section 6.2 and appendix A).
+/// </summary>
+internal sealed partial class Connection
+{
+    /// <summary>A packet's header, payload and tag never need less room than this.</summary>
+    private const int MinimumPacketRoom = 64;
+
+    private readonly List<SentFrame>[] _framesInPacket = [[], [], []];
+    private readonly byte[] _chunk = new byte[65_536];
+
+    /// <summary>
+    /// Writes the next datagram to send into <paramref name="datagram"/> and returns its length,
+    /// or 0 when there is nothing to send now. The host calls it until it returns 0.
+    /// </summary>
+    public int Send(long now, Span<byte> datagram)
+    {
+        if (State is ConnectionState.Closed or ConnectionState.Draining || (State == ConnectionState.Closing && !_closeFramePending))
+        {
+            return 0;
+        }
+
+        bool closing = State == ConnectionState.Closing;
+        int max = Math.Min(datagram.Length, HandshakeConfirmed ? MaxDatagramSize : MinimumInitialDatagramSize);
+        if (IsServer && !_addressValidated)
+        {
+            long allowance = (3 * _bytesReceived) - _bytesSent;
+            max = (int)Math.Min(max, allowance);
+            if (max < MinimumInitialDatagramSize && !_spaces[0].Discarded)
+            {
+                return 0; // Initial datagrams are padded to 1200; wait for more from the client.
+            }
+        }
+
+        if (max < MinimumPacketRoom)
+        {
+            return 0;
+        }
+
+        Span<PacketLayout> layouts = stackalloc PacketLayout[3];
+        int count = 0;
+        int offset = 0;
+        bool padToMinimum = false;
+        bool discardInitial = false;
+        for (int i = 0; i < 3; i++)
+        {
+            PacketSpace space = _spaces[i];
+            if (!space.CanSend || max - offset < MinimumPacketRoom)
+            {
+                continue;
+            }
+
+            // Once the handshake is confirmed, a closing endpoint only needs the 1-RTT close (RFC 9000 section 10.2.3).
+            if (closing && i < 2 && _spaces[2].CanSend && HandshakeConfirmed)
+            {
+                continue;
+            }
+
+            if (!BuildPacket(now, i, datagram[offset..max], offset, closing, out PacketLayout layout))
+            {
+                continue;
+            }
+
+            layouts[count++] = layout;
+            offset += layout.Length;
+            if (i == 0)
+            {
+                padToMinimum |= !IsServer || layout.AckEliciting;
+            }
+            else if (i == 1 && !IsServer)
+            {
+                discardInitial = true; // The client's first Handshake packet ends the Initial space (RFC 9001 section 4.9.1).
+            }
+        }
+
+        if (count == 0)
+        {
+            return 0;
+        }
+
+        if (padToMinimum && offset < MinimumInitialDatagramSize && max >= MinimumInitialDatagramSize)
+        {
+            // PADDING frames in the last packet bring the datagram to 1200 octets (RFC 9000 section 14.1).
+            int padding = MinimumInitialDatagramSize - offset;
+            ref PacketLayout last = ref layouts[count - 1];
+            datagram.Slice(last.PayloadOffset + last.PayloadLength, padding).Clear();
+            last.PayloadLength += padding;
+            offset += padding;
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            Seal(now, datagram, layouts[i]);
+        }
+
+        _bytesSent += offset;
+        if (discardInitial)
+        {
+            _spaces[0].Discard(_congestion);
+        }
+
+        if (closing)
+        {
+            _closeFramePending = false;
+        }
+        else
+        {
+            SetLossDetectionTimer(now);
+        }
+
+        return offset;
+    }
+
+    private int MaxDatagramSize => (int)Math.Min((ulong)_options.MaxDatagramSize, PeerParameters?.MaxUdpPayloadSize ?? MinimumInitialDatagramSize);
+
+    /// <summary>Lays out one packet of <paramref name="spaceIndex"/> unprotected; false when it would carry nothing.</summary>
+    private bool BuildPacket(long now, int spaceIndex, Span<byte> buffer, int datagramOffset, bool closing, out PacketLayout layout)
+    {
+        layout = default;
+        PacketSpace space = _spaces[spaceIndex];
+        bool probe = space.ProbesWanted > 0;
+        bool congestionLimited = !closing && !probe && !_congestion.CanSend(buffer.Length);
+        bool ackDue = space.AckPending && (spaceIndex < 2 || space.UnacknowledgedAckEliciting >= 2 || (space.AckDeadline is long deadline && now >= deadline));
+        bool hasFrames = closing || probe || ackDue || (!congestionLimited && HasAckElicitingToSend(spaceIndex));
+        if (!hasFrames)
+        {
+            return false;
+        }
+
+        ulong packetNumber = space.NextPacketNumber;
+        int packetNumberLength = PacketNumberLength(packetNumber, space.Loss.LargestAcknowledged);
+        int position;
+        int lengthOffset = -1;
+        if (spaceIndex < 2)
+        {
+            // Long header (RFC 9000 section 17.2): Initial type 0, Handshake type 2.
+            buffer[0] = (byte)(0xc0 | ((spaceIndex == 0 ? 0 : 2) << 4) | (packetNumberLength - 1));
+            BinaryPrimitives.WriteUInt32BigEndian(buffer[1..], Version);
+            position = 5;
+            buffer[position++] = (byte)_peerConnectionId.Length;
+            _peerConnectionId.CopyTo(buffer[position..]);
+            position += _peerConnectionId.Length;
+            byte[] source = _localConnectionIds[0].Id;
+            buffer[position++] = (byte)source.Length;
+            source.CopyTo(buffer[position..]);
+            position += source.Length;
+            if (spaceIndex == 0)
+            {
+                position += VariableLengthInteger.TryWrite(buffer[position..], (ulong)(IsServer ? 0 : _token.Length));
+                if (!IsServer)
+                {
+                    _token.CopyTo(buffer[position..]);
+                    position += _token.Length;
+                }
+            }
+
+            lengthOffset = position;
+            position += 2; // A two-octet Length, filled in once the payload is known.
+        }
+        else
+        {
+            buffer[0] = (byte)(0x40 | (_sendKeyPhase << 2) | (packetNumberLength - 1));
+            _peerConnectionId.CopyTo(buffer[1..]);
+            position = 1 + _peerConnectionId.Length;
+        }
+
+        int packetNumberOffset = position;
+        for (int i = packetNumberLength - 1; i >= 0; i--)
+        {
+            buffer[position++] = (byte)(packetNumber >> (8 * i));
+        }
+
+        int payloadRoom = buffer.Length - position - Crypto.PacketProtection.TagLength;
+        if (payloadRoom < 8)
+        {
+            return false;
+        }
+
+        var writer = new FrameWriter(buffer.Slice(position, payloadRoom));
+        List<SentFrame> frames = _framesInPacket[spaceIndex];
+        frames.Clear();
+        if (closing)
+        {
+            WriteConnectionClose(ref writer, spaceIndex);
+        }
+        else
+        {
+            if (space.AckPending && (ackDue || probe || !congestionLimited))
+            {
+                WriteAck(now, space, ref writer, frames);
+            }
+
+            if (!congestionLimited || probe)
+            {
+                WriteCrypto(space, ref writer, frames);
+                if (spaceIndex == 2)
+                {
+                    WriteApplicationFrames(now, ref writer, frames);
+                }
+            }
+        }
+
+        bool ackEliciting = frames.Exists(f => f.Kind != SentFrameKind.Ack);
+        if (probe && !ackEliciting && !closing)
+        {
+            writer.Ping();
+            frames.Add(new SentFrame(SentFrameKind.Ping));
+            ackEliciting = true;
+        }
+
+        if (writer.Length == 0)
+        {
+            return false;
+        }
+
+        if (probe && ackEliciting)
+        {
+            space.ProbesWanted--;
+        }
+
+        // Header protection samples 16 octets starting 4 after the packet number (RFC 9001 section 5.4.2).
+        if (packetNumberLength + writer.Length < 4)
+        {
+            writer.Padding(4 - packetNumberLength - writer.Length);
+        }
+
+        space.NextPacketNumber++;
+        layout = new PacketLayout(spaceIndex, datagramOffset, lengthOffset < 0 ? -1 : datagramOffset + lengthOffset, datagramOffset + packetNumberOffset, packetNumberLength, datagramOffset + position, writer.Length, packetNumber, ackEliciting);
+        return true;
+    }
+
+    private void Seal(long now, Span<byte> datagram, PacketLayout layout)
+    {
+        PacketSpace space = _spaces[layout.Space];
+        if (layout.LengthOffset >= 0)
+        {
+            int length = layout.PacketNumberLength + layout.PayloadLength + Crypto.PacketProtection.TagLength;
+            BinaryPrimitives.WriteUInt16BigEndian(datagram[layout.LengthOffset..], (ushort)(0x4000 | length));
+        }
+
+        Span<byte> packet = datagram[layout.Start..(layout.PayloadOffset + layout.PayloadLength + Crypto.PacketProtection.TagLength)];
+        space.SendKeys!.Protect(packet, layout.PacketNumberOffset - layout.Start, layout.PacketNumberLength, layout.PacketNumber, layout.PayloadLength);
+        List<SentFrame> frames = _framesInPacket[layout.Space];
+        bool inFlight = layout.AckEliciting; // ACK-only packets do not count against the window (RFC 9002 section 2).
+        var sent = new SentPacket(layout.PacketNumber, now, packet.Length, layout.AckEliciting, inFlight) { Frames = [.. frames] };
+        space.Loss.OnPacketSent(sent, _congestion);
+        if (layout.AckEliciting && !_ackElicitingSentSinceReceive)
+        {
+            _ackElicitingSentSinceReceive = true;
+            ResetIdleTimer(now); // Sending the first ack-eliciting packet after a receipt restarts the idle timer (RFC 9000 section 10.1).
+        }
+
+        if (layout.Space == 2)
+        {
+            _packetsSentInPhase++;
+            if (_options.KeyUpdateInterval > 0 && _packetsSentInPhase >= _options.KeyUpdateInterval)
+            {
+                UpdateKeys();
+            }
+        }
+    }
+
+    /// <summary>Enough packet number octets for twice the unacknowledged range (RFC 9000 section 17.1).</summary>
+    private static int PacketNumberLength(ulong packetNumber, ulong? largestAcknowledged)
+    {
+        ulong range = 2 * (packetNumber - (largestAcknowledged is ulong acked ? acked : ulong.MaxValue) + 1);
+        return range switch
+        {
+            < 1UL << 8 => 1,
+            < 1UL << 16 => 2,
+            < 1UL << 24 => 3,
+            _ => 4,
+        };
+    }
+
+    private bool HasAckElicitingToSend(int spaceIndex)
+    {
+        PacketSpace space = _spaces[spaceIndex];
+        if (space.CryptoSend.HasDataToSend)
+        {
+            return true;
+        }
+
+        if (spaceIndex < 2 || !(_tls.IsComplete || IsServer))
+        {
+            return false;
+        }
+
+        return _handshakeDonePending || _pathResponses.Count > 0 || _newTokenToSend is not null || _maxDataPending || _maxStreamsBidiPending || _maxStreamsUniPending
+            || _retireConnectionIdsPending.Count > 0 || _localConnectionIds.Exists(c => !c.Announced && !c.Retired && c.Sequence > 0)
+            || HasStreamFramesToSend();
+    }
+
+    private void WriteAck(long now, PacketSpace space, ref FrameWriter writer, List<SentFrame> frames)
+    {
+        IReadOnlyList<(ulong Smallest, ulong Largest)> received = space.Received.Ranges;
+        if (received.Count == 0)
+        {
+            return;
+        }
+
+        Span<(ulong Smallest, ulong Largest)> ranges = stackalloc (ulong, ulong)[received.Count];
+        for (int i = 0; i < received.Count; i++)
+        {
+            ranges[i] = received[i];
+        }
+
+        int exponent = space.Level == Tls.EncryptionLevel.OneRtt ? (int)_localParameters.AckDelayExponent : 3;
+        ulong delay = (ulong)Math.Max(0, now - space.LargestReceivedTime) >> exponent;
+        if (writer.Ack(ranges, delay))
+        {
+            frames.Add(new SentFrame(SentFrameKind.Ack, ranges[0].Largest));
+            space.AckPending = false;
+            space.AckDeadline = null;
+            space.UnacknowledgedAckEliciting = 0;
+        }
+    }
+
+    private void WriteCrypto(PacketSpace space, ref FrameWriter writer, List<SentFrame> frames)
+    {
+        while (space.CryptoSend.HasDataToSend && writer.Remaining > 24)
+        {
+            int room = writer.Remaining - 1 - VariableLengthInteger.EncodedLength(space.CryptoSend.WrittenEnd) - 4;
+            if (!space.CryptoSend.TryNext(room, _chunk, out ulong offset, out int length, out _) || length == 0)
+            {
+                break;
+            }
+
+            writer.Crypto(offset, _chunk.AsSpan(0, length));
+            frames.Add(new SentFrame(SentFrameKind.Crypto, 0, offset, length));
+        }
+    }
+
+    private void WriteConnectionClose(ref FrameWriter writer, int spaceIndex)
+    {
+        ConnectionError error = Error ?? new ConnectionError(0, true, "", false);
+        byte[] reason = System.Text.Encoding.UTF8.GetBytes(error.Reason.Length > 200 ? error.Reason[..200] : error.Reason);
+        if (error.IsApplication && spaceIndex < 2)
+        {
+            // An application close before the handshake is confirmed hides its code (RFC 9000 section 10.2.3).
+            writer.ConnectionClose(false, (ulong)Transport.TransportErrorCode.ApplicationError, 0, []);
+            return;
+        }
+
+        writer.ConnectionClose(error.IsApplication, error.Code, error.FrameType, reason);
+    }
+
+    private void SetLossDetectionTimer(long now)
+    {
+        long? earliestLoss = null;
+        foreach (PacketSpace space in _spaces)
+        {
+            if (space.Loss.LossTime is long lossTime && (earliestLoss is null || lossTime < earliestLoss))
+            {
+                earliestLoss = lossTime;
+            }
+        }
+
+        if (earliestLoss is not null)
+        {
+            _lossDetectionTimer = earliestLoss;
+            return;
+        }
+
+        bool anyInFlight = Array.Exists(_spaces, s => !s.Discarded && s.Loss.AckElicitingInFlight > 0);
+        if ((IsServer && !_addressValidated && (3 * _bytesReceived) - _bytesSent <= 0) || (!anyInFlight && (IsServer || _peerAddressValidated)))
+        {
+            _lossDetectionTimer = null;
+            return;
+        }
+
+        _lossDetectionTimer = ProbeTimeout(now, out _);
+    }
+
+    /// <summary>When the PTO fires and for which space (RFC 9002 appendix A.8, GetPtoTimeAndSpace).</summary>
+    private long? ProbeTimeout(long now, out int spaceIndex)
+    {
+        long duration = _rtt.ProbeTimeout(0) << Math.Min(_ptoCount, 16);
+        spaceIndex = _spaces[1].CanSend ? 1 : 0;
+        if (!Array.Exists(_spaces, s => !s.Discarded && s.Loss.AckElicitingInFlight > 0))
+        {
+            return now + duration; // The client's anti-deadlock probe (RFC 9002 section 6.2.2.1).
+        }
+
+        long? best = null;
+        for (int i = 0; i < 3; i++)
+        {
+            PacketSpace space = _spaces[i];
+            if (space.Discarded || space.Loss.AckElicitingInFlight == 0 || space.Loss.TimeOfLastAckEliciting is not long lastSent)
+            {
+                continue;
+            }
+
+            if (i == 2)
+            {
+                if (!HandshakeConfirmed)
+                {
+                    break;
+                }
+
+                duration += PeerMaxAckDelay << Math.Min(_ptoCount, 16);
+            }
+
+            long time = lastSent + duration;
+            if (best is null || time < best)
+            {
+                best = time;
+                spaceIndex = i;
+            }
+        }
+
+        return best;
+    }
+
+    private void OnLossDetectionTimeout(long now)
+    {
+        int lossSpace = -1;
+        for (int i = 0; i < 3; i++)
+        {
+            if (_spaces[i].Loss.LossTime is long lossTime && lossTime <= now && (lossSpace < 0 || lossTime < _spaces[lossSpace].Loss.LossTime))
+            {
+                lossSpace = i;
+            }
+        }
+
+        if (lossSpace >= 0)
+        {
+            List<SentPacket> lost = _spaces[lossSpace].Loss.DetectLost(now, _rtt);
+            if (lost.Count > 0)
+            {
+                _congestion.OnPacketsLost(lost.Where(p => p.InFlight).Sum(p => (long)p.Size), lost.Max(p => p.TimeSent), now);
+            }
+
+            OnPacketsLost(_spaces[lossSpace], lost);
+            SetLossDetectionTimer(now);
+            return;
+        }
+
+        ProbeTimeout(now, out int spaceIndex);
+        PacketSpace space = _spaces[spaceIndex];
+        if (!space.CanSend)
+        {
+            _lossDetectionTimer = null;
+            return;
+        }
+
+        // Two probes; they carry the oldest unacknowledged data again when there is some (RFC 9002 section 6.2.4).
+        space.ProbesWanted = 2;
+        foreach (SentPacket packet in space.Loss.Unacknowledged.Where(p => p.AckEliciting).Take(spaceIndex == 2 ? 1 : int.MaxValue))
+        {
+            foreach (SentFrame frame in packet.Frames)
+            {
+                OnFrameLost(space, frame);
+            }
+        }
+
+        _ptoCount++;
+        SetLossDetectionTimer(now);
+    }
+
+    private void OnPacketsLost(PacketSpace space, IReadOnlyList<SentPacket> lost)
+    {
+        foreach (SentPacket packet in lost)
+        {
+            foreach (SentFrame frame in packet.Frames)
+            {
+                OnFrameLost(space, frame);
+            }
+        }
+    }
+
+    private void OnFrameAcknowledged(PacketSpace space, SentFrame frame)
+    {
+        switch (frame.Kind)
+        {
+            case SentFrameKind.Crypto:
+                space.CryptoSend.OnAcked(frame.Offset, frame.Length, false);
+                break;
+            case SentFrameKind.Stream:
+                if (_streams.TryGetValue(frame.Id, out StreamState? stream) && stream.Send is not null && stream.LocalResetCode is null)
+                {
+                    stream.Send.OnAcked(frame.Offset, frame.Length, frame.Fin);
+                    ReleaseIfDone(stream);
+                }
+
+                break;
+            case SentFrameKind.ResetStream:
+                if (_streams.TryGetValue(frame.Id, out StreamState? reset))
+                {
+                    reset.ResetAcknowledged = true;
+                    ReleaseIfDone(reset);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>Repairs what a lost packet carried (RFC 9000 section 13.3): data again, limits and control frames with current values.</summary>
+    private void OnFrameLost(PacketSpace space, SentFrame frame)
+    {
+        StreamState? stream = null;
+        if (frame.Kind is SentFrameKind.Stream or SentFrameKind.ResetStream or SentFrameKind.StopSending or SentFrameKind.MaxStreamData)
+        {
+            _streams.TryGetValue(frame.Id, out stream);
+        }
+
+        switch (frame.Kind)
+        {
+            case SentFrameKind.Crypto:
+                if (!space.Discarded)
+                {
+                    space.CryptoSend.OnLost(frame.Offset, frame.Length, false);
+                }
+
+                break;
+            case SentFrameKind.Stream when stream?.Send is not null && stream.LocalResetCode is null:
+                stream.Send.OnLost(frame.Offset, frame.Length, frame.Fin);
+                break;
+            case SentFrameKind.ResetStream when stream is not null && !stream.ResetAcknowledged:
+                stream.ResetPending = true;
+                break;
+            case SentFrameKind.StopSending when stream is not null && stream.Receive is { IsFinished: false } && stream.PeerResetCode is null:
+                stream.StopSendingPending = true;
+                break;
+            case SentFrameKind.MaxStreamData when stream is not null && stream.Receive is { FinalSize: null }:
+                stream.MaxStreamDataPending = true;
+                break;
+            case SentFrameKind.MaxData:
+                _maxDataPending = true;
+                break;
+            case SentFrameKind.MaxStreamsBidi:
+                _maxStreamsBidiPending = true;
+                break;
+            case SentFrameKind.MaxStreamsUni:
+                _maxStreamsUniPending = true;
+                break;
+            case SentFrameKind.HandshakeDone:
+                _handshakeDonePending = true;
+                break;
+            case SentFrameKind.NewConnectionId:
+                LocalConnectionId? issued = _localConnectionIds.Find(c => c.Sequence == frame.Id);
+                if (issued is { Retired: false })
+                {
+                    issued.Announced = false;
+                }
+
+                break;
+            case SentFrameKind.RetireConnectionId:
+                _retireConnectionIdsPending.Add(frame.Id);
+                break;
+        }
+    }
+
+    /// <summary>Where one packet sits in the datagram being built, until it is protected.</summary>
+    private record struct PacketLayout(int Space, int Start, int LengthOffset, int PacketNumberOffset, int PacketNumberLength, int PayloadOffset, int PayloadLength, ulong PacketNumber, bool AckEliciting)
+    {
+        public readonly int Length => PayloadOffset + PayloadLength + Crypto.PacketProtection.TagLength - Start;
+    }
+}

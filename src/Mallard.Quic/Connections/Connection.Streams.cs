@@ -1,0 +1,563 @@
+using Mallard.Quic.Frames;
+using Mallard.Quic.Packets;
+using Mallard.Quic.Recovery;
+using Mallard.Quic.Transport;
+
+namespace Mallard.Quic.Connections;
+
+/// <summary>
+/// Streams and flow control (RFC 9000 sections 2-4 and 19.4-19.15): opening within MAX_STREAMS,
+/// reading and writing, resets, connection and stream windows that grow when the application
+/// reads faster than one window per two RTTs, and connection ID management (section 5.1).
+/// </summary>
+internal sealed partial class Connection
+{
+    /// <summary>How many connection IDs to keep issued to the peer at most (bounded by its active_connection_id_limit).</summary>
+    private const int ConnectionIdsToIssue = 4;
+
+    private readonly Dictionary<ulong, StreamState> _streams = [];
+    private readonly Queue<ulong> _incomingStreams = new();
+    private ulong _localBidiOpened;
+    private ulong _localUniOpened;
+    private ulong _peerBidiOpened;
+    private ulong _peerUniOpened;
+    private ulong _peerMaxStreamsBidi;
+    private ulong _peerMaxStreamsUni;
+    private ulong _localMaxStreamsBidi;
+    private ulong _localMaxStreamsUni;
+    private bool _maxStreamsBidiPending;
+    private bool _maxStreamsUniPending;
+    private ulong _peerMaxData;
+    private ulong _dataSent;
+    private ulong _localMaxData;
+    private ulong _dataReceived;
+    private ulong _dataRead;
+    private ulong _connectionReceiveWindow;
+    private long _lastMaxDataUpdate;
+    private bool _maxDataPending;
+    private ulong _dataBlockedAt = ulong.MaxValue;
+
+    /// <summary>Whether a stream of this kind can be opened now (the peer's MAX_STREAMS allows it).</summary>
+    public bool CanOpenStream(bool bidirectional) =>
+        PeerParameters is not null && State == ConnectionState.Established
+        && (bidirectional ? _localBidiOpened < _peerMaxStreamsBidi : _localUniOpened < _peerMaxStreamsUni);
+
+    /// <summary>Opens a stream (RFC 9000 section 2.1); false when the peer's limit is reached.</summary>
+    public bool TryOpenStream(bool bidirectional, out ulong streamId)
+    {
+        streamId = 0;
+        if (!CanOpenStream(bidirectional))
+        {
+            return false;
+        }
+
+        ulong index = bidirectional ? _localBidiOpened++ : _localUniOpened++;
+        streamId = (index << 2) | (bidirectional ? 0UL : 2UL) | (IsServer ? 1UL : 0UL);
+        ulong peerLimit = bidirectional ? PeerParameters!.InitialMaxStreamDataBidiRemote : PeerParameters!.InitialMaxStreamDataUni;
+        _streams[streamId] = new StreamState(streamId, IsServer, peerLimit, _localParameters.InitialMaxStreamDataBidiLocal);
+        return true;
+    }
+
+    /// <summary>The next stream the peer opened, if any.</summary>
+    public bool TryAcceptStream(out ulong streamId) => _incomingStreams.TryDequeue(out streamId);
+
+    /// <summary>A live stream, or null once it is finished and released.</summary>
+    public StreamState? GetStream(ulong streamId) => _streams.GetValueOrDefault(streamId);
+
+    /// <summary>Queues data (and the FIN) on a stream's sending half.</summary>
+    public void WriteStream(ulong streamId, ReadOnlySpan<byte> data, bool fin)
+    {
+        if (!_streams.TryGetValue(streamId, out StreamState? stream) || !stream.CanSendData || stream.Send!.FinWritten)
+        {
+            throw new InvalidOperationException($"stream {streamId} cannot be written to");
+        }
+
+        stream.Send.Write(data);
+        if (fin)
+        {
+            stream.Send.Finish();
+        }
+    }
+
+    /// <summary>Reads in-order data; <paramref name="finished"/> is true once the FIN is read or the peer reset the stream.</summary>
+    public int ReadStream(long now, ulong streamId, Span<byte> destination, out bool finished)
+    {
+        finished = true;
+        if (!_streams.TryGetValue(streamId, out StreamState? stream) || stream.Receive is null)
+        {
+            return 0;
+        }
+
+        int read = stream.Receive.Read(destination);
+        _dataRead += (ulong)read;
+        finished = stream.Receive.IsFinished || stream.PeerResetCode is not null;
+        if (read > 0)
+        {
+            UpdateReceiveWindows(now, stream);
+        }
+
+        ReleaseIfDone(stream);
+        return read;
+    }
+
+    /// <summary>Abandons the sending half with RESET_STREAM (RFC 9000 section 3.1).</summary>
+    public void ResetStream(ulong streamId, ulong errorCode)
+    {
+        if (_streams.TryGetValue(streamId, out StreamState? stream) && stream.Send is not null && stream.LocalResetCode is null && !stream.Send.IsComplete)
+        {
+            stream.LocalResetCode = errorCode;
+            stream.ResetPending = true;
+        }
+    }
+
+    /// <summary>Asks the peer to stop sending with STOP_SENDING (RFC 9000 section 3.5).</summary>
+    public void StopSending(ulong streamId, ulong errorCode)
+    {
+        if (_streams.TryGetValue(streamId, out StreamState? stream) && stream.Receive is not null && stream.LocalStopCode is null && !stream.Receive.IsFinished)
+        {
+            stream.LocalStopCode = errorCode;
+            stream.StopSendingPending = true;
+            ReleaseIfDone(stream);
+        }
+    }
+
+    private void ProcessStreamFrame(long now, ref Frame frame)
+    {
+        switch (frame.Type)
+        {
+            case FrameType.MaxData:
+                _peerMaxData = Math.Max(_peerMaxData, frame.Maximum);
+                return;
+            case FrameType.MaxStreamsBidi:
+                _peerMaxStreamsBidi = Math.Max(_peerMaxStreamsBidi, frame.Maximum);
+                return;
+            case FrameType.MaxStreamsUni:
+                _peerMaxStreamsUni = Math.Max(_peerMaxStreamsUni, frame.Maximum);
+                return;
+        }
+
+        bool receiving = frame.Type is FrameType.Stream or FrameType.ResetStream or FrameType.StreamDataBlocked;
+        StreamState? stream = StreamForFrame(now, frame.StreamId, receiving, frame.WireType);
+        if (stream is null)
+        {
+            return;
+        }
+
+        switch (frame.Type)
+        {
+            case FrameType.Stream:
+                OnStreamData(now, stream, ref frame);
+                break;
+            case FrameType.ResetStream:
+                OnResetStream(now, stream, ref frame);
+                break;
+            case FrameType.StopSending:
+                stream.PeerStopCode ??= frame.ErrorCode;
+                ResetStream(stream.Id, frame.ErrorCode); // Answer with RESET_STREAM (section 3.5).
+                break;
+            case FrameType.MaxStreamData:
+                stream.Send!.RaisePeerLimit(frame.Maximum);
+                break;
+            case FrameType.StreamDataBlocked:
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The stream a frame names, opening peer streams up to it (RFC 9000 section 3.2); null for a
+    /// stream already finished. Frames for a direction the stream does not have, or a local stream
+    /// not yet opened, are STREAM_STATE_ERROR; a peer stream beyond MAX_STREAMS is STREAM_LIMIT_ERROR.
+    /// </summary>
+    private StreamState? StreamForFrame(long now, ulong streamId, bool receiving, ulong frameType)
+    {
+        bool local = ((streamId & 1) == 1) == IsServer;
+        bool bidirectional = (streamId & 2) == 0;
+        if (!bidirectional && local == receiving)
+        {
+            Fail(now, TransportErrorCode.StreamStateError, $"stream {streamId} has no {(receiving ? "receiving" : "sending")} part here", frameType);
+            return null;
+        }
+
+        if (_streams.TryGetValue(streamId, out StreamState? existing))
+        {
+            return existing;
+        }
+
+        ulong index = streamId >> 2;
+        if (local)
+        {
+            if (index >= (bidirectional ? _localBidiOpened : _localUniOpened))
+            {
+                Fail(now, TransportErrorCode.StreamStateError, $"stream {streamId} was never opened", frameType);
+            }
+
+            return null;
+        }
+
+        if (index >= (bidirectional ? _localMaxStreamsBidi : _localMaxStreamsUni))
+        {
+            Fail(now, TransportErrorCode.StreamLimitError, $"stream {streamId} is beyond the advertised MAX_STREAMS", frameType);
+            return null;
+        }
+
+        ref ulong opened = ref bidirectional ? ref _peerBidiOpened : ref _peerUniOpened;
+        if (index < opened)
+        {
+            return null; // Finished and released already.
+        }
+
+        ulong peerLimit = PeerParameters is { } peer ? (bidirectional ? peer.InitialMaxStreamDataBidiLocal : 0) : 0;
+        ulong window = bidirectional ? _localParameters.InitialMaxStreamDataBidiRemote : _localParameters.InitialMaxStreamDataUni;
+        StreamState? stream = null;
+        for (; opened <= index; opened++)
+        {
+            ulong id = (opened << 2) | (streamId & 3);
+            stream = new StreamState(id, IsServer, peerLimit, window);
+            _streams[id] = stream;
+            _incomingStreams.Enqueue(id);
+        }
+
+        return stream;
+    }
+
+    private void OnStreamData(long now, StreamState stream, ref Frame frame)
+    {
+        if (stream.PeerResetCode is not null || stream.Receive is null)
+        {
+            return;
+        }
+
+        ulong before = stream.Receive.HighestReceived;
+        TransportErrorCode error = stream.Receive.Receive(frame.Offset, frame.Data, frame.Fin);
+        if (error != TransportErrorCode.NoError)
+        {
+            Fail(now, error, $"stream {stream.Id}: {error}", frame.WireType);
+            return;
+        }
+
+        CountReceived(now, stream.Receive.HighestReceived - before, frame.WireType);
+    }
+
+    private void OnResetStream(long now, StreamState stream, ref Frame frame)
+    {
+        if (stream.Receive is null)
+        {
+            return;
+        }
+
+        ulong before = stream.Receive.HighestReceived;
+        TransportErrorCode error = stream.Receive.Receive(frame.FinalSize, default, fin: true);
+        if (error != TransportErrorCode.NoError)
+        {
+            Fail(now, error, $"stream {stream.Id}: RESET_STREAM final size", frame.WireType);
+            return;
+        }
+
+        stream.PeerResetCode ??= frame.ErrorCode;
+        CountReceived(now, stream.Receive.HighestReceived - before, frame.WireType);
+        ReleaseIfDone(stream);
+    }
+
+    /// <summary>Connection-level flow control on what arrives (RFC 9000 section 4.1).</summary>
+    private void CountReceived(long now, ulong newOctets, ulong frameType)
+    {
+        _dataReceived += newOctets;
+        if (_dataReceived > _localMaxData)
+        {
+            Fail(now, TransportErrorCode.FlowControlError, "the peer sent more than MAX_DATA allows", frameType);
+        }
+    }
+
+    /// <summary>
+    /// Moves the stream and connection windows as the application reads: a new limit once half the
+    /// window is consumed, and a doubled window when that happens within two RTTs (auto-tuning).
+    /// </summary>
+    private void UpdateReceiveWindows(long now, StreamState stream)
+    {
+        long twoRtts = 2 * _rtt.SmoothedRtt;
+        Streams.ReassemblyBuffer receive = stream.Receive!;
+        if (receive.FinalSize is null && receive.Limit - receive.ReadOffset < stream.ReceiveWindow / 2)
+        {
+            if (now - stream.LastWindowUpdate < twoRtts)
+            {
+                stream.ReceiveWindow = Math.Min(stream.ReceiveWindow * 2, _options.MaxReceiveWindow);
+            }
+
+            stream.LastWindowUpdate = now;
+            receive.RaiseLimit(receive.ReadOffset + stream.ReceiveWindow);
+            stream.MaxStreamDataPending = true;
+        }
+
+        if (_localMaxData - _dataRead < _connectionReceiveWindow / 2)
+        {
+            if (now - _lastMaxDataUpdate < twoRtts)
+            {
+                _connectionReceiveWindow = Math.Min(_connectionReceiveWindow * 2, Math.Max(_options.MaxReceiveWindow * 3 / 2, _connectionReceiveWindow));
+            }
+
+            _lastMaxDataUpdate = now;
+            _localMaxData = _dataRead + _connectionReceiveWindow;
+            _maxDataPending = true;
+        }
+    }
+
+    /// <summary>Forgets a stream whose both halves are done; a peer stream frees a slot under MAX_STREAMS (section 4.6).</summary>
+    private void ReleaseIfDone(StreamState stream)
+    {
+        if (!stream.SendDone || !stream.ReceiveDone || stream.ResetPending || stream.StopSendingPending || !_streams.Remove(stream.Id))
+        {
+            return;
+        }
+
+        if (!stream.IsLocal)
+        {
+            if (stream.IsBidirectional)
+            {
+                _localMaxStreamsBidi++;
+                _maxStreamsBidiPending = true;
+            }
+            else
+            {
+                _localMaxStreamsUni++;
+                _maxStreamsUniPending = true;
+            }
+        }
+    }
+
+    private bool HasStreamFramesToSend()
+    {
+        foreach (StreamState stream in _streams.Values)
+        {
+            if (stream.ResetPending || stream.StopSendingPending || stream.MaxStreamDataPending
+                || (stream.CanSendData && stream.Send!.HasDataToSend && (stream.Send.HasLostData || _dataSent < _peerMaxData || stream.Send.SentEnd == stream.Send.WrittenEnd)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>1-RTT control frames, then stream data (RFC 9000 section 13).</summary>
+    private void WriteApplicationFrames(long now, ref FrameWriter writer, List<SentFrame> frames)
+    {
+        if (_handshakeDonePending && writer.HandshakeDone())
+        {
+            _handshakeDonePending = false;
+            frames.Add(new SentFrame(SentFrameKind.HandshakeDone));
+        }
+
+        for (int i = _pathResponses.Count - 1; i >= 0 && writer.Remaining > 9; i--)
+        {
+            writer.PathResponse(_pathResponses[i]);
+            _pathResponses.RemoveAt(i);
+            frames.Add(new SentFrame(SentFrameKind.Ping));
+        }
+
+        if (_newTokenToSend is byte[] token && writer.NewToken(token))
+        {
+            _newTokenToSend = null;
+            frames.Add(new SentFrame(SentFrameKind.NewToken));
+        }
+
+        if (_maxDataPending && writer.MaxData(_localMaxData))
+        {
+            _maxDataPending = false;
+            frames.Add(new SentFrame(SentFrameKind.MaxData));
+        }
+
+        if (_maxStreamsBidiPending && writer.MaxStreams(true, _localMaxStreamsBidi))
+        {
+            _maxStreamsBidiPending = false;
+            frames.Add(new SentFrame(SentFrameKind.MaxStreamsBidi));
+        }
+
+        if (_maxStreamsUniPending && writer.MaxStreams(false, _localMaxStreamsUni))
+        {
+            _maxStreamsUniPending = false;
+            frames.Add(new SentFrame(SentFrameKind.MaxStreamsUni));
+        }
+
+        foreach (LocalConnectionId issued in _localConnectionIds)
+        {
+            if (!issued.Announced && !issued.Retired && issued.Sequence > 0 && writer.NewConnectionId(issued.Sequence, 0, issued.Id, issued.ResetToken))
+            {
+                issued.Announced = true;
+                frames.Add(new SentFrame(SentFrameKind.NewConnectionId, issued.Sequence));
+            }
+        }
+
+        while (_retireConnectionIdsPending.Count > 0 && writer.RetireConnectionId(_retireConnectionIdsPending[^1]))
+        {
+            frames.Add(new SentFrame(SentFrameKind.RetireConnectionId, _retireConnectionIdsPending[^1]));
+            _retireConnectionIdsPending.RemoveAt(_retireConnectionIdsPending.Count - 1);
+        }
+
+        foreach (StreamState stream in _streams.Values)
+        {
+            if (stream.ResetPending && writer.ResetStream(stream.Id, stream.LocalResetCode!.Value, stream.Send!.SentEnd))
+            {
+                stream.ResetPending = false;
+                frames.Add(new SentFrame(SentFrameKind.ResetStream, stream.Id));
+            }
+
+            if (stream.StopSendingPending && writer.StopSending(stream.Id, stream.LocalStopCode!.Value))
+            {
+                stream.StopSendingPending = false;
+                frames.Add(new SentFrame(SentFrameKind.StopSending, stream.Id));
+            }
+
+            if (stream.MaxStreamDataPending && writer.MaxStreamData(stream.Id, stream.Receive!.Limit))
+            {
+                stream.MaxStreamDataPending = false;
+                frames.Add(new SentFrame(SentFrameKind.MaxStreamData, stream.Id));
+            }
+        }
+
+        WriteStreamData(ref writer, frames);
+    }
+
+    private void WriteStreamData(ref FrameWriter writer, List<SentFrame> frames)
+    {
+        List<StreamState>? released = null;
+        foreach (StreamState stream in _streams.Values)
+        {
+            if (writer.Remaining < 24)
+            {
+                break;
+            }
+
+            while (stream.CanSendData && stream.Send!.HasDataToSend && writer.Remaining >= 24)
+            {
+                Streams.SendBuffer send = stream.Send;
+                int overhead = 1 + VariableLengthInteger.EncodedLength(stream.Id) + VariableLengthInteger.EncodedLength(send.WrittenEnd) + VariableLengthInteger.EncodedLength((ulong)writer.Remaining);
+                int room = writer.Remaining - overhead;
+                ulong credit = _peerMaxData - _dataSent;
+                if (!send.HasLostData && send.SentEnd < send.WrittenEnd)
+                {
+                    if (credit == 0)
+                    {
+                        if (_dataBlockedAt != _peerMaxData && writer.DataBlocked(_peerMaxData))
+                        {
+                            _dataBlockedAt = _peerMaxData;
+                            frames.Add(new SentFrame(SentFrameKind.DataBlocked));
+                        }
+
+                        break;
+                    }
+
+                    room = (int)Math.Min((ulong)room, credit);
+                }
+
+                ulong sentBefore = send.SentEnd;
+                if (room <= 0 || !send.TryNext(room, _chunk, out ulong offset, out int length, out bool fin))
+                {
+                    break;
+                }
+
+                writer.Stream(stream.Id, offset, _chunk.AsSpan(0, length), fin);
+                _dataSent += send.SentEnd - sentBefore;
+                frames.Add(new SentFrame(SentFrameKind.Stream, stream.Id, offset, length, fin));
+            }
+
+            if (stream.SendDone && stream.ReceiveDone)
+            {
+                (released ??= []).Add(stream);
+            }
+        }
+
+        released?.ForEach(ReleaseIfDone);
+    }
+
+    /// <summary>Keeps up to four connection IDs issued to the peer, within its active_connection_id_limit (RFC 9000 section 5.1.1).</summary>
+    private void IssueConnectionIds()
+    {
+        if (_options.ConnectionIds.ConnectionIdLength == 0)
+        {
+            return;
+        }
+
+        int limit = (int)Math.Min((ulong)ConnectionIdsToIssue, PeerParameters?.ActiveConnectionIdLimit ?? 2);
+        while (_localConnectionIds.Count(c => !c.Retired) < limit)
+        {
+            byte[] id = _options.ConnectionIds.NewConnectionId();
+            _localConnectionIds.Add(new LocalConnectionId(_nextLocalConnectionIdSequence++, id, _options.ResetTokenFor(id)));
+            ConnectionIdIssued?.Invoke(id);
+        }
+    }
+
+    private void OnNewConnectionId(long now, ref Frame frame)
+    {
+        if (_peerConnectionId.Length == 0)
+        {
+            Fail(now, TransportErrorCode.ProtocolViolation, "NEW_CONNECTION_ID from a peer using zero-length connection IDs", frame.WireType);
+            return;
+        }
+
+        ulong sequence = frame.SequenceNumber;
+        PeerConnectionId? known = _peerConnectionIds.Find(c => c.Sequence == sequence);
+        if (known is not null)
+        {
+            if (!known.Id.AsSpan().SequenceEqual(frame.ConnectionId))
+            {
+                Fail(now, TransportErrorCode.ProtocolViolation, "NEW_CONNECTION_ID reuses a sequence number for another ID", frame.WireType);
+            }
+
+            return;
+        }
+
+        if (frame.SequenceNumber >= _peerRetirePriorTo)
+        {
+            _peerConnectionIds.Add(new PeerConnectionId(frame.SequenceNumber, frame.ConnectionId.ToArray(), frame.StatelessResetToken.ToArray()));
+        }
+        else
+        {
+            _retireConnectionIdsPending.Add(frame.SequenceNumber);
+        }
+
+        if (frame.RetirePriorTo > _peerRetirePriorTo)
+        {
+            _peerRetirePriorTo = frame.RetirePriorTo;
+            foreach (PeerConnectionId old in _peerConnectionIds.Where(c => c.Sequence < _peerRetirePriorTo).ToList())
+            {
+                _peerConnectionIds.Remove(old);
+                _retireConnectionIdsPending.Add(old.Sequence);
+            }
+
+            if (_peerConnectionIds.Count > 0 && !_peerConnectionIds.Exists(c => c.Id.AsSpan().SequenceEqual(_peerConnectionId)))
+            {
+                _peerConnectionId = _peerConnectionIds.MinBy(c => c.Sequence)!.Id;
+            }
+        }
+
+        if ((ulong)_peerConnectionIds.Count > _localParameters.ActiveConnectionIdLimit)
+        {
+            Fail(now, TransportErrorCode.ConnectionIdLimitError, "more connection IDs than active_connection_id_limit", frame.WireType);
+        }
+    }
+
+    private void OnRetireConnectionId(long now, ref Frame frame)
+    {
+        if (frame.SequenceNumber >= _nextLocalConnectionIdSequence)
+        {
+            Fail(now, TransportErrorCode.ProtocolViolation, "RETIRE_CONNECTION_ID for a sequence number never issued", frame.WireType);
+            return;
+        }
+
+        ulong sequence = frame.SequenceNumber;
+        LocalConnectionId? issued = _localConnectionIds.Find(c => c.Sequence == sequence);
+        if (issued is null || issued.Retired)
+        {
+            return;
+        }
+
+        issued.Retired = true;
+        ConnectionIdRetired?.Invoke(issued.Id);
+        if (State == ConnectionState.Established)
+        {
+            IssueConnectionIds();
+        }
+    }
+
+    private ulong _peerRetirePriorTo;
+}

@@ -1,0 +1,393 @@
+using System.Net;
+using System.Security.Cryptography;
+using Mallard.Quic.Congestion;
+using Mallard.Quic.Crypto;
+using Mallard.Quic.Recovery;
+using Mallard.Quic.Tls;
+using Mallard.Quic.Transport;
+using Mallard.QuicLb.Invariants;
+
+namespace Mallard.Quic.Connections;
+
+/// <summary>
+/// The sans-IO state machine of one QUIC v1 connection (RFC 9000, 9001, 9002). Input is
+/// datagrams with the time they arrived and timer expiry; output is datagrams to send, the next
+/// time it wants to be woken, and state the host reads (streams, events). It touches no socket,
+/// clock or thread, so loss, reordering and time are deterministic in tests. Times are in
+/// microseconds on the host's clock. Not thread-safe: the host serialises calls.
+/// </summary>
+internal sealed partial class Connection : IDisposable
+{
+    /// <summary>Initial packets travel in datagrams of at least this size (RFC 9000 section 14.1).</summary>
+    public const int MinimumInitialDatagramSize = 1200;
+
+    private readonly ConnectionOptions _options;
+    private readonly PacketSpace[] _spaces = [new(EncryptionLevel.Initial), new(EncryptionLevel.Handshake), new(EncryptionLevel.OneRtt)];
+    private TlsHandshake _tls = null!;
+    private readonly ICongestionController _congestion;
+    private readonly RttEstimator _rtt = new();
+    private readonly TransportParameters _localParameters;
+    private readonly List<LocalConnectionId> _localConnectionIds = [];
+    private readonly List<PeerConnectionId> _peerConnectionIds = [];
+    private readonly List<ulong> _retireConnectionIdsPending = [];
+    private readonly byte[] _originalDestinationConnectionId;
+    private byte[]? _retrySourceConnectionId;
+    private byte[] _peerConnectionId;
+    private byte[] _token = [];
+    private bool _receivedFromPeer;
+    private bool _retryReceived;
+    private bool _handshakeDonePending;
+    private bool _addressValidated;
+    private bool _peerAddressValidated;
+    private long _bytesReceived;
+    private long _bytesSent;
+    private int _ptoCount;
+    private long? _lossDetectionTimer;
+    private long _idleTimeout;
+    private long _idleDeadline = long.MaxValue;
+    private bool _ackElicitingSentSinceReceive;
+    private long? _closeDeadline;
+    private bool _closeFramePending;
+    private ulong _nextLocalConnectionIdSequence;
+    private int _keyLogLinesWritten;
+    private byte[]? _newTokenToSend;
+    private bool _disposed;
+
+    private Connection(ConnectionOptions options, byte[] originalDestinationConnectionId, byte[] peerConnectionId, SocketAddress remote, uint version)
+    {
+        _options = options;
+        IsServer = options.IsServer;
+        Version = version;
+        Remote = remote;
+        _originalDestinationConnectionId = originalDestinationConnectionId;
+        _peerConnectionId = peerConnectionId;
+        _congestion = new NewRenoController(MinimumInitialDatagramSize);
+        _localParameters = options.LocalParameters.Clone();
+        _idleTimeout = (long)_localParameters.MaxIdleTimeout * 1000;
+        _connectionReceiveWindow = _localParameters.InitialMaxData;
+        _localMaxData = _localParameters.InitialMaxData;
+        _localMaxStreamsBidi = _localParameters.InitialMaxStreamsBidi;
+        _localMaxStreamsUni = _localParameters.InitialMaxStreamsUni;
+
+        byte[] sourceConnectionId = options.ConnectionIds.NewConnectionId();
+        _localConnectionIds.Add(new LocalConnectionId(_nextLocalConnectionIdSequence++, sourceConnectionId, options.ResetTokenFor(sourceConnectionId)));
+        _localParameters.InitialSourceConnectionId = sourceConnectionId;
+        _peerConnectionIds.Add(new PeerConnectionId(0, peerConnectionId, null));
+    }
+
+    /// <summary>Whether this is the server's side.</summary>
+    public bool IsServer { get; }
+
+    /// <summary>The QUIC version in use.</summary>
+    public uint Version { get; }
+
+    /// <summary>The peer's address (the host sends every datagram there).</summary>
+    public SocketAddress Remote { get; }
+
+    public ConnectionState State { get; private set; } = ConnectionState.Handshaking;
+
+    /// <summary>Why the connection closed, once it has.</summary>
+    public ConnectionError? Error { get; private set; }
+
+    /// <summary>Whether the handshake is confirmed (RFC 9001 section 4.1.2).</summary>
+    public bool HandshakeConfirmed { get; private set; }
+
+    /// <summary>Whether the TLS handshake has completed.</summary>
+    public bool HandshakeComplete => _tls.IsComplete;
+
+    /// <summary>The peer's transport parameters, once received.</summary>
+    public TransportParameters? PeerParameters { get; private set; }
+
+    /// <summary>The negotiated ALPN protocol.</summary>
+    public string? ApplicationProtocol => _tls.ApplicationProtocol;
+
+    /// <summary>The negotiated cipher suite.</summary>
+    public CipherSuite? CipherSuite => _tls.Suite;
+
+    /// <summary>The connection ID the client chose for its first Initial.</summary>
+    public ReadOnlySpan<byte> OriginalDestinationConnectionId => _originalDestinationConnectionId;
+
+    /// <summary>This endpoint's connection IDs that the peer may use (the endpoint routes them here).</summary>
+    public IEnumerable<byte[]> LocalConnectionIds => _localConnectionIds.Where(c => !c.Retired).Select(c => c.Id);
+
+    /// <summary>The round-trip time estimate.</summary>
+    public RttEstimator Rtt => _rtt;
+
+    /// <summary>The congestion window in bytes.</summary>
+    public long CongestionWindow => _congestion.CongestionWindow;
+
+    /// <summary>The key phase of 1-RTT packets sent (flips on every key update).</summary>
+    public int KeyPhase => _sendKeyPhase;
+
+    /// <summary>Key updates completed (initiated or answered).</summary>
+    public int KeyUpdates { get; private set; }
+
+    /// <summary>Packets dropped because they could not be read or decrypted.</summary>
+    public long DroppedPackets { get; private set; }
+
+    /// <summary>A NEW_TOKEN the server gave this client for later connections (RFC 9000 section 8.1.3).</summary>
+    public byte[]? ReceivedNewToken { get; private set; }
+
+    /// <summary>Called with every connection ID this endpoint issues (the endpoint routes it here).</summary>
+    public Action<byte[]>? ConnectionIdIssued { get; set; }
+
+    /// <summary>Called with every connection ID this endpoint retires.</summary>
+    public Action<byte[]>? ConnectionIdRetired { get; set; }
+
+    /// <summary>Opens the client side: a random original DCID (at least 8 octets, RFC 9000 section 7.2) and the ClientHello.</summary>
+    public static Connection CreateClient(ConnectionOptions options, SocketAddress remote, long now, byte[]? token = null, uint version = QuicVersion.V1)
+    {
+        byte[] destination = RandomNumberGenerator.GetBytes(8);
+        var connection = new Connection(options, destination, destination, remote, version);
+        connection._token = token ?? [];
+        connection.Start(now);
+        return connection;
+    }
+
+    /// <summary>
+    /// Accepts a client's first Initial: the server side, with Initial keys from the client's
+    /// DCID (<paramref name="initialDestinationConnectionId"/>, which is the Retry's SCID after a
+    /// Retry, whose original DCID is then <paramref name="originalDestinationConnectionId"/>).
+    /// </summary>
+    public static Connection CreateServer(
+        ConnectionOptions options,
+        SocketAddress remote,
+        long now,
+        byte[] initialDestinationConnectionId,
+        byte[] clientSourceConnectionId,
+        uint version,
+        byte[]? originalDestinationConnectionId = null,
+        bool addressValidated = false)
+    {
+        var connection = new Connection(options, originalDestinationConnectionId ?? initialDestinationConnectionId, clientSourceConnectionId, remote, version);
+        connection._addressValidated = addressValidated;
+        if (originalDestinationConnectionId is not null)
+        {
+            connection._retrySourceConnectionId = initialDestinationConnectionId;
+        }
+
+        connection.Start(now, initialDestinationConnectionId);
+        return connection;
+    }
+
+    /// <summary>When <see cref="OnTimeout"/> should next be called; null when no timer is armed.</summary>
+    public long? NextTimeout
+    {
+        get
+        {
+            if (State == ConnectionState.Closed)
+            {
+                return null;
+            }
+
+            if (_closeDeadline is long close)
+            {
+                return close;
+            }
+
+            long next = _idleDeadline;
+            if (_lossDetectionTimer is long loss)
+            {
+                next = Math.Min(next, loss);
+            }
+
+            if (_spaces[2].AckDeadline is long ack)
+            {
+                next = Math.Min(next, ack);
+            }
+
+            return next == long.MaxValue ? null : next;
+        }
+    }
+
+    /// <summary>Fires whichever timers are due (idle, closing, loss detection and PTO, RFC 9002 section 6.2).</summary>
+    public void OnTimeout(long now)
+    {
+        if (State == ConnectionState.Closed)
+        {
+            return;
+        }
+
+        if (_closeDeadline is long close)
+        {
+            if (now >= close)
+            {
+                State = ConnectionState.Closed;
+            }
+
+            return;
+        }
+
+        if (now >= _idleDeadline)
+        {
+            Error ??= new ConnectionError((ulong)TransportErrorCode.NoError, false, "idle timeout", false);
+            State = ConnectionState.Closed;
+            return;
+        }
+
+        if (_lossDetectionTimer is long timer && now >= timer)
+        {
+            OnLossDetectionTimeout(now);
+        }
+    }
+
+    /// <summary>
+    /// Closes the connection with CONNECTION_CLOSE (RFC 9000 section 10.2): an application error
+    /// code, or a transport one when <paramref name="application"/> is false.
+    /// </summary>
+    public void Close(long now, ulong errorCode, string reason = "", bool application = true)
+    {
+        if (State is ConnectionState.Closing or ConnectionState.Draining or ConnectionState.Closed)
+        {
+            return;
+        }
+
+        Error = new ConnectionError(errorCode, application, reason, false);
+        EnterClosing(now);
+    }
+
+    /// <summary>Starts a key update (RFC 9001 section 6.1); false when one is not allowed yet.</summary>
+    public bool UpdateKeys()
+    {
+        if (!HandshakeConfirmed || _sendKeyPhase != _receiveKeyPhase || !_currentPhaseAcknowledged || State != ConnectionState.Established)
+        {
+            return false;
+        }
+
+        AdvanceSendKeys();
+        return true;
+    }
+
+    /// <summary>The key log lines not handed out yet (SSLKEYLOGFILE format).</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        foreach (PacketSpace space in _spaces)
+        {
+            space.Dispose();
+        }
+
+        _previousReceiveKeys?.Dispose();
+        _nextReceiveKeys?.Dispose();
+        _tls.Dispose();
+    }
+
+    private void Start(long now, byte[]? initialDestinationConnectionId = null)
+    {
+        (byte[] client, byte[] server) = InitialSecrets.Derive(Version, initialDestinationConnectionId ?? _originalDestinationConnectionId);
+        InstallKeys(_spaces[0], Crypto.CipherSuite.Aes128GcmSha256, client, server);
+        if (IsServer)
+        {
+            _localParameters.OriginalDestinationConnectionId = _originalDestinationConnectionId;
+            _localParameters.RetrySourceConnectionId = _retrySourceConnectionId;
+            _localParameters.StatelessResetToken = _localConnectionIds[0].ResetToken;
+            _tls = new TlsServer(new TlsServerOptions
+            {
+                Certificate = _options.Certificate ?? throw new InvalidOperationException("a server connection needs a certificate"),
+                ApplicationProtocols = _options.ApplicationProtocols,
+                TransportParameters = _localParameters.Encode(),
+                Groups = _options.Groups,
+                CipherSuites = _options.CipherSuites,
+            });
+        }
+        else
+        {
+            _localParameters.OriginalDestinationConnectionId = null;
+            _localParameters.RetrySourceConnectionId = null;
+            _localParameters.StatelessResetToken = null;
+            _localParameters.PreferredAddress = null;
+            _tls = new TlsClient(new TlsClientOptions
+            {
+                ServerName = _options.ServerName,
+                ApplicationProtocols = _options.ApplicationProtocols,
+                TransportParameters = _localParameters.Encode(),
+                Groups = _options.Groups,
+                CipherSuites = _options.CipherSuites,
+                SkipCertificateValidation = _options.SkipCertificateValidation,
+                ValidateCertificate = _options.ValidateCertificate,
+            });
+            CollectHandshakeOutput();
+        }
+
+        _lastReceiveTime = now;
+        ResetIdleTimer(now);
+    }
+
+    private void InstallKeys(PacketSpace space, CipherSuite suite, byte[] clientSecret, byte[] serverSecret)
+    {
+        space.SendKeys?.Dispose();
+        space.ReceiveKeys?.Dispose();
+        space.SendKeys = new PacketProtection(PacketKeys.FromSecret(suite, IsServer ? serverSecret : clientSecret, Version));
+        space.ReceiveKeys = new PacketProtection(PacketKeys.FromSecret(suite, IsServer ? clientSecret : serverSecret, Version));
+    }
+
+    private void EnterClosing(long now)
+    {
+        State = ConnectionState.Closing;
+        _closeFramePending = true;
+        _closeDeadline = now + (3 * _rtt.ProbeTimeout(0));
+        _lossDetectionTimer = null;
+    }
+
+    private void EnterDraining(long now, ConnectionError error)
+    {
+        Error ??= error;
+        State = ConnectionState.Draining;
+        _closeFramePending = false;
+        _closeDeadline = now + (3 * _rtt.ProbeTimeout(0));
+        _lossDetectionTimer = null;
+    }
+
+    /// <summary>A protocol violation: close with the transport error (RFC 9000 section 11.1).</summary>
+    private void Fail(long now, TransportErrorCode code, string reason, ulong frameType = 0)
+    {
+        if (State is ConnectionState.Closing or ConnectionState.Draining or ConnectionState.Closed)
+        {
+            return;
+        }
+
+        Error = ConnectionError.Transport(code, reason, frameType);
+        EnterClosing(now);
+    }
+
+    private void ResetIdleTimer(long now)
+    {
+        long peer = PeerParameters is { MaxIdleTimeout: > 0 } p ? (long)p.MaxIdleTimeout * 1000 : 0;
+        long effective = (_idleTimeout, peer) switch
+        {
+            (0, 0) => 0,
+            (0, _) => peer,
+            (_, 0) => _idleTimeout,
+            _ => Math.Min(_idleTimeout, peer),
+        };
+        _idleDeadline = effective == 0 ? long.MaxValue : now + Math.Max(effective, 3 * _rtt.ProbeTimeout(0));
+    }
+
+    private void WriteKeyLog()
+    {
+        if (_options.KeyLog is null)
+        {
+            return;
+        }
+
+        string[] lines = [.. _tls.KeyLogLines()];
+        for (; _keyLogLinesWritten < lines.Length; _keyLogLinesWritten++)
+        {
+            _options.KeyLog(lines[_keyLogLinesWritten]);
+        }
+    }
+
+    private sealed record LocalConnectionId(ulong Sequence, byte[] Id, byte[] ResetToken)
+    {
+        public bool Retired { get; set; }
+
+        public bool Announced { get; set; }
+    }
+
+    private sealed record PeerConnectionId(ulong Sequence, byte[] Id, byte[]? ResetToken);
+}

@@ -1,0 +1,53 @@
+using System.Security.Cryptography.X509Certificates;
+using Mallard.Quic.Tls;
+using Mallard.Quic.Transport;
+
+namespace Mallard.Quic.Connections;
+
+/// <summary>Everything one side of a connection is configured with; the I/O host builds it from the public options.</summary>
+internal sealed record ConnectionOptions
+{
+    public required bool IsServer { get; init; }
+
+    /// <summary>ALPN protocols: offered (client) or accepted (server), in preference order.</summary>
+    public required IReadOnlyList<string> ApplicationProtocols { get; init; }
+
+    /// <summary>The limits this endpoint advertises; the connection fills in the connection ID fields.</summary>
+    public required TransportParameters LocalParameters { get; init; }
+
+    public IConnectionIdGenerator ConnectionIds { get; init; } = new RandomConnectionIdGenerator();
+
+    /// <summary>Client: the server name for SNI and certificate checks.</summary>
+    public string? ServerName { get; init; }
+
+    /// <summary>Client: skip certificate validation (tests, -k).</summary>
+    public bool SkipCertificateValidation { get; init; }
+
+    /// <summary>Client: a custom certificate check.</summary>
+    public Func<X509Certificate2, IReadOnlyList<X509Certificate2>, bool>? ValidateCertificate { get; init; }
+
+    /// <summary>Server: the certificate with its private key.</summary>
+    public X509Certificate2? Certificate { get; init; }
+
+    public IReadOnlyList<ushort> CipherSuites { get; init; } = TlsHandshake.SupportedCipherSuites;
+
+    public IReadOnlyList<ushort> Groups { get; init; } = [KeyExchange.X25519Group, KeyExchange.Secp256r1Group];
+
+    /// <summary>The largest UDP payload sent once the handshake is confirmed (1200 before).</summary>
+    public int MaxDatagramSize { get; init; } = 1350;
+
+    /// <summary>Receives SSLKEYLOGFILE lines as secrets become known.</summary>
+    public Action<string>? KeyLog { get; init; }
+
+    /// <summary>The stateless reset token that goes with one of this endpoint's connection IDs (RFC 9000 section 10.3.2).</summary>
+    public Func<byte[], byte[]> ResetTokenFor { get; init; } = _ => System.Security.Cryptography.RandomNumberGenerator.GetBytes(16);
+
+    /// <summary>Server: makes a NEW_TOKEN token for the client once the handshake is done (RFC 9000 section 8.1.3).</summary>
+    public Func<byte[]>? NewToken { get; init; }
+
+    /// <summary>Largest flow-control window the receive-side auto-tuning grows to.</summary>
+    public ulong MaxReceiveWindow { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>Client: send a key update every this many packets (0: only on request); the interop keyupdate case uses it.</summary>
+    public ulong KeyUpdateInterval { get; init; }
+}

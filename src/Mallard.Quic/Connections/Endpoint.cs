@@ -1,0 +1,321 @@
+using System.Net;
+using System.Security.Cryptography;
+using Mallard.Quic.Crypto;
+using Mallard.Quic.Packets;
+using Mallard.QuicLb.Invariants;
+
+namespace Mallard.Quic.Connections;
+
+/// <summary>
+/// The sans-IO side of one UDP socket: routes datagrams to connections by destination connection
+/// ID, accepts new connections from Initials (server), answers unknown versions with Version
+/// Negotiation (RFC 9000 section 6), sends Retry when address validation is required
+/// (section 8.1.2), and answers packets for unknown connections with a stateless reset
+/// (section 10.3). Never throws on network input.
+/// </summary>
+internal sealed class Endpoint : IDisposable
+{
+    private static readonly uint[] SupportedVersions = [QuicVersion.V1];
+
+    private readonly Dictionary<byte[], Connection> _byConnectionId = new(ConnectionIdComparer.Instance);
+    private readonly Dictionary<byte[], Connection>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
+    private readonly List<Connection> _connections = [];
+    private readonly Queue<(SocketAddress Destination, byte[] Datagram)> _output = new();
+    private readonly byte[] _staticKey;
+    private readonly AddressValidationTokens _tokens;
+    private readonly ConnectionOptions? _serverOptions;
+    private int _sendCursor;
+
+    /// <summary>Creates an endpoint; with <paramref name="serverOptions"/> it accepts connections.</summary>
+    /// <param name="serverOptions">The options of accepted connections; null for a client endpoint.</param>
+    /// <param name="connectionIdLength">A client endpoint's connection ID length.</param>
+    /// <param name="staticKey">
+    /// 64 secret octets for stateless reset tokens and address validation tokens; servers that share
+    /// it (or a restarted server given the same) can reset each other's connections. Random when null.
+    /// </param>
+    public Endpoint(ConnectionOptions? serverOptions, int connectionIdLength = 8, byte[]? staticKey = null)
+    {
+        if (staticKey is { Length: not 64 })
+        {
+            throw new ArgumentException("the static key must be 64 octets", nameof(staticKey));
+        }
+
+        _staticKey = staticKey ?? RandomNumberGenerator.GetBytes(64);
+        _serverOptions = serverOptions is null ? null : serverOptions with { ResetTokenFor = ResetTokenFor };
+        ConnectionIdLength = serverOptions?.ConnectionIds.ConnectionIdLength ?? connectionIdLength;
+        _lookup = _byConnectionId.GetAlternateLookup<ReadOnlySpan<byte>>();
+        _tokens = new AddressValidationTokens(_staticKey[32..]);
+    }
+
+    /// <summary>The length of this endpoint's connection IDs (short headers do not carry it).</summary>
+    public int ConnectionIdLength { get; }
+
+    /// <summary>Send Retry to every client without a valid token (RFC 9000 section 8.1.2).</summary>
+    public bool RequireRetry { get; set; }
+
+    /// <summary>At most this many connections; further Initials are refused with CONNECTION_REFUSED by silence.</summary>
+    public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>Called for every connection a client opens (server).</summary>
+    public Action<Connection>? ConnectionAccepted { get; set; }
+
+    /// <summary>Datagrams that matched no connection and were not answered.</summary>
+    public long DroppedDatagrams { get; private set; }
+
+    public long VersionNegotiationsSent { get; private set; }
+
+    public long RetriesSent { get; private set; }
+
+    public long StatelessResetsSent { get; private set; }
+
+    public IReadOnlyList<Connection> Connections => _connections;
+
+    /// <summary>Opens a client connection from this endpoint.</summary>
+    public Connection Connect(ConnectionOptions options, SocketAddress remote, long now, byte[]? token = null)
+    {
+        Connection connection = Connection.CreateClient(options with { ResetTokenFor = ResetTokenFor }, remote, now, token);
+        Register(connection);
+        return connection;
+    }
+
+    /// <summary>Handles one received datagram (decrypted in place by the connection it belongs to).</summary>
+    public void Receive(long now, SocketAddress remote, Span<byte> datagram)
+    {
+        if (QuicHeaderReader.TryRead(datagram, ConnectionIdLength, out QuicPacketHeader header) != QuicHeaderError.None)
+        {
+            DroppedDatagrams++;
+            return;
+        }
+
+        if (_lookup.TryGetValue(header.DestinationConnectionId, out Connection? connection))
+        {
+            connection.Receive(now, datagram);
+            return;
+        }
+
+        if (_serverOptions is null)
+        {
+            DroppedDatagrams++;
+            return;
+        }
+
+        if (!header.IsLongHeader)
+        {
+            SendStatelessReset(remote, datagram.Length, header.DestinationConnectionId);
+            return;
+        }
+
+        // Only a datagram big enough to be a client's first flight earns an answer (RFC 9000 sections 6.1 and 14.1).
+        if (datagram.Length < Connection.MinimumInitialDatagramSize || header.PacketType == QuicPacketType.VersionNegotiation)
+        {
+            DroppedDatagrams++;
+            return;
+        }
+
+        if (Array.IndexOf(SupportedVersions, header.Version) < 0)
+        {
+            byte[] negotiation = new byte[7 + 40 + (4 * SupportedVersions.Length)];
+            int length = ProtectedPacketReader.WriteVersionNegotiation(negotiation, header.DestinationConnectionId, header.SourceConnectionId, SupportedVersions, (byte)RandomNumberGenerator.GetInt32(128));
+            _output.Enqueue((Copy(remote), negotiation[..length]));
+            VersionNegotiationsSent++;
+            return;
+        }
+
+        if (header.PacketType != QuicPacketType.Initial || header.DestinationConnectionId.Length < 8 || _connections.Count >= MaxConnections
+            || !ProtectedPacketReader.TryRead(datagram, 0, ConnectionIdLength, out ProtectedPacket packet))
+        {
+            DroppedDatagrams++;
+            return;
+        }
+
+        Accept(now, remote, datagram, header.DestinationConnectionId.ToArray(), header.SourceConnectionId.ToArray(), header.Version, datagram[packet.Token]);
+    }
+
+    /// <summary>Writes the next datagram to send; returns its length (0 when there is none) and where it goes.</summary>
+    public int Send(long now, Span<byte> buffer, out SocketAddress? destination)
+    {
+        if (_output.TryDequeue(out (SocketAddress Destination, byte[] Datagram) queued))
+        {
+            queued.Datagram.CopyTo(buffer);
+            destination = queued.Destination;
+            return queued.Datagram.Length;
+        }
+
+        for (int i = 0; i < _connections.Count; i++)
+        {
+            Connection connection = _connections[(_sendCursor + i) % _connections.Count];
+            int length = connection.Send(now, buffer);
+            if (length > 0)
+            {
+                _sendCursor = (_sendCursor + i + 1) % _connections.Count;
+                destination = connection.Remote;
+                return length;
+            }
+        }
+
+        destination = null;
+        return 0;
+    }
+
+    /// <summary>The earliest timer of any connection.</summary>
+    public long? NextTimeout
+    {
+        get
+        {
+            long? next = null;
+            foreach (Connection connection in _connections)
+            {
+                if (connection.NextTimeout is long timeout && (next is null || timeout < next))
+                {
+                    next = timeout;
+                }
+            }
+
+            return next;
+        }
+    }
+
+    /// <summary>Fires due timers and forgets closed connections.</summary>
+    public void OnTimeout(long now)
+    {
+        foreach (Connection connection in _connections)
+        {
+            if (connection.NextTimeout is long timeout && timeout <= now)
+            {
+                connection.OnTimeout(now);
+            }
+        }
+
+        RemoveClosed();
+    }
+
+    /// <summary>Forgets connections that have reached the closed state.</summary>
+    public void RemoveClosed()
+    {
+        for (int i = _connections.Count - 1; i >= 0; i--)
+        {
+            Connection connection = _connections[i];
+            if (connection.State != ConnectionState.Closed)
+            {
+                continue;
+            }
+
+            foreach (byte[] key in _byConnectionId.Where(pair => pair.Value == connection).Select(pair => pair.Key).ToList())
+            {
+                _byConnectionId.Remove(key);
+            }
+
+            _connections.RemoveAt(i);
+            connection.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (Connection connection in _connections)
+        {
+            connection.Dispose();
+        }
+
+        _connections.Clear();
+        _tokens.Dispose();
+    }
+
+    /// <summary>The stateless reset token of a connection ID: a keyed hash, so a restarted server still knows it (RFC 9000 section 10.3.2).</summary>
+    private byte[] ResetTokenFor(byte[] connectionId) => HMACSHA256.HashData(_staticKey.AsSpan(0, 32), connectionId)[..16];
+
+    private static SocketAddress Copy(SocketAddress address)
+    {
+        var copy = new SocketAddress(address.Family, address.Size);
+        address.Buffer.Span[..address.Size].CopyTo(copy.Buffer.Span);
+        return copy;
+    }
+
+    private void Accept(long now, SocketAddress remote, Span<byte> datagram, byte[] destination, byte[] source, uint version, ReadOnlySpan<byte> token)
+    {
+        byte[]? original = null;
+        bool validated = false;
+        if (!token.IsEmpty)
+        {
+            if (_tokens.TryValidate(token, remote, now, out original, out byte[]? retrySource))
+            {
+                validated = true;
+                if (retrySource is not null && !retrySource.AsSpan().SequenceEqual(destination))
+                {
+                    DroppedDatagrams++;
+                    return;
+                }
+            }
+            else
+            {
+                original = null;
+            }
+        }
+
+        if (RequireRetry && !validated)
+        {
+            byte[] retrySourceConnectionId = _serverOptions!.ConnectionIds.NewConnectionId();
+            byte[] retryToken = _tokens.CreateRetryToken(remote, now, destination, retrySourceConnectionId);
+            _output.Enqueue((Copy(remote), WriteRetry(version, source, retrySourceConnectionId, retryToken, destination)));
+            RetriesSent++;
+            return;
+        }
+
+        SocketAddress peer = Copy(remote);
+        ConnectionOptions options = _serverOptions! with { NewToken = () => _tokens.CreateNewToken(peer, now) };
+        Connection connection = Connection.CreateServer(options, peer, now, destination, source, version, original, validated);
+        _byConnectionId[destination] = connection;
+        Register(connection);
+        connection.Receive(now, datagram);
+        ConnectionAccepted?.Invoke(connection);
+    }
+
+    private void Register(Connection connection)
+    {
+        _connections.Add(connection);
+        foreach (byte[] id in connection.LocalConnectionIds)
+        {
+            _byConnectionId[id] = connection;
+        }
+
+        connection.ConnectionIdIssued = id => _byConnectionId[id] = connection;
+        connection.ConnectionIdRetired = id => _byConnectionId.Remove(id);
+    }
+
+    /// <summary>A Retry packet (RFC 9000 section 17.2.5) with its integrity tag (RFC 9001 section 5.8).</summary>
+    private static byte[] WriteRetry(uint version, byte[] clientSource, byte[] retrySource, byte[] token, byte[] originalDestination)
+    {
+        byte[] packet = new byte[7 + clientSource.Length + retrySource.Length + token.Length + RetryIntegrity.TagLength];
+        packet[0] = (byte)(0xf0 | RandomNumberGenerator.GetInt32(16));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(packet.AsSpan(1), version);
+        int offset = 5;
+        packet[offset++] = (byte)clientSource.Length;
+        clientSource.CopyTo(packet, offset);
+        offset += clientSource.Length;
+        packet[offset++] = (byte)retrySource.Length;
+        retrySource.CopyTo(packet, offset);
+        offset += retrySource.Length;
+        token.CopyTo(packet, offset);
+        offset += token.Length;
+        RetryIntegrity.ComputeTag(version, originalDestination, packet.AsSpan(0, offset), packet.AsSpan(offset));
+        return packet;
+    }
+
+    private void SendStatelessReset(SocketAddress remote, int receivedLength, ReadOnlySpan<byte> destinationConnectionId)
+    {
+        // Smaller than what triggered it, so two endpoints cannot loop, and at least 21 octets (RFC 9000 section 10.3.3).
+        int length = Math.Min(receivedLength - 1, 43);
+        if (length < 21 || destinationConnectionId.Length != ConnectionIdLength || ConnectionIdLength == 0)
+        {
+            DroppedDatagrams++;
+            return;
+        }
+
+        byte[] reset = new byte[length];
+        RandomNumberGenerator.Fill(reset.AsSpan(0, length - 16));
+        reset[0] = (byte)(0x40 | (reset[0] & 0x3f));
+        ResetTokenFor(destinationConnectionId.ToArray()).CopyTo(reset, length - 16);
+        _output.Enqueue((Copy(remote), reset));
+        StatelessResetsSent++;
+    }
+}

@@ -1,0 +1,194 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Mallard.Quic.Connections;
+using Mallard.Quic.Tls;
+using Mallard.Quic.Transport;
+
+namespace Mallard.Quic.Tests.TestSupport;
+
+/// <summary>
+/// Two sans-IO endpoints joined by a simulated path with virtual time: one-way delay, jitter that
+/// reorders, random and scripted loss, all from a seeded RNG, so every run is the same. Time
+/// jumps straight to the next event (a delivery or a timer); nothing sleeps.
+/// </summary>
+internal sealed class VirtualNetwork : IDisposable
+{
+    public static readonly X509Certificate2 Certificate = TlsServerOptions.CreateSelfSignedCertificate("localhost");
+
+    private readonly PriorityQueue<(bool ToServer, byte[] Datagram), (long, long)> _inFlight = new();
+    private readonly byte[] _buffer = new byte[65_536];
+    private readonly Random _random;
+    private long _sequence;
+
+    public VirtualNetwork(int seed = 1, ConnectionOptions? server = null, ConnectionOptions? client = null, byte[]? serverKey = null)
+    {
+        _random = new Random(seed);
+        Server = new Endpoint(server ?? ServerOptions(), staticKey: serverKey);
+        ClientEndpoint = new Endpoint(null);
+        Server.ConnectionAccepted = c => ServerConnection = c;
+        ClientOptions = client ?? DefaultClientOptions();
+    }
+
+    public static SocketAddress ClientAddress { get; } = new IPEndPoint(IPAddress.Loopback, 50_000).Serialize();
+
+    public static SocketAddress ServerAddress { get; } = new IPEndPoint(IPAddress.Loopback, 4433).Serialize();
+
+    public Endpoint Server { get; }
+
+    public Endpoint ClientEndpoint { get; }
+
+    public ConnectionOptions ClientOptions { get; }
+
+    public Connection? Client { get; private set; }
+
+    public Connection? ServerConnection { get; private set; }
+
+    /// <summary>Virtual time in microseconds.</summary>
+    public long Now { get; private set; } = 1_000_000;
+
+    /// <summary>One-way delay in microseconds.</summary>
+    public long Delay { get; set; } = 10_000;
+
+    /// <summary>Extra random delay up to this much (reorders datagrams).</summary>
+    public long Jitter { get; set; }
+
+    /// <summary>Probability that a datagram is lost.</summary>
+    public double LossRate { get; set; }
+
+    /// <summary>Decides the fate of each datagram before the random loss: return true to drop it.</summary>
+    public Func<bool, byte[], bool>? Drop { get; set; }
+
+    public int DatagramsToServer { get; private set; }
+
+    public int DatagramsToClient { get; private set; }
+
+    public long BytesToClient { get; private set; }
+
+    public static TransportParameters Parameters() => new()
+    {
+        MaxIdleTimeout = 30_000,
+        InitialMaxData = 1 << 20,
+        InitialMaxStreamDataBidiLocal = 256 * 1024,
+        InitialMaxStreamDataBidiRemote = 256 * 1024,
+        InitialMaxStreamDataUni = 256 * 1024,
+        InitialMaxStreamsBidi = 100,
+        InitialMaxStreamsUni = 100,
+        ActiveConnectionIdLimit = 4,
+    };
+
+    public static ConnectionOptions ServerOptions() => new()
+    {
+        IsServer = true,
+        ApplicationProtocols = ["hq-interop"],
+        LocalParameters = Parameters(),
+        Certificate = Certificate,
+    };
+
+    public static ConnectionOptions DefaultClientOptions() => new()
+    {
+        IsServer = false,
+        ApplicationProtocols = ["hq-interop"],
+        LocalParameters = Parameters(),
+        ServerName = "localhost",
+        SkipCertificateValidation = true,
+    };
+
+    public Connection Connect()
+    {
+        Client = ClientEndpoint.Connect(ClientOptions, ServerAddress, Now);
+        Flush();
+        return Client;
+    }
+
+    /// <summary>Runs until <paramref name="condition"/> holds or nothing more can happen before <paramref name="limit"/> (virtual microseconds).</summary>
+    public bool RunUntil(Func<bool> condition, long limit = 60_000_000)
+    {
+        long end = Now + limit;
+        while (!condition())
+        {
+            long? next = NextEvent();
+            if (next is not long when || when > end)
+            {
+                return condition();
+            }
+
+            Now = Math.Max(Now, when);
+            Step();
+        }
+
+        return true;
+    }
+
+    /// <summary>Sends whatever both sides have queued.</summary>
+    public void Flush()
+    {
+        Pump(ClientEndpoint, toServer: true);
+        Pump(Server, toServer: false);
+    }
+
+    public void Dispose()
+    {
+        Server.Dispose();
+        ClientEndpoint.Dispose();
+    }
+
+    private long? NextEvent()
+    {
+        long? next = _inFlight.TryPeek(out _, out (long Time, long) key) ? key.Time : null;
+        foreach (long? timer in new[] { Server.NextTimeout, ClientEndpoint.NextTimeout })
+        {
+            if (timer is long t && (next is null || t < next))
+            {
+                next = t;
+            }
+        }
+
+        return next;
+    }
+
+    private void Step()
+    {
+        while (_inFlight.TryPeek(out (bool ToServer, byte[] Datagram) item, out (long Time, long) key) && key.Time <= Now)
+        {
+            _inFlight.Dequeue();
+            if (item.ToServer)
+            {
+                Server.Receive(Now, ClientAddress, item.Datagram);
+            }
+            else
+            {
+                ClientEndpoint.Receive(Now, ServerAddress, item.Datagram);
+            }
+        }
+
+        Server.OnTimeout(Now);
+        ClientEndpoint.OnTimeout(Now);
+        Flush();
+    }
+
+    private void Pump(Endpoint endpoint, bool toServer)
+    {
+        int length;
+        while ((length = endpoint.Send(Now, _buffer, out _)) > 0)
+        {
+            byte[] datagram = _buffer[..length];
+            if (toServer)
+            {
+                DatagramsToServer++;
+            }
+            else
+            {
+                DatagramsToClient++;
+                BytesToClient += length;
+            }
+
+            if (Drop?.Invoke(toServer, datagram) == true || _random.NextDouble() < LossRate)
+            {
+                continue;
+            }
+
+            long arrival = Now + Delay + (Jitter > 0 ? _random.NextInt64(Jitter) : 0);
+            _inFlight.Enqueue((toServer, datagram), (arrival, _sequence++));
+        }
+    }
+}

@@ -1,0 +1,217 @@
+using System.Net;
+using System.Net.Sockets;
+using Mallard.Quic.Connections;
+
+namespace Mallard.Quic.Hosting;
+
+/// <summary>
+/// The I/O host of one UDP socket: feeds received datagrams and timer expiry to the sans-IO
+/// <see cref="Endpoint"/>, sends what it produces, and wakes the async API. Every call into the
+/// core happens under <see cref="Gate"/>; after each one <see cref="AfterChangeLocked"/> sends,
+/// re-arms the single timer and pulses the connections' signals.
+/// </summary>
+internal sealed class EndpointHost : IAsyncDisposable
+{
+    /// <summary>More datagrams read in one go when the socket has them, before sending answers.</summary>
+    private const int ReceiveBatch = 32;
+
+    private readonly Socket _socket;
+    private readonly Endpoint _endpoint;
+    private readonly byte[] _receiveBuffer = new byte[65_536];
+    private readonly byte[] _sendBuffer = new byte[65_536];
+    private readonly Timer _timer;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Dictionary<Connection, QuicConnection> _handles = [];
+    private Task _receiveLoop = Task.CompletedTask;
+    private bool _disposed;
+
+    public EndpointHost(Socket socket, Endpoint endpoint)
+    {
+        _socket = socket;
+        _endpoint = endpoint;
+        _timer = new Timer(_ => OnTimer());
+        LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+    }
+
+    /// <summary>The lock that serialises every call into the sans-IO core.</summary>
+    public object Gate { get; } = new();
+
+    public IPEndPoint LocalEndPoint { get; }
+
+    public Endpoint Endpoint => _endpoint;
+
+    /// <summary>Called under the lock when a server connection finishes its handshake.</summary>
+    public Action<QuicConnection>? ConnectionReady { get; set; }
+
+    public static Socket Bind(IPEndPoint local)
+    {
+        var socket = new Socket(local.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            if (local.AddressFamily == AddressFamily.InterNetworkV6 && local.Address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+
+            socket.ReceiveBufferSize = 4 * 1024 * 1024;
+            socket.SendBufferSize = 4 * 1024 * 1024;
+            socket.Bind(local);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public void Start() => _receiveLoop = Task.Run(ReceiveLoopAsync);
+
+    /// <summary>Tracks the handle of a connection so it is woken and told when it closes.</summary>
+    public void Register(Connection connection, QuicConnection handle) => _handles[connection] = handle;
+
+    /// <summary>Sends what the core has queued, forgets closed connections, wakes waiters and re-arms the timer. Call under <see cref="Gate"/>.</summary>
+    public void AfterChangeLocked()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        long now = HostClock.Now;
+        int length;
+        while ((length = _endpoint.Send(now, _sendBuffer, out SocketAddress? destination)) > 0)
+        {
+            try
+            {
+                _socket.SendTo(_sendBuffer.AsSpan(0, length), SocketFlags.None, destination!);
+            }
+            catch (SocketException)
+            {
+                // A full send buffer or an unreachable peer is a lost datagram; recovery handles it.
+            }
+        }
+
+        List<Connection>? closed = null;
+        foreach ((Connection connection, QuicConnection handle) in _handles)
+        {
+            handle.OnHostCycleLocked();
+            if (connection.State == ConnectionState.Closed)
+            {
+                (closed ??= []).Add(connection);
+            }
+        }
+
+        closed?.ForEach(c => _handles.Remove(c));
+        _endpoint.RemoveClosed();
+        if (_endpoint.NextTimeout is long next)
+        {
+            long dueMilliseconds = Math.Max(0, (next - now + 999) / 1000);
+            _timer.Change(dueMilliseconds, Timeout.Infinite);
+        }
+        else
+        {
+            _timer.Change(Timeout.Infinite, Timeout.Infinite);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        lock (Gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _timer.DisposeAsync().ConfigureAwait(false);
+        _socket.Dispose();
+        try
+        {
+            await _receiveLoop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        lock (Gate)
+        {
+            foreach (QuicConnection handle in _handles.Values)
+            {
+                handle.OnHostCycleLocked();
+            }
+
+            _endpoint.Dispose();
+        }
+
+        _stop.Dispose();
+    }
+
+    private void OnTimer()
+    {
+        lock (Gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _endpoint.OnTimeout(HostClock.Now);
+            AfterChangeLocked();
+        }
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var address = new SocketAddress(_socket.AddressFamily);
+        while (!_stop.IsCancellationRequested)
+        {
+            int received;
+            try
+            {
+                received = await _socket.ReceiveFromAsync(_receiveBuffer.AsMemory(), SocketFlags.None, address, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                continue; // ICMP errors surface here; the datagram is simply gone.
+            }
+
+            lock (Gate)
+            {
+                if (_disposed)
+                {
+                    return;
+                }
+
+                _endpoint.Receive(HostClock.Now, address, _receiveBuffer.AsSpan(0, received));
+                for (int i = 0; i < ReceiveBatch && _socket.Available > 0; i++)
+                {
+                    try
+                    {
+                        received = _socket.ReceiveFrom(_receiveBuffer, SocketFlags.None, address);
+                    }
+                    catch (SocketException)
+                    {
+                        break;
+                    }
+
+                    _endpoint.Receive(HostClock.Now, address, _receiveBuffer.AsSpan(0, received));
+                }
+
+                AfterChangeLocked();
+            }
+        }
+    }
+}

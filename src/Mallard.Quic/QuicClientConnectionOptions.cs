@@ -1,0 +1,36 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Mallard.Quic;
+
+/// <summary>How a client connects (the counterpart of System.Net.Quic's options of the same name).</summary>
+public sealed class QuicClientConnectionOptions : QuicConnectionOptions
+{
+    /// <summary>The server: an <see cref="IPEndPoint"/> or a <see cref="DnsEndPoint"/>.</summary>
+    public required EndPoint RemoteEndPoint { get; set; }
+
+    /// <summary>ALPN protocols offered, in preference order; QUIC requires at least one (RFC 9001 section 8.1).</summary>
+    public required IReadOnlyList<string> ApplicationProtocols { get; set; }
+
+    /// <summary>The name sent in SNI and checked against the certificate; defaults to the DNS host name.</summary>
+    public string? ServerName { get; set; }
+
+    /// <summary>Accept any server certificate. For tests and the CLI's <c>-k</c> only.</summary>
+    public bool SkipCertificateValidation { get; set; }
+
+    /// <summary>A custom check of the server's chain (end entity first), replacing X509Chain validation.</summary>
+    public Func<X509Certificate2, IReadOnlyList<X509Certificate2>, bool>? ValidateCertificate { get; set; }
+
+    /// <summary>The TLS 1.3 cipher suites offered; null offers AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305.</summary>
+    public IReadOnlyList<TlsCipherSuite>? CipherSuites { get; set; }
+
+    /// <summary>Start a key update after every this many packets sent (RFC 9001 section 6); 0 never.</summary>
+    public int KeyUpdateInterval { get; set; }
+
+    /// <summary>The local address to bind; any address of the remote's family when null.</summary>
+    public IPEndPoint? LocalEndPoint { get; set; }
+
+    /// <summary>Give up when the handshake has not completed within this time.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}

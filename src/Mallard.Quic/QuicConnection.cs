@@ -1,0 +1,260 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using Mallard.Quic.Connections;
+using Mallard.Quic.Hosting;
+using Mallard.Quic.Transport;
+
+namespace Mallard.Quic;
+
+/// <summary>
+/// A QUIC connection (RFC 9000), shaped like System.Net.Quic's: open and accept streams, close
+/// with an application error code. Clients get one from <see cref="ConnectAsync"/>, servers from
+/// <see cref="QuicListener.AcceptConnectionAsync"/>.
+/// </summary>
+public sealed class QuicConnection : IAsyncDisposable
+{
+    private readonly EndpointHost _host;
+    private readonly Connection _connection;
+    private readonly bool _ownsHost;
+    private readonly QuicConnectionOptions _options;
+    private bool _readyAnnounced;
+    private bool _disposed;
+
+    internal QuicConnection(EndpointHost host, Connection connection, QuicConnectionOptions options, bool ownsHost)
+    {
+        _host = host;
+        _connection = connection;
+        _options = options;
+        _ownsHost = ownsHost;
+        IPEndPoint template = connection.Remote.Family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? new IPEndPoint(IPAddress.IPv6Any, 0) : new IPEndPoint(IPAddress.Any, 0);
+        RemoteEndPoint = (IPEndPoint)template.Create(connection.Remote);
+    }
+
+    /// <summary>The peer's address.</summary>
+    public IPEndPoint RemoteEndPoint { get; }
+
+    /// <summary>This side's address.</summary>
+    public IPEndPoint LocalEndPoint => _host.LocalEndPoint;
+
+    /// <summary>The ALPN protocol both sides agreed on.</summary>
+    public string NegotiatedApplicationProtocol => _connection.ApplicationProtocol ?? "";
+
+    /// <summary>The negotiated TLS 1.3 cipher suite.</summary>
+    public TlsCipherSuite NegotiatedCipherSuite => (TlsCipherSuite)(ushort)(_connection.CipherSuite ?? 0);
+
+    /// <summary>Key updates done on this connection so far (RFC 9001 section 6).</summary>
+    public int KeyUpdates
+    {
+        get
+        {
+            lock (_host.Gate)
+            {
+                return _connection.KeyUpdates;
+            }
+        }
+    }
+
+    internal AsyncSignal Changed { get; } = new();
+
+    internal object Gate => _host.Gate;
+
+    internal Connection Core => _connection;
+
+    /// <summary>Connects to a server and completes the handshake.</summary>
+    /// <exception cref="QuicException">The handshake failed: the exception carries the TLS alert (as CRYPTO_ERROR) or the transport error.</exception>
+    public static async ValueTask<QuicConnection> ConnectAsync(QuicClientConnectionOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (options.ApplicationProtocols.Count == 0)
+        {
+            throw new ArgumentException("at least one ALPN protocol is required", nameof(options));
+        }
+
+        IPEndPoint remote;
+        string? serverName = options.ServerName;
+        switch (options.RemoteEndPoint)
+        {
+            case IPEndPoint ip:
+                remote = ip;
+                break;
+            case DnsEndPoint dns:
+                IPAddress[] addresses = await Dns.GetHostAddressesAsync(dns.Host, cancellationToken).ConfigureAwait(false);
+                remote = new IPEndPoint(addresses[0], dns.Port);
+                serverName ??= dns.Host;
+                break;
+            default:
+                throw new ArgumentException("RemoteEndPoint must be an IPEndPoint or a DnsEndPoint", nameof(options));
+        }
+
+        IPEndPoint local = options.LocalEndPoint ?? new IPEndPoint(remote.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        var endpoint = new Endpoint(null);
+        var host = new EndpointHost(EndpointHost.Bind(local), endpoint);
+        var core = new ConnectionOptions
+        {
+            IsServer = false,
+            ApplicationProtocols = options.ApplicationProtocols,
+            LocalParameters = options.TransportParameters(),
+            ServerName = serverName,
+            SkipCertificateValidation = options.SkipCertificateValidation,
+            ValidateCertificate = options.ValidateCertificate,
+            CipherSuites = options.CipherSuites is { Count: > 0 } suites ? [.. suites.Select(s => (ushort)s)] : Tls.TlsHandshake.SupportedCipherSuites,
+            KeyUpdateInterval = (ulong)options.KeyUpdateInterval,
+            KeyLog = options.KeyLog,
+            MaxDatagramSize = options.MaxDatagramSize,
+        };
+
+        QuicConnection connection;
+        lock (host.Gate)
+        {
+            Connection client = endpoint.Connect(core, remote.Serialize(), HostClock.Now);
+            connection = new QuicConnection(host, client, options, ownsHost: true);
+            host.Register(client, connection);
+            host.Start();
+            host.AfterChangeLocked();
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.HandshakeTimeout);
+        try
+        {
+            await connection.WaitAsync(c => c.HandshakeComplete, timeout.Token).ConfigureAwait(false);
+            return connection;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw new QuicException(QuicError.ConnectionTimeout, null, null, $"no handshake with {remote} within {options.HandshakeTimeout.TotalSeconds:0.#} s");
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Opens a stream, waiting while the peer's MAX_STREAMS limit is reached.</summary>
+    public async ValueTask<QuicStream> OpenOutboundStreamAsync(QuicStreamType type, CancellationToken cancellationToken = default)
+    {
+        bool bidirectional = type == QuicStreamType.Bidirectional;
+        ulong id = 0;
+        await WaitAsync(c => c.TryOpenStream(bidirectional, out id), cancellationToken).ConfigureAwait(false);
+        lock (Gate)
+        {
+            return new QuicStream(this, _connection.GetStream(id)!, _options.DefaultStreamErrorCode);
+        }
+    }
+
+    /// <summary>Waits for the next stream the peer opens.</summary>
+    public async ValueTask<QuicStream> AcceptInboundStreamAsync(CancellationToken cancellationToken = default)
+    {
+        ulong id = 0;
+        await WaitAsync(c => c.TryAcceptStream(out id), cancellationToken).ConfigureAwait(false);
+        lock (Gate)
+        {
+            return new QuicStream(this, _connection.GetStream(id) ?? throw ClosedException(), _options.DefaultStreamErrorCode);
+        }
+    }
+
+    /// <summary>Closes the connection with an application error code (CONNECTION_CLOSE, RFC 9000 section 19.19).</summary>
+    public async ValueTask CloseAsync(long errorCode, CancellationToken cancellationToken = default)
+    {
+        lock (Gate)
+        {
+            _connection.Close(HostClock.Now, (ulong)errorCode, "", application: true);
+            _host.AfterChangeLocked();
+        }
+
+        // The close goes out with the next send; give it a moment to leave before the socket may close.
+        await Task.Yield();
+        _ = cancellationToken;
+    }
+
+    /// <summary>Closes with <see cref="QuicConnectionOptions.DefaultCloseErrorCode"/> if still open, and releases the socket of a client.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        lock (Gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _connection.Close(HostClock.Now, (ulong)_options.DefaultCloseErrorCode, "", application: true);
+            _host.AfterChangeLocked();
+        }
+
+        if (_ownsHost)
+        {
+            await _host.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs <paramref name="attempt"/> under the lock until it succeeds, waking on every change; throws once the connection is closed.</summary>
+    internal async ValueTask WaitAsync(Func<Connection, bool> attempt, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task changed;
+            lock (Gate)
+            {
+                if (attempt(_connection))
+                {
+                    _host.AfterChangeLocked();
+                    return;
+                }
+
+                if (_connection.State is ConnectionState.Closing or ConnectionState.Draining or ConnectionState.Closed || _disposed)
+                {
+                    throw ClosedException();
+                }
+
+                changed = Changed.Task;
+            }
+
+            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>After every host cycle: wake waiters, and hand a newly established server connection to the listener.</summary>
+    internal void OnHostCycleLocked()
+    {
+        if (!_readyAnnounced && _connection.HandshakeComplete && _connection.IsServer && _connection.State == ConnectionState.Established)
+        {
+            _readyAnnounced = true;
+            _host.ConnectionReady?.Invoke(this);
+        }
+
+        Changed.Pulse();
+    }
+
+    /// <summary>Sends what a stream operation queued. Call under the lock.</summary>
+    internal void FlushLocked() => _host.AfterChangeLocked();
+
+    /// <summary>The exception that explains why the connection is no longer usable.</summary>
+    internal QuicException ClosedException()
+    {
+        ConnectionError? error = _connection.Error;
+        if (error is null)
+        {
+            return new QuicException(QuicError.OperationAborted, null, null, "the connection was closed locally");
+        }
+
+        if (error.IsApplication)
+        {
+            return new QuicException(error.ByPeer ? QuicError.ConnectionAborted : QuicError.OperationAborted, (long)error.Code, null, error.ToString());
+        }
+
+        QuicError kind = error.Reason switch
+        {
+            "idle timeout" => QuicError.ConnectionIdle,
+            _ when error.Reason.StartsWith("no compatible QUIC version", StringComparison.Ordinal) => QuicError.VersionNegotiationError,
+            _ when error.Code == (ulong)TransportErrorCode.ConnectionRefused => QuicError.ConnectionRefused,
+            _ when error.Code == 0 && error.ByPeer => QuicError.ConnectionAborted,
+            _ => QuicError.TransportError,
+        };
+        return new QuicException(kind, null, (long)error.Code, error.ToString());
+    }
+}

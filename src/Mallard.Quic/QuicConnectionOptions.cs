@@ -1,0 +1,50 @@
+using Mallard.Quic.Transport;
+
+namespace Mallard.Quic;
+
+/// <summary>Settings both sides of a connection share.</summary>
+public class QuicConnectionOptions
+{
+    /// <summary>The error code sent when a connection is disposed without <see cref="QuicConnection.CloseAsync"/>.</summary>
+    public long DefaultCloseErrorCode { get; set; }
+
+    /// <summary>The error code used when a stream is disposed with unread data or unfinished writes abort it.</summary>
+    public long DefaultStreamErrorCode { get; set; }
+
+    /// <summary>Close the connection after this long without traffic (RFC 9000 section 10.1); the smaller of both sides' values applies.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many bidirectional streams the peer may have open at once.</summary>
+    public int MaxInboundBidirectionalStreams { get; set; } = 100;
+
+    /// <summary>How many unidirectional streams the peer may have open at once.</summary>
+    public int MaxInboundUnidirectionalStreams { get; set; } = 100;
+
+    /// <summary>Receives SSLKEYLOGFILE lines (for Wireshark/tshark decryption) when set.</summary>
+    public Action<string>? KeyLog { get; set; }
+
+    /// <summary>The largest UDP payload to send once the handshake is confirmed (1200 until then).</summary>
+    public int MaxDatagramSize { get; set; } = 1350;
+
+    internal TransportParameters TransportParameters() => new()
+    {
+        MaxIdleTimeout = (ulong)IdleTimeout.TotalMilliseconds,
+        InitialMaxData = 1 << 20,
+        InitialMaxStreamDataBidiLocal = 512 * 1024,
+        InitialMaxStreamDataBidiRemote = 512 * 1024,
+        InitialMaxStreamDataUni = 512 * 1024,
+        InitialMaxStreamsBidi = (ulong)MaxInboundBidirectionalStreams,
+        InitialMaxStreamsUni = (ulong)MaxInboundUnidirectionalStreams,
+        ActiveConnectionIdLimit = 4,
+        MaxUdpPayloadSize = 65_527,
+    };
+
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxInboundBidirectionalStreams);
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxInboundUnidirectionalStreams);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxDatagramSize, 1200);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxDatagramSize, 65_527);
+        ArgumentOutOfRangeException.ThrowIfLessThan(IdleTimeout, TimeSpan.Zero);
+    }
+}

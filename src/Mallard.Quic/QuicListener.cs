@@ -1,0 +1,94 @@
+using System.Net;
+using System.Threading.Channels;
+using Mallard.Quic.Connections;
+using Mallard.Quic.Hosting;
+using Mallard.Quic.Tls;
+
+namespace Mallard.Quic;
+
+/// <summary>
+/// A QUIC server socket, shaped like System.Net.Quic's: <see cref="ListenAsync"/> binds it,
+/// <see cref="AcceptConnectionAsync"/> returns connections whose handshake has completed.
+/// Unknown versions get Version Negotiation, and Retry is available (RFC 9000 sections 6 and 8.1).
+/// </summary>
+public sealed class QuicListener : IAsyncDisposable
+{
+    private readonly EndpointHost _host;
+    private readonly Channel<QuicConnection> _ready;
+
+    private QuicListener(EndpointHost host, int backlog)
+    {
+        _host = host;
+        _ready = Channel.CreateBounded<QuicConnection>(new BoundedChannelOptions(backlog) { FullMode = BoundedChannelFullMode.DropWrite });
+    }
+
+    /// <summary>The bound address (with the chosen port when 0 was asked for).</summary>
+    public IPEndPoint LocalEndPoint => _host.LocalEndPoint;
+
+    /// <summary>Binds the socket and starts accepting handshakes.</summary>
+    public static ValueTask<QuicListener> ListenAsync(QuicListenerOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        cancellationToken.ThrowIfCancellationRequested();
+        options.ConnectionOptions.Validate();
+        if (options.ApplicationProtocols.Count == 0)
+        {
+            throw new ArgumentException("at least one ALPN protocol is required", nameof(options));
+        }
+
+        QuicConnectionOptions connectionOptions = options.ConnectionOptions;
+        var core = new ConnectionOptions
+        {
+            IsServer = true,
+            ApplicationProtocols = options.ApplicationProtocols,
+            LocalParameters = connectionOptions.TransportParameters(),
+            Certificate = options.ServerCertificate ?? TlsServerOptions.CreateSelfSignedCertificate(),
+            ConnectionIds = options.ConnectionIdGenerator ?? new RandomConnectionIdGenerator(),
+            KeyLog = connectionOptions.KeyLog,
+            MaxDatagramSize = connectionOptions.MaxDatagramSize,
+        };
+        var endpoint = new Endpoint(core, staticKey: options.StaticKey) { RequireRetry = options.RequireRetry };
+        var host = new EndpointHost(EndpointHost.Bind(options.ListenEndPoint), endpoint);
+        var listener = new QuicListener(host, options.ListenBacklog);
+        endpoint.ConnectionAccepted = connection => host.Register(connection, new QuicConnection(host, connection, connectionOptions, ownsHost: false));
+        host.ConnectionReady = connection =>
+        {
+            if (!listener._ready.Writer.TryWrite(connection))
+            {
+                connection.Core.Close(HostClock.Now, (ulong)Transport.TransportErrorCode.ConnectionRefused, "accept queue full", application: false);
+            }
+        };
+        host.Start();
+        return ValueTask.FromResult(listener);
+    }
+
+    /// <summary>Waits for the next connection whose handshake has completed.</summary>
+    public async ValueTask<QuicConnection> AcceptConnectionAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _ready.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new ObjectDisposedException(nameof(QuicListener));
+        }
+    }
+
+    /// <summary>Stops listening; connections already accepted are closed with it.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _ready.Writer.TryComplete();
+        lock (_host.Gate)
+        {
+            foreach (Connection connection in _host.Endpoint.Connections)
+            {
+                connection.Close(HostClock.Now, 0, "server shutting down", application: true);
+            }
+
+            _host.AfterChangeLocked();
+        }
+
+        await _host.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,33 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Mallard.Quic.Connections;
+
+namespace Mallard.Quic;
+
+/// <summary>How a server listens (the counterpart of System.Net.Quic's options of the same name).</summary>
+public sealed class QuicListenerOptions
+{
+    /// <summary>The address and port to receive on; port 0 picks a free one.</summary>
+    public required IPEndPoint ListenEndPoint { get; set; }
+
+    /// <summary>ALPN protocols accepted; a client offering none of them gets no_application_protocol (CRYPTO_ERROR 0x178).</summary>
+    public required IReadOnlyList<string> ApplicationProtocols { get; set; }
+
+    /// <summary>The certificate with its private key; a self-signed ECDSA P-256 one for "localhost" is made when null.</summary>
+    public X509Certificate2? ServerCertificate { get; set; }
+
+    /// <summary>Settings of accepted connections.</summary>
+    public QuicConnectionOptions ConnectionOptions { get; set; } = new();
+
+    /// <summary>Validate every client's address with a Retry before accepting it (RFC 9000 section 8.1.2).</summary>
+    public bool RequireRetry { get; set; }
+
+    /// <summary>Makes the server's connection IDs (for example QUIC-LB ones); 8 random octets when null.</summary>
+    public IConnectionIdGenerator? ConnectionIdGenerator { get; set; }
+
+    /// <summary>64 secret octets for stateless reset and address validation tokens; servers sharing it can reset each other's connections.</summary>
+    public byte[]? StaticKey { get; set; }
+
+    /// <summary>How many connections may wait in the accept queue.</summary>
+    public int ListenBacklog { get; set; } = 512;
+}

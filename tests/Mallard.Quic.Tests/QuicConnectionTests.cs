@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography;
+
+namespace Mallard.Quic.Tests;
+
+/// <summary>The public API over real UDP sockets on loopback.</summary>
+public class QuicConnectionTests
+{
+    [Fact]
+    public async Task StreamsCarryDataBothWaysOverLoopback()
+    {
+        await using QuicListener listener = await Listen();
+        Task server = Task.Run(async () =>
+        {
+            await using QuicConnection connection = await listener.AcceptConnectionAsync();
+            await using QuicStream stream = await connection.AcceptInboundStreamAsync();
+            byte[] request = await ReadAll(stream);
+            await stream.WriteAsync(SHA256.HashData(request), completeWrites: true);
+            await Task.Delay(200);
+        });
+
+        await using QuicConnection client = await Connect(listener);
+        Assert.Equal("hq-interop", client.NegotiatedApplicationProtocol);
+        await using QuicStream request = await client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional);
+        byte[] payload = RandomNumberGenerator.GetBytes(5_000_000);
+        await request.WriteAsync(payload, completeWrites: true);
+        byte[] digest = await ReadAll(request);
+        Assert.Equal(SHA256.HashData(payload), digest);
+        await server.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task ChaCha20IsNegotiatedWhenItIsTheOnlySuiteOffered()
+    {
+        await using QuicListener listener = await Listen();
+        Task<QuicConnection> accepted = listener.AcceptConnectionAsync().AsTask();
+        await using QuicConnection client = await Connect(listener, suites: [TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256]);
+        await using QuicConnection server = await accepted.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256, client.NegotiatedCipherSuite);
+        Assert.Equal(TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256, server.NegotiatedCipherSuite);
+    }
+
+    [Fact]
+    public async Task ApplicationCloseSurfacesAsQuicExceptionWithTheCode()
+    {
+        await using QuicListener listener = await Listen();
+        Task<QuicConnection> accepted = listener.AcceptConnectionAsync().AsTask();
+        await using QuicConnection client = await Connect(listener);
+        await using QuicConnection server = await accepted.WaitAsync(TimeSpan.FromSeconds(10));
+        Task<QuicStream> accept = server.AcceptInboundStreamAsync().AsTask();
+        await client.CloseAsync(77);
+        var error = await Assert.ThrowsAsync<QuicException>(async () => await accept.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(QuicError.ConnectionAborted, error.QuicError);
+        Assert.Equal(77, error.ApplicationErrorCode);
+    }
+
+    [Fact]
+    public async Task AlpnMismatchIsCryptoError0x178()
+    {
+        await using QuicListener listener = await Listen();
+        var error = await Assert.ThrowsAsync<QuicException>(async () => await Connect(listener, alpn: "h3"));
+        Assert.Equal(0x178, error.TransportErrorCode);
+    }
+
+    [Fact]
+    public async Task RetryRequiredByTheServerIsFollowedByTheClient()
+    {
+        await using QuicListener listener = await Listen(retry: true);
+        Task<QuicConnection> accepted = listener.AcceptConnectionAsync().AsTask();
+        await using QuicConnection client = await Connect(listener);
+        await using QuicConnection server = await accepted.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(client.LocalEndPoint.Port, server.RemoteEndPoint.Port);
+    }
+
+    internal static async Task<byte[]> ReadAll(Stream stream)
+    {
+        using var memory = new MemoryStream();
+        await stream.CopyToAsync(memory);
+        return memory.ToArray();
+    }
+
+    private static ValueTask<QuicListener> Listen(bool retry = false) => QuicListener.ListenAsync(new QuicListenerOptions
+    {
+        ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
+        ApplicationProtocols = ["hq-interop"],
+        RequireRetry = retry,
+    });
+
+    private static ValueTask<QuicConnection> Connect(QuicListener listener, string alpn = "hq-interop", TlsCipherSuite[]? suites = null) => QuicConnection.ConnectAsync(new QuicClientConnectionOptions
+    {
+        RemoteEndPoint = listener.LocalEndPoint,
+        ApplicationProtocols = [alpn],
+        ServerName = "localhost",
+        SkipCertificateValidation = true,
+        CipherSuites = suites,
+    });
+}

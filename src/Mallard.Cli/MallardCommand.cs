@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Mallard.Cli.Balancer;
 using Mallard.Cli.Cid;
+using Mallard.Cli.Interop;
 using Mallard.Balancer.Configuration;
 
 namespace Mallard.Cli;
@@ -21,6 +22,7 @@ public static class MallardCommand
         var root = new RootCommand("Mallard: QUIC-LB connection IDs, a QUIC-aware UDP load balancer and a managed QUIC stack.");
         root.Subcommands.Add(CidCommand.Create(output, error));
         root.Subcommands.Add(LbCommand.Create(output, error));
+        root.Subcommands.Add(InteropCommand.Create(output, error));
         return root;
     }
 

@@ -46,6 +46,7 @@ public sealed class QuicListener : IAsyncDisposable
             ConnectionIds = options.ConnectionIdGenerator ?? new RandomConnectionIdGenerator(),
             KeyLog = connectionOptions.KeyLog,
             MaxDatagramSize = connectionOptions.MaxDatagramSize,
+            CipherSuites = options.CipherSuites is { Count: > 0 } suites ? [.. suites.Select(s => (ushort)s)] : TlsHandshake.SupportedCipherSuites,
         };
         var endpoint = new Endpoint(core, staticKey: options.StaticKey) { RequireRetry = options.RequireRetry };
         var host = new EndpointHost(EndpointHost.Bind(options.ListenEndPoint), endpoint);

@@ -28,6 +28,9 @@ public sealed class QuicListenerOptions
     /// <summary>64 secret octets for stateless reset and address validation tokens; servers sharing it can reset each other's connections.</summary>
     public byte[]? StaticKey { get; set; }
 
+    /// <summary>The TLS 1.3 cipher suites accepted, in preference order; null accepts AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305.</summary>
+    public IReadOnlyList<System.Net.Security.TlsCipherSuite>? CipherSuites { get; set; }
+
     /// <summary>How many connections may wait in the accept queue.</summary>
     public int ListenBacklog { get; set; } = 512;
 }

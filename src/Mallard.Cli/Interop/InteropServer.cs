@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Security;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Mallard.Quic;
+
+namespace Mallard.Cli.Interop;
+
+/// <summary>
+/// The interop server: accepts hq-interop connections and answers each "GET /path\r\n" request
+/// stream with the file under the root directory, then the FIN. Runs until SIGTERM or Ctrl-C.
+/// </summary>
+internal sealed class InteropServer(DirectoryInfo root, IPEndPoint listen, FileInfo? certificate, FileInfo? key, InteropTestCase testCase, TextWriter output)
+{
+    private const int MaxRequestLength = 8192;
+
+    public async Task<int> RunAsync()
+    {
+        if (!root.Exists)
+        {
+            throw new CliException($"--root \"{root.FullName}\" does not exist.");
+        }
+
+        X509Certificate2? serverCertificate = null;
+        if (certificate is not null)
+        {
+            if (key is null)
+            {
+                throw new CliException("--cert needs --key.");
+            }
+
+            serverCertificate = X509Certificate2.CreateFromPemFile(certificate.FullName, key.FullName);
+        }
+
+        await using QuicListener listener = await QuicListener.ListenAsync(new QuicListenerOptions
+        {
+            ListenEndPoint = listen,
+            ApplicationProtocols = ["hq-interop"],
+            ServerCertificate = serverCertificate,
+            RequireRetry = testCase == InteropTestCase.Retry,
+            CipherSuites = testCase == InteropTestCase.ChaCha20 ? [TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256] : null,
+            ConnectionOptions = new QuicConnectionOptions { KeyLog = InteropCommand.KeyLogFromEnvironment() },
+        }).ConfigureAwait(false);
+        output.WriteLine($"mallard interop server: {testCase} on {listener.LocalEndPoint}, serving {root.FullName}");
+        output.Flush();
+
+        using var stop = new CancellationTokenSource();
+        using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal => { signal.Cancel = true; stop.Cancel(); });
+        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal => { signal.Cancel = true; stop.Cancel(); });
+        try
+        {
+            while (true)
+            {
+                QuicConnection connection = await listener.AcceptConnectionAsync(stop.Token).ConfigureAwait(false);
+                _ = Task.Run(() => ServeConnectionAsync(connection));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return 0;
+        }
+    }
+
+    private async Task ServeConnectionAsync(QuicConnection connection)
+    {
+        await using (connection.ConfigureAwait(false))
+        {
+            try
+            {
+                while (true)
+                {
+                    QuicStream stream = await connection.AcceptInboundStreamAsync().ConfigureAwait(false);
+                    _ = Task.Run(() => ServeStreamAsync(stream));
+                }
+            }
+            catch (QuicException)
+            {
+                // The client closed the connection or it timed out.
+            }
+        }
+    }
+
+    private async Task ServeStreamAsync(QuicStream stream)
+    {
+        await using (stream.ConfigureAwait(false))
+        {
+            try
+            {
+                byte[] request = new byte[MaxRequestLength];
+                int length = 0;
+                int read;
+                while (length < request.Length && (read = await stream.ReadAsync(request.AsMemory(length)).ConfigureAwait(false)) > 0)
+                {
+                    length += read;
+                }
+
+                string? path = ParseRequest(Encoding.ASCII.GetString(request, 0, length));
+                string? file = path is null ? null : Resolve(path);
+                if (file is null || !File.Exists(file))
+                {
+                    stream.Abort(QuicAbortDirection.Write, 0x10); // H3-style "not found": no body.
+                    return;
+                }
+
+                await using FileStream content = File.OpenRead(file);
+                byte[] buffer = new byte[64 * 1024];
+                while ((read = await content.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+                {
+                    await stream.WriteAsync(buffer.AsMemory(0, read)).ConfigureAwait(false);
+                }
+
+                stream.CompleteWrites();
+            }
+            catch (QuicException)
+            {
+            }
+        }
+    }
+
+    /// <summary>"GET /path" with an optional CRLF (HTTP/0.9).</summary>
+    internal static string? ParseRequest(string request)
+    {
+        string line = request.Split('\n')[0].TrimEnd('\r');
+        return line.StartsWith("GET /", StringComparison.Ordinal) ? Uri.UnescapeDataString(line[4..].Trim()) : null;
+    }
+
+    /// <summary>The file a path names, or null when it would leave the root.</summary>
+    private string? Resolve(string path)
+    {
+        string full = Path.GetFullPath(Path.Combine(root.FullName, path.TrimStart('/')));
+        string rootPath = Path.GetFullPath(root.FullName).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        return full.StartsWith(rootPath, StringComparison.Ordinal) ? full : null;
+    }
+}

@@ -1,0 +1,37 @@
+namespace Mallard.Cli.Interop;
+
+/// <summary>
+/// The quic-interop-runner test cases Mallard's interop endpoint supports, read from the
+/// TESTCASE environment variable. Anything else is answered with exit code 127, as the runner expects.
+/// </summary>
+internal enum InteropTestCase
+{
+    Handshake,
+    Transfer,
+    Multiplexing,
+    Retry,
+    ChaCha20,
+    KeyUpdate,
+    HandshakeLoss,
+    TransferLoss,
+}
+
+/// <summary>Parses TESTCASE values.</summary>
+internal static class InteropTestCases
+{
+    /// <summary>The exit code for a test case this endpoint does not implement.</summary>
+    public const int UnsupportedExitCode = 127;
+
+    public static InteropTestCase? Parse(string? name) => name switch
+    {
+        "handshake" => InteropTestCase.Handshake,
+        "transfer" => InteropTestCase.Transfer,
+        "multiplexing" => InteropTestCase.Multiplexing,
+        "retry" => InteropTestCase.Retry,
+        "chacha20" => InteropTestCase.ChaCha20,
+        "keyupdate" => InteropTestCase.KeyUpdate,
+        "handshakeloss" => InteropTestCase.HandshakeLoss,
+        "transferloss" => InteropTestCase.TransferLoss,
+        _ => null,
+    };
+}

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using Mallard.Balancer.Tests.TestSupport;
+using Mallard.TestSupport;
 
 namespace Mallard.Balancer.Tests.Interop;
 

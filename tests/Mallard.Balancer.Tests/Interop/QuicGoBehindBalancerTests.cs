@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Mallard.Balancer.Configuration;
 using Mallard.Balancer.Tests.TestSupport;
+using Mallard.TestSupport;
 
 namespace Mallard.Balancer.Tests.Interop;
 

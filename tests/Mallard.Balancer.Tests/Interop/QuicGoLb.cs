@@ -1,6 +1,5 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
-using Mallard.Balancer.Tests.TestSupport;
+using Mallard.TestSupport;
 
 namespace Mallard.Balancer.Tests.Interop;
 
@@ -11,8 +10,6 @@ namespace Mallard.Balancer.Tests.Interop;
 /// </summary>
 internal static class QuicGoLb
 {
-    private const string GoPath = "/usr/share/gocode";
-
     private static readonly Lazy<Task<string>> Binary = new(BuildAsync);
 
     public static Task<string> PathAsync() => Binary.Value;
@@ -31,43 +28,13 @@ internal static class QuicGoLb
         return process;
     }
 
-    private static async Task<string> BuildAsync()
+    private static Task<string> BuildAsync()
     {
         string source = Path.Combine(AppContext.BaseDirectory, "Interop", "quicgo-lb", "main.go");
         string hash = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(source)))[..16];
         string directory = Path.Combine(Path.GetTempPath(), $"mallard-quicgo-lb-{hash}");
-        string binary = Path.Combine(directory, "quicgo-lb");
-        if (File.Exists(binary))
-        {
-            return binary;
-        }
-
-        if (!Directory.Exists(Path.Combine(GoPath, "src/github.com/lucas-clemente/quic-go")))
-        {
-            throw new InvalidOperationException("quic-go is not installed: apt-get install golang-go golang-github-lucas-clemente-quic-go-dev (scripts/test.sh does this).");
-        }
-
         Directory.CreateDirectory(directory);
         File.Copy(source, Path.Combine(directory, "main.go"), overwrite: true);
-        var start = new ProcessStartInfo("go", ["build", "-o", binary + ".tmp", "main.go"])
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["GO111MODULE"] = "off";
-        start.Environment["GOPATH"] = GoPath;
-        start.Environment["CGO_ENABLED"] = "0"; // no C compiler needed on a fresh machine
-        start.Environment["GOCACHE"] = Path.Combine(Path.GetTempPath(), "mallard-gocache");
-        using Process build = Process.Start(start) ?? throw new InvalidOperationException("cannot start go");
-        string errors = await build.StandardError.ReadToEndAsync();
-        await build.WaitForExitAsync();
-        if (build.ExitCode != 0)
-        {
-            throw new InvalidOperationException("go build of quicgo-lb failed: " + errors);
-        }
-
-        File.Move(binary + ".tmp", binary, overwrite: true);
-        return binary;
+        return GoBuild.BuildAsync("main.go", Path.Combine(directory, "quicgo-lb"), directory);
     }
 }

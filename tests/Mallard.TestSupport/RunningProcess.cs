@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Mallard.Balancer.Tests.TestSupport;
+namespace Mallard.TestSupport;
 
 /// <summary>A child process whose output is collected as it arrives, killed on dispose.</summary>
-internal sealed class RunningProcess : IDisposable
+public sealed class RunningProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();

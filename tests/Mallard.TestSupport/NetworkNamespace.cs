@@ -1,12 +1,12 @@
 using System.Diagnostics;
 
-namespace Mallard.Balancer.Tests.Interop;
+namespace Mallard.TestSupport;
 
 /// <summary>
 /// A network namespace that a test creates and removes (root only). Commands run inside it with
 /// <c>ip netns exec</c>; traffic never leaves the namespaces the test made.
 /// </summary>
-internal sealed class NetworkNamespace : IDisposable
+public sealed class NetworkNamespace : IDisposable
 {
     public NetworkNamespace(string name)
     {

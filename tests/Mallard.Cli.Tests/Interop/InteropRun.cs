@@ -1,0 +1,164 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Mallard.TestSupport;
+
+namespace Mallard.Cli.Tests.Interop;
+
+/// <summary>
+/// One quic-interop-runner style run in a network namespace the test creates: a server and a
+/// client (Mallard's `mallard interop` or quic-go 0.29's own interop programs, built from Debian's
+/// package source), files to fetch, optional loss from an nftables `numgen random` rule, and a
+/// SHA-256 comparison of what arrived. quic-go's programs use fixed paths (/www, /certs,
+/// /downloads, /logs); they run under `ip netns exec`, whose private mount namespace lets the
+/// harness bind the run's directories there without touching anyone else's view.
+/// </summary>
+internal sealed class InteropRun : IDisposable
+{
+    private static readonly Lazy<Task<(string Client, string Server)>> QuicGoBinaries = new(BuildQuicGoAsync);
+
+    private readonly NetworkNamespace _namespace;
+    private readonly string _directory;
+    private readonly List<RunningProcess> _processes = [];
+
+    public InteropRun(string testCase)
+    {
+        TestCase = testCase;
+        string id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+        _namespace = new NetworkNamespace($"miop-{id}");
+        _directory = Directory.CreateTempSubdirectory("mallard-interop-").FullName;
+        foreach (string sub in (string[])["www", "downloads", "logs", "certs"])
+        {
+            Directory.CreateDirectory(Path.Combine(_directory, sub));
+            Directory.CreateDirectory("/" + sub); // mount points for quic-go's fixed paths
+        }
+
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=server", key, HashAlgorithmName.SHA256);
+        using X509Certificate2 certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        File.WriteAllText(Path.Combine(_directory, "certs", "cert.pem"), certificate.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(_directory, "certs", "priv.key"), key.ExportPkcs8PrivateKeyPem());
+    }
+
+    public string TestCase { get; }
+
+    public List<string> Files { get; } = [];
+
+    public string Downloads => Path.Combine(_directory, "downloads");
+
+    /// <summary>Adds a file of random content to serve.</summary>
+    public void AddFile(string name, int length)
+    {
+        File.WriteAllBytes(Path.Combine(_directory, "www", name), RandomNumberGenerator.GetBytes(length));
+        Files.Add(name);
+    }
+
+    /// <summary>Drops this percentage of all datagrams inside the namespace (netem is unavailable here).</summary>
+    public void DropPercent(int percent)
+    {
+        _namespace.Exec("nft", "add", "table", "inet", "loss");
+        // On input, not output: a drop on output fails sendto() with EPERM, which quic-go treats as fatal.
+        _namespace.Exec("nft", "add", "chain", "inet", "loss", "in", "{ type filter hook input priority 0 ; }");
+        _namespace.Exec("nft", "add", "rule", "inet", "loss", "in", "udp", "dport", "443", "numgen", "random", "mod", "100", "<", percent.ToString(), "drop");
+        _namespace.Exec("nft", "add", "rule", "inet", "loss", "in", "udp", "sport", "443", "numgen", "random", "mod", "100", "<", percent.ToString(), "drop");
+    }
+
+    public async Task StartServerAsync(InteropPeer peer)
+    {
+        string www = Path.Combine(_directory, "www");
+        RunningProcess server;
+        if (peer == InteropPeer.Mallard)
+        {
+            server = RunningProcess.Start("ip", _namespace.Wrap(
+                "env", $"TESTCASE={TestCase}", "dotnet", MallardDll, "interop", "server",
+                "--root", www, "--listen", "127.0.0.1:443",
+                "--cert", Path.Combine(_directory, "certs", "cert.pem"), "--key", Path.Combine(_directory, "certs", "priv.key")));
+        }
+        else
+        {
+            (_, string binary) = await QuicGoBinaries.Value;
+            server = RunningProcess.Start("ip", _namespace.Wrap("sh", "-c",
+                $"mount --bind {www} /www && mount --bind {_directory}/logs /logs && mount --bind {_directory}/certs /certs && exec env TESTCASE={QuicGoServerCase()} QLOGDIR=/logs/qlog {binary}"));
+        }
+
+        _processes.Add(server);
+        long deadline = Environment.TickCount64 + 20_000;
+        while (!_namespace.Exec("ss", "-Hnul").Contains(":443", StringComparison.Ordinal))
+        {
+            if (Environment.TickCount64 > deadline)
+            {
+                throw new InvalidOperationException($"the {peer} server did not start: {server.Output}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Runs the client to completion and returns its exit code and output.</summary>
+    public async Task<(int ExitCode, string Output)> RunClientAsync(InteropPeer peer, TimeSpan timeout)
+    {
+        string[] urls = [.. Files.Select(f => $"https://127.0.0.1:443/{f}")];
+        RunningProcess client;
+        if (peer == InteropPeer.Mallard)
+        {
+            client = RunningProcess.Start("ip", _namespace.Wrap(
+                ["env", $"TESTCASE={TestCase}", $"SSLKEYLOGFILE={_directory}/logs/keys.log", "dotnet", MallardDll, "interop", "client", "-k", "--downloads", Downloads, .. urls]));
+        }
+        else
+        {
+            (string binary, _) = await QuicGoBinaries.Value;
+            client = RunningProcess.Start("ip", _namespace.Wrap("sh", "-c",
+                $"mount --bind {Downloads} /downloads && mount --bind {_directory}/logs /logs && exec env TESTCASE={QuicGoClientCase()} QLOGDIR=/logs/qlog {binary} {string.Join(' ', urls)}"));
+        }
+
+        _processes.Add(client);
+        int exitCode = await client.WaitForExitAsync(timeout);
+        return (exitCode, client.Output);
+    }
+
+    /// <summary>Files whose downloaded copy is missing or differs.</summary>
+    public List<string> Mismatches() => [.. Files.Where(name =>
+    {
+        string downloaded = Path.Combine(Downloads, name);
+        return !File.Exists(downloaded)
+            || !SHA256.HashData(File.ReadAllBytes(downloaded)).AsSpan().SequenceEqual(SHA256.HashData(File.ReadAllBytes(Path.Combine(_directory, "www", name))));
+    })];
+
+    public string ServerOutput => _processes.Count > 0 ? _processes[0].Output : "";
+
+    public void Dispose()
+    {
+        foreach (RunningProcess process in _processes)
+        {
+            process.Dispose();
+        }
+
+        _namespace.Dispose();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static string MallardDll => Path.Combine(AppContext.BaseDirectory, "mallard.dll");
+
+    private static async Task<(string Client, string Server)> BuildQuicGoAsync()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "mallard-quicgo-interop");
+        string client = await GoBuild.BuildAsync("github.com/lucas-clemente/quic-go/interop/client", Path.Combine(directory, "client"));
+        string server = await GoBuild.BuildAsync("github.com/lucas-clemente/quic-go/interop/server", Path.Combine(directory, "server"));
+        return (client, server);
+    }
+
+    // quic-go 0.29's interop programs know fewer case names; these give the same behaviour.
+    private string QuicGoServerCase() => TestCase is "handshake" or "transfer" or "retry" or "chacha20" ? TestCase : "transfer";
+
+    private string QuicGoClientCase() => TestCase switch
+    {
+        "handshake" or "transfer" or "retry" or "chacha20" or "keyupdate" => TestCase,
+        "handshakeloss" => "multiconnect",
+        _ => "transfer",
+    };
+}

@@ -1,0 +1,90 @@
+using Mallard.TestSupport;
+
+namespace Mallard.Cli.Tests.Interop;
+
+/// <summary>
+/// `mallard interop` against quic-go 0.29's interop client and server, in both roles, and against
+/// itself, for every supported test case; files compared by SHA-256. Needs root (network namespaces).
+/// </summary>
+public class InteropTests
+{
+    public static TheoryData<string, InteropPeer, InteropPeer> Cases()
+    {
+        var data = new TheoryData<string, InteropPeer, InteropPeer>();
+        foreach (string testCase in (string[])["handshake", "transfer", "multiplexing", "retry", "chacha20", "keyupdate", "handshakeloss", "transferloss"])
+        {
+            data.Add(testCase, InteropPeer.Mallard, InteropPeer.QuicGo);
+            data.Add(testCase, InteropPeer.QuicGo, InteropPeer.Mallard);
+            data.Add(testCase, InteropPeer.Mallard, InteropPeer.Mallard);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task FilesArriveIntact(string testCase, InteropPeer client, InteropPeer server)
+    {
+        Assert.True(NetworkNamespace.IsRoot, "interop tests create network namespaces and need root (CI runs as root)");
+        using var run = new InteropRun(testCase);
+        switch (testCase)
+        {
+            case "multiplexing":
+                for (int i = 0; i < 200; i++)
+                {
+                    run.AddFile($"file{i}", 32 + (i * 7));
+                }
+
+                break;
+            case "handshakeloss":
+                for (int i = 0; i < 6; i++)
+                {
+                    run.AddFile($"file{i}", 1_000);
+                }
+
+                run.DropPercent(20);
+                break;
+            case "transferloss":
+                run.AddFile("big", 2_000_000);
+                run.DropPercent(2);
+                break;
+            case "transfer":
+            case "keyupdate":
+                run.AddFile("big", 3_000_000);
+                run.AddFile("small", 1_000);
+                break;
+            default:
+                run.AddFile("small", 1_000);
+                break;
+        }
+
+        await run.StartServerAsync(server);
+        (int exitCode, string output) = await run.RunClientAsync(client, TimeSpan.FromSeconds(120));
+        Assert.True(exitCode == 0, $"client exit {exitCode}: {output}\nserver: {run.ServerOutput}");
+        Assert.Empty(run.Mismatches());
+        if (client == InteropPeer.Mallard && testCase == "keyupdate")
+        {
+            Assert.DoesNotContain(" 0 key updates", output, StringComparison.Ordinal);
+        }
+
+        if (client == InteropPeer.Mallard && testCase == "chacha20")
+        {
+            Assert.Contains("TLS_CHACHA20_POLY1305_SHA256", output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void UnsupportedTestCasesExitWith127()
+    {
+        Environment.SetEnvironmentVariable("TESTCASE", "zerortt");
+        try
+        {
+            Assert.Equal(127, CliRun.Of("interop", "client", "--downloads", Path.GetTempPath(), "https://127.0.0.1:443/x").ExitCode);
+            Assert.Equal(127, CliRun.Of("interop", "server", "--root", Path.GetTempPath()).ExitCode);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("TESTCASE", null);
+        }
+    }
+}

@@ -125,6 +125,9 @@ internal sealed partial class Connection : IDisposable
     /// <summary>Packets dropped because they could not be read or decrypted.</summary>
     public long DroppedPackets { get; private set; }
 
+    /// <summary>Whether any packet from the peer has been decrypted (a server keeps no state for an Initial that is not).</summary>
+    public bool HasReceivedPacket => _receivedFromPeer;
+
     /// <summary>A NEW_TOKEN the server gave this client for later connections (RFC 9000 section 8.1.3).</summary>
     public byte[]? ReceivedNewToken { get; private set; }
 

@@ -264,9 +264,17 @@ internal sealed class Endpoint : IDisposable
         SocketAddress peer = Copy(remote);
         ConnectionOptions options = _serverOptions! with { NewToken = () => _tokens.CreateNewToken(peer, now) };
         Connection connection = Connection.CreateServer(options, peer, now, destination, source, version, original, validated);
+        connection.Receive(now, datagram);
+        if (!connection.HasReceivedPacket)
+        {
+            // Not a real client Initial (it did not decrypt): keep no state for it (RFC 9000 section 10.3 warns of such probes).
+            connection.Dispose();
+            DroppedDatagrams++;
+            return;
+        }
+
         _byConnectionId[destination] = connection;
         Register(connection);
-        connection.Receive(now, datagram);
         ConnectionAccepted?.Invoke(connection);
     }
 

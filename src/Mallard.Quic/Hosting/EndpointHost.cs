@@ -38,6 +38,9 @@ internal sealed class EndpointHost : IAsyncDisposable
 
     public IPEndPoint LocalEndPoint { get; }
 
+    /// <summary>Unexpected exceptions caught in the receive loop or the timer (each one is a bug).</summary>
+    public long InternalErrors { get; private set; }
+
     public Endpoint Endpoint => _endpoint;
 
     /// <summary>Called under the lock when a server connection finishes its handshake.</summary>
@@ -160,8 +163,28 @@ internal sealed class EndpointHost : IAsyncDisposable
                 return;
             }
 
-            _endpoint.OnTimeout(HostClock.Now);
-            AfterChangeLocked();
+            Guard(() =>
+            {
+                _endpoint.OnTimeout(HostClock.Now);
+                AfterChangeLocked();
+            });
+        }
+    }
+
+    /// <summary>
+    /// A bug in the core must not leave the socket deaf or crash the process from a timer: the
+    /// exception is counted and reported on standard error, and the loop goes on.
+    /// </summary>
+    private void Guard(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception failure) when (failure is not OutOfMemoryException)
+        {
+            InternalErrors++;
+            Console.Error.WriteLine($"mallard.quic: internal error (please report): {failure}");
         }
     }
 
@@ -195,7 +218,8 @@ internal sealed class EndpointHost : IAsyncDisposable
                     return;
                 }
 
-                _endpoint.Receive(HostClock.Now, address, _receiveBuffer.AsSpan(0, received));
+                int first = received;
+                Guard(() => _endpoint.Receive(HostClock.Now, address, _receiveBuffer.AsSpan(0, first)));
                 for (int i = 0; i < ReceiveBatch && _socket.Available > 0; i++)
                 {
                     try
@@ -207,10 +231,11 @@ internal sealed class EndpointHost : IAsyncDisposable
                         break;
                     }
 
-                    _endpoint.Receive(HostClock.Now, address, _receiveBuffer.AsSpan(0, received));
+                    int next = received;
+                    Guard(() => _endpoint.Receive(HostClock.Now, address, _receiveBuffer.AsSpan(0, next)));
                 }
 
-                AfterChangeLocked();
+                Guard(AfterChangeLocked);
             }
         }
     }

@@ -33,4 +33,11 @@ public sealed class QuicClientConnectionOptions : QuicConnectionOptions
 
     /// <summary>Give up when the handshake has not completed within this time.</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    internal new void Validate()
+    {
+        base.Validate();
+        ArgumentOutOfRangeException.ThrowIfNegative(KeyUpdateInterval);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HandshakeTimeout, TimeSpan.Zero);
+    }
 }

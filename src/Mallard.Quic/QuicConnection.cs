@@ -158,17 +158,17 @@ public sealed class QuicConnection : IAsyncDisposable
     }
 
     /// <summary>Closes the connection with an application error code (CONNECTION_CLOSE, RFC 9000 section 19.19).</summary>
-    public async ValueTask CloseAsync(long errorCode, CancellationToken cancellationToken = default)
+    /// <remarks>The CONNECTION_CLOSE is handed to the socket before this returns.</remarks>
+    public ValueTask CloseAsync(long errorCode, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         lock (Gate)
         {
             _connection.Close(HostClock.Now, (ulong)errorCode, "", application: true);
             _host.AfterChangeLocked();
         }
 
-        // The close goes out with the next send; give it a moment to leave before the socket may close.
-        await Task.Yield();
-        _ = cancellationToken;
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>Closes with <see cref="QuicConnectionOptions.DefaultCloseErrorCode"/> if still open, and releases the socket of a client.</summary>
@@ -247,10 +247,11 @@ public sealed class QuicConnection : IAsyncDisposable
             return new QuicException(error.ByPeer ? QuicError.ConnectionAborted : QuicError.OperationAborted, (long)error.Code, null, error.ToString());
         }
 
-        QuicError kind = error.Reason switch
+        QuicError kind = error.Cause switch
         {
-            "idle timeout" => QuicError.ConnectionIdle,
-            _ when error.Reason.StartsWith("no compatible QUIC version", StringComparison.Ordinal) => QuicError.VersionNegotiationError,
+            ConnectionEndCause.IdleTimeout => QuicError.ConnectionIdle,
+            ConnectionEndCause.VersionNegotiation => QuicError.VersionNegotiationError,
+            ConnectionEndCause.StatelessReset => QuicError.ConnectionAborted,
             _ when error.Code == (ulong)TransportErrorCode.ConnectionRefused => QuicError.ConnectionRefused,
             _ when error.Code == 0 && error.ByPeer => QuicError.ConnectionAborted,
             _ => QuicError.TransportError,

@@ -31,6 +31,7 @@ public sealed class QuicListener : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         cancellationToken.ThrowIfCancellationRequested();
         options.ConnectionOptions.Validate();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.ListenBacklog, 1);
         if (options.ApplicationProtocols.Count == 0)
         {
             throw new ArgumentException("at least one ALPN protocol is required", nameof(options));

@@ -38,8 +38,9 @@ internal sealed class InteropClient(DirectoryInfo downloads, bool insecure, Inte
                 await connection.CloseAsync(0).ConfigureAwait(false);
             }
         }
-        catch (QuicException failure)
+        catch (Exception failure) when (failure is QuicException or System.Net.Sockets.SocketException or IOException)
         {
+            // A refused, lost or broken connection, an unresolvable host or an unwritable download: one line, exit 1.
             error.WriteLine($"mallard: {failure.Message}");
             return 1;
         }

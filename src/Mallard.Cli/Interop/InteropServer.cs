@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Security;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Mallard.Quic;
@@ -30,18 +32,44 @@ internal sealed class InteropServer(DirectoryInfo root, IPEndPoint listen, FileI
                 throw new CliException("--cert needs --key.");
             }
 
-            serverCertificate = X509Certificate2.CreateFromPemFile(certificate.FullName, key.FullName);
+            try
+            {
+                serverCertificate = X509Certificate2.CreateFromPemFile(certificate.FullName, key.FullName);
+            }
+            catch (Exception failure) when (failure is CryptographicException or IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"--cert/--key: cannot load \"{certificate.FullName}\" with \"{key.FullName}\": {failure.Message}");
+            }
         }
 
-        await using QuicListener listener = await QuicListener.ListenAsync(new QuicListenerOptions
+        QuicListener listener;
+        try
         {
-            ListenEndPoint = listen,
-            ApplicationProtocols = ["hq-interop"],
-            ServerCertificate = serverCertificate,
-            RequireRetry = testCase == InteropTestCase.Retry,
-            CipherSuites = testCase == InteropTestCase.ChaCha20 ? [TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256] : null,
-            ConnectionOptions = new QuicConnectionOptions { KeyLog = InteropCommand.KeyLogFromEnvironment() },
-        }).ConfigureAwait(false);
+            listener = await QuicListener.ListenAsync(Options(serverCertificate)).ConfigureAwait(false);
+        }
+        catch (SocketException failure)
+        {
+            throw new CliException($"--listen {listen}: cannot bind: {failure.Message}");
+        }
+
+        await using (listener.ConfigureAwait(false))
+        {
+            return await ServeAsync(listener).ConfigureAwait(false);
+        }
+    }
+
+    private QuicListenerOptions Options(X509Certificate2? serverCertificate) => new()
+    {
+        ListenEndPoint = listen,
+        ApplicationProtocols = ["hq-interop"],
+        ServerCertificate = serverCertificate,
+        RequireRetry = testCase == InteropTestCase.Retry,
+        CipherSuites = testCase == InteropTestCase.ChaCha20 ? [TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256] : null,
+        ConnectionOptions = new QuicConnectionOptions { KeyLog = InteropCommand.KeyLogFromEnvironment() },
+    };
+
+    private async Task<int> ServeAsync(QuicListener listener)
+    {
         output.WriteLine($"mallard interop server: {testCase} on {listener.LocalEndPoint}, serving {root.FullName}");
         output.Flush();
 

@@ -72,7 +72,7 @@ internal sealed partial class Connection
 
         if (!anyProcessed && IsStatelessReset(datagram))
         {
-            Error ??= new ConnectionError((ulong)TransportErrorCode.NoError, false, "stateless reset", true);
+            Error ??= new ConnectionError((ulong)TransportErrorCode.NoError, false, "stateless reset", true, Cause: ConnectionEndCause.StatelessReset);
             State = ConnectionState.Closed;
             return;
         }
@@ -514,7 +514,8 @@ internal sealed partial class Connection
             (ulong)TransportErrorCode.NoError,
             false,
             $"no compatible QUIC version: this endpoint speaks 0x{Version:x8}, the server offers {(offered.Count == 0 ? "none" : string.Join(", ", offered))}",
-            ByPeer: true);
+            ByPeer: true,
+            Cause: ConnectionEndCause.VersionNegotiation);
         State = ConnectionState.Closed;
         return true;
     }

@@ -223,7 +223,7 @@ internal sealed partial class Connection : IDisposable
 
         if (now >= _idleDeadline)
         {
-            Error ??= new ConnectionError((ulong)TransportErrorCode.NoError, false, "idle timeout", false);
+            Error ??= new ConnectionError((ulong)TransportErrorCode.NoError, false, "idle timeout", false, Cause: ConnectionEndCause.IdleTimeout);
             State = ConnectionState.Closed;
             return;
         }
@@ -261,7 +261,6 @@ internal sealed partial class Connection : IDisposable
         return true;
     }
 
-    /// <summary>The key log lines not handed out yet (SSLKEYLOGFILE format).</summary>
     public void Dispose()
     {
         if (_disposed)

@@ -8,7 +8,8 @@ namespace Mallard.Quic.Connections;
 /// <param name="Reason">The reason phrase.</param>
 /// <param name="ByPeer">Whether the peer closed the connection.</param>
 /// <param name="FrameType">The frame type that caused a transport error, if any.</param>
-internal sealed record ConnectionError(ulong Code, bool IsApplication, string Reason, bool ByPeer, ulong FrameType = 0)
+/// <param name="Cause">How the connection ended when no CONNECTION_CLOSE carried it (idle timeout, stateless reset, version negotiation).</param>
+internal sealed record ConnectionError(ulong Code, bool IsApplication, string Reason, bool ByPeer, ulong FrameType = 0, ConnectionEndCause Cause = ConnectionEndCause.Close)
 {
     public static ConnectionError Transport(TransportErrorCode code, string reason, ulong frameType = 0) => new((ulong)code, false, reason, false, frameType);
 

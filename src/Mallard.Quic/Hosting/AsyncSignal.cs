@@ -13,11 +13,6 @@ internal sealed class AsyncSignal
 
     public void Pulse()
     {
-        if (_current.Task.IsCompleted)
-        {
-            return;
-        }
-
         TaskCompletionSource previous = _current;
         _current = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         previous.TrySetResult();

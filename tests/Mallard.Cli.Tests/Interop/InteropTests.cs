@@ -74,6 +74,27 @@ public class InteropTests
     }
 
     [Fact]
+    public void BadServerOptionsGiveOneLineNamingTheOption()
+    {
+        Environment.SetEnvironmentVariable("TESTCASE", "transfer");
+        try
+        {
+            string missing = Path.Combine(Path.GetTempPath(), "mallard-no-such-cert.pem");
+            CliRun run = CliRun.Of("interop", "server", "--root", Path.GetTempPath(), "--listen", "127.0.0.1:0", "--cert", missing, "--key", missing);
+            Assert.Equal(1, run.ExitCode);
+            Assert.StartsWith("mallard: --cert/--key: cannot load", run.Error, StringComparison.Ordinal);
+
+            run = CliRun.Of("interop", "server", "--root", Path.GetTempPath(), "--listen", "not-an-address");
+            Assert.Equal(1, run.ExitCode);
+            Assert.Contains("--listen", run.Error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("TESTCASE", null);
+        }
+    }
+
+    [Fact]
     public void UnsupportedTestCasesExitWith127()
     {
         Environment.SetEnvironmentVariable("TESTCASE", "zerortt");

@@ -32,14 +32,14 @@ internal sealed partial class Connection
 
         bool closing = State == ConnectionState.Closing;
         int max = Math.Min(datagram.Length, HandshakeConfirmed ? MaxDatagramSize : MinimumInitialDatagramSize);
+        if (AmplificationLimited)
+        {
+            return 0;
+        }
+
         if (IsServer && !_addressValidated)
         {
-            long allowance = (3 * _bytesReceived) - _bytesSent;
-            max = (int)Math.Min(max, allowance);
-            if (max < MinimumInitialDatagramSize && !_spaces[0].Discarded)
-            {
-                return 0; // Initial datagrams are padded to 1200; wait for more from the client.
-            }
+            max = (int)Math.Min(max, (3 * _bytesReceived) - _bytesSent);
         }
 
         if (max < MinimumPacketRoom)
@@ -119,6 +119,26 @@ internal sealed partial class Connection
         }
 
         return offset;
+    }
+
+    /// <summary>
+    /// A server that has not validated the client's address may send at most three times what it
+    /// received (RFC 9000 section 8.1); while the allowance is too small for a datagram, it sends
+    /// nothing and arms no timer that would only want to send (RFC 9002 section 6.2.2.1).
+    /// </summary>
+    private bool AmplificationLimited
+    {
+        get
+        {
+            if (!IsServer || _addressValidated)
+            {
+                return false;
+            }
+
+            // Initial datagrams are padded to 1200 octets; wait for more from the client.
+            long allowance = (3 * _bytesReceived) - _bytesSent;
+            return allowance < (_spaces[0].Discarded ? MinimumPacketRoom : MinimumInitialDatagramSize);
+        }
     }
 
     private int MaxDatagramSize => (int)Math.Min((ulong)_options.MaxDatagramSize, PeerParameters?.MaxUdpPayloadSize ?? MinimumInitialDatagramSize);
@@ -373,7 +393,7 @@ internal sealed partial class Connection
         }
 
         bool anyInFlight = Array.Exists(_spaces, s => !s.Discarded && s.Loss.AckElicitingInFlight > 0);
-        if ((IsServer && !_addressValidated && (3 * _bytesReceived) - _bytesSent <= 0) || (!anyInFlight && (IsServer || _peerAddressValidated)))
+        if (AmplificationLimited || (!anyInFlight && (IsServer || _peerAddressValidated)))
         {
             _lossDetectionTimer = null;
             return;

@@ -116,6 +116,9 @@ internal sealed partial class Connection : IDisposable
     /// <summary>The congestion window in bytes.</summary>
     public long CongestionWindow => _congestion.CongestionWindow;
 
+    /// <summary>Octets sent in packets that count towards the congestion window and are neither acknowledged nor lost.</summary>
+    public long BytesInFlight => _congestion.BytesInFlight;
+
     /// <summary>The key phase of 1-RTT packets sent (flips on every key update).</summary>
     public int KeyPhase => _sendKeyPhase;
 
@@ -194,7 +197,7 @@ internal sealed partial class Connection : IDisposable
                 next = Math.Min(next, loss);
             }
 
-            if (_spaces[2].AckDeadline is long ack)
+            if (_spaces[2].AckDeadline is long ack && !AmplificationLimited)
             {
                 next = Math.Min(next, ack);
             }

@@ -100,16 +100,25 @@ internal sealed class VirtualNetwork : IDisposable
         return Client;
     }
 
-    /// <summary>Runs until <paramref name="condition"/> holds or nothing more can happen before <paramref name="limit"/> (virtual microseconds).</summary>
+    /// <summary>Runs until <paramref name="condition"/> holds or, at the latest, for <paramref name="limit"/> virtual microseconds.</summary>
     public bool RunUntil(Func<bool> condition, long limit = 60_000_000)
     {
         long end = Now + limit;
+        int stepsAtThisTime = 0;
         while (!condition())
         {
             long? next = NextEvent();
             if (next is not long when || when > end)
             {
+                Now = Math.Max(Now, end); // nothing happens until then
                 return condition();
+            }
+
+            // A timer that stays due without anything changing is a livelock: a real host would spin.
+            stepsAtThisTime = when <= Now ? stepsAtThisTime + 1 : 0;
+            if (stepsAtThisTime > 10_000)
+            {
+                throw new InvalidOperationException($"livelock: a timer stays due at {Now} µs (server {Server.NextTimeout}, client {ClientEndpoint.NextTimeout})");
             }
 
             Now = Math.Max(Now, when);

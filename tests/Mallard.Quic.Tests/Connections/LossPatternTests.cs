@@ -1,0 +1,118 @@
+using System.Security.Cryptography;
+using Mallard.Quic.Connections;
+using Mallard.Quic.Tests.TestSupport;
+
+namespace Mallard.Quic.Tests.Connections;
+
+/// <summary>
+/// Scripted loss instead of random loss: every single datagram of a transfer dropped in turn,
+/// bursts of consecutive datagrams, and blackouts of whole seconds, in each direction. Tail
+/// loss (the last data, the FIN, the last ACK) is where a stack most easily goes silent for good.
+/// </summary>
+public class LossPatternTests
+{
+    private const int Length = 40_000;
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void EverySingleDatagramOfATransferCanBeLost(bool towardsServer)
+    {
+        int total = CountDatagrams(towardsServer);
+        var failures = new List<string>();
+        for (int victim = 1; victim <= total; victim++)
+        {
+            int target = victim;
+            string? failure = TryTransfer(dropped: (toServer, index) => toServer == towardsServer && index == target);
+            if (failure is not null)
+            {
+                failures.Add($"datagram {target}: {failure}");
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+    }
+
+    [Theory]
+    [InlineData(false, 2)]
+    [InlineData(false, 5)]
+    [InlineData(false, 8)]
+    [InlineData(true, 3)]
+    [InlineData(true, 7)]
+    public void BurstsOfConsecutiveDatagramsCanBeLost(bool towardsServer, int burst)
+    {
+        // A burst also swallows the probes sent into it, and each probe waits twice as long as the
+        // last (RFC 9002 section 6.2.1): eight in a row is about as much as 30 s of idle timeout allows.
+        int total = CountDatagrams(towardsServer);
+        var failures = new List<string>();
+        for (int first = 1; first <= total; first += 2)
+        {
+            int start = first;
+            string? failure = TryTransfer(dropped: (toServer, index) => toServer == towardsServer && index >= start && index < start + burst);
+            if (failure is not null)
+            {
+                failures.Add($"datagrams {start}..{start + burst - 1}: {failure}");
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+    }
+
+    [Theory]
+    [InlineData(500_000)]
+    [InlineData(3_000_000)]
+    [InlineData(12_000_000)]
+    public void ABlackoutInBothDirectionsIsRiddenOut(long blackout)
+    {
+        // Both directions go dark a few datagrams into the transfer, for less than the idle timeout.
+        long? darkUntil = null;
+        VirtualNetwork? current = null;
+        string? failure = TryTransfer(
+            dropped: (_, _) =>
+            {
+                if (darkUntil is null && current!.DatagramsToClient > 12)
+                {
+                    darkUntil = current.Now + blackout;
+                }
+
+                return darkUntil is long until && current!.Now < until;
+            },
+            created: network => current = network);
+        Assert.Null(failure);
+    }
+
+    /// <summary>How many datagrams one direction carries in a clean run.</summary>
+    private static int CountDatagrams(bool towardsServer)
+    {
+        using var network = new VirtualNetwork(7);
+        ConnectionTests.Transfer(network, Length);
+        network.RunUntil(() => false, 1_000_000); // let the last ACKs go out
+        return towardsServer ? network.DatagramsToServer : network.DatagramsToClient;
+    }
+
+    /// <summary>Runs one transfer with the scripted loss; returns why it failed, or null.</summary>
+    private static string? TryTransfer(Func<bool, int, bool> dropped, Action<VirtualNetwork>? created = null)
+    {
+        int toServer = 0;
+        int toClient = 0;
+        using var network = new VirtualNetwork(7);
+        network.Drop = (towardsServer, _) => dropped(towardsServer, towardsServer ? ++toServer : ++toClient);
+        created?.Invoke(network);
+        try
+        {
+            byte[] response = ConnectionTests.Transfer(network, Length, limit: 60_000_000);
+            if (!SHA256.HashData(response).AsSpan().SequenceEqual(SHA256.HashData(ConnectionTests.Payload(Length))))
+            {
+                return "the data differs";
+            }
+
+            // Both ends must also settle: nothing left in flight that is never retired.
+            bool settled = network.RunUntil(() => network.ServerConnection!.State != ConnectionState.Established || network.ServerConnection.BytesInFlight == 0, 40_000_000);
+            return settled ? null : $"the server still has {network.ServerConnection!.BytesInFlight} octets in flight";
+        }
+        catch (Exception failure) when (failure is Xunit.Sdk.XunitException or InvalidOperationException)
+        {
+            return failure.Message;
+        }
+    }
+}

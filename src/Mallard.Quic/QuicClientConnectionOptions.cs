@@ -31,6 +31,12 @@ public sealed class QuicClientConnectionOptions : QuicConnectionOptions
     /// <summary>The local address to bind; any address of the remote's family when null.</summary>
     public IPEndPoint? LocalEndPoint { get; set; }
 
+    /// <summary>
+    /// A token from an earlier connection to the same server (<see cref="QuicConnection.AddressValidationToken"/>),
+    /// sent in the Initial so that a server which requires Retry can skip it (RFC 9000 section 8.1.3).
+    /// </summary>
+    public byte[]? AddressValidationToken { get; set; }
+
     /// <summary>Give up when the handshake has not completed within this time.</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

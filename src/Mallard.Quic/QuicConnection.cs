@@ -55,6 +55,21 @@ public sealed class QuicConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The latest token the server sent in a NEW_TOKEN frame (clients only; null until one arrives).
+    /// Give it to the next connection to this server as <see cref="QuicClientConnectionOptions.AddressValidationToken"/>.
+    /// </summary>
+    public byte[]? AddressValidationToken
+    {
+        get
+        {
+            lock (_host.Gate)
+            {
+                return _connection.ReceivedNewToken;
+            }
+        }
+    }
+
     internal AsyncSignal Changed { get; } = new();
 
     internal object Gate => _host.Gate;
@@ -108,7 +123,7 @@ public sealed class QuicConnection : IAsyncDisposable
         QuicConnection connection;
         lock (host.Gate)
         {
-            Connection client = endpoint.Connect(core, remote.Serialize(), HostClock.Now);
+            Connection client = endpoint.Connect(core, remote.Serialize(), HostClock.Now, options.AddressValidationToken);
             connection = new QuicConnection(host, client, options, ownsHost: true);
             host.Register(client, connection);
             host.Start();

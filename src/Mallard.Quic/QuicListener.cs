@@ -25,6 +25,18 @@ public sealed class QuicListener : IAsyncDisposable
     /// <summary>The bound address (with the chosen port when 0 was asked for).</summary>
     public IPEndPoint LocalEndPoint => _host.LocalEndPoint;
 
+    /// <summary>Retry packets sent so far (RFC 9000 section 8.1.2).</summary>
+    public long RetriesSent
+    {
+        get
+        {
+            lock (_host.Gate)
+            {
+                return _host.Endpoint.RetriesSent;
+            }
+        }
+    }
+
     /// <summary>Binds the socket and starts accepting handshakes.</summary>
     public static ValueTask<QuicListener> ListenAsync(QuicListenerOptions options, CancellationToken cancellationToken = default)
     {

@@ -73,6 +73,32 @@ public class QuicConnectionTests
         Assert.Equal(client.LocalEndPoint.Port, server.RemoteEndPoint.Port);
     }
 
+    [Fact]
+    public async Task ATokenFromNewTokenLetsTheNextConnectionSkipRetry()
+    {
+        await using QuicListener listener = await Listen(retry: true);
+        byte[]? token;
+        await using (QuicConnection first = await Connect(listener))
+        {
+            long deadline = Environment.TickCount64 + 10_000;
+            while ((token = first.AddressValidationToken) is null && Environment.TickCount64 < deadline)
+            {
+                await Task.Delay(10);
+            }
+        }
+
+        Assert.NotNull(token);
+        Assert.Equal(1, listener.RetriesSent);
+        await using QuicConnection second = await Connect(listener, token: token);
+        Assert.Equal(1, listener.RetriesSent);
+
+        // A token that was not issued by this server is ignored, and Retry happens as before.
+        byte[] forged = (byte[])token.Clone();
+        forged[^1] ^= 1;
+        await using QuicConnection third = await Connect(listener, token: forged);
+        Assert.Equal(2, listener.RetriesSent);
+    }
+
     internal static async Task<byte[]> ReadAll(Stream stream)
     {
         using var memory = new MemoryStream();
@@ -87,8 +113,9 @@ public class QuicConnectionTests
         RequireRetry = retry,
     });
 
-    private static ValueTask<QuicConnection> Connect(QuicListener listener, string alpn = "hq-interop", TlsCipherSuite[]? suites = null) => QuicConnection.ConnectAsync(new QuicClientConnectionOptions
+    private static ValueTask<QuicConnection> Connect(QuicListener listener, string alpn = "hq-interop", TlsCipherSuite[]? suites = null, byte[]? token = null) => QuicConnection.ConnectAsync(new QuicClientConnectionOptions
     {
+        AddressValidationToken = token,
         RemoteEndPoint = listener.LocalEndPoint,
         ApplicationProtocols = [alpn],
         ServerName = "localhost",

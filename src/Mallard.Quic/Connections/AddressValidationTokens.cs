@@ -6,9 +6,11 @@ namespace Mallard.Quic.Connections;
 
 /// <summary>
 /// Address validation tokens (RFC 9000 section 8.1): sealed with AES-GCM under a key only this
-/// server knows, bound to the client's address, with the time they were made. A Retry token also
-/// carries the original and the Retry's connection IDs (section 8.1.2, 7.3); a NEW_TOKEN token
-/// carries none and lives longer (section 8.1.3).
+/// server knows, with the time they were made. A Retry token is bound to the client's address and
+/// port and carries the original and the Retry's connection IDs (sections 8.1.2, 7.3); a
+/// NEW_TOKEN token is bound to the IP address only, because the next connection comes from a
+/// new port, and lives longer (section 8.1.3). The kind travels in clear in the first octet and
+/// is authenticated with the address.
 /// </summary>
 internal sealed class AddressValidationTokens : IDisposable
 {
@@ -28,42 +30,43 @@ internal sealed class AddressValidationTokens : IDisposable
     public long NewTokenLifetime { get; init; } = 24L * 3600 * 1_000_000;
 
     public byte[] CreateRetryToken(SocketAddress client, long now, ReadOnlySpan<byte> originalDestinationConnectionId, ReadOnlySpan<byte> retrySourceConnectionId) =>
-        Seal(client, [RetryKind, .. Timestamp(now), (byte)originalDestinationConnectionId.Length, .. originalDestinationConnectionId, (byte)retrySourceConnectionId.Length, .. retrySourceConnectionId]);
+        Seal(RetryKind, client, [.. Timestamp(now), (byte)originalDestinationConnectionId.Length, .. originalDestinationConnectionId, (byte)retrySourceConnectionId.Length, .. retrySourceConnectionId]);
 
-    public byte[] CreateNewToken(SocketAddress client, long now) => Seal(client, [NewTokenKind, .. Timestamp(now)]);
+    public byte[] CreateNewToken(SocketAddress client, long now) => Seal(NewTokenKind, client, Timestamp(now));
 
     /// <summary>Opens a token from <paramref name="client"/>; the connection IDs are set for a Retry token, and null for a NEW_TOKEN one.</summary>
     public bool TryValidate(ReadOnlySpan<byte> token, SocketAddress client, long now, out byte[]? originalDestinationConnectionId, out byte[]? retrySourceConnectionId)
     {
         originalDestinationConnectionId = null;
         retrySourceConnectionId = null;
-        if (token.Length < NonceLength + TagLength + 9)
+        if (token.Length < 1 + NonceLength + TagLength + 8 || token[0] is not (RetryKind or NewTokenKind))
         {
             return false;
         }
 
-        byte[] plain = new byte[token.Length - NonceLength - TagLength];
+        byte kind = token[0];
+        byte[] plain = new byte[token.Length - 1 - NonceLength - TagLength];
         try
         {
-            _aead.Decrypt(token[..NonceLength], token[NonceLength..^TagLength], token[^TagLength..], plain, Address(client));
+            _aead.Decrypt(token.Slice(1, NonceLength), token[(1 + NonceLength)..^TagLength], token[^TagLength..], plain, AssociatedData(kind, client));
         }
         catch (AuthenticationTagMismatchException)
         {
             return false;
         }
 
-        long made = BinaryPrimitives.ReadInt64BigEndian(plain.AsSpan(1));
-        if (plain[0] == NewTokenKind)
+        long made = BinaryPrimitives.ReadInt64BigEndian(plain);
+        if (kind == NewTokenKind)
         {
             return now - made <= NewTokenLifetime && now >= made;
         }
 
-        if (plain[0] != RetryKind || now - made > RetryLifetime || now < made)
+        if (now - made > RetryLifetime || now < made)
         {
             return false;
         }
 
-        int offset = 9;
+        int offset = 8;
         originalDestinationConnectionId = plain.AsSpan(offset + 1, plain[offset]).ToArray();
         offset += 1 + plain[offset];
         retrySourceConnectionId = plain.AsSpan(offset + 1, plain[offset]).ToArray();
@@ -79,13 +82,26 @@ internal sealed class AddressValidationTokens : IDisposable
         return bytes;
     }
 
-    private static ReadOnlySpan<byte> Address(SocketAddress address) => address.Buffer.Span[..address.Size];
-
-    private byte[] Seal(SocketAddress client, byte[] plain)
+    /// <summary>The kind, then the whole socket address for Retry or only the IP address for NEW_TOKEN.</summary>
+    private static byte[] AssociatedData(byte kind, SocketAddress client)
     {
-        byte[] token = new byte[NonceLength + plain.Length + TagLength];
-        RandomNumberGenerator.Fill(token.AsSpan(0, NonceLength));
-        _aead.Encrypt(token.AsSpan(0, NonceLength), plain, token.AsSpan(NonceLength, plain.Length), token.AsSpan(NonceLength + plain.Length), Address(client));
+        ReadOnlySpan<byte> address = client.Buffer.Span[..client.Size];
+        if (kind == NewTokenKind)
+        {
+            // sockaddr_in keeps the IPv4 address at octets 4-7, sockaddr_in6 the IPv6 one at 8-23.
+            address = client.Family == System.Net.Sockets.AddressFamily.InterNetworkV6 && address.Length >= 24 ? address[8..24]
+                : address.Length >= 8 ? address[4..8] : address;
+        }
+
+        return [kind, .. address];
+    }
+
+    private byte[] Seal(byte kind, SocketAddress client, byte[] plain)
+    {
+        byte[] token = new byte[1 + NonceLength + plain.Length + TagLength];
+        token[0] = kind;
+        RandomNumberGenerator.Fill(token.AsSpan(1, NonceLength));
+        _aead.Encrypt(token.AsSpan(1, NonceLength), plain, token.AsSpan(1 + NonceLength, plain.Length), token.AsSpan(1 + NonceLength + plain.Length), AssociatedData(kind, client));
         return token;
     }
 }

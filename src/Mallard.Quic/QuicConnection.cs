@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Mallard.Quic.Connections;
 using Mallard.Quic.Hosting;
 using Mallard.Quic.Transport;
@@ -20,6 +21,7 @@ public sealed class QuicConnection : IAsyncDisposable
     private readonly QuicConnectionOptions _options;
     private bool _readyAnnounced;
     private bool _disposed;
+    private Dictionary<ulong, Action<QuicDatagramDelivery>>? _deliveryCallbacks;
 
     internal QuicConnection(EndpointHost host, Connection connection, QuicConnectionOptions options, bool ownsHost)
     {
@@ -117,7 +119,9 @@ public sealed class QuicConnection : IAsyncDisposable
             CipherSuites = options.CipherSuites is { Count: > 0 } suites ? [.. suites.Select(s => (ushort)s)] : Tls.TlsHandshake.SupportedCipherSuites,
             KeyUpdateInterval = (ulong)options.KeyUpdateInterval,
             KeyLog = options.KeyLog,
-            MaxDatagramSize = options.MaxDatagramSize,
+            MaxUdpPayloadSize = options.MaxUdpPayloadSize,
+            DatagramSendQueueCapacity = options.DatagramSendQueueCapacity,
+            DatagramReceiveQueueCapacity = options.DatagramReceiveQueueCapacity,
         };
 
         QuicConnection connection;
@@ -169,6 +173,117 @@ public sealed class QuicConnection : IAsyncDisposable
         lock (Gate)
         {
             return new QuicStream(this, _connection.GetStream(id) ?? throw ClosedException(), _options.DefaultStreamErrorCode);
+        }
+    }
+
+    /// <summary>
+    /// The largest datagram payload <see cref="SendDatagram"/> accepts now: bounded by the peer's
+    /// max_datagram_frame_size and by one packet on the path (RFC 9221 section 3); 0 when the peer
+    /// does not accept datagrams.
+    /// </summary>
+    public int MaxDatagramSize
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return _connection.MaxDatagramPayload;
+            }
+        }
+    }
+
+    /// <summary>The DATAGRAM counters of this connection.</summary>
+    public QuicDatagramStatistics DatagramStatistics
+    {
+        get
+        {
+            lock (Gate)
+            {
+                DatagramCounters c = _connection.Datagrams;
+                return new QuicDatagramStatistics(c.Sent, c.Received, c.DroppedOnSend, c.DroppedOnReceive, c.Acknowledged, c.Lost);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Queues one unreliable datagram (RFC 9221); the payload is copied. It is congestion controlled
+    /// and never retransmitted. <paramref name="onDelivery"/>, when given, is called once on the
+    /// thread pool with its fate.
+    /// </summary>
+    /// <returns>Whether it was queued, and if not, why.</returns>
+    public QuicDatagramSendStatus TrySendDatagram(ReadOnlyMemory<byte> datagram, Action<QuicDatagramDelivery>? onDelivery = null)
+    {
+        lock (Gate)
+        {
+            if (_disposed)
+            {
+                return QuicDatagramSendStatus.ConnectionClosed;
+            }
+
+            DatagramQueueResult result = _connection.QueueDatagram(datagram.Span, onDelivery is not null, out ulong id);
+            if (result != DatagramQueueResult.Queued)
+            {
+                return (QuicDatagramSendStatus)result;
+            }
+
+            if (onDelivery is not null)
+            {
+                (_deliveryCallbacks ??= [])[id] = onDelivery;
+            }
+
+            _host.AfterChangeLocked();
+            return QuicDatagramSendStatus.Queued;
+        }
+    }
+
+    /// <summary>Queues one unreliable datagram like <see cref="TrySendDatagram"/>, throwing when it cannot be queued.</summary>
+    /// <exception cref="QuicException">DATAGRAM frames not negotiated, too large, queue full, or the connection is closed.</exception>
+    public void SendDatagram(ReadOnlyMemory<byte> datagram, Action<QuicDatagramDelivery>? onDelivery = null)
+    {
+        QuicDatagramSendStatus status = TrySendDatagram(datagram, onDelivery);
+        switch (status)
+        {
+            case QuicDatagramSendStatus.Queued:
+                return;
+            case QuicDatagramSendStatus.NotNegotiated:
+                throw new QuicException(QuicError.DatagramsNotNegotiated, null, null, "the peer does not accept DATAGRAM frames (no max_datagram_frame_size)");
+            case QuicDatagramSendStatus.TooLarge:
+                throw new QuicException(QuicError.DatagramTooLarge, null, null, $"a datagram of {datagram.Length} octets is larger than the {MaxDatagramSize} this connection can send");
+            case QuicDatagramSendStatus.QueueFull:
+                throw new QuicException(QuicError.DatagramQueueFull, null, null, $"the datagram send queue is full ({_options.DatagramSendQueueCapacity})");
+            default:
+                lock (Gate)
+                {
+                    throw ClosedException();
+                }
+        }
+    }
+
+    /// <summary>Waits for the next datagram from the peer.</summary>
+    /// <exception cref="QuicException">The connection closed and no datagram is left to read.</exception>
+    public async ValueTask<byte[]> ReadDatagramAsync(CancellationToken cancellationToken = default)
+    {
+        byte[] payload = [];
+        await WaitAsync(c => c.TryReadDatagram(out payload), cancellationToken).ConfigureAwait(false);
+        return payload;
+    }
+
+    /// <summary>The peer's datagrams as they arrive; the sequence ends when the connection closes.</summary>
+    public async IAsyncEnumerable<byte[]> ReadDatagramsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            byte[] payload;
+            try
+            {
+                payload = await ReadDatagramAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (QuicException)
+            {
+                yield break;
+            }
+
+            yield return payload;
         }
     }
 
@@ -242,7 +357,49 @@ public sealed class QuicConnection : IAsyncDisposable
             _host.ConnectionReady?.Invoke(this);
         }
 
+        if (_deliveryCallbacks is { Count: > 0 })
+        {
+            ReportDatagramOutcomesLocked();
+        }
+
         Changed.Pulse();
+    }
+
+    /// <summary>Hands tracked datagrams' outcomes to their callbacks, off the lock; the rest count as lost once the connection ends.</summary>
+    private void ReportDatagramOutcomesLocked()
+    {
+        List<(Action<QuicDatagramDelivery> Callback, QuicDatagramDelivery Delivery)>? due = null;
+        while (_connection.TryTakeDatagramOutcome(out ulong id, out bool acknowledged))
+        {
+            if (_deliveryCallbacks!.Remove(id, out Action<QuicDatagramDelivery>? callback))
+            {
+                (due ??= []).Add((callback, acknowledged ? QuicDatagramDelivery.Acknowledged : QuicDatagramDelivery.Lost));
+            }
+        }
+
+        if (_connection.State is ConnectionState.Closing or ConnectionState.Draining or ConnectionState.Closed)
+        {
+            foreach (Action<QuicDatagramDelivery> callback in _deliveryCallbacks!.Values)
+            {
+                (due ??= []).Add((callback, QuicDatagramDelivery.Lost));
+            }
+
+            _deliveryCallbacks.Clear();
+        }
+
+        if (due is not null)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(
+                static batch =>
+                {
+                    foreach ((Action<QuicDatagramDelivery> callback, QuicDatagramDelivery delivery) in batch)
+                    {
+                        callback(delivery);
+                    }
+                },
+                due,
+                preferLocal: false);
+        }
     }
 
     /// <summary>Sends what a stream operation queued. Call under the lock.</summary>

@@ -24,10 +24,26 @@ public class QuicConnectionOptions
     public Action<string>? KeyLog { get; set; }
 
     /// <summary>The largest UDP payload to send once the handshake is confirmed (1200 until then).</summary>
-    public int MaxDatagramSize { get; set; } = 1350;
+    public int MaxUdpPayloadSize { get; set; } = 1350;
+
+    /// <summary>
+    /// Accept DATAGRAM frames from the peer (RFC 9221): advertises max_datagram_frame_size. Sending
+    /// datagrams depends only on the peer having advertised it.
+    /// </summary>
+    public bool EnableDatagrams { get; set; }
+
+    /// <summary>Datagrams that may wait to be sent; beyond that, sends are refused and counted.</summary>
+    public int DatagramSendQueueCapacity { get; set; } = 256;
+
+    /// <summary>Received datagrams that may wait to be read; beyond that the oldest is dropped and counted.</summary>
+    public int DatagramReceiveQueueCapacity { get; set; } = 1024;
+
+    /// <summary>The largest DATAGRAM frame advertised when <see cref="EnableDatagrams"/> is set.</summary>
+    internal const int MaxDatagramFrameSize = 65_535;
 
     internal TransportParameters TransportParameters() => new()
     {
+        MaxDatagramFrameSize = EnableDatagrams ? MaxDatagramFrameSize : null,
         MaxIdleTimeout = (ulong)IdleTimeout.TotalMilliseconds,
         InitialMaxData = 1 << 20,
         InitialMaxStreamDataBidiLocal = 512 * 1024,
@@ -43,8 +59,10 @@ public class QuicConnectionOptions
     {
         ArgumentOutOfRangeException.ThrowIfNegative(MaxInboundBidirectionalStreams);
         ArgumentOutOfRangeException.ThrowIfNegative(MaxInboundUnidirectionalStreams);
-        ArgumentOutOfRangeException.ThrowIfLessThan(MaxDatagramSize, 1200);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxDatagramSize, 65_527);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxUdpPayloadSize, 1200);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxUdpPayloadSize, 65_527);
         ArgumentOutOfRangeException.ThrowIfLessThan(IdleTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(DatagramSendQueueCapacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(DatagramReceiveQueueCapacity, 1);
     }
 }

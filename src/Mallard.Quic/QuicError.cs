@@ -29,4 +29,13 @@ public enum QuicError
 
     /// <summary>The operation was done on a connection or stream already closed locally.</summary>
     OperationAborted,
+
+    /// <summary>A datagram was sent but the peer does not accept DATAGRAM frames (RFC 9221 section 3).</summary>
+    DatagramsNotNegotiated,
+
+    /// <summary>A datagram was larger than <see cref="QuicConnection.MaxDatagramSize"/>.</summary>
+    DatagramTooLarge,
+
+    /// <summary>The datagram send queue was full.</summary>
+    DatagramQueueFull,
 }

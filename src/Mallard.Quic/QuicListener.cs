@@ -58,7 +58,9 @@ public sealed class QuicListener : IAsyncDisposable
             Certificate = options.ServerCertificate ?? TlsServerOptions.CreateSelfSignedCertificate(),
             ConnectionIds = options.ConnectionIdGenerator ?? new RandomConnectionIdGenerator(),
             KeyLog = connectionOptions.KeyLog,
-            MaxDatagramSize = connectionOptions.MaxDatagramSize,
+            MaxUdpPayloadSize = connectionOptions.MaxUdpPayloadSize,
+            DatagramSendQueueCapacity = connectionOptions.DatagramSendQueueCapacity,
+            DatagramReceiveQueueCapacity = connectionOptions.DatagramReceiveQueueCapacity,
             CipherSuites = options.CipherSuites is { Count: > 0 } suites ? [.. suites.Select(s => (ushort)s)] : TlsHandshake.SupportedCipherSuites,
         };
         var endpoint = new Endpoint(core, staticKey: options.StaticKey) { RequireRetry = options.RequireRetry };

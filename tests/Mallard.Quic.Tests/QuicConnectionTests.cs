@@ -99,6 +99,48 @@ public class QuicConnectionTests
         Assert.Equal(2, listener.RetriesSent);
     }
 
+    [Fact]
+    public async Task DatagramsEchoThroughThePublicApiWithDeliveryReports()
+    {
+        await using QuicListener listener = await Listen(datagrams: true);
+        Task<QuicConnection> accepted = listener.AcceptConnectionAsync().AsTask();
+        await using QuicConnection client = await Connect(listener, datagrams: true);
+        await using QuicConnection server = await accepted.WaitAsync(TimeSpan.FromSeconds(10));
+        Task echo = Task.Run(async () =>
+        {
+            await foreach (byte[] datagram in server.ReadDatagramsAsync())
+            {
+                server.SendDatagram(datagram);
+            }
+        });
+
+        var delivered = new TaskCompletionSource<QuicDatagramDelivery>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Assert.InRange(client.MaxDatagramSize, 1_000, 1_350);
+        client.SendDatagram("quack"u8.ToArray(), delivered.SetResult);
+        byte[] answer = await client.ReadDatagramAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("quack"u8.ToArray(), answer);
+        Assert.Equal(QuicDatagramDelivery.Acknowledged, await delivered.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        var tooLarge = Assert.Throws<QuicException>(() => client.SendDatagram(new byte[client.MaxDatagramSize + 1]));
+        Assert.Equal(QuicError.DatagramTooLarge, tooLarge.QuicError);
+        Assert.Equal(1, client.DatagramStatistics.Received);
+
+        // The server's enumeration ends when the connection closes.
+        await client.CloseAsync(0);
+        await echo.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task SendingADatagramThePeerDoesNotAcceptFailsClearly()
+    {
+        await using QuicListener listener = await Listen(datagrams: false);
+        await using QuicConnection client = await Connect(listener, datagrams: true);
+        Assert.Equal(0, client.MaxDatagramSize);
+        Assert.Equal(QuicDatagramSendStatus.NotNegotiated, client.TrySendDatagram(new byte[10]));
+        var error = Assert.Throws<QuicException>(() => client.SendDatagram(new byte[10]));
+        Assert.Equal(QuicError.DatagramsNotNegotiated, error.QuicError);
+    }
+
     internal static async Task<byte[]> ReadAll(Stream stream)
     {
         using var memory = new MemoryStream();
@@ -106,15 +148,17 @@ public class QuicConnectionTests
         return memory.ToArray();
     }
 
-    private static ValueTask<QuicListener> Listen(bool retry = false) => QuicListener.ListenAsync(new QuicListenerOptions
+    private static ValueTask<QuicListener> Listen(bool retry = false, bool datagrams = false) => QuicListener.ListenAsync(new QuicListenerOptions
     {
+        ConnectionOptions = new QuicConnectionOptions { EnableDatagrams = datagrams },
         ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
         ApplicationProtocols = ["hq-interop"],
         RequireRetry = retry,
     });
 
-    private static ValueTask<QuicConnection> Connect(QuicListener listener, string alpn = "hq-interop", TlsCipherSuite[]? suites = null, byte[]? token = null) => QuicConnection.ConnectAsync(new QuicClientConnectionOptions
+    private static ValueTask<QuicConnection> Connect(QuicListener listener, string alpn = "hq-interop", TlsCipherSuite[]? suites = null, byte[]? token = null, bool datagrams = false) => QuicConnection.ConnectAsync(new QuicClientConnectionOptions
     {
+        EnableDatagrams = datagrams,
         AddressValidationToken = token,
         RemoteEndPoint = listener.LocalEndPoint,
         ApplicationProtocols = [alpn],

@@ -304,8 +304,7 @@ internal sealed partial class Connection
                 break;
             case FrameType.Datagram:
             case FrameType.DatagramWithLength:
-                // DATAGRAM support is not advertised (RFC 9221 section 3).
-                Fail(now, TransportErrorCode.ProtocolViolation, "DATAGRAM frames were not negotiated", frame.WireType);
+                OnDatagramFrame(now, ref frame);
                 break;
             default:
                 ProcessStreamFrame(now, ref frame);

@@ -31,7 +31,7 @@ internal sealed partial class Connection
         }
 
         bool closing = State == ConnectionState.Closing;
-        int max = Math.Min(datagram.Length, HandshakeConfirmed ? MaxDatagramSize : MinimumInitialDatagramSize);
+        int max = Math.Min(datagram.Length, HandshakeConfirmed ? MaxUdpPayload : MinimumInitialDatagramSize);
         if (AmplificationLimited)
         {
             return 0;
@@ -141,7 +141,7 @@ internal sealed partial class Connection
         }
     }
 
-    private int MaxDatagramSize => (int)Math.Min((ulong)_options.MaxDatagramSize, PeerParameters?.MaxUdpPayloadSize ?? MinimumInitialDatagramSize);
+    private int MaxUdpPayload => (int)Math.Min((ulong)_options.MaxUdpPayloadSize, PeerParameters?.MaxUdpPayloadSize ?? MinimumInitialDatagramSize);
 
     /// <summary>Lays out one packet of <paramref name="spaceIndex"/> unprotected; false when it would carry nothing.</summary>
     private bool BuildPacket(long now, int spaceIndex, Span<byte> buffer, int datagramOffset, bool closing, out PacketLayout layout)
@@ -318,7 +318,7 @@ internal sealed partial class Connection
 
         return _handshakeDonePending || _pathResponses.Count > 0 || _newTokenToSend is not null || _maxDataPending || _maxStreamsBidiPending || _maxStreamsUniPending
             || _retireConnectionIdsPending.Count > 0 || _localConnectionIds.Exists(c => !c.Announced && !c.Retired && c.Sequence > 0)
-            || HasStreamFramesToSend();
+            || HasStreamFramesToSend() || HasDatagramsToSend;
     }
 
     private void WriteAck(long now, PacketSpace space, ref FrameWriter writer, List<SentFrame> frames)
@@ -514,6 +514,9 @@ internal sealed partial class Connection
                 }
 
                 break;
+            case SentFrameKind.Datagram:
+                OnDatagramOutcome(frame, acknowledged: true);
+                break;
             case SentFrameKind.ResetStream:
                 if (_streams.TryGetValue(frame.Id, out StreamState? reset))
                 {
@@ -577,6 +580,9 @@ internal sealed partial class Connection
                 break;
             case SentFrameKind.RetireConnectionId:
                 _retireConnectionIdsPending.Add(frame.Id);
+                break;
+            case SentFrameKind.Datagram:
+                OnDatagramOutcome(frame, acknowledged: false); // never retransmitted (RFC 9221 section 5.2)
                 break;
         }
     }

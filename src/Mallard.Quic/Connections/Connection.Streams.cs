@@ -414,7 +414,7 @@ internal sealed partial class Connection
             }
         }
 
-        WriteStreamData(ref writer, frames);
+        WriteStreamDataAndDatagrams(ref writer, frames);
     }
 
     private void WriteStreamData(ref FrameWriter writer, List<SentFrame> frames)

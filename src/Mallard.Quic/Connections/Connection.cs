@@ -27,6 +27,7 @@ internal sealed partial class Connection : IDisposable
     private readonly ICongestionController _congestion;
     private readonly RttEstimator _rtt = new();
     private readonly TransportParameters _localParameters;
+    private ConnectionState _state = ConnectionState.Handshaking;
     private readonly List<LocalConnectionId> _localConnectionIds = [];
     private readonly List<PeerConnectionId> _peerConnectionIds = [];
     private readonly List<ulong> _retireConnectionIdsPending = [];
@@ -84,7 +85,18 @@ internal sealed partial class Connection : IDisposable
     /// <summary>The peer's address (the host sends every datagram there).</summary>
     public SocketAddress Remote { get; }
 
-    public ConnectionState State { get; private set; } = ConnectionState.Handshaking;
+    public ConnectionState State
+    {
+        get => _state;
+        private set
+        {
+            _state = value;
+            if (value is ConnectionState.Closing or ConnectionState.Draining or ConnectionState.Closed)
+            {
+                AbandonQueuedDatagrams();
+            }
+        }
+    }
 
     /// <summary>Why the connection closed, once it has.</summary>
     public ConnectionError? Error { get; private set; }

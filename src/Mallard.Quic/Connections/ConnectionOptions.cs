@@ -34,7 +34,7 @@ internal sealed record ConnectionOptions
     public IReadOnlyList<ushort> Groups { get; init; } = [KeyExchange.X25519Group, KeyExchange.Secp256r1Group];
 
     /// <summary>The largest UDP payload sent once the handshake is confirmed (1200 before).</summary>
-    public int MaxDatagramSize { get; init; } = 1350;
+    public int MaxUdpPayloadSize { get; init; } = 1350;
 
     /// <summary>Receives SSLKEYLOGFILE lines as secrets become known.</summary>
     public Action<string>? KeyLog { get; init; }
@@ -47,6 +47,12 @@ internal sealed record ConnectionOptions
 
     /// <summary>Largest flow-control window the receive-side auto-tuning grows to.</summary>
     public ulong MaxReceiveWindow { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>Datagrams that may wait to be sent; more are refused (RFC 9221 section 5).</summary>
+    public int DatagramSendQueueCapacity { get; init; } = 256;
+
+    /// <summary>Received datagrams that may wait to be read; beyond that the oldest is dropped.</summary>
+    public int DatagramReceiveQueueCapacity { get; init; } = 1024;
 
     /// <summary>Client: send a key update every this many packets (0: only on request); the interop keyupdate case uses it.</summary>
     public ulong KeyUpdateInterval { get; init; }

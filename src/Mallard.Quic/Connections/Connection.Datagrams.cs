@@ -1,0 +1,233 @@
+using System.Buffers;
+using Mallard.Quic.Frames;
+using Mallard.Quic.Packets;
+using Mallard.Quic.Recovery;
+using Mallard.Quic.Transport;
+
+namespace Mallard.Quic.Connections;
+
+/// <summary>
+/// Unreliable DATAGRAM frames (RFC 9221): bounded send and receive queues, congestion
+/// controlled, never retransmitted, ack-eliciting, with an outcome per datagram when asked. Stream
+/// data and datagrams take turns at the front of each packet, so neither starves the other.
+/// </summary>
+internal sealed partial class Connection
+{
+    private readonly Queue<QueuedDatagram> _datagramsToSend = new();
+    private readonly Queue<byte[]> _datagramsReceived = new();
+    private readonly Queue<(ulong Id, bool Acknowledged)> _datagramOutcomes = new();
+    private ulong _nextDatagramId = 1;
+    private bool _datagramsFirst = true;
+
+    /// <summary>DATAGRAM counters: sent, received, dropped by a full queue, acknowledged, lost.</summary>
+    public DatagramCounters Datagrams { get; } = new();
+
+    /// <summary>
+    /// The largest DATAGRAM payload that can be sent now: the peer's max_datagram_frame_size and
+    /// one packet on the current path both bound it; 0 when the peer does not accept datagrams.
+    /// </summary>
+    public int MaxDatagramPayload
+    {
+        get
+        {
+            if (PeerParameters?.MaxDatagramFrameSize is not ulong peerLimit || peerLimit == 0)
+            {
+                return 0;
+            }
+
+            // A short header with a 4-octet packet number, the AEAD tag, and the frame's type and length.
+            int packetPayload = (HandshakeConfirmed ? MaxUdpPayload : MinimumInitialDatagramSize) - (1 + _peerConnectionId.Length + 4) - Crypto.PacketProtection.TagLength;
+            return (int)Math.Min(LargestPayloadInFrame(packetPayload), LargestPayloadInFrame((long)Math.Min(peerLimit, int.MaxValue)));
+        }
+    }
+
+    /// <summary>Received datagrams waiting to be read.</summary>
+    public int DatagramsWaiting => _datagramsReceived.Count;
+
+    /// <summary>
+    /// Queues <paramref name="payload"/> (copied) as one DATAGRAM frame. With <paramref name="track"/>,
+    /// its acknowledgement or loss is reported through <see cref="TryTakeDatagramOutcome"/> under <paramref name="id"/>.
+    /// </summary>
+    public DatagramQueueResult QueueDatagram(ReadOnlySpan<byte> payload, bool track, out ulong id)
+    {
+        id = 0;
+        if (State != ConnectionState.Established)
+        {
+            return DatagramQueueResult.ConnectionClosed;
+        }
+
+        if (MaxDatagramPayload == 0)
+        {
+            return DatagramQueueResult.NotNegotiated;
+        }
+
+        if (payload.Length > MaxDatagramPayload)
+        {
+            return DatagramQueueResult.TooLarge;
+        }
+
+        if (_datagramsToSend.Count >= _options.DatagramSendQueueCapacity)
+        {
+            Datagrams.DroppedOnSend++;
+            return DatagramQueueResult.QueueFull;
+        }
+
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, payload.Length));
+        payload.CopyTo(buffer);
+        if (track)
+        {
+            id = _nextDatagramId++;
+        }
+
+        _datagramsToSend.Enqueue(new QueuedDatagram(buffer, payload.Length, id));
+        return DatagramQueueResult.Queued;
+    }
+
+    /// <summary>Takes the oldest received datagram.</summary>
+    public bool TryReadDatagram(out byte[] payload) => _datagramsReceived.TryDequeue(out payload!);
+
+    /// <summary>Takes the next outcome of a tracked datagram: acknowledged, or declared lost (RFC 9221 section 5.2).</summary>
+    public bool TryTakeDatagramOutcome(out ulong id, out bool acknowledged)
+    {
+        bool taken = _datagramOutcomes.TryDequeue(out (ulong Id, bool Acknowledged) outcome);
+        (id, acknowledged) = outcome;
+        return taken;
+    }
+
+    /// <summary>The largest payload of a DATAGRAM frame with a length (type 0x31) that is at most <paramref name="frameSize"/> octets.</summary>
+    private static long LargestPayloadInFrame(long frameSize)
+    {
+        long best = 0;
+        foreach (int lengthOctets in (ReadOnlySpan<int>)[1, 2, 4])
+        {
+            long payload = frameSize - 1 - lengthOctets;
+            if (payload >= 0 && VariableLengthInteger.EncodedLength((ulong)payload) <= lengthOctets)
+            {
+                best = Math.Max(best, payload);
+            }
+        }
+
+        return best;
+    }
+
+    private bool HasDatagramsToSend => _datagramsToSend.Count > 0;
+
+    /// <summary>A DATAGRAM frame arrived (RFC 9221 section 3 and 4).</summary>
+    private void OnDatagramFrame(long now, ref Frame frame)
+    {
+        int frameSize = 1 + (frame.WireType == 0x31 ? VariableLengthInteger.EncodedLength((ulong)frame.Data.Length) : 0) + frame.Data.Length;
+        if (_localParameters.MaxDatagramFrameSize is not ulong limit || limit == 0)
+        {
+            Fail(now, TransportErrorCode.ProtocolViolation, "DATAGRAM frames were not negotiated", frame.WireType);
+            return;
+        }
+
+        if ((ulong)frameSize > limit)
+        {
+            Fail(now, TransportErrorCode.ProtocolViolation, $"a DATAGRAM frame of {frameSize} octets exceeds max_datagram_frame_size {limit}", frame.WireType);
+            return;
+        }
+
+        // A real-time flow wants the newest data: a full queue gives up its oldest datagram.
+        if (_datagramsReceived.Count >= _options.DatagramReceiveQueueCapacity)
+        {
+            _datagramsReceived.Dequeue();
+            Datagrams.DroppedOnReceive++;
+        }
+
+        _datagramsReceived.Enqueue(frame.Data.ToArray());
+        Datagrams.Received++;
+    }
+
+    /// <summary>Writes as many queued datagrams as fit; one that does not fit waits for the next packet.</summary>
+    private void WriteDatagrams(ref FrameWriter writer, List<SentFrame> frames)
+    {
+        while (_datagramsToSend.TryPeek(out QueuedDatagram next))
+        {
+            int frameSize = 1 + VariableLengthInteger.EncodedLength((ulong)next.Length) + next.Length;
+            if (frameSize > writer.Remaining)
+            {
+                if (next.Length > MaxDatagramPayload)
+                {
+                    // The path or the peer's limit shrank below it since it was queued: it can never go.
+                    _datagramsToSend.Dequeue();
+                    ReleaseDatagram(next, sent: false);
+                    continue;
+                }
+
+                return;
+            }
+
+            _datagramsToSend.Dequeue();
+            writer.Datagram(next.Buffer.AsSpan(0, next.Length));
+            frames.Add(new SentFrame(SentFrameKind.Datagram, next.Id));
+            ReleaseDatagram(next, sent: true);
+        }
+    }
+
+    /// <summary>Stream data and datagrams alternate at the front of the packet while both wait.</summary>
+    private void WriteStreamDataAndDatagrams(ref FrameWriter writer, List<SentFrame> frames)
+    {
+        bool both = HasDatagramsToSend && HasStreamFramesToSend();
+        if (_datagramsFirst)
+        {
+            WriteDatagrams(ref writer, frames);
+            WriteStreamData(ref writer, frames);
+        }
+        else
+        {
+            WriteStreamData(ref writer, frames);
+            WriteDatagrams(ref writer, frames);
+        }
+
+        if (both)
+        {
+            _datagramsFirst = !_datagramsFirst;
+        }
+    }
+
+    private void ReleaseDatagram(QueuedDatagram datagram, bool sent)
+    {
+        ArrayPool<byte>.Shared.Return(datagram.Buffer);
+        if (sent)
+        {
+            Datagrams.Sent++;
+        }
+        else
+        {
+            Datagrams.Lost++;
+            if (datagram.Id != 0)
+            {
+                _datagramOutcomes.Enqueue((datagram.Id, false));
+            }
+        }
+    }
+
+    private void OnDatagramOutcome(SentFrame frame, bool acknowledged)
+    {
+        if (acknowledged)
+        {
+            Datagrams.Acknowledged++;
+        }
+        else
+        {
+            Datagrams.Lost++;
+        }
+
+        if (frame.Id != 0)
+        {
+            _datagramOutcomes.Enqueue((frame.Id, acknowledged));
+        }
+    }
+
+    /// <summary>Datagrams still queued when the connection ends were never sent: they count as lost.</summary>
+    private void AbandonQueuedDatagrams()
+    {
+        while (_datagramsToSend.TryDequeue(out QueuedDatagram queued))
+        {
+            ReleaseDatagram(queued, sent: false);
+        }
+    }
+
+    private readonly record struct QueuedDatagram(byte[] Buffer, int Length, ulong Id);
+}

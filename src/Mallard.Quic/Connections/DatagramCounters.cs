@@ -1,0 +1,23 @@
+namespace Mallard.Quic.Connections;
+
+/// <summary>What happened to the DATAGRAM frames of one connection (RFC 9221).</summary>
+internal sealed class DatagramCounters
+{
+    /// <summary>Datagrams put into packets.</summary>
+    public long Sent { get; set; }
+
+    /// <summary>Datagrams received and queued for the application.</summary>
+    public long Received { get; set; }
+
+    /// <summary>Datagrams refused because the send queue was full.</summary>
+    public long DroppedOnSend { get; set; }
+
+    /// <summary>Received datagrams dropped because the application did not read them in time.</summary>
+    public long DroppedOnReceive { get; set; }
+
+    /// <summary>Sent datagrams whose packet was acknowledged.</summary>
+    public long Acknowledged { get; set; }
+
+    /// <summary>Datagrams whose packet was declared lost, or that were never sent (they are not retransmitted).</summary>
+    public long Lost { get; set; }
+}

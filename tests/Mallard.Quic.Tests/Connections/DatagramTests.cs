@@ -1,0 +1,232 @@
+using Mallard.Quic.Connections;
+using Mallard.Quic.Tests.TestSupport;
+using Mallard.Quic.Transport;
+
+namespace Mallard.Quic.Tests.Connections;
+
+/// <summary>RFC 9221 DATAGRAM frames over the virtual network: negotiation, limits, loss, queues and sharing with streams.</summary>
+public class DatagramTests
+{
+    [Fact]
+    public void DatagramsArriveInOrderAndTheirAcknowledgementsAreReported()
+    {
+        using VirtualNetwork network = Negotiated();
+        Connection client = Established(network);
+        Connection server = network.ServerConnection!;
+
+        var sent = new List<ulong>();
+        for (int i = 0; i < 50; i++)
+        {
+            Assert.Equal(DatagramQueueResult.Queued, client.QueueDatagram(BitConverter.GetBytes(i), track: true, out ulong id));
+            sent.Add(id);
+        }
+
+        network.Flush();
+        Assert.True(network.RunUntil(() => server.DatagramsWaiting == 50 && client.Datagrams.Acknowledged == 50, 2_000_000));
+        for (int i = 0; i < 50; i++)
+        {
+            Assert.True(server.TryReadDatagram(out byte[] payload));
+            Assert.Equal(i, BitConverter.ToInt32(payload));
+        }
+
+        var acknowledged = new List<ulong>();
+        while (client.TryTakeDatagramOutcome(out ulong id, out bool wasAcknowledged))
+        {
+            Assert.True(wasAcknowledged);
+            acknowledged.Add(id);
+        }
+
+        Assert.Equal(sent, acknowledged.Order());
+        Assert.Equal(50, client.Datagrams.Sent);
+        Assert.Equal(50, server.Datagrams.Received);
+    }
+
+    [Fact]
+    public void TheLargestAllowedDatagramFitsOneOctetMoreIsRefused()
+    {
+        using VirtualNetwork network = Negotiated();
+        Connection client = Established(network);
+        int max = client.MaxDatagramPayload;
+        Assert.InRange(max, 1_000, 1_350); // one 1350-octet UDP payload less headers
+
+        Assert.Equal(DatagramQueueResult.TooLarge, client.QueueDatagram(new byte[max + 1], track: false, out _));
+        Assert.Equal(DatagramQueueResult.Queued, client.QueueDatagram(new byte[max], track: false, out _));
+        network.Flush();
+        Assert.True(network.RunUntil(() => network.ServerConnection!.DatagramsWaiting == 1, 1_000_000));
+        Assert.True(network.ServerConnection!.TryReadDatagram(out byte[] payload));
+        Assert.Equal(max, payload.Length);
+    }
+
+    [Fact]
+    public void ThePeersSmallerLimitBoundsTheDatagramSize()
+    {
+        TransportParameters small = VirtualNetwork.Parameters();
+        small.MaxDatagramFrameSize = 100;
+        using VirtualNetwork network = Negotiated(server: small);
+        Connection client = Established(network);
+
+        // 100 octets of frame: the type, a two-octet length (a one-octet varint ends at 63), and 97 of payload.
+        Assert.Equal(97, client.MaxDatagramPayload);
+        Assert.Equal(DatagramQueueResult.TooLarge, client.QueueDatagram(new byte[98], track: false, out _));
+    }
+
+    [Fact]
+    public void WithoutNegotiationNothingIsQueued()
+    {
+        using var network = new VirtualNetwork();
+        Connection client = Established(network);
+        Assert.Equal(0, client.MaxDatagramPayload);
+        Assert.Equal(DatagramQueueResult.NotNegotiated, client.QueueDatagram([1, 2, 3], track: false, out _));
+    }
+
+    [Fact]
+    public void ADatagramTheReceiverNeverAdvertisedIsAProtocolViolation()
+    {
+        using var network = new VirtualNetwork();
+        Connection client = Established(network);
+
+        // The client pretends the server advertised DATAGRAM support.
+        client.PeerParameters!.MaxDatagramFrameSize = 65_535;
+        Assert.Equal(DatagramQueueResult.Queued, client.QueueDatagram([1, 2, 3], track: false, out _));
+        network.Flush();
+        Assert.True(network.RunUntil(() => client.State == ConnectionState.Closed || client.State == ConnectionState.Draining, 2_000_000));
+        Assert.Equal((ulong)TransportErrorCode.ProtocolViolation, client.Error!.Code);
+        Assert.Contains("not negotiated", network.ServerConnection!.Error!.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ADatagramLargerThanAdvertisedIsAProtocolViolation()
+    {
+        TransportParameters small = VirtualNetwork.Parameters();
+        small.MaxDatagramFrameSize = 100;
+        using VirtualNetwork network = Negotiated(server: small);
+        Connection client = Established(network);
+
+        client.PeerParameters!.MaxDatagramFrameSize = 65_535;
+        Assert.Equal(DatagramQueueResult.Queued, client.QueueDatagram(new byte[98], track: false, out _));
+        network.Flush();
+        Assert.True(network.RunUntil(() => client.State == ConnectionState.Closed || client.State == ConnectionState.Draining, 2_000_000));
+        Assert.Equal((ulong)TransportErrorCode.ProtocolViolation, client.Error!.Code);
+        Assert.Contains("exceeds max_datagram_frame_size 100", network.ServerConnection!.Error!.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LostDatagramsAreReportedAndNeverRetransmitted()
+    {
+        using VirtualNetwork network = Negotiated(seed: 9);
+        Connection client = Established(network);
+        Connection server = network.ServerConnection!;
+        network.LossRate = 0.2;
+
+        int outcomes = 0;
+        int lost = 0;
+        for (int i = 0; i < 300; i++)
+        {
+            client.QueueDatagram(BitConverter.GetBytes(i), track: true, out _);
+            network.Flush();
+            network.RunUntil(() => false, 5_000);
+            while (client.TryTakeDatagramOutcome(out _, out bool acknowledged))
+            {
+                outcomes++;
+                lost += acknowledged ? 0 : 1;
+            }
+        }
+
+        network.LossRate = 0;
+        network.RunUntil(() => false, 3_000_000);
+        while (client.TryTakeDatagramOutcome(out _, out bool acknowledged))
+        {
+            outcomes++;
+            lost += acknowledged ? 0 : 1;
+        }
+
+        // Every datagram gets exactly one outcome; about a fifth are lost and none comes twice.
+        Assert.Equal(300, outcomes);
+        Assert.InRange(lost, 30, 90);
+        var seen = new HashSet<int>();
+        while (server.TryReadDatagram(out byte[] payload))
+        {
+            Assert.True(seen.Add(BitConverter.ToInt32(payload)), "a datagram arrived twice");
+        }
+
+        Assert.InRange(seen.Count, 300 - lost, 300); // an ACK can be lost after its datagram arrived
+        Assert.Equal(300, client.Datagrams.Acknowledged + client.Datagrams.Lost);
+    }
+
+    [Fact]
+    public void FullQueuesRefuseOnSendAndDropTheOldestOnReceive()
+    {
+        ConnectionOptions clientOptions = VirtualNetwork.DefaultClientOptions() with { LocalParameters = WithDatagrams(), DatagramSendQueueCapacity = 4 };
+        ConnectionOptions serverOptions = VirtualNetwork.ServerOptions() with { LocalParameters = WithDatagrams(), DatagramReceiveQueueCapacity = 3 };
+        using var network = new VirtualNetwork(server: serverOptions, client: clientOptions);
+        Connection client = Established(network);
+        Connection server = network.ServerConnection!;
+
+        var results = Enumerable.Range(0, 6).Select(i => client.QueueDatagram([(byte)i], track: false, out _)).ToList();
+        Assert.Equal(4, results.Count(r => r == DatagramQueueResult.Queued));
+        Assert.Equal(2, results.Count(r => r == DatagramQueueResult.QueueFull));
+        Assert.Equal(2, client.Datagrams.DroppedOnSend);
+
+        network.Flush();
+        Assert.True(network.RunUntil(() => server.Datagrams.Received == 4, 1_000_000));
+        Assert.Equal(1, server.Datagrams.DroppedOnReceive);
+        var read = new List<byte>();
+        while (server.TryReadDatagram(out byte[] payload))
+        {
+            read.Add(payload[0]);
+        }
+
+        Assert.Equal([1, 2, 3], read);
+    }
+
+    [Fact]
+    public void AFloodOfDatagramsDoesNotStarveAStreamNorTheStreamTheDatagrams()
+    {
+        using VirtualNetwork network = Negotiated(seed: 4);
+        int datagramsAtStart = 0;
+        long flooded = 0;
+        Connection? server = null;
+
+        // The server answers a 300 kB request while its datagram queue is kept full the whole time.
+        byte[] response = ConnectionTests.Transfer(network, 300_000, onStep: () =>
+        {
+            server = network.ServerConnection;
+            if (server?.HandshakeComplete != true)
+            {
+                return;
+            }
+
+            datagramsAtStart = datagramsAtStart == 0 ? (int)server.Datagrams.Sent + 1 : datagramsAtStart;
+            while (server.QueueDatagram(new byte[1_000], track: false, out _) == DatagramQueueResult.Queued)
+            {
+                flooded++;
+            }
+        });
+
+        Assert.Equal(300_000, response.Length);
+
+        // Datagrams took a real share of the packets: at least a third of the stream's octets.
+        long datagramOctets = (server!.Datagrams.Sent - datagramsAtStart + 1) * 1_000;
+        Assert.True(datagramOctets > 100_000, $"only {datagramOctets} octets of datagrams went out beside 300 kB of stream data");
+        Assert.True(flooded > 256);
+    }
+
+    private static TransportParameters WithDatagrams()
+    {
+        TransportParameters parameters = VirtualNetwork.Parameters();
+        parameters.MaxDatagramFrameSize = 65_535;
+        return parameters;
+    }
+
+    private static VirtualNetwork Negotiated(int seed = 1, TransportParameters? server = null) => new(
+        seed,
+        server: VirtualNetwork.ServerOptions() with { LocalParameters = server ?? WithDatagrams() },
+        client: VirtualNetwork.DefaultClientOptions() with { LocalParameters = WithDatagrams() });
+
+    private static Connection Established(VirtualNetwork network)
+    {
+        Connection client = network.Connect();
+        Assert.True(network.RunUntil(() => client.HandshakeConfirmed && network.ServerConnection?.HandshakeConfirmed == true, 5_000_000));
+        return client;
+    }
+}

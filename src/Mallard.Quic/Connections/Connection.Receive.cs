@@ -15,6 +15,11 @@ internal sealed partial class Connection
 {
     private const int MaxAckRangesRead = 64;
 
+    /// <summary>1-RTT packets a server holds while the client's Finished is outstanding.</summary>
+    private const int MaxEarlyOneRttPackets = 8;
+
+    private readonly List<byte[]> _earlyOneRttPackets = [];
+
     private long _lastReceiveTime;
     private int _sendKeyPhase;
     private int _receiveKeyPhase;
@@ -70,6 +75,11 @@ internal sealed partial class Connection
             offset = packet.End;
         }
 
+        if (_earlyOneRttPackets.Count > 0 && _tls.IsComplete)
+        {
+            ProcessEarlyOneRttPackets(now);
+        }
+
         if (!anyProcessed && IsStatelessReset(datagram))
         {
             Error ??= new ConnectionError((ulong)TransportErrorCode.NoError, false, "stateless reset", true, Cause: ConnectionEndCause.StatelessReset);
@@ -108,6 +118,20 @@ internal sealed partial class Connection
         if (space.ReceiveKeys is null)
         {
             return false;
+        }
+
+        if (spaceIndex == 2 && IsServer && !_tls.IsComplete)
+        {
+            // A server must not process 1-RTT packets before the handshake completes (RFC 9001
+            // section 5.7). Acknowledging one would let the client confirm the handshake and drop
+            // its Handshake keys while its Finished is still lost (section 4.1.2): both would wait.
+            if (_earlyOneRttPackets.Count >= MaxEarlyOneRttPackets)
+            {
+                return false;
+            }
+
+            _earlyOneRttPackets.Add(datagram[start..packet.End].ToArray());
+            return true;
         }
 
         Span<byte> bytes = datagram[start..packet.End];
@@ -375,6 +399,20 @@ internal sealed partial class Connection
         }
 
         AfterHandshakeProgress(now);
+    }
+
+    /// <summary>The 1-RTT packets held back until the handshake completed, processed now in arrival order.</summary>
+    private void ProcessEarlyOneRttPackets(long now)
+    {
+        foreach (byte[] early in _earlyOneRttPackets)
+        {
+            if (State == ConnectionState.Closed || !ProtectedPacketReader.TryRead(early, 0, _options.ConnectionIds.ConnectionIdLength, out ProtectedPacket packet) || !ProcessPacket(now, early, 0, packet))
+            {
+                DroppedPackets++;
+            }
+        }
+
+        _earlyOneRttPackets.Clear();
     }
 
     /// <summary>Installs keys and applies the peer's transport parameters as the TLS handshake advances.</summary>

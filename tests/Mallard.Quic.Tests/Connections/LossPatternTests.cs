@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using Mallard.Quic.Connections;
+using Mallard.Quic.Packets;
+using Mallard.QuicLb.Invariants;
 using Mallard.Quic.Tests.TestSupport;
 
 namespace Mallard.Quic.Tests.Connections;
@@ -79,6 +81,57 @@ public class LossPatternTests
             },
             created: network => current = network);
         Assert.Null(failure);
+    }
+
+    [Fact]
+    public void AServerHoldsEarly1RttPacketsUntilTheLostFinishedArrives()
+    {
+        // quic-go sends the client's Finished and its first request in separate datagrams. When
+        // only the Finished is lost, a server that acknowledged the request would let the client
+        // confirm the handshake and drop the Finished for good (RFC 9001 sections 4.1.2, 5.7).
+        using var network = new VirtualNetwork(11);
+        bool split = false;
+        int early1RttFromServer = 0;
+        network.Drop = (towardsServer, datagram) =>
+        {
+            if (!towardsServer)
+            {
+                bool serverComplete = network.ServerConnection?.HandshakeComplete == true;
+                early1RttFromServer += !serverComplete && Packets(datagram, network.Server.ConnectionIdLength).Any(p => p.Form == QuicPacketType.OneRtt) ? 1 : 0;
+                return false;
+            }
+
+            List<ProtectedPacket> packets = Packets(datagram, network.Server.ConnectionIdLength);
+            if (split || !packets.Any(p => p.Form == QuicPacketType.Handshake) || !packets.Any(p => p.Form == QuicPacketType.OneRtt))
+            {
+                return false;
+            }
+
+            // Lose the Handshake packet, deliver the 1-RTT one on its own.
+            split = true;
+            int index = packets.FindIndex(p => p.Form == QuicPacketType.OneRtt);
+            int start = index == 0 ? 0 : packets[index - 1].End;
+            network.Server.Receive(network.Now, VirtualNetwork.ClientAddress, datagram[start..packets[index].End]);
+            return true;
+        };
+
+        byte[] response = ConnectionTests.Transfer(network, 20_000);
+        Assert.True(split, "the client never coalesced its Finished with a 1-RTT packet");
+        Assert.Equal(20_000, response.Length);
+        Assert.Equal(0, early1RttFromServer);
+    }
+
+    private static List<ProtectedPacket> Packets(byte[] datagram, int connectionIdLength)
+    {
+        var packets = new List<ProtectedPacket>();
+        int offset = 0;
+        while (offset < datagram.Length && ProtectedPacketReader.TryRead(datagram, offset, connectionIdLength, out ProtectedPacket packet))
+        {
+            packets.Add(packet);
+            offset = packet.End;
+        }
+
+        return packets;
     }
 
     /// <summary>How many datagrams one direction carries in a clean run.</summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Mallard.Cli.Balancer;
 using Mallard.Cli.Cid;
 using Mallard.Cli.Interop;
+using Mallard.Cli.Siduck;
 using Mallard.Balancer.Configuration;
 
 namespace Mallard.Cli;
@@ -23,6 +24,7 @@ public static class MallardCommand
         root.Subcommands.Add(CidCommand.Create(output, error));
         root.Subcommands.Add(LbCommand.Create(output, error));
         root.Subcommands.Add(InteropCommand.Create(output, error));
+        root.Subcommands.Add(SiduckCommand.Create(output, error));
         return root;
     }
 

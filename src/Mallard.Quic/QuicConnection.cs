@@ -122,6 +122,7 @@ public sealed class QuicConnection : IAsyncDisposable
             MaxUdpPayloadSize = options.MaxUdpPayloadSize,
             DatagramSendQueueCapacity = options.DatagramSendQueueCapacity,
             DatagramReceiveQueueCapacity = options.DatagramReceiveQueueCapacity,
+            OpenQlog = options.QlogOpener(),
         };
 
         QuicConnection connection;

@@ -38,6 +38,19 @@ public class QuicConnectionOptions
     /// <summary>Received datagrams that may wait to be read; beyond that the oldest is dropped and counted.</summary>
     public int DatagramReceiveQueueCapacity { get; set; } = 1024;
 
+    /// <summary>
+    /// Write a qlog of every connection into this directory: JSON-SEQ files named
+    /// <c>{original DCID}_{client|server}.sqlog</c> that qvis reads. Created when missing.
+    /// </summary>
+    public string? QlogDirectory { get; set; }
+
+    /// <summary>Opens a connection's qlog file under <see cref="QlogDirectory"/>; null when no qlog is wanted.</summary>
+    internal Func<string, Stream>? QlogOpener() => QlogDirectory is not { Length: > 0 } directory ? null : name =>
+    {
+        Directory.CreateDirectory(directory);
+        return new FileStream(Path.Combine(directory, name), FileMode.Create, FileAccess.Write, FileShare.Read, 64 * 1024);
+    };
+
     /// <summary>The largest DATAGRAM frame advertised when <see cref="EnableDatagrams"/> is set.</summary>
     internal const int MaxDatagramFrameSize = 65_535;
 

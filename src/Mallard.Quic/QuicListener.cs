@@ -61,6 +61,7 @@ public sealed class QuicListener : IAsyncDisposable
             MaxUdpPayloadSize = connectionOptions.MaxUdpPayloadSize,
             DatagramSendQueueCapacity = connectionOptions.DatagramSendQueueCapacity,
             DatagramReceiveQueueCapacity = connectionOptions.DatagramReceiveQueueCapacity,
+            OpenQlog = connectionOptions.QlogOpener(),
             CipherSuites = options.CipherSuites is { Count: > 0 } suites ? [.. suites.Select(s => (ushort)s)] : TlsHandshake.SupportedCipherSuites,
         };
         var endpoint = new Endpoint(core, staticKey: options.StaticKey) { RequireRetry = options.RequireRetry };

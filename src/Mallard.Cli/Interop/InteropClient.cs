@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Text;
+using Mallard.Cli.Quic;
 using Mallard.Quic;
 
 namespace Mallard.Cli.Interop;
@@ -62,7 +63,7 @@ internal sealed class InteropClient(DirectoryInfo downloads, bool insecure, Inte
             SkipCertificateValidation = insecure,
             CipherSuites = testCase == InteropTestCase.ChaCha20 ? [TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256] : null,
             KeyUpdateInterval = testCase == InteropTestCase.KeyUpdate ? KeyUpdateInterval : 0,
-            KeyLog = InteropCommand.KeyLogFromEnvironment(),
+            KeyLog = QuicCliSupport.KeyLogFromEnvironment(),
             HandshakeTimeout = TimeSpan.FromSeconds(testCase == InteropTestCase.HandshakeLoss ? 60 : 10),
         }).ConfigureAwait(false);
     }

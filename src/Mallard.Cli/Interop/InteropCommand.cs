@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using Mallard.Cli.Quic;
 
 namespace Mallard.Cli.Interop;
 
@@ -33,11 +34,7 @@ internal static class InteropCommand
                 return InteropTestCases.UnsupportedExitCode;
             }
 
-            if (!IPEndPoint.TryParse(parse.GetValue(listen)!, out IPEndPoint? address))
-            {
-                throw new CliException($"--listen \"{parse.GetValue(listen)}\" is not an address:port.");
-            }
-
+            IPEndPoint address = QuicCliSupport.ParseEndPoint(parse.GetValue(listen)!, "--listen");
             var server = new InteropServer(parse.GetValue(root)!, address, parse.GetValue(cert), parse.GetValue(key), testCase.Value, output);
             return server.RunAsync().GetAwaiter().GetResult();
         }));
@@ -63,24 +60,5 @@ internal static class InteropCommand
             return client.RunAsync(parse.GetValue(urls)!).GetAwaiter().GetResult();
         }));
         return command;
-    }
-
-    /// <summary>Writes SSLKEYLOGFILE lines to the file the environment names, if any.</summary>
-    public static Action<string>? KeyLogFromEnvironment()
-    {
-        string? path = Environment.GetEnvironmentVariable("SSLKEYLOGFILE");
-        if (string.IsNullOrEmpty(path))
-        {
-            return null;
-        }
-
-        var gate = new object();
-        return line =>
-        {
-            lock (gate)
-            {
-                File.AppendAllText(path, line + "\n");
-            }
-        };
     }
 }

@@ -1,10 +1,9 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Mallard.Cli.Quic;
 using Mallard.Quic;
 
 namespace Mallard.Cli.Interop;
@@ -24,23 +23,7 @@ internal sealed class InteropServer(DirectoryInfo root, IPEndPoint listen, FileI
             throw new CliException($"--root \"{root.FullName}\" does not exist.");
         }
 
-        X509Certificate2? serverCertificate = null;
-        if (certificate is not null)
-        {
-            if (key is null)
-            {
-                throw new CliException("--cert needs --key.");
-            }
-
-            try
-            {
-                serverCertificate = X509Certificate2.CreateFromPemFile(certificate.FullName, key.FullName);
-            }
-            catch (Exception failure) when (failure is CryptographicException or IOException or UnauthorizedAccessException)
-            {
-                throw new CliException($"--cert/--key: cannot load \"{certificate.FullName}\" with \"{key.FullName}\": {failure.Message}");
-            }
-        }
+        X509Certificate2? serverCertificate = QuicCliSupport.LoadServerCertificate(certificate, key);
 
         QuicListener listener;
         try
@@ -65,7 +48,7 @@ internal sealed class InteropServer(DirectoryInfo root, IPEndPoint listen, FileI
         ServerCertificate = serverCertificate,
         RequireRetry = testCase == InteropTestCase.Retry,
         CipherSuites = testCase == InteropTestCase.ChaCha20 ? [TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256] : null,
-        ConnectionOptions = new QuicConnectionOptions { KeyLog = InteropCommand.KeyLogFromEnvironment() },
+        ConnectionOptions = new QuicConnectionOptions { KeyLog = QuicCliSupport.KeyLogFromEnvironment() },
     };
 
     private async Task<int> ServeAsync(QuicListener listener)
@@ -73,9 +56,7 @@ internal sealed class InteropServer(DirectoryInfo root, IPEndPoint listen, FileI
         output.WriteLine($"mallard interop server: {testCase} on {listener.LocalEndPoint}, serving {root.FullName}");
         output.Flush();
 
-        using var stop = new CancellationTokenSource();
-        using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal => { signal.Cancel = true; stop.Cancel(); });
-        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal => { signal.Cancel = true; stop.Cancel(); });
+        using QuicCliSupport.StopSignal stop = QuicCliSupport.OnTerminate();
         try
         {
             while (true)

@@ -80,6 +80,7 @@ internal sealed partial class Connection
         }
 
         _datagramsToSend.Enqueue(new QueuedDatagram(buffer, payload.Length, id));
+        _qlog?.DatagramDataMoved(_now, payload.Length, fromApplication: true);
         return DatagramQueueResult.Queued;
     }
 
@@ -131,12 +132,14 @@ internal sealed partial class Connection
         // A real-time flow wants the newest data: a full queue gives up its oldest datagram.
         if (_datagramsReceived.Count >= _options.DatagramReceiveQueueCapacity)
         {
-            _datagramsReceived.Dequeue();
+            byte[] oldest = _datagramsReceived.Dequeue();
+            _qlog?.DatagramDropped(now, oldest.Length, "receive_queue_full");
             Datagrams.DroppedOnReceive++;
         }
 
         _datagramsReceived.Enqueue(frame.Data.ToArray());
         Datagrams.Received++;
+        _qlog?.DatagramDataMoved(now, frame.Data.Length, fromApplication: false);
     }
 
     /// <summary>Writes as many queued datagrams as fit; one that does not fit waits for the next packet.</summary>
@@ -160,7 +163,7 @@ internal sealed partial class Connection
 
             _datagramsToSend.Dequeue();
             writer.Datagram(next.Buffer.AsSpan(0, next.Length));
-            frames.Add(new SentFrame(SentFrameKind.Datagram, next.Id));
+            frames.Add(new SentFrame(SentFrameKind.Datagram, next.Id, Length: next.Length));
             ReleaseDatagram(next, sent: true);
         }
     }

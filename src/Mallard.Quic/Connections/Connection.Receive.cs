@@ -47,6 +47,7 @@ internal sealed partial class Connection
             return;
         }
 
+        _now = now;
         _bytesReceived += datagram.Length;
         int offset = 0;
         bool anyProcessed = false;
@@ -58,6 +59,7 @@ internal sealed partial class Connection
                 if (datagram[offset..].ContainsAnyExcept((byte)0))
                 {
                     DroppedPackets++;
+                    _qlog?.PacketDropped(now, datagram.Length - offset, "header_parse_error");
                 }
 
                 break;
@@ -70,6 +72,7 @@ internal sealed partial class Connection
             else
             {
                 DroppedPackets++;
+                _qlog?.PacketDropped(now, packet.End - offset, "key_unavailable_or_decryption_failure");
             }
 
             offset = packet.End;
@@ -212,7 +215,9 @@ internal sealed partial class Connection
             _closeFramePending = true;
         }
 
+        _qlog?.BeginPacketReceived(now, spaceIndex, packetNumber, bytes.Length);
         bool ackEliciting = ProcessFrames(now, spaceIndex, bytes[payload], packet.Form);
+        _qlog?.EndPacketReceived();
         if (ackEliciting && !space.Discarded)
         {
             space.AckPending = true;
@@ -246,6 +251,7 @@ internal sealed partial class Connection
             }
 
             payload = payload[length..];
+            _qlog?.ReceivedFrame(frame, length);
             if (form != QuicPacketType.OneRtt && frame.Type is not (FrameType.Padding or FrameType.Ping or FrameType.Ack or FrameType.AckEcn or FrameType.Crypto or FrameType.ConnectionCloseTransport))
             {
                 Fail(now, TransportErrorCode.ProtocolViolation, $"{frame.Type} is not allowed in {form} packets", frame.WireType);
@@ -366,6 +372,7 @@ internal sealed partial class Connection
         OnPacketsLost(space, outcome.Lost);
         if (outcome.Acknowledged.Count > 0)
         {
+            _qlog?.MetricsUpdated(now, _rtt, _congestion.CongestionWindow, _congestion.BytesInFlight);
             if (!IsServer && spaceIndex >= 1)
             {
                 _peerAddressValidated = true;
@@ -472,6 +479,7 @@ internal sealed partial class Connection
     /// <summary>The handshake is confirmed (RFC 9001 section 4.1.2): Handshake keys go (section 4.9.2).</summary>
     private void ConfirmHandshake()
     {
+        _qlog?.StateUpdated(_now, "handshake_confirmed");
         HandshakeConfirmed = true;
         _peerAddressValidated = true;
         _spaces[0].Discard(_congestion);
@@ -513,6 +521,7 @@ internal sealed partial class Connection
         }
 
         PeerParameters = parameters;
+        _qlog?.ParametersSet(now, local: false, parameters);
         _peerMaxData = parameters.InitialMaxData;
         _peerMaxStreamsBidi = parameters.InitialMaxStreamsBidi;
         _peerMaxStreamsUni = parameters.InitialMaxStreamsUni;

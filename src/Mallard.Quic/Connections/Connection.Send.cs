@@ -25,6 +25,7 @@ internal sealed partial class Connection
     /// </summary>
     public int Send(long now, Span<byte> datagram)
     {
+        _now = now;
         if (State is ConnectionState.Closed or ConnectionState.Draining || (State == ConnectionState.Closing && !_closeFramePending))
         {
             return 0;
@@ -212,6 +213,7 @@ internal sealed partial class Connection
         if (closing)
         {
             WriteConnectionClose(ref writer, spaceIndex);
+            frames.Add(new SentFrame(SentFrameKind.ConnectionClose));
         }
         else
         {
@@ -230,7 +232,7 @@ internal sealed partial class Connection
             }
         }
 
-        bool ackEliciting = frames.Exists(f => f.Kind != SentFrameKind.Ack);
+        bool ackEliciting = frames.Exists(f => f.Kind is not (SentFrameKind.Ack or SentFrameKind.ConnectionClose));
         if (probe && !ackEliciting && !closing)
         {
             writer.Ping();
@@ -274,6 +276,7 @@ internal sealed partial class Connection
         bool inFlight = layout.AckEliciting; // ACK-only packets do not count against the window (RFC 9002 section 2).
         var sent = new SentPacket(layout.PacketNumber, now, packet.Length, layout.AckEliciting, inFlight) { Frames = [.. frames] };
         space.Loss.OnPacketSent(sent, _congestion);
+        _qlog?.PacketSent(now, layout.Space, layout.PacketNumber, packet.Length, frames);
         if (layout.AckEliciting && !_ackElicitingSentSinceReceive)
         {
             _ackElicitingSentSinceReceive = true;
@@ -492,6 +495,7 @@ internal sealed partial class Connection
     {
         foreach (SentPacket packet in lost)
         {
+            _qlog?.PacketLost(_now, Array.IndexOf(_spaces, space), packet.Number, "loss_detection");
             foreach (SentFrame frame in packet.Frames)
             {
                 OnFrameLost(space, frame);

@@ -28,6 +28,8 @@ internal sealed partial class Connection : IDisposable
     private readonly RttEstimator _rtt = new();
     private readonly TransportParameters _localParameters;
     private ConnectionState _state = ConnectionState.Handshaking;
+    private Qlog.QlogWriter? _qlog;
+    private long _now;
     private readonly List<LocalConnectionId> _localConnectionIds = [];
     private readonly List<PeerConnectionId> _peerConnectionIds = [];
     private readonly List<ulong> _retireConnectionIdsPending = [];
@@ -90,10 +92,27 @@ internal sealed partial class Connection : IDisposable
         get => _state;
         private set
         {
+            if (_state == value)
+            {
+                return;
+            }
+
             _state = value;
             if (value is ConnectionState.Closing or ConnectionState.Draining or ConnectionState.Closed)
             {
                 AbandonQueuedDatagrams();
+            }
+
+            _qlog?.StateUpdated(_now, value switch
+            {
+                ConnectionState.Established => "handshake_complete",
+                ConnectionState.Closing => "closing",
+                ConnectionState.Draining => "draining",
+                _ => "closed",
+            });
+            if (value == ConnectionState.Closed)
+            {
+                CloseQlog();
             }
         }
     }
@@ -221,6 +240,7 @@ internal sealed partial class Connection : IDisposable
     /// <summary>Fires whichever timers are due (idle, closing, loss detection and PTO, RFC 9002 section 6.2).</summary>
     public void OnTimeout(long now)
     {
+        _now = now;
         if (State == ConnectionState.Closed)
         {
             return;
@@ -255,6 +275,7 @@ internal sealed partial class Connection : IDisposable
     /// </summary>
     public void Close(long now, ulong errorCode, string reason = "", bool application = true)
     {
+        _now = now;
         if (State is ConnectionState.Closing or ConnectionState.Draining or ConnectionState.Closed)
         {
             return;
@@ -284,6 +305,7 @@ internal sealed partial class Connection : IDisposable
         }
 
         _disposed = true;
+        CloseQlog();
         foreach (PacketSpace space in _spaces)
         {
             space.Dispose();
@@ -333,6 +355,51 @@ internal sealed partial class Connection : IDisposable
 
         _lastReceiveTime = now;
         ResetIdleTimer(now);
+        _now = now;
+        if (_options.OpenQlog is { } open)
+        {
+            string name = $"{Convert.ToHexStringLower(_originalDestinationConnectionId)}_{(IsServer ? "server" : "client")}.sqlog";
+            Stream? file = null;
+            try
+            {
+                file = open(name);
+            }
+            catch (Exception failure) when (failure is IOException or UnauthorizedAccessException)
+            {
+                // An unwritable qlog directory must not cost the connection; the CLI checks it up front.
+                return;
+            }
+
+            _qlog = new Qlog.QlogWriter(file, IsServer, _originalDestinationConnectionId, now);
+            var remote = (System.Net.IPEndPoint)new System.Net.IPEndPoint(Remote.Family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? System.Net.IPAddress.IPv6Any : System.Net.IPAddress.Any, 0).Create(Remote);
+            _qlog.ConnectionStarted(now, remote, _localConnectionIds[0].Id, _peerConnectionId);
+            _qlog.StateUpdated(now, "handshake_started");
+            _qlog.ParametersSet(now, local: true, _localParameters);
+        }
+    }
+
+    /// <summary>Writes connection_closed and closes the qlog file.</summary>
+    private void CloseQlog()
+    {
+        if (_qlog is null)
+        {
+            return;
+        }
+
+        if (Error is ConnectionError error)
+        {
+            string trigger = error.Cause switch
+            {
+                ConnectionEndCause.IdleTimeout => "idle_timeout",
+                ConnectionEndCause.StatelessReset => "stateless_reset",
+                ConnectionEndCause.VersionNegotiation => "version_mismatch",
+                _ => error.IsApplication ? "application" : "error",
+            };
+            _qlog.ConnectionClosed(_now, !error.ByPeer, error.IsApplication, error.Code, error.Reason, trigger);
+        }
+
+        _qlog.Dispose();
+        _qlog = null;
     }
 
     private void InstallKeys(PacketSpace space, CipherSuite suite, byte[] clientSecret, byte[] serverSecret)

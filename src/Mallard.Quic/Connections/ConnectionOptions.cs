@@ -54,6 +54,9 @@ internal sealed record ConnectionOptions
     /// <summary>Received datagrams that may wait to be read; beyond that the oldest is dropped.</summary>
     public int DatagramReceiveQueueCapacity { get; init; } = 1024;
 
+    /// <summary>Opens the stream a connection writes its qlog to, given a file name; null writes none.</summary>
+    public Func<string, Stream>? OpenQlog { get; init; }
+
     /// <summary>Client: send a key update every this many packets (0: only on request); the interop keyupdate case uses it.</summary>
     public ulong KeyUpdateInterval { get; init; }
 }

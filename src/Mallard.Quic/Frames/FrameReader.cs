@@ -30,7 +30,7 @@ internal static class FrameReader
         result.WireType = type;
         reason = type switch
         {
-            0x00 => Simple(ref result, FrameType.Padding),
+            0x00 => ReadPadding(ref input, ref result),
             0x01 => Simple(ref result, FrameType.Ping),
             0x02 or 0x03 => ReadAck(ref input, ref result, type == 0x03),
             0x04 => ReadResetStream(ref input, ref result),
@@ -67,6 +67,14 @@ internal static class FrameReader
         length = input.Consumed;
         error = TransportErrorCode.NoError;
         return true;
+    }
+
+    /// <summary>A run of PADDING octets reads as one frame (each octet is a frame, RFC 9000 section 19.1); its length is the run.</summary>
+    private static string? ReadPadding(scoped ref Input input, scoped ref Frame frame)
+    {
+        frame.Type = FrameType.Padding;
+        input.SkipZeros();
+        return null;
     }
 
     private static string? Simple(scoped ref Frame frame, FrameType type)
@@ -262,6 +270,12 @@ internal static class FrameReader
         public readonly int Consumed => _position;
 
         public readonly int Remaining => _all.Length - _position;
+
+        public void SkipZeros()
+        {
+            int run = _all[_position..].IndexOfAnyExcept((byte)0);
+            _position = run < 0 ? _all.Length : _position + run;
+        }
 
         public bool Integer(out ulong value)
         {

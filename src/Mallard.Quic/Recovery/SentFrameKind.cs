@@ -19,4 +19,5 @@ internal enum SentFrameKind
     NewToken,
     Ping,
     Datagram,
+    ConnectionClose,
 }

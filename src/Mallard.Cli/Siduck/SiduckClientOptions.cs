@@ -1,0 +1,6 @@
+using System.Net;
+
+namespace Mallard.Cli.Siduck;
+
+/// <summary>What <c>mallard siduck quack</c> was asked to do.</summary>
+internal sealed record SiduckClientOptions(EndPoint Server, string? ServerName, bool Insecure, int Count, TimeSpan Interval, TimeSpan Timeout, byte[] Message, string? QlogDirectory);

@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Net;
+using System.Text;
+using Mallard.Cli.Quic;
+
+namespace Mallard.Cli.Siduck;
+
+/// <summary><c>mallard siduck serve|quack</c>: the SiDUCK DATAGRAM test protocol (draft-pardue-quic-siduck-00).</summary>
+internal static class SiduckCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var command = new Command("siduck", "SiDUCK: \"quack\" → \"quack-ack\" over QUIC DATAGRAM frames (ALPN siduck and siduck-00).");
+        command.Subcommands.Add(CreateServe(output, error));
+        command.Subcommands.Add(CreateQuack(output, error));
+        return command;
+    }
+
+    private static Option<string?> QlogOption() => new("--qlog-dir", "-q")
+    {
+        Description = "Write a qlog (JSON-SEQ .sqlog) per connection into this directory (default: $QLOGDIR).",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("QLOGDIR") is { Length: > 0 } directory ? directory : null,
+    };
+
+    private static Command CreateServe(TextWriter output, TextWriter error)
+    {
+        var listen = new Option<string>("--listen") { Description = "Address to listen on.", DefaultValueFactory = _ => "127.0.0.1:4433" };
+        var cert = new Option<FileInfo?>("--cert") { Description = "PEM certificate (a self-signed one is made without it)." };
+        var key = new Option<FileInfo?>("--key") { Description = "PEM private key of --cert." };
+        Option<string?> qlog = QlogOption();
+        var command = new Command("serve", "Answer every quack with quack-ack until stopped; anything else closes the connection with 0x101.") { listen, cert, key, qlog };
+        command.SetAction(parse => MallardCommand.Guard(error, () =>
+        {
+            IPEndPoint address = QuicCliSupport.ParseEndPoint(parse.GetValue(listen)!, "--listen");
+            var server = new SiduckServer(address, QuicCliSupport.LoadServerCertificate(parse.GetValue(cert), parse.GetValue(key)), parse.GetValue(qlog), output);
+            using QuicCliSupport.StopSignal stop = QuicCliSupport.OnTerminate();
+            return server.RunAsync(stop.Token).GetAwaiter().GetResult();
+        }));
+        return command;
+    }
+
+    private static Command CreateQuack(TextWriter output, TextWriter error)
+    {
+        var server = new Argument<string>("server") { Description = "HOST:PORT of a SiDUCK server." };
+        var insecure = new Option<bool>("--insecure", "-k") { Description = "Accept any server certificate." };
+        Option<string?> qlog = QlogOption();
+        var count = new Option<int>("--count", "-c") { Description = "Quacks to send, one at a time.", DefaultValueFactory = _ => 1 };
+        var interval = new Option<int>("--interval", "-i") { Description = "Milliseconds between quacks.", DefaultValueFactory = _ => 1000 };
+        var timeout = new Option<int>("--timeout") { Description = "Milliseconds to wait for each quack-ack.", DefaultValueFactory = _ => 1000 };
+        var message = new Option<string>("--message") { Description = "Send this instead of \"quack\" (to see the server close with 0x101).", DefaultValueFactory = _ => "quack" };
+        var command = new Command("quack", "Send quacks, print each quack-ack's round-trip time and a summary.") { server, insecure, qlog, count, interval, timeout, message };
+        command.SetAction(parse => MallardCommand.Guard(error, () =>
+        {
+            (EndPoint remote, string? serverName) = ParseServer(parse.GetValue(server)!);
+            var options = new SiduckClientOptions(
+                remote,
+                serverName,
+                parse.GetValue(insecure),
+                InRange(parse.GetValue(count), "--count", 1, 1_000_000),
+                TimeSpan.FromMilliseconds(InRange(parse.GetValue(interval), "--interval", 0, 3_600_000)),
+                TimeSpan.FromMilliseconds(InRange(parse.GetValue(timeout), "--timeout", 1, 3_600_000)),
+                Encoding.UTF8.GetBytes(parse.GetValue(message)!),
+                parse.GetValue(qlog));
+            using QuicCliSupport.StopSignal stop = QuicCliSupport.OnTerminate();
+            return new SiduckClient(options, output, error).RunAsync(stop.Token).GetAwaiter().GetResult();
+        }));
+        return command;
+    }
+
+    private static int InRange(int value, string option, int minimum, int maximum) =>
+        value >= minimum && value <= maximum ? value : throw new CliException($"{option} {value} is out of range; it must be {minimum} to {maximum}.");
+
+    /// <summary>An IP literal (with [ ] for IPv6) or a host name, then ":port".</summary>
+    private static (EndPoint Remote, string? ServerName) ParseServer(string text)
+    {
+        if (IPEndPoint.TryParse(text, out IPEndPoint? address) && address.Port != 0)
+        {
+            return (address, null);
+        }
+
+        int colon = text.LastIndexOf(':');
+        if (colon > 0 && int.TryParse(text.AsSpan(colon + 1), out int port) && port is > 0 and <= 65_535 && Uri.CheckHostName(text[..colon]) == UriHostNameType.Dns)
+        {
+            return (new DnsEndPoint(text[..colon], port), text[..colon]);
+        }
+
+        throw new CliException($"\"{text}\" is not HOST:PORT, for example 127.0.0.1:4433 or localhost:4433.");
+    }
+}

@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 
 # Peers and tools the tests start for real come from Debian's packages: quic-go 0.29 (built by
 # the balancer's interop tests with Debian's Go) and, for the network-namespace tests, iproute2,
-# nftables and conntrack.
-APT_PACKAGES=(golang-go golang-github-lucas-clemente-quic-go-dev iproute2 nftables conntrack mount)
+# nftables and conntrack; tshark decrypts a captured SiDUCK exchange with the key log.
+APT_PACKAGES=(golang-go golang-github-lucas-clemente-quic-go-dev iproute2 nftables conntrack mount tshark)
 if ((${#APT_PACKAGES[@]})); then
   missing=()
   for package in "${APT_PACKAGES[@]}"; do

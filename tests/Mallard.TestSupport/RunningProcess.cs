@@ -24,6 +24,13 @@ public sealed class RunningProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>Sends SIGINT, as Ctrl-C would, so the process can shut down cleanly.</summary>
+    public void Interrupt()
+    {
+        using Process kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
     public static RunningProcess Start(string file, IEnumerable<string> arguments)
     {
         var process = new Process

@@ -64,6 +64,7 @@ internal sealed class InteropClient(DirectoryInfo downloads, bool insecure, Inte
             CipherSuites = testCase == InteropTestCase.ChaCha20 ? [TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256] : null,
             KeyUpdateInterval = testCase == InteropTestCase.KeyUpdate ? KeyUpdateInterval : 0,
             KeyLog = QuicCliSupport.KeyLogFromEnvironment(),
+            QlogDirectory = QuicCliSupport.QlogDirectoryFromEnvironment(),
             HandshakeTimeout = TimeSpan.FromSeconds(testCase == InteropTestCase.HandshakeLoss ? 60 : 10),
         }).ConfigureAwait(false);
     }

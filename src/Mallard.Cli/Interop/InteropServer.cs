@@ -48,7 +48,7 @@ internal sealed class InteropServer(DirectoryInfo root, IPEndPoint listen, FileI
         ServerCertificate = serverCertificate,
         RequireRetry = testCase == InteropTestCase.Retry,
         CipherSuites = testCase == InteropTestCase.ChaCha20 ? [TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256] : null,
-        ConnectionOptions = new QuicConnectionOptions { KeyLog = QuicCliSupport.KeyLogFromEnvironment() },
+        ConnectionOptions = new QuicConnectionOptions { KeyLog = QuicCliSupport.KeyLogFromEnvironment(), QlogDirectory = QuicCliSupport.QlogDirectoryFromEnvironment() },
     };
 
     private async Task<int> ServeAsync(QuicListener listener)

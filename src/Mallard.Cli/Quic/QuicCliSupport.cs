@@ -50,6 +50,31 @@ internal static class QuicCliSupport
         };
     }
 
+    /// <summary>The qlog directory the interop runner convention names in QLOGDIR, if any.</summary>
+    public static string? QlogDirectoryFromEnvironment() => Environment.GetEnvironmentVariable("QLOGDIR") is { Length: > 0 } directory ? directory : null;
+
+    /// <summary>Makes sure a qlog directory can be written before any connection needs it.</summary>
+    public static string? CheckQlogDirectory(string? directory)
+    {
+        if (directory is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            Directory.CreateDirectory(directory);
+            string probe = Path.Combine(directory, $".mallard-write-check-{Environment.ProcessId}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+            return directory;
+        }
+        catch (Exception failure) when (failure is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"--qlog-dir \"{directory}\": cannot write there: {failure.Message}");
+        }
+    }
+
     /// <summary>Parses "address:port" for an option, naming the option when it is not one.</summary>
     public static IPEndPoint ParseEndPoint(string text, string option) =>
         IPEndPoint.TryParse(text, out IPEndPoint? address) ? address : throw new CliException($"{option} \"{text}\" is not an address:port.");

@@ -19,7 +19,7 @@ internal static class SiduckCommand
     private static Option<string?> QlogOption() => new("--qlog-dir", "-q")
     {
         Description = "Write a qlog (JSON-SEQ .sqlog) per connection into this directory (default: $QLOGDIR).",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("QLOGDIR") is { Length: > 0 } directory ? directory : null,
+        DefaultValueFactory = _ => QuicCliSupport.QlogDirectoryFromEnvironment(),
     };
 
     private static Command CreateServe(TextWriter output, TextWriter error)
@@ -32,7 +32,7 @@ internal static class SiduckCommand
         command.SetAction(parse => MallardCommand.Guard(error, () =>
         {
             IPEndPoint address = QuicCliSupport.ParseEndPoint(parse.GetValue(listen)!, "--listen");
-            var server = new SiduckServer(address, QuicCliSupport.LoadServerCertificate(parse.GetValue(cert), parse.GetValue(key)), parse.GetValue(qlog), output);
+            var server = new SiduckServer(address, QuicCliSupport.LoadServerCertificate(parse.GetValue(cert), parse.GetValue(key)), QuicCliSupport.CheckQlogDirectory(parse.GetValue(qlog)), output);
             using QuicCliSupport.StopSignal stop = QuicCliSupport.OnTerminate();
             return server.RunAsync(stop.Token).GetAwaiter().GetResult();
         }));
@@ -60,7 +60,7 @@ internal static class SiduckCommand
                 TimeSpan.FromMilliseconds(InRange(parse.GetValue(interval), "--interval", 0, 3_600_000)),
                 TimeSpan.FromMilliseconds(InRange(parse.GetValue(timeout), "--timeout", 1, 3_600_000)),
                 Encoding.UTF8.GetBytes(parse.GetValue(message)!),
-                parse.GetValue(qlog));
+                QuicCliSupport.CheckQlogDirectory(parse.GetValue(qlog)));
             using QuicCliSupport.StopSignal stop = QuicCliSupport.OnTerminate();
             return new SiduckClient(options, output, error).RunAsync(stop.Token).GetAwaiter().GetResult();
         }));

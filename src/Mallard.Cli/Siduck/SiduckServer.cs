@@ -78,7 +78,7 @@ internal sealed class SiduckServer(IPEndPoint listen, X509Certificate2? certific
                 }
             }
 
-            Log($"{peer}: closed after {quacks} quacks");
+            Log($"{peer}: closed after {quacks} quack{(quacks == 1 ? "" : "s")}");
         }
     }
 

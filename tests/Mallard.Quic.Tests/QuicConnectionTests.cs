@@ -131,6 +131,61 @@ public class QuicConnectionTests
     }
 
     [Fact]
+    public async Task ACommandStreamAndDatagramTelemetryShareOneConnection()
+    {
+        await using QuicListener listener = await Listen(datagrams: true);
+        Task<QuicConnection> accepted = listener.AcceptConnectionAsync().AsTask();
+        await using QuicConnection client = await Connect(listener, datagrams: true);
+        await using QuicConnection server = await accepted.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Telemetry: the client sends full-size datagrams as fast as the queue takes them.
+        using var stop = new CancellationTokenSource();
+        Task telemetry = Task.Run(async () =>
+        {
+            byte[] sample = new byte[client.MaxDatagramSize];
+            while (!stop.IsCancellationRequested)
+            {
+                if (client.TrySendDatagram(sample) == QuicDatagramSendStatus.QueueFull)
+                {
+                    await Task.Delay(1);
+                }
+            }
+        });
+        Task<int> telemetryRead = Task.Run(async () =>
+        {
+            int count = 0;
+            await foreach (byte[] _ in server.ReadDatagramsAsync())
+            {
+                count++;
+            }
+
+            return count;
+        });
+
+        // Commands: 300 numbered lines on one stream, each written on its own.
+        await using QuicStream commands = await client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional);
+        Task<byte[]> serverSide = Task.Run(async () =>
+        {
+            await using QuicStream stream = await server.AcceptInboundStreamAsync();
+            return await ReadAll(stream);
+        });
+        for (int i = 0; i < 300; i++)
+        {
+            await commands.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"command {i}\n"));
+        }
+
+        commands.CompleteWrites();
+        string[] lines = System.Text.Encoding.ASCII.GetString(await serverSide.WaitAsync(TimeSpan.FromSeconds(30))).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        await stop.CancelAsync();
+        await telemetry;
+
+        Assert.Equal(Enumerable.Range(0, 300).Select(i => $"command {i}"), lines);
+        await client.CloseAsync(0);
+        Assert.True(await telemetryRead.WaitAsync(TimeSpan.FromSeconds(10)) > 0);
+        Assert.True(client.DatagramStatistics.Sent > 0);
+    }
+
+    [Fact]
     public async Task SendingADatagramThePeerDoesNotAcceptFailsClearly()
     {
         await using QuicListener listener = await Listen(datagrams: false);

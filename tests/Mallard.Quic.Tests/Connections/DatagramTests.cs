@@ -197,7 +197,7 @@ public class DatagramTests
             }
 
             datagramsAtStart = datagramsAtStart == 0 ? (int)server.Datagrams.Sent + 1 : datagramsAtStart;
-            while (server.QueueDatagram(new byte[1_000], track: false, out _) == DatagramQueueResult.Queued)
+            while (server.QueueDatagram(new byte[server.MaxDatagramPayload], track: false, out _) == DatagramQueueResult.Queued)
             {
                 flooded++;
             }
@@ -206,9 +206,82 @@ public class DatagramTests
         Assert.Equal(300_000, response.Length);
 
         // Datagrams took a real share of the packets: at least a third of the stream's octets.
-        long datagramOctets = (server!.Datagrams.Sent - datagramsAtStart + 1) * 1_000;
+        long datagramOctets = (server!.Datagrams.Sent - datagramsAtStart + 1) * server.MaxDatagramPayload;
         Assert.True(datagramOctets > 100_000, $"only {datagramOctets} octets of datagrams went out beside 300 kB of stream data");
         Assert.True(flooded > 256);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.03)]
+    public void CommandsOnAStreamArriveInOrderAndAreNotHeldBackBehindATelemetryFlood(double loss)
+    {
+        // The seed's use case: telemetry as datagrams and control commands on a reliable stream,
+        // in one connection. The client keeps its datagram queue full (more than many round trips
+        // of data) and sends a 16-octet command every 10 ms.
+        using VirtualNetwork network = Negotiated(seed: 21);
+        network.LossRate = loss;
+        Connection client = Established(network);
+        Connection server = network.ServerConnection!;
+        Assert.True(client.TryOpenStream(true, out ulong commands));
+
+        const int Count = 100;
+        var sentAt = new long[Count];
+        var latencies = new List<long>();
+        var received = new List<byte>();
+        var buffer = new byte[4096];
+        int sent = 0;
+        long nextCommand = network.Now;
+        bool done = network.RunUntil(() =>
+        {
+            // Full-size datagrams: a packet that starts with one has no room left for anything else.
+            while (client.QueueDatagram(new byte[client.MaxDatagramPayload], track: false, out _) == DatagramQueueResult.Queued)
+            {
+            }
+
+            if (sent < Count && network.Now >= nextCommand)
+            {
+                sentAt[sent] = network.Now;
+                byte[] command = new byte[16];
+                BitConverter.TryWriteBytes(command, sent++);
+                client.WriteStream(commands, command, fin: false);
+                nextCommand = network.Now + 10_000;
+            }
+
+            server.TryAcceptStream(out _);
+            int read;
+            while ((read = server.ReadStream(network.Now, commands, buffer, out _)) > 0)
+            {
+                received.AddRange(buffer.AsSpan(0, read));
+                while (received.Count / 16 > latencies.Count)
+                {
+                    latencies.Add(network.Now - sentAt[latencies.Count]);
+                }
+            }
+
+            while (server.TryReadDatagram(out _))
+            {
+            }
+
+            network.Flush();
+            return latencies.Count == Count;
+        }, 60_000_000);
+
+        Assert.True(done, $"{latencies.Count} of {Count} commands arrived");
+        for (int i = 0; i < Count; i++)
+        {
+            Assert.Equal(i, BitConverter.ToInt32(received.ToArray(), i * 16)); // in order, none missing
+        }
+
+        // Loss shrinks the congestion window that the telemetry shares, so fewer datagrams get through.
+        Assert.True(server.Datagrams.Received > (loss == 0 ? 1_000 : 200), $"only {server.Datagrams.Received} telemetry datagrams arrived");
+        if (loss == 0)
+        {
+            // One-way delay is 10 ms. Stuck behind the 256 queued datagrams a command would wait
+            // for several round trips; sharing the packets, it waits for at most one or two.
+            latencies.Sort();
+            Assert.True(latencies[^1] <= 60_000, $"the slowest command took {latencies[^1] / 1000.0} ms");
+        }
     }
 
     private static TransportParameters WithDatagrams()

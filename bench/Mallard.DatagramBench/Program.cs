@@ -1,0 +1,24 @@
+using System.Net;
+using Mallard.DatagramBench;
+
+// The Mallard side of bench/datagram-vs-quicgo.sh; bench/datagram-go/main.go is the quic-go side
+// and speaks the same protocol (see BenchProtocol).
+//   server ADDR
+//   client ADDR [PINGS=1000] [SECONDS=5] [WINDOW=64] [MEGABYTES=50]
+if (args.Length < 2 || !IPEndPoint.TryParse(args[1], out IPEndPoint? address))
+{
+    Console.Error.WriteLine("usage: Mallard.DatagramBench server|client ADDR [PINGS SECONDS WINDOW MEGABYTES]");
+    return 2;
+}
+
+int Arg(int index, int fallback) => args.Length > index ? int.Parse(args[index], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+
+if (args[0] == "server")
+{
+    await BenchServer.RunAsync(address);
+    return 0;
+}
+
+BenchResult result = await BenchClient.RunAsync(address, pings: Arg(2, 1000), seconds: Arg(3, 5), window: Arg(4, 64), megabytes: Arg(5, 50));
+Console.WriteLine(result);
+return 0;

@@ -1,0 +1,256 @@
+// datagram-go: the quic-go 0.29 side of bench/datagram-vs-quicgo.sh. The same protocol as
+// bench/Mallard.DatagramBench, so either client can measure either server:
+//
+//	ALPN "mallard-bench"; every DATAGRAM is echoed unchanged; a bidirectional stream carries an
+//	8-octet big-endian length and is answered with that many octets and FIN.
+//
+//	-mode server -listen ADDR
+//	-mode client -server ADDR [-pings 1000] [-seconds 5] [-window 64] [-megabytes 50]
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"io"
+	"math/big"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	quic "github.com/lucas-clemente/quic-go"
+)
+
+var alpn = []string{"mallard-bench"}
+
+func main() {
+	mode := flag.String("mode", "server", "server or client")
+	listen := flag.String("listen", "127.0.0.1:4433", "server: address")
+	server := flag.String("server", "127.0.0.1:4433", "client: server address")
+	pings := flag.Int("pings", 1000, "client: sequential datagram round trips")
+	seconds := flag.Int("seconds", 5, "client: seconds of windowed datagram echo")
+	window := flag.Int("window", 64, "client: datagrams in flight in the rate phase")
+	megabytes := flag.Int("megabytes", 50, "client: stream download beside 1000 datagrams/s")
+	flag.Parse()
+	var err error
+	if *mode == "server" {
+		err = serve(*listen)
+	} else {
+		err = measure(*server, *pings, *seconds, *window, *megabytes)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+func serve(listen string) error {
+	listener, err := quic.ListenAddr(listen, serverTLS(), &quic.Config{EnableDatagrams: true, MaxIdleTimeout: 30 * time.Second})
+	if err != nil {
+		return err
+	}
+	fmt.Println("listening on", listen)
+	for {
+		conn, err := listener.Accept(context.Background())
+		if err != nil {
+			return err
+		}
+		go func() {
+			for {
+				msg, err := conn.ReceiveMessage()
+				if err != nil {
+					return
+				}
+				conn.SendMessage(msg)
+			}
+		}()
+		go func() {
+			for {
+				stream, err := conn.AcceptStream(context.Background())
+				if err != nil {
+					return
+				}
+				go func() {
+					var header [8]byte
+					if _, err := io.ReadFull(stream, header[:]); err != nil {
+						return
+					}
+					remaining := binary.BigEndian.Uint64(header[:])
+					chunk := make([]byte, 64*1024)
+					for remaining > 0 {
+						n := uint64(len(chunk))
+						if remaining < n {
+							n = remaining
+						}
+						if _, err := stream.Write(chunk[:n]); err != nil {
+							return
+						}
+						remaining -= n
+					}
+					stream.Close()
+				}()
+			}
+		}()
+	}
+}
+
+func stamp(size int, seq uint64) []byte {
+	payload := make([]byte, size)
+	binary.BigEndian.PutUint64(payload, seq)
+	binary.BigEndian.PutUint64(payload[8:], uint64(time.Now().UnixNano()))
+	return payload
+}
+
+func rttOf(payload []byte) time.Duration {
+	return time.Duration(time.Now().UnixNano() - int64(binary.BigEndian.Uint64(payload[8:])))
+}
+
+func percentile(sorted []time.Duration, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return float64(sorted[int(p*float64(len(sorted)-1))].Microseconds()) / 1000
+}
+
+func measure(server string, pings, seconds, window, megabytes int) error {
+	conn, err := quic.DialAddr(server, &tls.Config{InsecureSkipVerify: true, NextProtos: alpn}, &quic.Config{EnableDatagrams: true, MaxIdleTimeout: 30 * time.Second})
+	if err != nil {
+		return err
+	}
+	defer conn.CloseWithError(0, "")
+	echoes := make(chan []byte, 4096)
+	go func() {
+		for {
+			msg, err := conn.ReceiveMessage()
+			if err != nil {
+				close(echoes)
+				return
+			}
+			echoes <- msg
+		}
+	}()
+
+	// 1. Sequential round trips of 64-octet datagrams.
+	var rtts []time.Duration
+	for i := 0; i < pings; i++ {
+		conn.SendMessage(stamp(64, uint64(i)))
+		select {
+		case msg := <-echoes:
+			rtts = append(rtts, rttOf(msg))
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	sort.Slice(rtts, func(a, b int) bool { return rtts[a] < rtts[b] })
+
+	// 2. Echoed 1000-octet datagrams per second with a window in flight.
+	var received int64
+	slots := make(chan struct{}, window)
+	for i := 0; i < window; i++ {
+		slots <- struct{}{}
+	}
+	deadline := time.Now().Add(time.Duration(seconds) * time.Second)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-echoes:
+				atomic.AddInt64(&received, 1)
+				slots <- struct{}{}
+			case <-done:
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	for seq := uint64(0); time.Now().Before(deadline); seq++ {
+		select {
+		case <-slots:
+			conn.SendMessage(stamp(1000, seq))
+		case <-time.After(100 * time.Millisecond): // the window was lost: refill it
+			for i := 0; i < window; i++ {
+				select {
+				case slots <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}
+	rate := float64(atomic.LoadInt64(&received)) / time.Since(start).Seconds()
+	close(done)
+	time.Sleep(200 * time.Millisecond)
+	for len(echoes) > 0 {
+		<-echoes
+	}
+
+	// 3. A stream download with 1000 datagrams/s beside it.
+	var mixed []time.Duration
+	var mu sync.Mutex
+	stop := make(chan struct{})
+	var sent int64
+	go func() {
+		ticker := time.NewTicker(time.Millisecond)
+		defer ticker.Stop()
+		for seq := uint64(0); ; seq++ {
+			select {
+			case <-ticker.C:
+				if conn.SendMessage(stamp(200, seq)) == nil {
+					atomic.AddInt64(&sent, 1)
+				}
+			case <-stop:
+				return
+			}
+		}
+	}()
+	go func() {
+		for msg := range echoes {
+			mu.Lock()
+			mixed = append(mixed, rttOf(msg))
+			mu.Unlock()
+		}
+	}()
+	stream, err := conn.OpenStreamSync(context.Background())
+	if err != nil {
+		return err
+	}
+	var header [8]byte
+	binary.BigEndian.PutUint64(header[:], uint64(megabytes)*1_000_000)
+	streamStart := time.Now()
+	stream.Write(header[:])
+	stream.Close()
+	n, err := io.Copy(io.Discard, stream)
+	if err != nil {
+		return err
+	}
+	streamSeconds := time.Since(streamStart).Seconds()
+	close(stop)
+	time.Sleep(200 * time.Millisecond)
+	mu.Lock()
+	sort.Slice(mixed, func(a, b int) bool { return mixed[a] < mixed[b] })
+	fmt.Printf("rtt_p50_ms=%.3f rtt_p99_ms=%.3f pings_answered=%d rate_dps=%.0f mixed_stream_mbps=%.1f mixed_dg_p50_ms=%.3f mixed_dg_p99_ms=%.3f mixed_dg_sent=%d mixed_dg_echoed=%d\n",
+		percentile(rtts, 0.5), percentile(rtts, 0.99), len(rtts), rate, float64(n)*8/streamSeconds/1e6,
+		percentile(mixed, 0.5), percentile(mixed, 0.99), atomic.LoadInt64(&sent), len(mixed))
+	mu.Unlock()
+	return nil
+}
+
+func serverTLS() *tls.Config {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	template := x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, &template, &template, &key.PublicKey, key)
+	if err != nil {
+		panic(err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, NextProtos: alpn}
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# DATAGRAM (RFC 9221) performance of Mallard.Quic beside quic-go 0.29, in the same run, on
+# loopback: Mallard client against Mallard server, quic-go client against quic-go server, in
+# interleaved rounds. Both sides speak the protocol of bench/Mallard.DatagramBench (echo every
+# datagram; answer a stream with N octets). Per round and pair:
+#   - sequential round trips of 64-octet datagrams (p50, p99 of PINGS),
+#   - echoed 1000-octet datagrams per second with 64 in flight (SECONDS),
+#   - a MEGABYTES stream download with 200-octet datagrams every 1 ms beside it
+#     (stream Mbit/s and the datagrams' round trip while it runs).
+#
+#   bench/datagram-vs-quicgo.sh [ROUNDS=3] [PINGS=1000] [SECONDS=5] [MEGABYTES=50]
+set -euo pipefail
+ROUNDS=${1:-3}
+PINGS=${2:-1000}
+SECONDS_RATE=${3:-5}
+MEGABYTES=${4:-50}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d /tmp/mallard-dgbench-XXXX)
+SERVER=""
+cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+dotnet build "$ROOT/bench/Mallard.DatagramBench" -c Release -o "$WORK/mallard" >/dev/null
+export GO111MODULE=off GOPATH=/usr/share/gocode CGO_ENABLED=0 GOCACHE=/tmp/mallard-gocache
+(cd "$ROOT/bench/datagram-go" && go build -o "$WORK/quicgo" main.go)
+
+run_pair() { # $1 = mallard|quicgo; prints the client's key=value line
+  local port=$((20000 + RANDOM % 20000))
+  if [ "$1" = mallard ]; then
+    dotnet "$WORK/mallard/Mallard.DatagramBench.dll" server "127.0.0.1:$port" >"$WORK/server.log" 2>&1 &
+  else
+    "$WORK/quicgo" -mode server -listen "127.0.0.1:$port" >"$WORK/server.log" 2>&1 &
+  fi
+  SERVER=$!
+  for _ in $(seq 1 100); do grep -q listening "$WORK/server.log" && break; sleep 0.1; done
+  if [ "$1" = mallard ]; then
+    dotnet "$WORK/mallard/Mallard.DatagramBench.dll" client "127.0.0.1:$port" "$PINGS" "$SECONDS_RATE" 64 "$MEGABYTES"
+  else
+    "$WORK/quicgo" -mode client -server "127.0.0.1:$port" -pings "$PINGS" -seconds "$SECONDS_RATE" -window 64 -megabytes "$MEGABYTES"
+  fi
+  kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; SERVER=""
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+  for impl in mallard quicgo; do
+    line=$(run_pair "$impl")
+    echo "round $round $impl $line"
+    echo "$impl $line" >>"$WORK/results"
+  done
+done
+
+# Medians per implementation, and Mallard's ratio to quic-go (for times, quic-go / Mallard, so > 1 is better).
+python3 - "$WORK/results" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    impl, *pairs = line.split()
+    for key, value in (p.split("=") for p in pairs):
+        rows.setdefault((impl, key), []).append(float(value))
+keys = ["rtt_p50_ms", "rtt_p99_ms", "rate_dps", "mixed_stream_mbps", "mixed_dg_p50_ms", "mixed_dg_p99_ms"]
+print(f"{'median':<20}{'Mallard':>12}{'quic-go':>12}{'ratio':>10}")
+for key in keys:
+    m, q = statistics.median(rows[("mallard", key)]), statistics.median(rows[("quicgo", key)])
+    ratio = (q / m if key.endswith("_ms") else m / q) if m and q else float("nan")
+    print(f"{key:<20}{m:>12.3f}{q:>12.3f}{ratio:>9.2f}x")
+PY

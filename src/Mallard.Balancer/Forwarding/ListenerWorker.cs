@@ -30,6 +30,7 @@ internal sealed unsafe class ListenerWorker : IDisposable
     private readonly Upstream?[] _targets = new Upstream?[LinuxBatchIo.BatchSize];
     private LinuxBatchIo? _io;
     private ulong _nextTag = ListenTag + 1;
+    private int _replyGroup;
     private volatile bool _stopping;
 
     public ListenerWorker(Socket socket, FlowTable flows, RoutingState routing, string name, bool batched, int maxDatagramSize)
@@ -306,26 +307,13 @@ internal sealed unsafe class ListenerWorker : IDisposable
         try
         {
             handle.DangerousAddRef(ref held);
-            int fd = (int)handle.DangerousGetHandle();
-            int sent = 0;
-            int failed = 0;
-            while (sent < end - first)
+            SegmentedSender.SendOutcome outcome = io.Sender.Send((int)handle.DangerousGetHandle(), &io.ReceiveHeaders[first], end - first);
+            for (int failure = 0; failure < outcome.Failed; failure++)
             {
-                int result = LinuxNative.sendmmsg(fd, &io.ReceiveHeaders[first + sent], (uint)(end - first - sent), 0);
-                if (result <= 0)
-                {
-                    // The kernel reports an earlier ICMP port unreachable here; skip the datagram.
-                    upstream.NoteSendError(Marshal.GetLastPInvokeError() == LinuxNative.EConnRefused);
-                    bytes -= io.ReceiveHeaders[first + sent].Length;
-                    failed++;
-                    sent++;
-                    continue;
-                }
-
-                sent += result;
+                upstream.NoteSendError(failure == 0 && outcome.Refused);
             }
 
-            upstream.NoteSent(end - first - failed, bytes, now);
+            upstream.NoteSent(outcome.Sent, bytes - outcome.FailedBytes, now);
         }
         catch (ObjectDisposedException)
         {
@@ -379,8 +367,10 @@ internal sealed unsafe class ListenerWorker : IDisposable
 
                 long now = Environment.TickCount64;
                 SocketAddress client = upstream.ReturnPath.Address;
+                int group = ++_replyGroup;
                 for (int i = pending; i < pending + count; i++)
                 {
+                    io.ReplyGroups[i] = group;
                     LinuxNative.MMsgHdr* header = &io.ReplyHeaders[i];
                     if (!upstream.NoteReply((int)header->Length, now))
                     {
@@ -416,35 +406,44 @@ internal sealed unsafe class ListenerWorker : IDisposable
         }
     }
 
+    // Replies leave from the listening socket; those read from one flow in one recvmmsg share a
+    // client address and go out together (as one GSO message when they are of equal size).
     private void FlushReplies(LinuxBatchIo io, int count)
     {
         int fd = (int)_socket.SafeHandle.DangerousGetHandle();
-        int sent = 0;
-        while (sent < count)
+        for (int first = 0; first < count;)
         {
-            // A reply dropped as oversized has no destination; skip it.
-            if (io.ReplyHeaders[sent].Name == null)
-            {
-                sent++;
-                continue;
-            }
-
-            int end = sent;
-            while (end < count && io.ReplyHeaders[end].Name != null)
+            int end = first + 1;
+            while (end < count && io.ReplyGroups[end] == io.ReplyGroups[first])
             {
                 end++;
             }
 
-            int result = LinuxNative.sendmmsg(fd, &io.ReplyHeaders[sent], (uint)(end - sent), 0);
-            if (result <= 0)
+            // A reply dropped as oversized has no destination: send around it.
+            for (int run = first; run < end;)
             {
-                // The first datagram failed (for example an unreachable client): drop it, go on.
-                _flows.CountClientSendError();
-                sent++;
-                continue;
+                if (io.ReplyHeaders[run].Name == null)
+                {
+                    run++;
+                    continue;
+                }
+
+                int stop = run;
+                while (stop < end && io.ReplyHeaders[stop].Name != null)
+                {
+                    stop++;
+                }
+
+                SegmentedSender.SendOutcome outcome = io.Sender.Send(fd, &io.ReplyHeaders[run], stop - run);
+                for (int failure = 0; failure < outcome.Failed; failure++)
+                {
+                    _flows.CountClientSendError();
+                }
+
+                run = stop;
             }
 
-            sent += result;
+            first = end;
         }
     }
 

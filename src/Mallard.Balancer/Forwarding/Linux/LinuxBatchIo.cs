@@ -62,6 +62,12 @@ internal sealed unsafe class LinuxBatchIo : IDisposable
 
     public int EpollFd { get; }
 
+    /// <summary>Sends runs of datagrams with one destination, with GSO while the kernel takes it.</summary>
+    public SegmentedSender Sender { get; } = new(BatchSize);
+
+    /// <summary>Which recvmmsg each reply slot came from: replies of one group share a client address.</summary>
+    public int[] ReplyGroups { get; } = new int[BatchSize];
+
     public int SlotSize => _slotSize;
 
     public LinuxNative.MMsgHdr* ReceiveHeaders { get; }
@@ -107,6 +113,7 @@ internal sealed unsafe class LinuxBatchIo : IDisposable
         if (!_disposed)
         {
             _disposed = true;
+            Sender.Dispose();
             LinuxNative.close(EpollFd);
             NativeMemory.Free(_memory);
         }

@@ -15,6 +15,17 @@ internal static unsafe partial class LinuxNative
     public const int EAgain = 11;
     public const int EIntr = 4;
     public const int EConnRefused = 111;
+    public const int EIo = 5;
+    public const int EInval = 22;
+    public const int ENoProtoOpt = 92;
+    public const int EOpNotSupp = 95;
+
+    /// <summary>SOL_UDP and UDP_SEGMENT: a cmsg carrying the segment size of a GSO send (Linux 4.18).</summary>
+    public const int SolUdp = 17;
+    public const int UdpSegment = 103;
+
+    /// <summary>The most segments one GSO send may carry (UDP_MAX_SEGMENTS).</summary>
+    public const int MaxSegments = 64;
 
     /// <summary>x86-64 packs epoll_event to 12 octets; other LP64 targets align it to 16.</summary>
     public static readonly int EpollEventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
@@ -43,6 +54,15 @@ internal static unsafe partial class LinuxNative
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
+
+    /// <summary>struct cmsghdr on LP64: length, level, type; the data follows at offset 16.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct CMsgHdr
+    {
+        public nuint Length;
+        public int Level;
+        public int Type;
+    }
 
     /// <summary>struct iovec.</summary>
     [StructLayout(LayoutKind.Sequential)]

@@ -8,7 +8,15 @@ namespace Mallard.Quic.Streams;
 /// </summary>
 internal sealed class SendBuffer
 {
-    private readonly List<byte> _data = []; // Octets from AckedPrefix to WrittenEnd.
+    /// <summary>Above this, an empty buffer is given back rather than kept for the next write.</summary>
+    private const int RetainedCapacity = 64 * 1024;
+
+    // Octets from AckedPrefix to WrittenEnd live at _data[_start .. _start + Buffered). Releasing
+    // the acknowledged prefix only moves _start; live octets move when a write needs the room at
+    // the end, and the array doubles when it is more than half full, so each octet is copied a
+    // bounded number of times (moving them on every ACK cost a megabyte-sized memmove each).
+    private byte[] _data = [];
+    private int _start;
     private readonly RangeSet _acked = new();
     private readonly RangeSet _lost = new();
     private bool _finAcked;
@@ -54,7 +62,16 @@ internal sealed class SendBuffer
             throw new InvalidOperationException("the stream's writing side is already finished");
         }
 
-        _data.AddRange(data);
+        int live = (int)Buffered;
+        if (_start + live + data.Length > _data.Length)
+        {
+            byte[] target = live + data.Length <= _data.Length / 2 ? _data : new byte[Math.Max(2 * _data.Length, live + data.Length)];
+            _data.AsSpan(_start, live).CopyTo(target);
+            _data = target;
+            _start = 0;
+        }
+
+        data.CopyTo(_data.AsSpan(_start + live));
         WrittenEnd += (ulong)data.Length;
     }
 
@@ -123,9 +140,17 @@ internal sealed class SendBuffer
         if (_acked.Ranges.Count > 0 && _acked.Ranges[0].Start <= AckedPrefix && _acked.Ranges[0].End > AckedPrefix)
         {
             ulong newPrefix = _acked.Ranges[0].End;
-            _data.RemoveRange(0, (int)(newPrefix - AckedPrefix));
+            _start += (int)(newPrefix - AckedPrefix);
             AckedPrefix = newPrefix;
             _acked.Remove(0, newPrefix);
+            if (Buffered == 0)
+            {
+                _start = 0;
+                if (_data.Length > RetainedCapacity)
+                {
+                    _data = [];
+                }
+            }
         }
     }
 
@@ -151,6 +176,6 @@ internal sealed class SendBuffer
 
     private void Copy(ulong offset, int length, Span<byte> destination)
     {
-        System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_data).Slice((int)(offset - AckedPrefix), length).CopyTo(destination);
+        _data.AsSpan(_start + (int)(offset - AckedPrefix), length).CopyTo(destination);
     }
 }

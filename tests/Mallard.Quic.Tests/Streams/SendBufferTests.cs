@@ -114,4 +114,60 @@ public class SendBufferTests
         set.Remove(0, 100);
         Assert.True(set.IsEmpty);
     }
+
+    [Fact]
+    public void WritesAcknowledgementsAndLossesInterleavedKeepEveryOctetInPlace()
+    {
+        // Writes of odd sizes while the acknowledged prefix advances make the buffer compact and
+        // grow many times; every octet sent (first time or again after a loss) must be the one written.
+        var random = new Random(12);
+        var buffer = new SendBuffer(ulong.MaxValue);
+        byte[] chunk = new byte[4096];
+        ulong written = 0;
+        var unacked = new List<(ulong Offset, int Length)>();
+        for (int round = 0; round < 3_000; round++)
+        {
+            byte[] data = new byte[random.Next(1, 9_000)];
+            for (int i = 0; i < data.Length; i++)
+            {
+                data[i] = Expected(written + (ulong)i);
+            }
+
+            buffer.Write(data);
+            written += (ulong)data.Length;
+            while (buffer.TryNext(random.Next(100, 4096), chunk, out ulong offset, out int length, out _) && length > 0)
+            {
+                for (int i = 0; i < length; i++)
+                {
+                    Assert.Equal(Expected(offset + (ulong)i), chunk[i]);
+                }
+
+                unacked.Add((offset, length));
+            }
+
+            // Acknowledge most of what is out, in a shuffled order; lose a few.
+            foreach ((ulong offset, int length) in unacked.OrderBy(_ => random.Next()).ToList())
+            {
+                if (random.NextDouble() < 0.05)
+                {
+                    buffer.OnLost(offset, length, false);
+                }
+                else if (random.NextDouble() < 0.8)
+                {
+                    buffer.OnAcked(offset, length, false);
+                }
+                else
+                {
+                    continue;
+                }
+
+                unacked.Remove((offset, length));
+            }
+        }
+
+        Assert.True(buffer.AckedPrefix > written / 2, $"only {buffer.AckedPrefix} of {written} octets were released");
+        Assert.Equal(written - buffer.AckedPrefix, buffer.Buffered);
+
+        static byte Expected(ulong offset) => (byte)((offset * 31) ^ (offset >> 9));
+    }
 }

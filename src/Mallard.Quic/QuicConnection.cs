@@ -29,12 +29,21 @@ public sealed class QuicConnection : IAsyncDisposable
         _connection = connection;
         _options = options;
         _ownsHost = ownsHost;
-        IPEndPoint template = connection.Remote.Family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? new IPEndPoint(IPAddress.IPv6Any, 0) : new IPEndPoint(IPAddress.Any, 0);
-        RemoteEndPoint = (IPEndPoint)template.Create(connection.Remote);
     }
 
-    /// <summary>The peer's address.</summary>
-    public IPEndPoint RemoteEndPoint { get; }
+    /// <summary>The peer's address; a server follows its client to a new one (RFC 9000 section 9).</summary>
+    public IPEndPoint RemoteEndPoint
+    {
+        get
+        {
+            lock (Gate)
+            {
+                SocketAddress remote = _connection.Remote;
+                IPEndPoint template = remote.Family == AddressFamily.InterNetworkV6 ? new IPEndPoint(IPAddress.IPv6Any, 0) : new IPEndPoint(IPAddress.Any, 0);
+                return (IPEndPoint)template.Create(remote);
+            }
+        }
+    }
 
     /// <summary>This side's address.</summary>
     public IPEndPoint LocalEndPoint => _host.LocalEndPoint;
@@ -123,6 +132,7 @@ public sealed class QuicConnection : IAsyncDisposable
             DatagramSendQueueCapacity = options.DatagramSendQueueCapacity,
             DatagramReceiveQueueCapacity = options.DatagramReceiveQueueCapacity,
             OpenQlog = options.QlogOpener(),
+            KeepAliveInterval = (long)(options.KeepAliveInterval.TotalMilliseconds * 1000),
         };
 
         QuicConnection connection;

@@ -23,6 +23,12 @@ public class QuicConnectionOptions
     /// <summary>Receives SSLKEYLOGFILE lines (for Wireshark/tshark decryption) when set.</summary>
     public Action<string>? KeyLog { get; set; }
 
+    /// <summary>
+    /// Send a PING when nothing else ack-eliciting went out for this long (zero: never). Keeps NAT
+    /// mappings alive, and after a NAT rebinding lets the server find a client that only receives.
+    /// </summary>
+    public TimeSpan KeepAliveInterval { get; set; }
+
     /// <summary>The largest UDP payload to send once the handshake is confirmed (1200 until then).</summary>
     public int MaxUdpPayloadSize { get; set; } = 1350;
 
@@ -75,6 +81,7 @@ public class QuicConnectionOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxUdpPayloadSize, 1200);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxUdpPayloadSize, 65_527);
         ArgumentOutOfRangeException.ThrowIfLessThan(IdleTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(KeepAliveInterval, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(DatagramSendQueueCapacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(DatagramReceiveQueueCapacity, 1);
     }

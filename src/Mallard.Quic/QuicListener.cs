@@ -62,6 +62,7 @@ public sealed class QuicListener : IAsyncDisposable
             DatagramSendQueueCapacity = connectionOptions.DatagramSendQueueCapacity,
             DatagramReceiveQueueCapacity = connectionOptions.DatagramReceiveQueueCapacity,
             OpenQlog = connectionOptions.QlogOpener(),
+            KeepAliveInterval = (long)(connectionOptions.KeepAliveInterval.TotalMilliseconds * 1000),
             CipherSuites = options.CipherSuites is { Count: > 0 } suites ? [.. suites.Select(s => (ushort)s)] : TlsHandshake.SupportedCipherSuites,
         };
         var endpoint = new Endpoint(core, staticKey: options.StaticKey) { RequireRetry = options.RequireRetry };

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography;
 
+using Mallard.Quic.Tests.TestSupport;
+
 namespace Mallard.Quic.Tests;
 
 /// <summary>The public API over real UDP sockets on loopback.</summary>
@@ -183,6 +185,54 @@ public class QuicConnectionTests
         await client.CloseAsync(0);
         Assert.True(await telemetryRead.WaitAsync(TimeSpan.FromSeconds(10)) > 0);
         Assert.True(client.DatagramStatistics.Sent > 0);
+    }
+
+    [Fact]
+    public async Task AServerFollowsItsClientThroughANatRebindingOnRealSockets()
+    {
+        await using QuicListener listener = await Listen();
+        await using var relay = new RebindingRelay(listener.LocalEndPoint);
+        Task<QuicConnection> accepted = listener.AcceptConnectionAsync().AsTask();
+        await using QuicConnection client = await QuicConnection.ConnectAsync(new QuicClientConnectionOptions
+        {
+            RemoteEndPoint = relay.EndPoint,
+            ApplicationProtocols = ["hq-interop"],
+            SkipCertificateValidation = true,
+
+            // A client that only receives says nothing after its NAT rebinds; the keep-alive PING
+            // is what shows the server its new address (otherwise the server keeps sending to the old one).
+            KeepAliveInterval = TimeSpan.FromMilliseconds(200),
+        });
+        await using QuicConnection server = await accepted.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(relay.PublicEndPoint, server.RemoteEndPoint);
+
+        // The server streams 4 MB; halfway through, the client's public address changes and the
+        // packets already sent to the old one are lost.
+        byte[] payload = RandomNumberGenerator.GetBytes(4_000_000);
+        Task send = Task.Run(async () =>
+        {
+            await using QuicStream stream = await server.OpenOutboundStreamAsync(QuicStreamType.Unidirectional);
+            await stream.WriteAsync(payload, completeWrites: true);
+        });
+        await using QuicStream incoming = await client.AcceptInboundStreamAsync();
+        byte[] buffer = new byte[64 * 1024];
+        using var received = new MemoryStream();
+        bool rebound = false;
+        int read;
+        while ((read = await incoming.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(20))) > 0)
+        {
+            received.Write(buffer, 0, read);
+            if (!rebound && received.Length > payload.Length / 2)
+            {
+                rebound = true;
+                relay.Rebind();
+            }
+        }
+
+        await send.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(rebound);
+        Assert.Equal(SHA256.HashData(payload), SHA256.HashData(received.ToArray()));
+        Assert.Equal(relay.PublicEndPoint, server.RemoteEndPoint);
     }
 
     [Fact]

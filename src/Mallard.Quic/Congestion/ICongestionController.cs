@@ -26,4 +26,7 @@ internal interface ICongestionController
 
     /// <summary>Forgets bytes of a discarded packet number space without reacting (RFC 9002 section 6.4).</summary>
     void OnPacketDiscarded(long bytes);
+
+    /// <summary>Back to the initial window for a new path (RFC 9000 section 9.4); bytes in flight stay counted.</summary>
+    void ResetForNewPath();
 }

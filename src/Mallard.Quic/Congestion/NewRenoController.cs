@@ -32,6 +32,14 @@ internal sealed class NewRenoController : ICongestionController
     /// <summary>kInitialWindow: ten datagrams, bounded by 14,720 octets or two datagrams (RFC 9002 section 7.2).</summary>
     public static long InitialWindow(long maxDatagramSize) => Math.Min(10 * maxDatagramSize, Math.Max(14_720, 2 * maxDatagramSize));
 
+    public void ResetForNewPath()
+    {
+        CongestionWindow = InitialWindow(_maxDatagramSize);
+        _slowStartThreshold = long.MaxValue;
+        _recoveryStartTime = long.MinValue;
+        _bytesAckedInAvoidance = 0;
+    }
+
     public bool CanSend(long bytes) => BytesInFlight + bytes <= CongestionWindow;
 
     public void OnPacketSent(long bytes) => BytesInFlight += bytes;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Net;
 using System.Security.Cryptography;
 using Mallard.Quic.Crypto;
 using Mallard.Quic.Frames;
@@ -19,6 +20,7 @@ internal sealed partial class Connection
     private const int MaxEarlyOneRttPackets = 8;
 
     private readonly List<byte[]> _earlyOneRttPackets = [];
+    private bool _nonProbingFrameSeen;
 
     private long _lastReceiveTime;
     private int _sendKeyPhase;
@@ -40,7 +42,7 @@ internal sealed partial class Connection
     /// Processes one received datagram (decrypted in place). Undecryptable or malformed packets
     /// are dropped and counted; a protocol violation closes the connection with its error code.
     /// </summary>
-    public void Receive(long now, Span<byte> datagram)
+    public void Receive(long now, Span<byte> datagram, SocketAddress? from = null)
     {
         if (State is ConnectionState.Closed or ConnectionState.Draining)
         {
@@ -48,6 +50,7 @@ internal sealed partial class Connection
         }
 
         _now = now;
+        _receivedFrom = from;
         _bytesReceived += datagram.Length;
         int offset = 0;
         bool anyProcessed = false;
@@ -82,6 +85,9 @@ internal sealed partial class Connection
         {
             ProcessEarlyOneRttPackets(now);
         }
+
+        CountPathBytesReceived(datagram.Length);
+        _receivedFrom = null;
 
         if (!anyProcessed && IsStatelessReset(datagram))
         {
@@ -216,8 +222,10 @@ internal sealed partial class Connection
         }
 
         _qlog?.BeginPacketReceived(now, spaceIndex, packetNumber, bytes.Length);
+        _nonProbingFrameSeen = false;
         bool ackEliciting = ProcessFrames(now, spaceIndex, bytes[payload], packet.Form);
         _qlog?.EndPacketReceived();
+        ConsiderPeerAddress(now, spaceIndex, packetNumber, probingOnly: !_nonProbingFrameSeen);
         if (ackEliciting && !space.Discarded)
         {
             space.AckPending = true;
@@ -252,6 +260,7 @@ internal sealed partial class Connection
 
             payload = payload[length..];
             _qlog?.ReceivedFrame(frame, length);
+            _nonProbingFrameSeen |= frame.Type is not (FrameType.PathChallenge or FrameType.PathResponse or FrameType.NewConnectionId or FrameType.Padding);
             if (form != QuicPacketType.OneRtt && frame.Type is not (FrameType.Padding or FrameType.Ping or FrameType.Ack or FrameType.AckEcn or FrameType.Crypto or FrameType.ConnectionCloseTransport))
             {
                 Fail(now, TransportErrorCode.ProtocolViolation, $"{frame.Type} is not allowed in {form} packets", frame.WireType);
@@ -279,7 +288,9 @@ internal sealed partial class Connection
             case FrameType.DataBlocked:
             case FrameType.StreamsBlockedBidi:
             case FrameType.StreamsBlockedUni:
+                break;
             case FrameType.PathResponse:
+                OnPathResponse(frame.PathData);
                 break;
             case FrameType.Ack:
             case FrameType.AckEcn:
@@ -480,6 +491,7 @@ internal sealed partial class Connection
     private void ConfirmHandshake()
     {
         _qlog?.StateUpdated(_now, "handshake_confirmed");
+        _lastAckElicitingSent = Math.Max(_lastAckElicitingSent, _now); // the keep-alive interval starts here
         HandshakeConfirmed = true;
         _peerAddressValidated = true;
         _spaces[0].Discard(_congestion);

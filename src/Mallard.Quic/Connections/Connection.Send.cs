@@ -43,6 +43,8 @@ internal sealed partial class Connection
             max = (int)Math.Min(max, (3 * _bytesReceived) - _bytesSent);
         }
 
+        max = (int)Math.Min(max, PathAllowance);
+
         if (max < MinimumPacketRoom)
         {
             return 0;
@@ -53,6 +55,7 @@ internal sealed partial class Connection
         int offset = 0;
         bool padToMinimum = false;
         bool discardInitial = false;
+        _pathChallengeInDatagram = false;
         for (int i = 0; i < 3; i++)
         {
             PacketSpace space = _spaces[i];
@@ -89,6 +92,9 @@ internal sealed partial class Connection
             return 0;
         }
 
+        // A PATH_CHALLENGE also checks that the new path carries 1200-octet datagrams (RFC 9000 section 8.2.1).
+        padToMinimum |= _pathChallengeInDatagram;
+
         if (padToMinimum && offset < MinimumInitialDatagramSize && max >= MinimumInitialDatagramSize)
         {
             // PADDING frames in the last packet bring the datagram to 1200 octets (RFC 9000 section 14.1).
@@ -105,6 +111,10 @@ internal sealed partial class Connection
         }
 
         _bytesSent += offset;
+        if (_pathChallenge is not null)
+        {
+            _pathBytesSent += offset;
+        }
         if (discardInitial)
         {
             _spaces[0].Discard(_congestion);
@@ -131,9 +141,14 @@ internal sealed partial class Connection
     {
         get
         {
-            if (!IsServer || _addressValidated)
+            if (!IsServer || (_addressValidated && _pathChallenge is null))
             {
                 return false;
+            }
+
+            if (_addressValidated)
+            {
+                return PathAllowance < MinimumPacketRoom; // a new peer address is being validated (RFC 9000 section 9.3.1)
             }
 
             // Initial datagrams are padded to 1200 octets; wait for more from the client.
@@ -275,6 +290,12 @@ internal sealed partial class Connection
         List<SentFrame> frames = _framesInPacket[layout.Space];
         bool inFlight = layout.AckEliciting; // ACK-only packets do not count against the window (RFC 9002 section 2).
         var sent = new SentPacket(layout.PacketNumber, now, packet.Length, layout.AckEliciting, inFlight) { Frames = [.. frames] };
+        if (layout.AckEliciting && layout.Space == 2)
+        {
+            _lastAckElicitingSent = now;
+            _keepAlivePending = false;
+        }
+
         space.Loss.OnPacketSent(sent, _congestion);
         _qlog?.PacketSent(now, layout.Space, layout.PacketNumber, packet.Length, frames);
         if (layout.AckEliciting && !_ackElicitingSentSinceReceive)
@@ -319,7 +340,7 @@ internal sealed partial class Connection
             return false;
         }
 
-        return _handshakeDonePending || _pathResponses.Count > 0 || _newTokenToSend is not null || _maxDataPending || _maxStreamsBidiPending || _maxStreamsUniPending
+        return _handshakeDonePending || _pathResponses.Count > 0 || _pathChallengePending || _keepAlivePending || _newTokenToSend is not null || _maxDataPending || _maxStreamsBidiPending || _maxStreamsUniPending
             || _retireConnectionIdsPending.Count > 0 || _localConnectionIds.Exists(c => !c.Announced && !c.Retired && c.Sequence > 0)
             || HasStreamFramesToSend() || HasDatagramsToSend;
     }
@@ -587,6 +608,9 @@ internal sealed partial class Connection
                 break;
             case SentFrameKind.Datagram:
                 OnDatagramOutcome(frame, acknowledged: false); // never retransmitted (RFC 9221 section 5.2)
+                break;
+            case SentFrameKind.PathChallenge:
+                OnPathChallengeLost();
                 break;
         }
     }

@@ -347,6 +347,13 @@ internal sealed partial class Connection
             frames.Add(new SentFrame(SentFrameKind.HandshakeDone));
         }
 
+        WritePathChallenge(ref writer, frames);
+        if (_keepAlivePending && writer.Ping())
+        {
+            _keepAlivePending = false;
+            frames.Add(new SentFrame(SentFrameKind.Ping));
+        }
+
         for (int i = _pathResponses.Count - 1; i >= 0 && writer.Remaining > 9; i--)
         {
             writer.PathResponse(_pathResponses[i]);

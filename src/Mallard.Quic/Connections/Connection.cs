@@ -29,6 +29,8 @@ internal sealed partial class Connection : IDisposable
     private readonly TransportParameters _localParameters;
     private ConnectionState _state = ConnectionState.Handshaking;
     private Qlog.QlogWriter? _qlog;
+    private long _lastAckElicitingSent;
+    private bool _keepAlivePending;
     private long _now;
     private readonly List<LocalConnectionId> _localConnectionIds = [];
     private readonly List<PeerConnectionId> _peerConnectionIds = [];
@@ -85,7 +87,7 @@ internal sealed partial class Connection : IDisposable
     public uint Version { get; }
 
     /// <summary>The peer's address (the host sends every datagram there).</summary>
-    public SocketAddress Remote { get; }
+    public SocketAddress Remote { get; private set; }
 
     public ConnectionState State
     {
@@ -233,6 +235,16 @@ internal sealed partial class Connection : IDisposable
                 next = Math.Min(next, ack);
             }
 
+            if (_pathValidationDeadline is long validation)
+            {
+                next = Math.Min(next, validation);
+            }
+
+            if (KeepAliveDeadline is long keepAlive)
+            {
+                next = Math.Min(next, keepAlive);
+            }
+
             return next == long.MaxValue ? null : next;
         }
     }
@@ -261,6 +273,16 @@ internal sealed partial class Connection : IDisposable
             Error ??= new ConnectionError((ulong)TransportErrorCode.NoError, false, "idle timeout", false, Cause: ConnectionEndCause.IdleTimeout);
             State = ConnectionState.Closed;
             return;
+        }
+
+        if (_pathValidationDeadline is long validation && now >= validation)
+        {
+            OnPathValidationTimeout();
+        }
+
+        if (KeepAliveDeadline is long keepAlive && now >= keepAlive)
+        {
+            _keepAlivePending = true;
         }
 
         if (_lossDetectionTimer is long timer && now >= timer)
@@ -377,6 +399,15 @@ internal sealed partial class Connection : IDisposable
             _qlog.ParametersSet(now, local: true, _localParameters);
         }
     }
+
+    /// <summary>
+    /// When a keep-alive PING is due: nothing ack-eliciting was sent for the interval. It keeps NAT
+    /// mappings alive and, after a rebinding, lets the server learn the client's new address even
+    /// when the client only receives (RFC 9000 section 10.1.2).
+    /// </summary>
+    private long? KeepAliveDeadline => _options.KeepAliveInterval > 0 && HandshakeConfirmed && State == ConnectionState.Established && !_keepAlivePending
+        ? _lastAckElicitingSent + _options.KeepAliveInterval
+        : null;
 
     /// <summary>Writes connection_closed and closes the qlog file.</summary>
     private void CloseQlog()

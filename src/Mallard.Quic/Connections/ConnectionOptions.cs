@@ -48,6 +48,9 @@ internal sealed record ConnectionOptions
     /// <summary>Largest flow-control window the receive-side auto-tuning grows to.</summary>
     public ulong MaxReceiveWindow { get; init; } = 16 * 1024 * 1024;
 
+    /// <summary>Send a PING when nothing ack-eliciting went out for this long, in microseconds (0: never).</summary>
+    public long KeepAliveInterval { get; init; }
+
     /// <summary>Datagrams that may wait to be sent; more are refused (RFC 9221 section 5).</summary>
     public int DatagramSendQueueCapacity { get; init; } = 256;
 

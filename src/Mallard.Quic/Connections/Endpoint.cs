@@ -89,7 +89,7 @@ internal sealed class Endpoint : IDisposable
 
         if (_lookup.TryGetValue(header.DestinationConnectionId, out Connection? connection))
         {
-            connection.Receive(now, datagram);
+            connection.Receive(now, datagram, remote);
             return;
         }
 
@@ -224,7 +224,8 @@ internal sealed class Endpoint : IDisposable
     /// <summary>The stateless reset token of a connection ID: a keyed hash, so a restarted server still knows it (RFC 9000 section 10.3.2).</summary>
     private byte[] ResetTokenFor(byte[] connectionId) => HMACSHA256.HashData(_staticKey.AsSpan(0, 32), connectionId)[..16];
 
-    private static SocketAddress Copy(SocketAddress address)
+    /// <summary>A copy of an address the host reuses for every receive.</summary>
+    internal static SocketAddress Copy(SocketAddress address)
     {
         var copy = new SocketAddress(address.Family, address.Size);
         address.Buffer.Span[..address.Size].CopyTo(copy.Buffer.Span);

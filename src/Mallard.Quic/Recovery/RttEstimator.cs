@@ -23,6 +23,16 @@ internal sealed class RttEstimator
 
     public bool HasSample { get; private set; }
 
+    /// <summary>Forgets every sample: a new path starts from kInitialRtt (RFC 9000 section 9.4).</summary>
+    public void Reset()
+    {
+        HasSample = false;
+        LatestRtt = 0;
+        MinRtt = 0;
+        SmoothedRtt = InitialRtt;
+        RttVariation = InitialRtt / 2;
+    }
+
     /// <summary>Takes one RTT sample (RFC 9002 section 5.3).</summary>
     /// <param name="latestRtt">Now minus the send time of the largest newly acknowledged packet.</param>
     /// <param name="ackDelay">The peer's reported ACK delay, already scaled by its ack_delay_exponent.</param>

@@ -20,4 +20,5 @@ internal enum SentFrameKind
     Ping,
     Datagram,
     ConnectionClose,
+    PathChallenge,
 }

@@ -163,6 +163,22 @@ public class ConnectionTests
     }
 
     [Fact]
+    public void KeepAlivePingsHoldAnIdleConnectionOpenPastTheIdleTimeout()
+    {
+        using var network = new VirtualNetwork(client: VirtualNetwork.DefaultClientOptions() with { KeepAliveInterval = 5_000_000 });
+        Connection client = network.Connect();
+        Assert.True(network.RunUntil(() => client.HandshakeConfirmed, 5_000_000));
+        int before = network.DatagramsToServer;
+
+        // Two minutes of silence from the application, against a 30 s idle timeout.
+        network.RunUntil(() => false, 120_000_000);
+
+        Assert.Equal(ConnectionState.Established, client.State);
+        Assert.Equal(ConnectionState.Established, network.ServerConnection!.State);
+        Assert.InRange(network.DatagramsToServer - before, 24, 30); // one PING every 5 s
+    }
+
+    [Fact]
     public void AStatelessResetFromAServerWithTheSameKeyEndsTheConnection()
     {
         byte[] key = RandomNumberGenerator.GetBytes(64);

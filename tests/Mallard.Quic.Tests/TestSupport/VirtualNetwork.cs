@@ -15,7 +15,7 @@ internal sealed class VirtualNetwork : IDisposable
 {
     public static readonly X509Certificate2 Certificate = TlsServerOptions.CreateSelfSignedCertificate("localhost");
 
-    private readonly PriorityQueue<(bool ToServer, byte[] Datagram), (long, long)> _inFlight = new();
+    private readonly PriorityQueue<(bool ToServer, byte[] Datagram, SocketAddress From), (long, long)> _inFlight = new();
     private readonly byte[] _buffer = new byte[65_536];
     private readonly Random _random;
     private long _sequence;
@@ -29,7 +29,20 @@ internal sealed class VirtualNetwork : IDisposable
         ClientOptions = client ?? DefaultClientOptions();
     }
 
+    /// <summary>The client's address when the network starts.</summary>
     public static SocketAddress ClientAddress { get; } = new IPEndPoint(IPAddress.Loopback, 50_000).Serialize();
+
+    /// <summary>
+    /// Where the client's datagrams come from now; change it to rebind the client (a NAT or a move).
+    /// Server datagrams to any other address are lost, as behind a NAT that forgot the old mapping.
+    /// </summary>
+    public SocketAddress CurrentClientAddress { get; set; } = ClientAddress;
+
+    /// <summary>Server datagrams sent to an address where the client no longer is.</summary>
+    public int DatagramsToNowhere { get; private set; }
+
+    /// <summary>Octets of those datagrams.</summary>
+    public long BytesToNowhere { get; private set; }
 
     public static SocketAddress ServerAddress { get; } = new IPEndPoint(IPAddress.Loopback, 4433).Serialize();
 
@@ -128,6 +141,9 @@ internal sealed class VirtualNetwork : IDisposable
         return true;
     }
 
+    /// <summary>Delivers <paramref name="datagram"/> to the server as if from <paramref name="from"/>, after <paramref name="delay"/> (the path's delay by default).</summary>
+    public void InjectToServer(SocketAddress from, byte[] datagram, long? delay = null) => _inFlight.Enqueue((true, datagram, from), (Now + (delay ?? Delay), _sequence++));
+
     /// <summary>Sends whatever both sides have queued.</summary>
     public void Flush()
     {
@@ -157,12 +173,12 @@ internal sealed class VirtualNetwork : IDisposable
 
     private void Step()
     {
-        while (_inFlight.TryPeek(out (bool ToServer, byte[] Datagram) item, out (long Time, long) key) && key.Time <= Now)
+        while (_inFlight.TryPeek(out (bool ToServer, byte[] Datagram, SocketAddress From) item, out (long Time, long) key) && key.Time <= Now)
         {
             _inFlight.Dequeue();
             if (item.ToServer)
             {
-                Server.Receive(Now, ClientAddress, item.Datagram);
+                Server.Receive(Now, item.From, item.Datagram);
             }
             else
             {
@@ -178,9 +194,16 @@ internal sealed class VirtualNetwork : IDisposable
     private void Pump(Endpoint endpoint, bool toServer)
     {
         int length;
-        while ((length = endpoint.Send(Now, _buffer, out _)) > 0)
+        while ((length = endpoint.Send(Now, _buffer, out SocketAddress? destination)) > 0)
         {
             byte[] datagram = _buffer[..length];
+            if (!toServer && destination is not null && !destination.Equals(CurrentClientAddress))
+            {
+                DatagramsToNowhere++;
+                BytesToNowhere += length;
+                continue;
+            }
+
             if (toServer)
             {
                 DatagramsToServer++;
@@ -197,7 +220,7 @@ internal sealed class VirtualNetwork : IDisposable
             }
 
             long arrival = Now + Delay + (Jitter > 0 ? _random.NextInt64(Jitter) : 0);
-            _inFlight.Enqueue((toServer, datagram), (arrival, _sequence++));
+            _inFlight.Enqueue((toServer, datagram, CurrentClientAddress), (arrival, _sequence++));
         }
     }
 }

@@ -1,0 +1,145 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Mallard.Quic.Frames;
+using Mallard.Quic.Recovery;
+
+namespace Mallard.Quic.Connections;
+
+/// <summary>
+/// A server following its client to a new address (RFC 9000 section 9): a NAT rebinding or a
+/// client that moved. The newest non-probing packet from a new address moves the path there;
+/// until the client proves it owns the address with a PATH_RESPONSE (section 8.2), at most three
+/// times what arrived from it is sent there, and if validation fails the path goes back to the
+/// last validated address (section 9.3.2). A packet that is not the newest never moves the path,
+/// so a replayed or delayed one from a spoofed address cannot redirect the connection.
+/// </summary>
+internal sealed partial class Connection
+{
+    /// <summary>PATH_CHALLENGE data: eight octets (RFC 9000 section 19.17).</summary>
+    private const int PathChallengeLength = 8;
+
+    private SocketAddress? _validatedRemote;
+    private byte[]? _pathChallenge;
+    private bool _pathChallengePending;
+    private long? _pathValidationDeadline;
+    private long _pathBytesReceived;
+    private long _pathBytesSent;
+    private SocketAddress? _receivedFrom;
+    private bool _pathChallengeInDatagram;
+
+    /// <summary>Times the peer's address changed and the connection followed it.</summary>
+    public int PathMigrations { get; private set; }
+
+    /// <summary>New peer addresses confirmed with PATH_CHALLENGE and PATH_RESPONSE.</summary>
+    public int PathValidations { get; private set; }
+
+    /// <summary>Whether the current peer address still awaits its PATH_RESPONSE.</summary>
+    public bool PathValidationPending => _pathChallenge is not null;
+
+    /// <summary>
+    /// After a packet is processed: a server moves to the address of the newest packet when it is
+    /// not the current one and the packet carried more than probing frames (section 9.2).
+    /// </summary>
+    private void ConsiderPeerAddress(long now, int spaceIndex, ulong packetNumber, bool probingOnly)
+    {
+        if (_receivedFrom is not SocketAddress from || !IsServer || spaceIndex != 2 || !HandshakeConfirmed
+            || State != ConnectionState.Established || from.Equals(Remote))
+        {
+            return;
+        }
+
+        // Only the packet with the largest number so far moves the path (section 9.3).
+        if (probingOnly || _spaces[2].Received.Largest != packetNumber)
+        {
+            return;
+        }
+
+        _validatedRemote ??= Remote;
+        SocketAddress previous = Remote;
+        Remote = Endpoint.Copy(from);
+        PathMigrations++;
+        if (Remote.Equals(_validatedRemote))
+        {
+            // Back to the address that was validated last: nothing to prove (section 9.3.3).
+            _pathChallenge = null;
+            _pathChallengePending = false;
+            _pathValidationDeadline = null;
+            return;
+        }
+
+        _pathChallenge = RandomNumberGenerator.GetBytes(PathChallengeLength);
+        _pathChallengePending = true;
+        _pathBytesReceived = 0;
+        _pathBytesSent = 0;
+
+        // max(3 PTO, 6 kInitialRtt) with the larger of the two paths' estimates (section 8.2.4).
+        _pathValidationDeadline = now + Math.Max(3 * _rtt.ProbeTimeout(PeerMaxAckDelay), 6 * RttEstimator.InitialRtt);
+        if (!SameHost(previous, Remote))
+        {
+            // A new host, not just a new port: the old path's window and RTT say nothing about it (section 9.4).
+            _congestion.ResetForNewPath();
+            _rtt.Reset();
+        }
+    }
+
+    /// <summary>Counts what arrived on the path being validated; the anti-amplification limit applies to it.</summary>
+    private void CountPathBytesReceived(int length)
+    {
+        if (_pathChallenge is not null && _receivedFrom is not null && _receivedFrom.Equals(Remote))
+        {
+            _pathBytesReceived += length;
+        }
+    }
+
+    /// <summary>How much more may be sent to an unvalidated new address (three times what came from it, section 9.3.1).</summary>
+    private long PathAllowance => _pathChallenge is null ? long.MaxValue : (3 * _pathBytesReceived) - _pathBytesSent;
+
+    private void OnPathResponse(ReadOnlySpan<byte> data)
+    {
+        if (_pathChallenge is not null && data.SequenceEqual(_pathChallenge))
+        {
+            _validatedRemote = Remote;
+            _pathChallenge = null;
+            _pathChallengePending = false;
+            _pathValidationDeadline = null;
+            PathValidations++;
+        }
+    }
+
+    /// <summary>The new address never answered: back to the last validated one (section 9.3.2).</summary>
+    private void OnPathValidationTimeout()
+    {
+        _pathValidationDeadline = null;
+        _pathChallenge = null;
+        _pathChallengePending = false;
+        if (_validatedRemote is not null)
+        {
+            Remote = _validatedRemote;
+        }
+    }
+
+    private void WritePathChallenge(ref FrameWriter writer, List<SentFrame> frames)
+    {
+        if (_pathChallengePending && _pathChallenge is not null && writer.PathChallenge(_pathChallenge))
+        {
+            _pathChallengePending = false;
+            _pathChallengeInDatagram = true;
+            frames.Add(new SentFrame(SentFrameKind.PathChallenge));
+        }
+    }
+
+    private void OnPathChallengeLost()
+    {
+        if (_pathChallenge is not null)
+        {
+            _pathChallengePending = true;
+        }
+    }
+
+    private static bool SameHost(SocketAddress a, SocketAddress b)
+    {
+        IPEndPoint template = a.Family == AddressFamily.InterNetworkV6 ? new IPEndPoint(IPAddress.IPv6Any, 0) : new IPEndPoint(IPAddress.Any, 0);
+        return a.Family == b.Family && ((IPEndPoint)template.Create(a)).Address.Equals(((IPEndPoint)template.Create(b)).Address);
+    }
+}

@@ -298,6 +298,43 @@ public sealed class QuicConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Client only: moves the connection to a new local socket — another port, or another
+    /// interface's address — as a device does when it changes networks (RFC 9000 section 9.2).
+    /// The packets on the new path use a fresh connection ID and the old one is retired, and a
+    /// PATH_CHALLENGE checks the new path. The old socket is closed.
+    /// </summary>
+    /// <param name="localEndPoint">The new local address; any address of the same family and a new port when null.</param>
+    /// <param name="cancellationToken">Cancels before the move begins.</param>
+    /// <exception cref="InvalidOperationException">A server connection, a handshake not yet confirmed, a server that disabled migration, or no spare connection ID.</exception>
+    public async ValueTask MigrateAsync(IPEndPoint? localEndPoint = null, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!_ownsHost)
+        {
+            throw new InvalidOperationException("only a client connection can move to a new local address");
+        }
+
+        IPEndPoint current = _host.LocalEndPoint;
+        IPEndPoint target = localEndPoint ?? new IPEndPoint(current.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        lock (Gate)
+        {
+            // Checked before the socket changes, so a refusal leaves everything as it was.
+            if (_connection.MigrationRefusal() is string refusal)
+            {
+                throw new InvalidOperationException($"the connection cannot move: {refusal}");
+            }
+        }
+
+        await _host.RebindAsync(target, () =>
+        {
+            if (_connection.MigrationRefusal() is null)
+            {
+                _connection.MigrateToNewPath(HostClock.Now);
+            }
+        }).ConfigureAwait(false);
+    }
+
     /// <summary>Closes the connection with an application error code (CONNECTION_CLOSE, RFC 9000 section 19.19).</summary>
     /// <remarks>The CONNECTION_CLOSE is handed to the socket before this returns.</remarks>
     public ValueTask CloseAsync(long errorCode, CancellationToken cancellationToken = default)

@@ -236,6 +236,43 @@ public class QuicConnectionTests
     }
 
     [Fact]
+    public async Task AClientMovesToANewSocketInTheMiddleOfADownload()
+    {
+        await using QuicListener listener = await Listen();
+        Task<QuicConnection> accepted = listener.AcceptConnectionAsync().AsTask();
+        await using QuicConnection client = await Connect(listener);
+        await using QuicConnection server = await accepted.WaitAsync(TimeSpan.FromSeconds(10));
+        IPEndPoint before = client.LocalEndPoint;
+
+        byte[] payload = RandomNumberGenerator.GetBytes(4_000_000);
+        Task send = Task.Run(async () =>
+        {
+            await using QuicStream stream = await server.OpenOutboundStreamAsync(QuicStreamType.Unidirectional);
+            await stream.WriteAsync(payload, completeWrites: true);
+        });
+        await using QuicStream incoming = await client.AcceptInboundStreamAsync();
+        byte[] buffer = new byte[64 * 1024];
+        using var received = new MemoryStream();
+        bool moved = false;
+        int read;
+        while ((read = await incoming.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(20))) > 0)
+        {
+            received.Write(buffer, 0, read);
+            if (!moved && received.Length > payload.Length / 2)
+            {
+                moved = true;
+                await client.MigrateAsync();
+            }
+        }
+
+        await send.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(SHA256.HashData(payload), SHA256.HashData(received.ToArray()));
+        Assert.NotEqual(before.Port, client.LocalEndPoint.Port);
+        Assert.Equal(client.LocalEndPoint.Port, server.RemoteEndPoint.Port);
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await server.MigrateAsync());
+    }
+
+    [Fact]
     public async Task SendingADatagramThePeerDoesNotAcceptFailsClearly()
     {
         await using QuicListener listener = await Listen(datagrams: false);

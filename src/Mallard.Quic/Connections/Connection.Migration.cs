@@ -83,6 +83,56 @@ internal sealed partial class Connection
         }
     }
 
+    /// <summary>Times this client moved to a new local address (<see cref="MigrateToNewPath"/>).</summary>
+    public int LocalMigrations { get; private set; }
+
+    /// <summary>Why this connection cannot move to a new local address now, or null when it can.</summary>
+    public string? MigrationRefusal()
+    {
+        if (IsServer)
+        {
+            return "only a client moves to a new address";
+        }
+
+        if (!HandshakeConfirmed || State != ConnectionState.Established)
+        {
+            return "the handshake is not confirmed yet (RFC 9000 section 9)";
+        }
+
+        if (PeerParameters?.DisableActiveMigration == true)
+        {
+            return "the server disabled active migration (disable_active_migration)";
+        }
+
+        return _peerConnectionIds.Exists(c => !c.Id.AsSpan().SequenceEqual(_peerConnectionId)) ? null : "the server has issued no spare connection ID to move with";
+    }
+
+    /// <summary>
+    /// Client: the host now sends from a new local address (RFC 9000 section 9.2). Packets on the
+    /// new path use a connection ID the server issued and never saw on the old one, and the old
+    /// one is retired, so an observer cannot link the two paths (section 9.5). A PATH_CHALLENGE
+    /// checks that the server is reachable there, and a PING makes the first packet non-probing so
+    /// that the server moves to the new address at once. Call only when <see cref="MigrationRefusal"/> is null.
+    /// </summary>
+    public void MigrateToNewPath(long now)
+    {
+        PeerConnectionId? current = _peerConnectionIds.Find(c => c.Id.AsSpan().SequenceEqual(_peerConnectionId));
+        PeerConnectionId next = _peerConnectionIds.Where(c => c != current).MinBy(c => c.Sequence)
+            ?? throw new InvalidOperationException(MigrationRefusal());
+        if (current is not null)
+        {
+            _peerConnectionIds.Remove(current);
+            _retireConnectionIdsPending.Add(current.Sequence);
+        }
+
+        _peerConnectionId = next.Id;
+        _pathChallenge = RandomNumberGenerator.GetBytes(PathChallengeLength);
+        _pathChallengePending = true;
+        _pathValidationDeadline = now + Math.Max(3 * _rtt.ProbeTimeout(PeerMaxAckDelay), 6 * RttEstimator.InitialRtt);
+        _keepAlivePending = true;
+        LocalMigrations++;
+    }
+
     /// <summary>Counts what arrived on the path being validated; the anti-amplification limit applies to it.</summary>
     private void CountPathBytesReceived(int length)
     {
@@ -93,7 +143,7 @@ internal sealed partial class Connection
     }
 
     /// <summary>How much more may be sent to an unvalidated new address (three times what came from it, section 9.3.1).</summary>
-    private long PathAllowance => _pathChallenge is null ? long.MaxValue : (3 * _pathBytesReceived) - _pathBytesSent;
+    private long PathAllowance => !IsServer || _pathChallenge is null ? long.MaxValue : (3 * _pathBytesReceived) - _pathBytesSent;
 
     private void OnPathResponse(ReadOnlySpan<byte> data)
     {

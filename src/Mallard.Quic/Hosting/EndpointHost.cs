@@ -15,9 +15,8 @@ internal sealed class EndpointHost : IAsyncDisposable
     /// <summary>More datagrams read in one go when the socket has them, before sending answers.</summary>
     private const int ReceiveBatch = 32;
 
-    private readonly Socket _socket;
     private readonly Endpoint _endpoint;
-    private readonly byte[] _receiveBuffer = new byte[65_536];
+    private Socket _socket;
     private readonly byte[] _sendBuffer = new byte[65_536];
     private readonly Timer _timer;
     private readonly CancellationTokenSource _stop = new();
@@ -36,7 +35,7 @@ internal sealed class EndpointHost : IAsyncDisposable
     /// <summary>The lock that serialises every call into the sans-IO core.</summary>
     public object Gate { get; } = new();
 
-    public IPEndPoint LocalEndPoint { get; }
+    public IPEndPoint LocalEndPoint { get; private set; }
 
     /// <summary>Unexpected exceptions caught in the receive loop or the timer (each one is a bug).</summary>
     public long InternalErrors { get; private set; }
@@ -68,7 +67,49 @@ internal sealed class EndpointHost : IAsyncDisposable
         }
     }
 
-    public void Start() => _receiveLoop = Task.Run(ReceiveLoopAsync);
+    public void Start()
+    {
+        Socket socket = _socket;
+        _receiveLoop = Task.Run(() => ReceiveLoopAsync(socket));
+    }
+
+    /// <summary>
+    /// Moves to a new socket (a client's connection migration, RFC 9000 section 9.2): under the
+    /// lock the new socket takes over sending and receiving and <paramref name="afterSwap"/> runs;
+    /// the old socket is closed, so what still arrives there is lost, as after a NAT rebinding.
+    /// </summary>
+    public async Task RebindAsync(IPEndPoint local, Action afterSwap)
+    {
+        Socket fresh = Bind(local);
+        Socket old;
+        Task oldLoop;
+        lock (Gate)
+        {
+            if (_disposed)
+            {
+                fresh.Dispose();
+                throw new ObjectDisposedException(nameof(EndpointHost));
+            }
+
+            old = _socket;
+            oldLoop = _receiveLoop;
+            _socket = fresh;
+            LocalEndPoint = (IPEndPoint)fresh.LocalEndPoint!;
+            _receiveLoop = Task.Run(() => ReceiveLoopAsync(fresh));
+            afterSwap();
+            AfterChangeLocked();
+        }
+
+        old.Dispose();
+        try
+        {
+            await oldLoop.ConfigureAwait(false);
+        }
+        catch (Exception ended) when (ended is OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+            // The old socket's loop ends however its last receive was interrupted.
+        }
+    }
 
     /// <summary>Tracks the handle of a connection so it is woken and told when it closes.</summary>
     public void Register(Connection connection, QuicConnection handle) => _handles[connection] = handle;
@@ -188,15 +229,17 @@ internal sealed class EndpointHost : IAsyncDisposable
         }
     }
 
-    private async Task ReceiveLoopAsync()
+    private async Task ReceiveLoopAsync(Socket socket)
     {
-        var address = new SocketAddress(_socket.AddressFamily);
+        // Each loop has its own buffer: after a rebind the old loop may still be finishing a receive.
+        byte[] buffer = new byte[65_536];
+        var address = new SocketAddress(socket.AddressFamily);
         while (!_stop.IsCancellationRequested)
         {
             int received;
             try
             {
-                received = await _socket.ReceiveFromAsync(_receiveBuffer.AsMemory(), SocketFlags.None, address, _stop.Token).ConfigureAwait(false);
+                received = await socket.ReceiveFromAsync(buffer.AsMemory(), SocketFlags.None, address, _stop.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -219,23 +262,35 @@ internal sealed class EndpointHost : IAsyncDisposable
                 }
 
                 int first = received;
-                Guard(() => _endpoint.Receive(HostClock.Now, address, _receiveBuffer.AsSpan(0, first)));
-                for (int i = 0; i < ReceiveBatch && _socket.Available > 0; i++)
+                bool current = ReferenceEquals(socket, _socket);
+                Guard(() => _endpoint.Receive(HostClock.Now, address, buffer.AsSpan(0, first)));
+
+                // Drain more only from the current socket; a socket replaced by a rebind is being closed.
+                for (int i = 0; current && i < ReceiveBatch; i++)
                 {
                     try
                     {
-                        received = _socket.ReceiveFrom(_receiveBuffer, SocketFlags.None, address);
+                        if (socket.Available == 0)
+                        {
+                            break;
+                        }
+
+                        received = socket.ReceiveFrom(buffer, SocketFlags.None, address);
                     }
-                    catch (SocketException)
+                    catch (Exception interrupted) when (interrupted is SocketException or ObjectDisposedException)
                     {
-                        break;
+                        break; // an ICMP error, or the socket closed while disposing
                     }
 
                     int next = received;
-                    Guard(() => _endpoint.Receive(HostClock.Now, address, _receiveBuffer.AsSpan(0, next)));
+                    Guard(() => _endpoint.Receive(HostClock.Now, address, buffer.AsSpan(0, next)));
                 }
 
                 Guard(AfterChangeLocked);
+                if (!current)
+                {
+                    return;
+                }
             }
         }
     }

@@ -171,4 +171,55 @@ public class MigrationTests
         Assert.Equal(0, network.ServerConnection!.PathValidations);
         Assert.False(network.ServerConnection.PathValidationPending);
     }
+
+    [Fact]
+    public void AClientThatMovesUsesAFreshConnectionIdAndTheServerFollows()
+    {
+        using var network = new VirtualNetwork(36);
+        byte[]? oldConnectionId = null;
+        bool moved = false;
+        byte[] response = ConnectionTests.Transfer(network, 300_000, onStep: () =>
+        {
+            Connection client = network.Client!;
+            if (!moved && network.DatagramsToClient > 60 && client.MigrationRefusal() is null)
+            {
+                moved = true;
+                oldConnectionId = network.ServerConnection!.LocalConnectionIds.First();
+                client.MigrateToNewPath(network.Now);
+                network.CurrentClientAddress = NewPort; // the host sends from its new socket
+            }
+        });
+
+        Connection server = network.ServerConnection!;
+        Assert.True(moved);
+        Assert.Equal(300_000, response.Length);
+        Assert.Equal(1, network.Client!.LocalMigrations);
+        Assert.Equal(NewPort, server.Remote);
+        Assert.Equal(1, server.PathValidations);
+
+        // The client retired the connection ID of the old path; the server issued a replacement.
+        Assert.True(network.RunUntil(() => !server.LocalConnectionIds.Any(id => id.AsSpan().SequenceEqual(oldConnectionId)), 2_000_000));
+        Assert.Equal(4, server.LocalConnectionIds.Count());
+    }
+
+    [Fact]
+    public void AClientCannotMoveBeforeConfirmationOrWithoutASpareConnectionId()
+    {
+        using var network = new VirtualNetwork(37);
+        Connection client = network.Connect();
+        Assert.Contains("not confirmed", client.MigrationRefusal(), StringComparison.Ordinal);
+        Assert.True(network.RunUntil(() => client.HandshakeConfirmed && client.MigrationRefusal() is null, 5_000_000));
+        Assert.Contains("only a client", network.ServerConnection!.MigrationRefusal(), StringComparison.Ordinal);
+
+        // Moving three times uses the server's three spare IDs; each move retires one, and the
+        // server replaces it, so a client that waits a round trip can move again.
+        for (int move = 0; move < 3; move++)
+        {
+            Assert.Null(client.MigrationRefusal());
+            client.MigrateToNewPath(network.Now);
+            network.CurrentClientAddress = new IPEndPoint(IPAddress.Loopback, 50_010 + move).Serialize();
+            network.Flush();
+            Assert.True(network.RunUntil(() => network.ServerConnection.PathValidations == move + 1, 2_000_000));
+        }
+    }
 }

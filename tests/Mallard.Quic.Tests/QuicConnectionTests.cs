@@ -206,32 +206,13 @@ public class QuicConnectionTests
         await using QuicConnection server = await accepted.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(relay.PublicEndPoint, server.RemoteEndPoint);
 
-        // The server streams 4 MB; halfway through, the client's public address changes and the
-        // packets already sent to the old one are lost.
-        byte[] payload = RandomNumberGenerator.GetBytes(4_000_000);
-        Task send = Task.Run(async () =>
+        // Halfway through a 4 MB download the client's public address changes, and the packets
+        // already sent to the old one are lost.
+        await DownloadWithAMoveHalfwayAsync(server, client, () =>
         {
-            await using QuicStream stream = await server.OpenOutboundStreamAsync(QuicStreamType.Unidirectional);
-            await stream.WriteAsync(payload, completeWrites: true);
+            relay.Rebind();
+            return Task.CompletedTask;
         });
-        await using QuicStream incoming = await client.AcceptInboundStreamAsync();
-        byte[] buffer = new byte[64 * 1024];
-        using var received = new MemoryStream();
-        bool rebound = false;
-        int read;
-        while ((read = await incoming.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(20))) > 0)
-        {
-            received.Write(buffer, 0, read);
-            if (!rebound && received.Length > payload.Length / 2)
-            {
-                rebound = true;
-                relay.Rebind();
-            }
-        }
-
-        await send.WaitAsync(TimeSpan.FromSeconds(20));
-        Assert.True(rebound);
-        Assert.Equal(SHA256.HashData(payload), SHA256.HashData(received.ToArray()));
         Assert.Equal(relay.PublicEndPoint, server.RemoteEndPoint);
     }
 
@@ -244,6 +225,26 @@ public class QuicConnectionTests
         await using QuicConnection server = await accepted.WaitAsync(TimeSpan.FromSeconds(10));
         IPEndPoint before = client.LocalEndPoint;
 
+        await DownloadWithAMoveHalfwayAsync(server, client, async () => await client.MigrateAsync());
+        Assert.NotEqual(before.Port, client.LocalEndPoint.Port);
+        Assert.Equal(client.LocalEndPoint.Port, server.RemoteEndPoint.Port);
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await server.MigrateAsync());
+    }
+
+    [Fact]
+    public async Task SendingADatagramThePeerDoesNotAcceptFailsClearly()
+    {
+        await using QuicListener listener = await Listen(datagrams: false);
+        await using QuicConnection client = await Connect(listener, datagrams: true);
+        Assert.Equal(0, client.MaxDatagramSize);
+        Assert.Equal(QuicDatagramSendStatus.NotNegotiated, client.TrySendDatagram(new byte[10]));
+        var error = Assert.Throws<QuicException>(() => client.SendDatagram(new byte[10]));
+        Assert.Equal(QuicError.DatagramsNotNegotiated, error.QuicError);
+    }
+
+    /// <summary>The server sends 4 MB on a stream; <paramref name="move"/> runs once half has arrived; the data must arrive intact.</summary>
+    private static async Task DownloadWithAMoveHalfwayAsync(QuicConnection server, QuicConnection client, Func<Task> move)
+    {
         byte[] payload = RandomNumberGenerator.GetBytes(4_000_000);
         Task send = Task.Run(async () =>
         {
@@ -261,26 +262,13 @@ public class QuicConnectionTests
             if (!moved && received.Length > payload.Length / 2)
             {
                 moved = true;
-                await client.MigrateAsync();
+                await move();
             }
         }
 
         await send.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(moved);
         Assert.Equal(SHA256.HashData(payload), SHA256.HashData(received.ToArray()));
-        Assert.NotEqual(before.Port, client.LocalEndPoint.Port);
-        Assert.Equal(client.LocalEndPoint.Port, server.RemoteEndPoint.Port);
-        await Assert.ThrowsAsync<InvalidOperationException>(async () => await server.MigrateAsync());
-    }
-
-    [Fact]
-    public async Task SendingADatagramThePeerDoesNotAcceptFailsClearly()
-    {
-        await using QuicListener listener = await Listen(datagrams: false);
-        await using QuicConnection client = await Connect(listener, datagrams: true);
-        Assert.Equal(0, client.MaxDatagramSize);
-        Assert.Equal(QuicDatagramSendStatus.NotNegotiated, client.TrySendDatagram(new byte[10]));
-        var error = Assert.Throws<QuicException>(() => client.SendDatagram(new byte[10]));
-        Assert.Equal(QuicError.DatagramsNotNegotiated, error.QuicError);
     }
 
     internal static async Task<byte[]> ReadAll(Stream stream)

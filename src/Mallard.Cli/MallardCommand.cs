@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Mallard.Cli.Balancer;
 using Mallard.Cli.Cid;
+using Mallard.Cli.Demo;
 using Mallard.Cli.Interop;
 using Mallard.Cli.Siduck;
 using Mallard.Balancer.Configuration;
@@ -25,6 +26,7 @@ public static class MallardCommand
         root.Subcommands.Add(LbCommand.Create(output, error));
         root.Subcommands.Add(InteropCommand.Create(output, error));
         root.Subcommands.Add(SiduckCommand.Create(output, error));
+        root.Subcommands.Add(DemoCommand.Create(output, error));
         return root;
     }
 

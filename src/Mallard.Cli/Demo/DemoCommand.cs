@@ -1,0 +1,34 @@
+using System.CommandLine;
+using Mallard.Balancer.Configuration;
+using Mallard.Cli.Quic;
+
+namespace Mallard.Cli.Demo;
+
+/// <summary><c>mallard demo</c>: a QUIC connection surviving a NAT rebinding through mallard lb, in one command.</summary>
+internal static class DemoCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var megabytes = new Option<int>("--megabytes") { Description = "Size of the download.", DefaultValueFactory = _ => 20 };
+        var returnPath = new Option<string>("--return-path") { Description = "The balancer's return path: per-client-address (the server follows the client) or per-connection (the balancer hides the move).", DefaultValueFactory = _ => "per-client-address" };
+        var command = new Command("demo", "Run two QUIC servers behind mallard lb on loopback and show one connection surviving a NAT rebinding.") { megabytes, returnPath };
+        command.SetAction(parse => MallardCommand.Guard(error, () =>
+        {
+            int size = parse.GetValue(megabytes);
+            if (size is < 1 or > 10_000)
+            {
+                throw new CliException($"--megabytes {size} is out of range; it must be 1 to 10000.");
+            }
+
+            ReturnPathMode mode = parse.GetValue(returnPath) switch
+            {
+                "per-client-address" => ReturnPathMode.PerClientAddress,
+                "per-connection" => ReturnPathMode.PerConnection,
+                var other => throw new CliException($"--return-path \"{other}\" is not per-client-address or per-connection."),
+            };
+            using QuicCliSupport.StopSignal stop = QuicCliSupport.OnTerminate();
+            return new DemoRunner(size, mode, output).RunAsync(stop.Token).GetAwaiter().GetResult();
+        }));
+        return command;
+    }
+}

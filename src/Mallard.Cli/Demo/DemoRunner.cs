@@ -1,0 +1,150 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net;
+using Mallard.Balancer;
+using Mallard.Balancer.Configuration;
+using Mallard.Quic;
+using Mallard.QuicLb;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Mallard.Cli.Demo;
+
+/// <summary>
+/// <c>mallard demo</c>: on loopback, two Mallard.Quic servers whose connection IDs carry their
+/// QUIC-LB server IDs, mallard lb in front of them, a NAT in front of the client, and one QUIC
+/// connection that downloads while it sends telemetry datagrams. Halfway through, the NAT gives
+/// the client a new public port. The balancer still routes by connection ID to the same server,
+/// which follows the client to its new address, and the download completes intact.
+/// </summary>
+internal sealed class DemoRunner(long megabytes, ReturnPathMode returnPath, TextWriter output)
+{
+    private static readonly QuicLbConfig Config = new(0, 4, 8);
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    public async Task<int> RunAsync(CancellationToken stop)
+    {
+        Log("mallard demo: one QUIC connection through mallard lb while the client's NAT rebinds");
+        await using DemoServer a = await DemoServer.StartAsync("A", "41414141", Config, Log).ConfigureAwait(false);
+        await using DemoServer b = await DemoServer.StartAsync("B", "42424242", Config, Log).ConfigureAwait(false);
+        await using LoadBalancer balancer = await LoadBalancer.StartAsync(Settings(a, b), NullLoggerFactory.Instance, cancellation: stop).ConfigureAwait(false);
+        IPEndPoint front = balancer.ListenEndpoints[0];
+        await using var nat = new UdpNat(front);
+        Log($"servers   A on {a.EndPoint} (server ID {a.ServerId}), B on {b.EndPoint} (server ID {b.ServerId}); QUIC-LB config 0, plaintext");
+        Log($"balancer  mallard lb on {front}, routing by connection ID, return path {(returnPath == ReturnPathMode.PerConnection ? "per-connection" : "per-client-address")}");
+        Log($"NAT       the client sends to {nat.EndPoint}; the balancer sees it as {nat.PublicEndPoint}");
+
+        await using QuicConnection connection = await QuicConnection.ConnectAsync(new QuicClientConnectionOptions
+        {
+            RemoteEndPoint = nat.EndPoint,
+            ApplicationProtocols = [DemoServer.ApplicationProtocol],
+            SkipCertificateValidation = true, // the demo's servers have self-signed certificates
+            EnableDatagrams = true,
+        }, stop).ConfigureAwait(false);
+        // The server announces the connection once its side of the handshake completes too.
+        for (int wait = 0; wait < 200 && a.Connections + b.Connections == 0; wait++)
+        {
+            await Task.Delay(10, stop).ConfigureAwait(false);
+        }
+
+        DemoServer owner = a.Connections > 0 ? a : b;
+        Log($"client    connected; the server's connection IDs name server {owner.Name} ({owner.ServerId}), so every packet goes there");
+
+        long total = megabytes * 1_000_000;
+        using var telemetryStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        Task<long> telemetry = SendTelemetryAsync(connection, telemetryStop.Token);
+        await using QuicStream stream = await connection.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, stop).ConfigureAwait(false);
+        byte[] request = new byte[8];
+        BinaryPrimitives.WriteInt64BigEndian(request, total);
+        await stream.WriteAsync(request, completeWrites: true, stop).ConfigureAwait(false);
+        Log($"client    downloading {megabytes} MB on a stream, a telemetry datagram every 10 ms beside it");
+
+        byte[] buffer = new byte[256 * 1024];
+        byte[] expected = new byte[buffer.Length];
+        long received = 0;
+        bool rebound = false;
+        bool intact = true;
+        int read;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            timeout.CancelAfter(TimeSpan.FromSeconds(60));
+            while ((read = await stream.ReadAsync(buffer, timeout.Token).ConfigureAwait(false)) > 0)
+            {
+                DemoData.Fill(expected.AsSpan(0, read), received);
+                intact &= buffer.AsSpan(0, read).SequenceEqual(expected.AsSpan(0, read));
+                received += read;
+                if (!rebound && received >= total / 2)
+                {
+                    rebound = true;
+                    IPEndPoint before = nat.PublicEndPoint;
+                    nat.Rebind();
+                    Log($"NAT       50 %: the client's public address changes {before} → {nat.PublicEndPoint}; the old mapping is gone");
+                }
+            }
+        }
+        catch (Exception failure) when (failure is QuicException or OperationCanceledException)
+        {
+            await telemetryStop.CancelAsync().ConfigureAwait(false);
+            Log($"client    the connection was lost after {received:N0} of {total:N0} octets: {failure.Message}");
+            return 1;
+        }
+
+        await telemetryStop.CancelAsync().ConfigureAwait(false);
+        long datagramsSent = await telemetry.ConfigureAwait(false);
+        QuicDatagramStatistics datagrams = connection.DatagramStatistics;
+        bool survived = received == total && intact && a.Connections + b.Connections == 1;
+        Log($"client    100 %: {received:N0} octets, {(intact ? "every octet as sent" : "CORRUPTED")}; {datagramsSent} telemetry datagrams sent, {datagrams.Received} echoed");
+        Log(survived
+            ? $"the connection survived the rebinding: one connection, no reconnect, server {owner.Name} all along"
+            : "the connection did not survive the rebinding");
+        await connection.CloseAsync(0, stop).ConfigureAwait(false);
+        return survived ? 0 : 1;
+    }
+
+    private static async Task<long> SendTelemetryAsync(QuicConnection connection, CancellationToken stop)
+    {
+        long sent = 0;
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                byte[] sample = new byte[64];
+                BinaryPrimitives.WriteInt64BigEndian(sample, sent);
+                if (connection.TrySendDatagram(sample) == QuicDatagramSendStatus.Queued)
+                {
+                    sent++;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return sent;
+    }
+
+    private BalancerSettings Settings(DemoServer a, DemoServer b) => BalancerConfigLoader.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+    {
+        ["Mallard:Balancer:Listen:0"] = "127.0.0.1:0",
+        ["Mallard:Balancer:Admin"] = "off",
+        ["Mallard:Balancer:ReturnPath"] = returnPath == ReturnPathMode.PerConnection ? "per-connection" : "per-client-address",
+        ["Mallard:Balancer:Configs:0:Id"] = "0",
+        ["Mallard:Balancer:Configs:0:ServerIdLength"] = "4",
+        ["Mallard:Balancer:Configs:0:NonceLength"] = "8",
+        ["Mallard:Balancer:Backends:0:Address"] = a.EndPoint.ToString(),
+        ["Mallard:Balancer:Backends:0:ServerIds:0"] = a.ServerId,
+        ["Mallard:Balancer:Backends:1:Address"] = b.EndPoint.ToString(),
+        ["Mallard:Balancer:Backends:1:ServerIds:0"] = b.ServerId,
+    }).Build());
+
+    private void Log(string line)
+    {
+        lock (output)
+        {
+            output.WriteLine($"[{_clock.Elapsed.TotalSeconds,5:0.00} s] {line}");
+            output.Flush();
+        }
+    }
+}

@@ -1,0 +1,38 @@
+namespace Mallard.Cli.Tests.Demo;
+
+/// <summary><c>mallard demo</c> end to end, in-process on loopback.</summary>
+public class DemoTests
+{
+    [Fact]
+    public async Task TheConnectionSurvivesTheRebindingBecauseTheServerFollowsIt()
+    {
+        CliRun run = await Task.Run(() => CliRun.Of("demo", "--megabytes", "6"));
+
+        Assert.True(run.ExitCode == 0, run.Output + run.Error);
+        Assert.Contains("50 %: the client's public address changes", run.Output, StringComparison.Ordinal);
+        Assert.Matches("server [AB] sees the client at a new address", run.Output);
+        Assert.Contains("100 %: 6,000,000 octets, every octet as sent", run.Output, StringComparison.Ordinal);
+        Assert.Contains("the connection survived the rebinding", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InPerConnectionModeTheBalancerHidesTheMoveFromTheServer()
+    {
+        CliRun run = await Task.Run(() => CliRun.Of("demo", "--megabytes", "6", "--return-path", "per-connection"));
+
+        Assert.True(run.ExitCode == 0, run.Output + run.Error);
+        Assert.Contains("return path per-connection", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("sees the client at a new address", run.Output, StringComparison.Ordinal);
+        Assert.Contains("the connection survived the rebinding", run.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--megabytes", "0", "mallard: --megabytes 0 is out of range; it must be 1 to 10000.")]
+    [InlineData("--return-path", "sideways", "mallard: --return-path \"sideways\" is not per-client-address or per-connection.")]
+    public void BadOptionsNameTheOptionAndWhatIsAllowed(string option, string value, string message)
+    {
+        CliRun run = CliRun.Of("demo", option, value);
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal(message, run.Error.Trim());
+    }
+}

@@ -196,8 +196,10 @@ public class QuicConnectionTests
 
         Assert.Equal(Enumerable.Range(0, 300).Select(i => $"command {i}"), lines);
         await client.CloseAsync(0);
-        await reader.WaitAsync(TimeSpan.FromSeconds(10)); // the server's enumeration ends with the connection
-        Assert.True(Volatile.Read(ref telemetryRead) > beforeCommands);
+        // The server's enumeration ends with the connection. How many datagrams went out during the
+        // commands depends on this machine's scheduling; that neither kind starves the other is
+        // checked in virtual time (DatagramTests).
+        await reader.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     [Fact]

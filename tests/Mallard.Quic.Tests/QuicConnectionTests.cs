@@ -1,8 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography;
-
-using Mallard.Quic.Tests.TestSupport;
+using Mallard.Cli.Demo;
 
 namespace Mallard.Quic.Tests;
 
@@ -206,7 +205,7 @@ public class QuicConnectionTests
     public async Task AServerFollowsItsClientThroughANatRebindingOnRealSockets()
     {
         await using QuicListener listener = await Listen();
-        await using var relay = new RebindingRelay(listener.LocalEndPoint);
+        await using var relay = new UdpNat(listener.LocalEndPoint);
         Task<QuicConnection> accepted = listener.AcceptConnectionAsync().AsTask();
         await using QuicConnection client = await QuicConnection.ConnectAsync(new QuicClientConnectionOptions
         {

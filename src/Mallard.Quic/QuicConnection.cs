@@ -117,22 +117,12 @@ public sealed class QuicConnection : IAsyncDisposable
         IPEndPoint local = options.LocalEndPoint ?? new IPEndPoint(remote.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         var endpoint = new Endpoint(null);
         var host = new EndpointHost(EndpointHost.Bind(local), endpoint);
-        var core = new ConnectionOptions
+        ConnectionOptions core = options.CoreOptions(isServer: false, options.ApplicationProtocols, options.CipherSuites) with
         {
-            IsServer = false,
-            ApplicationProtocols = options.ApplicationProtocols,
-            LocalParameters = options.TransportParameters(),
             ServerName = serverName,
             SkipCertificateValidation = options.SkipCertificateValidation,
             ValidateCertificate = options.ValidateCertificate,
-            CipherSuites = options.CipherSuites is { Count: > 0 } suites ? [.. suites.Select(s => (ushort)s)] : Tls.TlsHandshake.SupportedCipherSuites,
             KeyUpdateInterval = (ulong)options.KeyUpdateInterval,
-            KeyLog = options.KeyLog,
-            MaxUdpPayloadSize = options.MaxUdpPayloadSize,
-            DatagramSendQueueCapacity = options.DatagramSendQueueCapacity,
-            DatagramReceiveQueueCapacity = options.DatagramReceiveQueueCapacity,
-            OpenQlog = options.QlogOpener(),
-            KeepAliveInterval = (long)(options.KeepAliveInterval.TotalMilliseconds * 1000),
         };
 
         QuicConnection connection;

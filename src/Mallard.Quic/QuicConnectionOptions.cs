@@ -1,3 +1,5 @@
+using System.Net.Security;
+using Mallard.Quic.Connections;
 using Mallard.Quic.Transport;
 
 namespace Mallard.Quic;
@@ -60,6 +62,21 @@ public class QuicConnectionOptions
     /// <summary>The largest DATAGRAM frame advertised when <see cref="EnableDatagrams"/> is set.</summary>
     internal const int MaxDatagramFrameSize = 65_535;
 
+    /// <summary>The core's options for one side of a connection; the caller adds what is particular to that side.</summary>
+    internal ConnectionOptions CoreOptions(bool isServer, IReadOnlyList<string> applicationProtocols, IReadOnlyList<TlsCipherSuite>? cipherSuites) => new()
+    {
+        IsServer = isServer,
+        ApplicationProtocols = applicationProtocols,
+        LocalParameters = TransportParameters(),
+        CipherSuites = cipherSuites is { Count: > 0 } suites ? [.. suites.Select(s => (ushort)s)] : Tls.TlsHandshake.SupportedCipherSuites,
+        KeyLog = KeyLog,
+        MaxUdpPayloadSize = MaxUdpPayloadSize,
+        DatagramSendQueueCapacity = DatagramSendQueueCapacity,
+        DatagramReceiveQueueCapacity = DatagramReceiveQueueCapacity,
+        OpenQlog = QlogOpener(),
+        KeepAliveInterval = KeepAliveInterval.Ticks / TimeSpan.TicksPerMicrosecond,
+    };
+
     internal TransportParameters TransportParameters() => new()
     {
         MaxDatagramFrameSize = EnableDatagrams ? MaxDatagramFrameSize : null,
@@ -82,6 +99,7 @@ public class QuicConnectionOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxUdpPayloadSize, 65_527);
         ArgumentOutOfRangeException.ThrowIfLessThan(IdleTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(KeepAliveInterval, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(KeepAliveInterval, TimeSpan.FromDays(1));
         ArgumentOutOfRangeException.ThrowIfLessThan(DatagramSendQueueCapacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(DatagramReceiveQueueCapacity, 1);
     }

@@ -50,20 +50,10 @@ public sealed class QuicListener : IAsyncDisposable
         }
 
         QuicConnectionOptions connectionOptions = options.ConnectionOptions;
-        var core = new ConnectionOptions
+        ConnectionOptions core = connectionOptions.CoreOptions(isServer: true, options.ApplicationProtocols, options.CipherSuites) with
         {
-            IsServer = true,
-            ApplicationProtocols = options.ApplicationProtocols,
-            LocalParameters = connectionOptions.TransportParameters(),
             Certificate = options.ServerCertificate ?? TlsServerOptions.CreateSelfSignedCertificate(),
             ConnectionIds = options.ConnectionIdGenerator ?? new RandomConnectionIdGenerator(),
-            KeyLog = connectionOptions.KeyLog,
-            MaxUdpPayloadSize = connectionOptions.MaxUdpPayloadSize,
-            DatagramSendQueueCapacity = connectionOptions.DatagramSendQueueCapacity,
-            DatagramReceiveQueueCapacity = connectionOptions.DatagramReceiveQueueCapacity,
-            OpenQlog = connectionOptions.QlogOpener(),
-            KeepAliveInterval = (long)(connectionOptions.KeepAliveInterval.TotalMilliseconds * 1000),
-            CipherSuites = options.CipherSuites is { Count: > 0 } suites ? [.. suites.Select(s => (ushort)s)] : TlsHandshake.SupportedCipherSuites,
         };
         var endpoint = new Endpoint(core, staticKey: options.StaticKey) { RequireRetry = options.RequireRetry };
         var host = new EndpointHost(EndpointHost.Bind(options.ListenEndPoint), endpoint);

@@ -245,6 +245,20 @@ public class QuicConnectionTests
         await Assert.ThrowsAsync<InvalidOperationException>(async () => await server.MigrateAsync());
     }
 
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(2 * 24 * 3600)]
+    public async Task AKeepAliveIntervalOutOfRangeIsRefusedByName(int seconds)
+    {
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await QuicConnection.ConnectAsync(new QuicClientConnectionOptions
+        {
+            RemoteEndPoint = new IPEndPoint(IPAddress.Loopback, 9),
+            ApplicationProtocols = ["hq-interop"],
+            KeepAliveInterval = TimeSpan.FromSeconds(seconds),
+        }));
+        Assert.Equal("KeepAliveInterval", error.ParamName);
+    }
+
     [Fact]
     public async Task SendingADatagramThePeerDoesNotAcceptFailsClearly()
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Mallard.TestSupport;
@@ -25,11 +26,18 @@ public sealed class RunningProcess : IDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Sends SIGINT, as Ctrl-C would, so the process can shut down cleanly.</summary>
+    /// <remarks>Through libc, not the kill command: procps is not on every fresh Debian machine.</remarks>
     public void Interrupt()
     {
-        using Process kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        kill.WaitForExit();
+        const int SigInt = 2;
+        if (SendSignal(_process.Id, SigInt) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, SIGINT) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
     }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 
     public static RunningProcess Start(string file, IEnumerable<string> arguments)
     {

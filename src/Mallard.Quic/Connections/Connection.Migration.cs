@@ -23,8 +23,6 @@ internal sealed partial class Connection
     private byte[]? _pathChallenge;
     private bool _pathChallengePending;
     private long? _pathValidationDeadline;
-    private long _pathBytesReceived;
-    private long _pathBytesSent;
     private SocketAddress? _receivedFrom;
     private bool _pathChallengeInDatagram;
 
@@ -62,6 +60,7 @@ internal sealed partial class Connection
         if (Remote.Equals(_validatedRemote))
         {
             // Back to the address that was validated last: nothing to prove (section 9.3.3).
+            _addressValidated = true;
             _pathChallenge = null;
             _pathChallengePending = false;
             _pathValidationDeadline = null;
@@ -70,8 +69,9 @@ internal sealed partial class Connection
 
         _pathChallenge = RandomNumberGenerator.GetBytes(PathChallengeLength);
         _pathChallengePending = true;
-        _pathBytesReceived = 0;
-        _pathBytesSent = 0;
+        _addressValidated = false;
+        _bytesReceived = 0;
+        _bytesSent = 0;
 
         // max(3 PTO, 6 kInitialRtt) with the larger of the two paths' estimates (section 8.2.4).
         _pathValidationDeadline = now + Math.Max(3 * _rtt.ProbeTimeout(PeerMaxAckDelay), 6 * RttEstimator.InitialRtt);
@@ -129,27 +129,16 @@ internal sealed partial class Connection
         _pathChallenge = RandomNumberGenerator.GetBytes(PathChallengeLength);
         _pathChallengePending = true;
         _pathValidationDeadline = now + Math.Max(3 * _rtt.ProbeTimeout(PeerMaxAckDelay), 6 * RttEstimator.InitialRtt);
-        _keepAlivePending = true;
+        _pingPending = true;
         LocalMigrations++;
     }
-
-    /// <summary>Counts what arrived on the path being validated; the anti-amplification limit applies to it.</summary>
-    private void CountPathBytesReceived(int length)
-    {
-        if (_pathChallenge is not null && _receivedFrom is not null && _receivedFrom.Equals(Remote))
-        {
-            _pathBytesReceived += length;
-        }
-    }
-
-    /// <summary>How much more may be sent to an unvalidated new address (three times what came from it, section 9.3.1).</summary>
-    private long PathAllowance => !IsServer || _pathChallenge is null ? long.MaxValue : (3 * _pathBytesReceived) - _pathBytesSent;
 
     private void OnPathResponse(ReadOnlySpan<byte> data)
     {
         if (_pathChallenge is not null && data.SequenceEqual(_pathChallenge))
         {
             _validatedRemote = Remote;
+            _addressValidated = true;
             _pathChallenge = null;
             _pathChallengePending = false;
             _pathValidationDeadline = null;
@@ -166,6 +155,7 @@ internal sealed partial class Connection
         if (_validatedRemote is not null)
         {
             Remote = _validatedRemote;
+            _addressValidated = true;
         }
     }
 

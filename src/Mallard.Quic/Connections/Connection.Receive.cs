@@ -51,7 +51,6 @@ internal sealed partial class Connection
 
         _now = now;
         _receivedFrom = from;
-        _bytesReceived += datagram.Length;
         int offset = 0;
         bool anyProcessed = false;
         while (offset < datagram.Length && State != ConnectionState.Closed)
@@ -86,7 +85,13 @@ internal sealed partial class Connection
             ProcessEarlyOneRttPackets(now);
         }
 
-        CountPathBytesReceived(datagram.Length);
+        // Only what came from the current peer address earns sending there (RFC 9000 sections 8.1
+        // and 9.3.1); counted after the packets, so a datagram that moved the path counts for it.
+        if (from is null || from.Equals(Remote))
+        {
+            _bytesReceived += datagram.Length;
+        }
+
         _receivedFrom = null;
 
         if (!anyProcessed && IsStatelessReset(datagram))
@@ -389,7 +394,13 @@ internal sealed partial class Connection
                 _peerAddressValidated = true;
             }
 
-            _ptoCount = 0;
+            // A client not yet sure the server validated its address keeps the backoff across
+            // Initial ACKs (RFC 9002 section 6.2.1); resetting it there made the client probe at
+            // the tiny RTT of ACKs alone while the server's flight stayed lost: a PING/ACK storm.
+            if (IsServer || spaceIndex > 0 || _peerAddressValidated)
+            {
+                _ptoCount = 0;
+            }
         }
     }
 

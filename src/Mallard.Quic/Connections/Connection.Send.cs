@@ -43,8 +43,6 @@ internal sealed partial class Connection
             max = (int)Math.Min(max, (3 * _bytesReceived) - _bytesSent);
         }
 
-        max = (int)Math.Min(max, PathAllowance);
-
         if (max < MinimumPacketRoom)
         {
             return 0;
@@ -111,10 +109,6 @@ internal sealed partial class Connection
         }
 
         _bytesSent += offset;
-        if (_pathChallenge is not null)
-        {
-            _pathBytesSent += offset;
-        }
         if (discardInitial)
         {
             _spaces[0].Discard(_congestion);
@@ -133,29 +127,16 @@ internal sealed partial class Connection
     }
 
     /// <summary>
-    /// A server that has not validated the client's address may send at most three times what it
-    /// received (RFC 9000 section 8.1); while the allowance is too small for a datagram, it sends
+    /// A server that has not validated the client's current address — during the handshake, or
+    /// after the client moved (RFC 9000 section 9.3.1) — may send at most three times what it
+    /// received from it (section 8.1); while the allowance is too small for a datagram, it sends
     /// nothing and arms no timer that would only want to send (RFC 9002 section 6.2.2.1).
     /// </summary>
-    private bool AmplificationLimited
-    {
-        get
-        {
-            if (!IsServer || (_addressValidated && _pathChallenge is null))
-            {
-                return false;
-            }
+    private bool AmplificationLimited =>
+        IsServer && !_addressValidated
 
-            if (_addressValidated)
-            {
-                return PathAllowance < MinimumPacketRoom; // a new peer address is being validated (RFC 9000 section 9.3.1)
-            }
-
-            // Initial datagrams are padded to 1200 octets; wait for more from the client.
-            long allowance = (3 * _bytesReceived) - _bytesSent;
-            return allowance < (_spaces[0].Discarded ? MinimumPacketRoom : MinimumInitialDatagramSize);
-        }
-    }
+        // Initial datagrams are padded to 1200 octets; wait for more from the client.
+        && (3 * _bytesReceived) - _bytesSent < (_spaces[0].Discarded ? MinimumPacketRoom : MinimumInitialDatagramSize);
 
     private int MaxUdpPayload => (int)Math.Min((ulong)_options.MaxUdpPayloadSize, PeerParameters?.MaxUdpPayloadSize ?? MinimumInitialDatagramSize);
 
@@ -293,7 +274,7 @@ internal sealed partial class Connection
         if (layout.AckEliciting && layout.Space == 2)
         {
             _lastAckElicitingSent = now;
-            _keepAlivePending = false;
+            _pingPending = false;
         }
 
         space.Loss.OnPacketSent(sent, _congestion);
@@ -340,7 +321,7 @@ internal sealed partial class Connection
             return false;
         }
 
-        return _handshakeDonePending || _pathResponses.Count > 0 || _pathChallengePending || _keepAlivePending || _newTokenToSend is not null || _maxDataPending || _maxStreamsBidiPending || _maxStreamsUniPending
+        return _handshakeDonePending || _pathResponses.Count > 0 || _pathChallengePending || _pingPending || _newTokenToSend is not null || _maxDataPending || _maxStreamsBidiPending || _maxStreamsUniPending
             || _retireConnectionIdsPending.Count > 0 || _localConnectionIds.Exists(c => !c.Announced && !c.Retired && c.Sequence > 0)
             || HasStreamFramesToSend() || HasDatagramsToSend;
     }
@@ -498,13 +479,27 @@ internal sealed partial class Connection
             return;
         }
 
-        // Two probes; they carry the oldest unacknowledged data again when there is some (RFC 9002 section 6.2.4).
-        space.ProbesWanted = 2;
-        foreach (SentPacket packet in space.Loss.Unacknowledged.Where(p => p.AckEliciting).Take(spaceIndex == 2 ? 1 : int.MaxValue))
+        // Two probes in the PTO's space, and one in every other space with data in flight or
+        // CRYPTO data waiting to be sent again, each carrying the oldest unacknowledged data
+        // (RFC 9002 section 6.2.4). Probes pass the congestion window: a server whose Initial
+        // flight was lost must not probe only in Handshake packets the client cannot read while
+        // its lost ServerHello waits behind them for a window they fill.
+        for (int i = 0; i < 3; i++)
         {
-            foreach (SentFrame frame in packet.Frames)
+            PacketSpace probed = _spaces[i];
+            bool pending = probed.Loss.AckElicitingInFlight > 0 || (i < 2 && probed.CryptoSend.HasDataToSend);
+            if (i != spaceIndex && (probed.Discarded || !probed.CanSend || !pending))
             {
-                OnFrameLost(space, frame);
+                continue;
+            }
+
+            probed.ProbesWanted = i == spaceIndex ? 2 : Math.Max(probed.ProbesWanted, 1);
+            foreach (SentPacket packet in probed.Loss.Unacknowledged.Where(p => p.AckEliciting).Take(i == 2 ? 1 : int.MaxValue))
+            {
+                foreach (SentFrame frame in packet.Frames)
+                {
+                    OnFrameLost(probed, frame);
+                }
             }
         }
 

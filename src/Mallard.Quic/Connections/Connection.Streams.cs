@@ -348,9 +348,9 @@ internal sealed partial class Connection
         }
 
         WritePathChallenge(ref writer, frames);
-        if (_keepAlivePending && writer.Ping())
+        if (_pingPending && writer.Ping())
         {
-            _keepAlivePending = false;
+            _pingPending = false;
             frames.Add(new SentFrame(SentFrameKind.Ping));
         }
 

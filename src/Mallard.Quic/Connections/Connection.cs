@@ -30,7 +30,7 @@ internal sealed partial class Connection : IDisposable
     private ConnectionState _state = ConnectionState.Handshaking;
     private Qlog.QlogWriter? _qlog;
     private long _lastAckElicitingSent;
-    private bool _keepAlivePending;
+    private bool _pingPending; // a PING in the next 1-RTT packet: keep-alive, or a non-probing first packet after a move
     private long _now;
     private readonly List<LocalConnectionId> _localConnectionIds = [];
     private readonly List<PeerConnectionId> _peerConnectionIds = [];
@@ -282,7 +282,7 @@ internal sealed partial class Connection : IDisposable
 
         if (KeepAliveDeadline is long keepAlive && now >= keepAlive)
         {
-            _keepAlivePending = true;
+            _pingPending = true;
         }
 
         if (_lossDetectionTimer is long timer && now >= timer)
@@ -405,7 +405,7 @@ internal sealed partial class Connection : IDisposable
     /// mappings alive and, after a rebinding, lets the server learn the client's new address even
     /// when the client only receives (RFC 9000 section 10.1.2).
     /// </summary>
-    private long? KeepAliveDeadline => _options.KeepAliveInterval > 0 && HandshakeConfirmed && State == ConnectionState.Established && !_keepAlivePending
+    private long? KeepAliveDeadline => _options.KeepAliveInterval > 0 && HandshakeConfirmed && State == ConnectionState.Established && !_pingPending
         ? _lastAckElicitingSent + _options.KeepAliveInterval
         : null;
 

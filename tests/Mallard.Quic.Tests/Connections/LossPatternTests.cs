@@ -134,6 +134,29 @@ public class LossPatternTests
         return packets;
     }
 
+    [Fact]
+    public void HandshakesCompleteAtTwentyPercentLossWithoutAProbeStorm()
+    {
+        // Seeds 168, 713 and 1681 once stalled: the server's Initial flight was lost, its PTO
+        // probed only in Handshake packets the client could not read, the lost ServerHello waited
+        // behind them for congestion window, and the client, resetting its backoff on every
+        // Initial ACK, probed thousands of times a second (RFC 9002 sections 6.2.1 and 6.2.4).
+        var failures = new List<string>();
+        foreach (int seed in Enumerable.Range(1, 400).Concat([168, 713, 1681]))
+        {
+            using var network = new VirtualNetwork(seed) { LossRate = 0.2, Delay = 200 };
+            Connection client = network.Connect();
+            bool done = network.RunUntil(() => client.HandshakeComplete || client.State == ConnectionState.Closed, 60_000_000);
+            int datagrams = network.DatagramsToServer + network.DatagramsToClient;
+            if (!done || !client.HandshakeComplete || datagrams > 200)
+            {
+                failures.Add($"seed {seed}: complete {client.HandshakeComplete}, {datagrams} datagrams");
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+    }
+
     /// <summary>How many datagrams one direction carries in a clean run.</summary>
     private static int CountDatagrams(bool towardsServer)
     {

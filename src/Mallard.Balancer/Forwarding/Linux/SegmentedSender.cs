@@ -59,7 +59,7 @@ internal sealed unsafe class SegmentedSender : IDisposable
             return outcome;
         }
 
-        System.Diagnostics.Debug.Assert(count <= _capacity, "more datagrams than the sender has room for");
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, _capacity); // Group has room for this many; more would be lost
         int messages = Group(datagrams, count);
         int first = 0;
         for (int m = 0; m < messages;)
@@ -132,14 +132,14 @@ internal sealed unsafe class SegmentedSender : IDisposable
     {
         int messages = 0;
         int vector = 0;
-        for (int i = 0; i < count && messages < _capacity;)
+        for (int i = 0; i < count;)
         {
             int size = (int)datagrams[i].Iov->Length;
             int limit = size is > 0 and <= MaxSegmentSize ? LinuxNative.MaxSegments : 1;
             int start = vector;
             int total = 0;
             int j = i;
-            while (j < count && j - i < limit && vector < _capacity)
+            while (j < count && j - i < limit)
             {
                 int length = (int)datagrams[j].Iov->Length;
                 if (length > size || total + length > MaxMessageLength || (length == 0 && j > i))

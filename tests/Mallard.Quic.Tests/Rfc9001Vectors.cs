@@ -1,12 +1,13 @@
 namespace Mallard.Quic.Tests;
 
 /// <summary>
-/// Reads the RFC 9001 / RFC 9369 appendix values from ../shared/vectors/rfc9001-rfc9369.txt:
-/// the hex block (between ~~~ fences) that follows a line of text.
+/// Reads the RFC 9001 / RFC 9369 appendix values from Vectors/rfc9001-rfc9369.txt (copied into
+/// the repository; the file's header names the RFC sources): the hex block (between ~~~ fences)
+/// that follows a line of text.
 /// </summary>
 internal static class Rfc9001Vectors
 {
-    private static readonly Lazy<string[]> Lines = new(() => File.ReadAllLines(FindFile()));
+    private static readonly Lazy<string[]> Lines = new(() => File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Vectors", "rfc9001-rfc9369.txt")));
 
     /// <summary>The hex of the <paramref name="occurrence"/>-th block after a line starting with <paramref name="marker"/> (0: QUIC v1, 1: QUIC v2).</summary>
     public static byte[] BlockAfter(string marker, int occurrence = 0)
@@ -27,19 +28,5 @@ internal static class Rfc9001Vectors
         }
 
         throw new InvalidOperationException($"\"{marker}\" (occurrence {occurrence}) not found in the vectors file");
-    }
-
-    private static string FindFile()
-    {
-        for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            string candidate = Path.Combine(directory.FullName, "shared", "vectors", "rfc9001-rfc9369.txt");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new FileNotFoundException("shared/vectors/rfc9001-rfc9369.txt was not found beside the repository.");
     }
 }

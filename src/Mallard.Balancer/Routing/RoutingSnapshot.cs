@@ -7,7 +7,7 @@ namespace Mallard.Balancer.Routing;
 /// Everything a forwarding thread needs to route a packet, immutable: the QUIC-LB decoder, the
 /// server-ID owners per config, the backends and the Maglev table over the usable ones. The
 /// control plane builds a new snapshot on reload or health change and swaps it in whole
-/// (DESIGN.md principle 4).
+/// (docs/architecture.md, principle 4).
 /// </summary>
 internal sealed class RoutingSnapshot
 {

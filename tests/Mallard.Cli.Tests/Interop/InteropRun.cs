@@ -10,7 +10,9 @@ namespace Mallard.Cli.Tests.Interop;
 /// package source), files to fetch, optional loss from an nftables `numgen random` rule, and a
 /// SHA-256 comparison of what arrived. quic-go's programs use fixed paths (/www, /certs,
 /// /downloads, /logs); they run under `ip netns exec`, whose private mount namespace lets the
-/// harness bind the run's directories there without touching anyone else's view.
+/// harness bind the run's directories there without touching anyone else's view. The empty
+/// mount points themselves must exist in the shared file system while a run is under way; the
+/// runs share them and the last one out removes those it created.
 /// </summary>
 internal sealed class InteropRun : IDisposable
 {
@@ -26,11 +28,12 @@ internal sealed class InteropRun : IDisposable
         string id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
         _namespace = new NetworkNamespace($"miop-{id}");
         _directory = Directory.CreateTempSubdirectory("mallard-interop-").FullName;
-        foreach (string sub in (string[])["www", "downloads", "logs", "certs"])
+        foreach (string sub in FixedPaths)
         {
             Directory.CreateDirectory(Path.Combine(_directory, sub));
-            Directory.CreateDirectory("/" + sub); // mount points for quic-go's fixed paths
         }
+
+        AcquireMountPoints();
 
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=server", key, HashAlgorithmName.SHA256);
@@ -133,12 +136,65 @@ internal sealed class InteropRun : IDisposable
         }
 
         _namespace.Dispose();
+        ReleaseMountPoints();
         try
         {
             Directory.Delete(_directory, recursive: true);
         }
         catch (IOException)
         {
+        }
+    }
+
+    private static readonly string[] FixedPaths = ["www", "downloads", "logs", "certs"];
+    private static readonly Lock MountPointsGate = new();
+    private static readonly List<string> MountPointsCreated = [];
+    private static int _mountPointUsers;
+
+    /// <summary>Creates the missing mount points for quic-go's fixed paths (the first run in).</summary>
+    private static void AcquireMountPoints()
+    {
+        lock (MountPointsGate)
+        {
+            if (_mountPointUsers++ > 0)
+            {
+                return;
+            }
+
+            foreach (string sub in FixedPaths)
+            {
+                string path = "/" + sub;
+                if (!Directory.Exists(path))
+                {
+                    Directory.CreateDirectory(path);
+                    MountPointsCreated.Add(path);
+                }
+            }
+        }
+    }
+
+    /// <summary>Removes the mount points this process created (the last run out), leaving / as it was.</summary>
+    private static void ReleaseMountPoints()
+    {
+        lock (MountPointsGate)
+        {
+            if (--_mountPointUsers > 0)
+            {
+                return;
+            }
+
+            foreach (string path in MountPointsCreated)
+            {
+                try
+                {
+                    Directory.Delete(path);
+                }
+                catch (IOException)
+                {
+                }
+            }
+
+            MountPointsCreated.Clear();
         }
     }
 

@@ -20,7 +20,7 @@ public class ChaCha20Tests
             Convert.ToHexStringLower(block));
     }
 
-    /// <summary>RFC 9001 appendix A.5 (vectors in ../shared/vectors/rfc9001-rfc9369.txt).</summary>
+    /// <summary>RFC 9001 appendix A.5 (vectors in Vectors/rfc9001-rfc9369.txt).</summary>
     [Fact]
     public void TheQuicHeaderProtectionMaskMatchesRfc9001()
     {

@@ -4,7 +4,7 @@ using Mallard.QuicLb.Invariants;
 
 namespace Mallard.Quic.Tests.Crypto;
 
-/// <summary>RFC 9001 appendix A and RFC 9369 appendix A, from ../shared/vectors.</summary>
+/// <summary>RFC 9001 appendix A and RFC 9369 appendix A, from Vectors/rfc9001-rfc9369.txt.</summary>
 public class PacketProtectionTests
 {
     private static readonly byte[] ClientDcid = Convert.FromHexString("8394c8f03e515708");

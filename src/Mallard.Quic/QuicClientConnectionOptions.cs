@@ -13,11 +13,24 @@ public sealed class QuicClientConnectionOptions : QuicConnectionOptions
     /// <summary>ALPN protocols offered, in preference order; QUIC requires at least one (RFC 9001 section 8.1).</summary>
     public required IReadOnlyList<string> ApplicationProtocols { get; set; }
 
-    /// <summary>The name sent in SNI and checked against the certificate; defaults to the DNS host name.</summary>
+    /// <summary>
+    /// The name sent in SNI and checked against the certificate's DNS SANs; defaults to the DNS
+    /// host name of <see cref="RemoteEndPoint"/>, or to its address, which is then checked against
+    /// the certificate's IP SANs (RFC 9110 section 4.3.4).
+    /// </summary>
     public string? ServerName { get; set; }
 
     /// <summary>Accept any server certificate. For tests and the CLI's <c>-k</c> only.</summary>
     public bool SkipCertificateValidation { get; set; }
+
+    /// <summary>
+    /// The chain policy of the default validation, as in SslClientAuthenticationOptions: a custom
+    /// trust store (<see cref="X509ChainPolicy.CustomTrustStore"/> with
+    /// <see cref="X509ChainTrustMode.CustomRootTrust"/>) or online revocation checks. When null the
+    /// system's trusted roots apply and revocation is not checked. Server authentication
+    /// (id-kp-serverAuth) is always required of certificates that restrict their use.
+    /// </summary>
+    public X509ChainPolicy? CertificateChainPolicy { get; set; }
 
     /// <summary>A custom check of the server's chain (end entity first), replacing X509Chain validation.</summary>
     public Func<X509Certificate2, IReadOnlyList<X509Certificate2>, bool>? ValidateCertificate { get; set; }

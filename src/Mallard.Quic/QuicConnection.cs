@@ -104,6 +104,7 @@ public sealed class QuicConnection : IAsyncDisposable
         {
             case IPEndPoint ip:
                 remote = ip;
+                serverName ??= ip.Address.ToString(); // the certificate must name the address (RFC 9110 section 4.3.4)
                 break;
             case DnsEndPoint dns:
                 IPAddress[] addresses = await Dns.GetHostAddressesAsync(dns.Host, cancellationToken).ConfigureAwait(false);
@@ -122,6 +123,7 @@ public sealed class QuicConnection : IAsyncDisposable
             ServerName = serverName,
             SkipCertificateValidation = options.SkipCertificateValidation,
             ValidateCertificate = options.ValidateCertificate,
+            CertificateChainPolicy = options.CertificateChainPolicy,
             KeyUpdateInterval = (ulong)options.KeyUpdateInterval,
         };
 

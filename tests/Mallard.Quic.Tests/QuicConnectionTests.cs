@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Mallard.Cli.Demo;
+using Mallard.Quic.Tests.TestSupport;
 
 namespace Mallard.Quic.Tests;
 
@@ -54,6 +56,27 @@ public class QuicConnectionTests
         var error = await Assert.ThrowsAsync<QuicException>(async () => await accept.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(QuicError.ConnectionAborted, error.QuicError);
         Assert.Equal(77, error.ApplicationErrorCode);
+    }
+
+    [Fact]
+    public async Task AClientConnectingByAddressRefusesACertificateIssuedForAName()
+    {
+        // A CA-issued certificate for evil.example may not serve a client that dialled 127.0.0.1.
+        using var ca = new TestCertificateAuthority();
+        await using QuicListener listener = await Listen(certificate: ca.Issue(dnsNames: ["evil.example"]));
+        var error = await Assert.ThrowsAsync<QuicException>(async () => await ConnectValidating(listener, ca));
+        Assert.Equal(0x100 + 42, error.TransportErrorCode); // bad_certificate
+    }
+
+    [Fact]
+    public async Task AClientConnectingByAddressAcceptsACertificateWithThatIpSan()
+    {
+        using var ca = new TestCertificateAuthority();
+        await using QuicListener listener = await Listen(certificate: ca.Issue(addresses: [IPAddress.Loopback]));
+        Task<QuicConnection> accepted = listener.AcceptConnectionAsync().AsTask();
+        await using QuicConnection client = await ConnectValidating(listener, ca);
+        await using QuicConnection server = await accepted.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("hq-interop", client.NegotiatedApplicationProtocol);
     }
 
     [Fact]
@@ -306,8 +329,16 @@ public class QuicConnectionTests
         return memory.ToArray();
     }
 
-    private static ValueTask<QuicListener> Listen(bool retry = false, bool datagrams = false) => QuicListener.ListenAsync(new QuicListenerOptions
+    private static ValueTask<QuicConnection> ConnectValidating(QuicListener listener, TestCertificateAuthority ca) => QuicConnection.ConnectAsync(new QuicClientConnectionOptions
     {
+        RemoteEndPoint = listener.LocalEndPoint,
+        ApplicationProtocols = ["hq-interop"],
+        CertificateChainPolicy = ca.TrustOnlyThis(),
+    });
+
+    private static ValueTask<QuicListener> Listen(bool retry = false, bool datagrams = false, X509Certificate2? certificate = null) => QuicListener.ListenAsync(new QuicListenerOptions
+    {
+        ServerCertificate = certificate,
         ConnectionOptions = new QuicConnectionOptions { EnableDatagrams = datagrams },
         ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
         ApplicationProtocols = ["hq-interop"],

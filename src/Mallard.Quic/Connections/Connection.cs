@@ -371,6 +371,7 @@ internal sealed partial class Connection : IDisposable
                 CipherSuites = _options.CipherSuites,
                 SkipCertificateValidation = _options.SkipCertificateValidation,
                 ValidateCertificate = _options.ValidateCertificate,
+                ChainPolicy = _options.CertificateChainPolicy,
             });
             CollectHandshakeOutput();
         }

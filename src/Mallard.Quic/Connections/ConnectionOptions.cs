@@ -23,6 +23,9 @@ internal sealed record ConnectionOptions
     /// <summary>Client: skip certificate validation (tests, -k).</summary>
     public bool SkipCertificateValidation { get; init; }
 
+    /// <summary>Client: the chain policy of the default certificate check.</summary>
+    public X509ChainPolicy? CertificateChainPolicy { get; init; }
+
     /// <summary>Client: a custom certificate check.</summary>
     public Func<X509Certificate2, IReadOnlyList<X509Certificate2>, bool>? ValidateCertificate { get; init; }
 

@@ -33,14 +33,18 @@ internal static class HandshakeSignature
     public static byte[] SignEcdsa(ECDsa key, bool server, ReadOnlySpan<byte> transcriptHash, HashAlgorithmName hash) =>
         key.SignData(SignedContent(server, transcriptHash), hash, DSASignatureFormat.Rfc3279DerSequence);
 
-    /// <summary>Verifies a CertificateVerify signature of the given scheme with the peer's certificate key.</summary>
+    /// <summary>
+    /// Verifies a CertificateVerify signature of the given scheme with the peer's certificate key.
+    /// An ECDSA scheme names its curve as well as its hash (RFC 8446 section 4.2.3), so a key on
+    /// another curve fails.
+    /// </summary>
     public static bool Verify(ushort scheme, AsymmetricAlgorithm publicKey, bool server, ReadOnlySpan<byte> transcriptHash, ReadOnlySpan<byte> signature)
     {
         byte[] content = SignedContent(server, transcriptHash);
         return (scheme, publicKey) switch
         {
-            (EcdsaSecp256r1Sha256, ECDsa ecdsa) => ecdsa.VerifyData(content, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence),
-            (EcdsaSecp384r1Sha384, ECDsa ecdsa) => ecdsa.VerifyData(content, signature, HashAlgorithmName.SHA384, DSASignatureFormat.Rfc3279DerSequence),
+            (EcdsaSecp256r1Sha256, ECDsa ecdsa) when ecdsa.KeySize == 256 => ecdsa.VerifyData(content, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence),
+            (EcdsaSecp384r1Sha384, ECDsa ecdsa) when ecdsa.KeySize == 384 => ecdsa.VerifyData(content, signature, HashAlgorithmName.SHA384, DSASignatureFormat.Rfc3279DerSequence),
             (RsaPssRsaeSha256, RSA rsa) => rsa.VerifyData(content, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pss),
             _ => false,
         };

@@ -16,6 +16,7 @@ internal sealed class TlsClient : TlsHandshake
     private KeyExchange _keyExchange;
     private State _state = State.ServerHello;
     private bool _retried;
+    private ushort _retrySuite;
     private byte[]? _cookie;
     private X509Certificate2? _serverCertificate;
 
@@ -121,6 +122,13 @@ internal sealed class TlsClient : TlsHandshake
             return OnHelloRetryRequest(hello, suite, message);
         }
 
+        // The ServerHello after a HelloRetryRequest keeps its cipher suite (RFC 8446 section 4.1.4);
+        // the key share check below holds it to the group the HelloRetryRequest asked for.
+        if (_retried && hello.CipherSuite != _retrySuite)
+        {
+            return Fail(TlsAlert.IllegalParameter, $"the ServerHello chose cipher suite 0x{hello.CipherSuite:x4} after the HelloRetryRequest chose 0x{_retrySuite:x4}");
+        }
+
         if (hello.KeyShare() is not (ushort group, byte[] key) || group != _keyExchange.Group)
         {
             return Fail(TlsAlert.IllegalParameter, "the server's key share is not for the offered group");
@@ -154,6 +162,7 @@ internal sealed class TlsClient : TlsHandshake
         }
 
         _retried = true;
+        _retrySuite = retry.CipherSuite;
         _cookie = retry.Find(44)?.Data;
         ReplaceTranscriptWithMessageHash(suite);
         AddToTranscript(message);
@@ -208,9 +217,9 @@ internal sealed class TlsClient : TlsHandshake
         }
 
         _serverCertificate = certificates[0];
-        if (!_options.SkipCertificateValidation && !Validate(certificates))
+        if (!_options.SkipCertificateValidation && !Validate(certificates, out string reason))
         {
-            return Fail(TlsAlert.BadCertificate, "the server's certificate did not validate");
+            return Fail(TlsAlert.BadCertificate, "the server's certificate did not validate: " + reason);
         }
 
         AddToTranscript(message);
@@ -218,17 +227,15 @@ internal sealed class TlsClient : TlsHandshake
         return true;
     }
 
-    private bool Validate(X509Certificate2[] certificates)
+    private bool Validate(X509Certificate2[] certificates, out string reason)
     {
         if (_options.ValidateCertificate is not null)
         {
+            reason = "the custom validator refused it";
             return _options.ValidateCertificate(certificates[0], certificates);
         }
 
-        using var chain = new X509Chain();
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.ExtraStore.AddRange(certificates[1..]);
-        return chain.Build(certificates[0]) && (_options.ServerName is null || certificates[0].MatchesHostname(_options.ServerName));
+        return ServerCertificateValidator.Validate(certificates[0], certificates, _options.ServerName, _options.ChainPolicy, out reason);
     }
 
     private bool OnCertificateVerify(ReadOnlySpan<byte> message)

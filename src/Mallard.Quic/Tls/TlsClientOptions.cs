@@ -5,7 +5,7 @@ namespace Mallard.Quic.Tls;
 /// <summary>What a TLS client offers and how it checks the server.</summary>
 internal sealed record TlsClientOptions
 {
-    /// <summary>The server name for SNI and certificate name checks.</summary>
+    /// <summary>The server name for SNI and certificate name checks; an IP address literal is checked against IP SANs and sent in no SNI.</summary>
     public string? ServerName { get; init; }
 
     /// <summary>ALPN protocols offered, in preference order (QUIC requires at least one).</summary>
@@ -22,6 +22,9 @@ internal sealed record TlsClientOptions
 
     /// <summary>Skip certificate chain and name validation (tests, the CLI's -k).</summary>
     public bool SkipCertificateValidation { get; init; }
+
+    /// <summary>The chain policy of the default validation (trust store, revocation); null trusts the system store and checks no revocation.</summary>
+    public X509ChainPolicy? ChainPolicy { get; init; }
 
     /// <summary>A custom check of the server's chain (end entity first); when set it replaces the default X509Chain validation.</summary>
     public Func<X509Certificate2, IReadOnlyList<X509Certificate2>, bool>? ValidateCertificate { get; init; }

@@ -35,6 +35,19 @@ public class HandshakeSignatureTests
     }
 
     [Fact]
+    public void AnEcdsaSchemeNamesItsCurve()
+    {
+        // A P-384 key signing with SHA-256 may not pass as ecdsa_secp256r1_sha256, nor P-256 with SHA-384 as ecdsa_secp384r1_sha384 (RFC 8446 section 4.2.3).
+        using var p384 = ECDsa.Create(ECCurve.NamedCurves.nistP384);
+        using var p256 = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        byte[] hash = SHA256.HashData("transcript"u8);
+
+        Assert.False(HandshakeSignature.Verify(HandshakeSignature.EcdsaSecp256r1Sha256, p384, server: true, hash, HandshakeSignature.SignEcdsa(p384, server: true, hash, HashAlgorithmName.SHA256)));
+        Assert.False(HandshakeSignature.Verify(HandshakeSignature.EcdsaSecp384r1Sha384, p256, server: true, hash, HandshakeSignature.SignEcdsa(p256, server: true, hash, HashAlgorithmName.SHA384)));
+        Assert.True(HandshakeSignature.Verify(HandshakeSignature.EcdsaSecp384r1Sha384, p384, server: true, hash, HandshakeSignature.SignEcdsa(p384, server: true, hash, HashAlgorithmName.SHA384)));
+    }
+
+    [Fact]
     public void RsaPssSignaturesVerify()
     {
         using var key = RSA.Create(2048);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Mallard.Quic.Crypto;
+using Mallard.Quic.Tests.TestSupport;
 using Mallard.Quic.Tls;
 
 namespace Mallard.Quic.Tests.Tls;
@@ -51,6 +52,52 @@ public class TlsHandshakeTests
         Assert.True(client.IsComplete, client.FailureReason);
         Assert.True(server.IsComplete, server.FailureReason);
         Assert.Equal(client.ApplicationSecrets!.Value.Client, server.ApplicationSecrets!.Value.Client);
+    }
+
+    [Fact]
+    public void AServerHelloMayNotChangeTheCipherSuiteTheHelloRetryRequestChose()
+    {
+        // Offer two suites; the server (P-256 only) answers the x25519 share with a HelloRetryRequest.
+        using var client = new TlsClient(ClientOptions() with { CipherSuites = [0x1301, 0x1302], Groups = [KeyExchange.X25519Group, KeyExchange.Secp256r1Group] });
+        using var server = new TlsServer(ServerOptions() with { Groups = [KeyExchange.Secp256r1Group] });
+        server.Receive(EncryptionLevel.Initial, client.TakeOutput(EncryptionLevel.Initial));
+        Assert.True(client.Receive(EncryptionLevel.Initial, server.TakeOutput(EncryptionLevel.Initial)));
+        server.Receive(EncryptionLevel.Initial, client.TakeOutput(EncryptionLevel.Initial));
+
+        // The ServerHello (type, length, version, random, empty session ID, then the suite) switches to the other suite.
+        byte[] hello = server.TakeOutput(EncryptionLevel.Initial);
+        Assert.Equal(0x01, hello[4 + 2 + 32 + 1 + 1]);
+        hello[4 + 2 + 32 + 1 + 1] = 0x02;
+
+        Assert.False(client.Receive(EncryptionLevel.Initial, hello));
+        Assert.Equal(TlsAlert.IllegalParameter, client.Alert);
+    }
+
+    [Fact]
+    public void AClientWithNoServerNameValidatesNothing()
+    {
+        using var ca = new TestCertificateAuthority();
+        using var client = new TlsClient(ClientOptions() with { ServerName = null, SkipCertificateValidation = false, ChainPolicy = ca.TrustOnlyThis() });
+        using var server = new TlsServer(ServerOptions() with { Certificate = ca.Issue(dnsNames: ["evil.example"]) });
+
+        Pump(client, server);
+
+        Assert.Equal(TlsAlert.BadCertificate, client.Alert);
+    }
+
+    [Theory]
+    [InlineData("evil.example", false)]
+    [InlineData("server.example", true)]
+    public void ThePrivateCaChainAndTheNameAreChecked(string issuedFor, bool accepted)
+    {
+        using var ca = new TestCertificateAuthority();
+        using var client = new TlsClient(ClientOptions() with { ServerName = "server.example", SkipCertificateValidation = false, ChainPolicy = ca.TrustOnlyThis() });
+        using var server = new TlsServer(ServerOptions() with { Certificate = ca.Issue(dnsNames: [issuedFor]) });
+
+        Pump(client, server);
+
+        Assert.Equal(accepted, client.IsComplete);
+        Assert.Equal(accepted ? null : TlsAlert.BadCertificate, client.Alert);
     }
 
     [Fact]

@@ -141,7 +141,10 @@ public sealed class QuicConnection : IAsyncDisposable
         timeout.CancelAfter(options.HandshakeTimeout);
         try
         {
-            await connection.WaitAsync(c => c.HandshakeComplete, timeout.Token).ConfigureAwait(false);
+            // Established, not just TLS complete: the transport parameters and the handshake's
+            // connection IDs are checked after TLS finishes (RFC 9000 section 7.3), and a failure
+            // there closes the connection, which WaitAsync reports with the transport error.
+            await connection.WaitAsync(c => c.HandshakeComplete && c.State == ConnectionState.Established, timeout.Token).ConfigureAwait(false);
             return connection;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Security;
+using System.Reflection;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Mallard.Cli.Demo;
@@ -77,6 +78,20 @@ public class QuicConnectionTests
         await using QuicConnection client = await ConnectValidating(listener, ca);
         await using QuicConnection server = await accepted.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal("hq-interop", client.NegotiatedApplicationProtocol);
+    }
+
+    [Fact]
+    public async Task ConnectAsyncThrowsWhenTheServersTransportParametersAreInvalid()
+    {
+        // A server that advertises max_udp_payload_size 1000 (below the 1200 minimum, RFC 9000 section 18.2).
+        await using QuicListener listener = await Listen();
+        var host = (Hosting.EndpointHost)typeof(QuicListener).GetField("_host", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(listener)!;
+        var options = (Mallard.Quic.Connections.ConnectionOptions)typeof(Mallard.Quic.Connections.Endpoint).GetField("_serverOptions", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(host.Endpoint)!;
+        options.LocalParameters.MaxUdpPayloadSize = 1000;
+
+        var error = await Assert.ThrowsAsync<QuicException>(async () => await Connect(listener));
+        Assert.Equal(QuicError.TransportError, error.QuicError);
+        Assert.Equal((long)Mallard.Quic.Transport.TransportErrorCode.TransportParameterError, error.TransportErrorCode);
     }
 
     [Fact]

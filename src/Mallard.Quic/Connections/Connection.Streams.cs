@@ -309,6 +309,8 @@ internal sealed partial class Connection
             return;
         }
 
+        stream.Receive?.Discard(); // its pages go back to the pool
+
         if (!stream.IsLocal)
         {
             if (stream.IsBidirectional)

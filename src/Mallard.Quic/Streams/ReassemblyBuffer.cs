@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Numerics;
 using Mallard.Quic.Transport;
 
 namespace Mallard.Quic.Streams;
@@ -8,12 +10,26 @@ namespace Mallard.Quic.Streams;
 /// receive limit (FLOW_CONTROL_ERROR, or CRYPTO_BUFFER_EXCEEDED for CRYPTO) and the final size
 /// rules (FINAL_SIZE_ERROR, section 4.5).
 /// </summary>
+/// <remarks>
+/// Data is stored by offset in pooled 4 KiB pages, with one bit per octet saying whether it has
+/// arrived. A page exists only where data arrived between the read offset and the limit, so what
+/// is held never exceeds the advertised window (plus one page), however the peer overlaps or
+/// fragments its frames; each frame costs time in proportion to its length, never to what is
+/// already buffered.
+/// </remarks>
 internal sealed class ReassemblyBuffer
 {
-    private readonly SortedList<ulong, byte[]> _pending = [];
-    private readonly Queue<byte[]> _ready = new();
+    private const int PageShift = 12;
+    private const int PageSize = 1 << PageShift;
+    private const int PageMask = PageSize - 1;
+    private const int WordsPerPage = PageSize / 64;
+
     private readonly TransportErrorCode _limitError;
-    private int _readyOffsetInHead;
+
+    // A ring of pages: slot (_head + i) holds page _firstPage + i, where _firstPage holds ReadOffset.
+    private Page[] _pages = new Page[2];
+    private int _head;
+    private ulong _firstPage;
 
     public ReassemblyBuffer(ulong limit, TransportErrorCode limitError = TransportErrorCode.FlowControlError)
     {
@@ -41,6 +57,9 @@ internal sealed class ReassemblyBuffer
 
     /// <summary>Whether every octet up to the final size has been read.</summary>
     public bool IsFinished => FinalSize == ReadOffset;
+
+    /// <summary>Octets of memory held for received data (whole pages).</summary>
+    public long HeldOctets { get; private set; }
 
     /// <summary>Raises the limit (after sending MAX_STREAM_DATA or MAX_DATA); never lowers it.</summary>
     public void RaiseLimit(ulong limit) => Limit = Math.Max(Limit, limit);
@@ -82,9 +101,15 @@ internal sealed class ReassemblyBuffer
             offset = ContiguousEnd;
         }
 
-        if (!_pending.TryGetValue(offset, out byte[]? existing) || existing.Length < data.Length)
+        while (!data.IsEmpty)
         {
-            _pending[offset] = data.ToArray();
+            ref Page page = ref PageFor(offset >> PageShift);
+            int within = (int)(offset & PageMask);
+            int count = Math.Min(data.Length, PageSize - within);
+            data[..count].CopyTo(page.Data.AsSpan(within));
+            MarkArrived(page.Arrived, within, count);
+            data = data[count..];
+            offset += (ulong)count;
         }
 
         Advance();
@@ -95,44 +120,146 @@ internal sealed class ReassemblyBuffer
     public int Read(Span<byte> destination)
     {
         int copied = 0;
-        while (copied < destination.Length && _ready.Count > 0)
+        while (copied < destination.Length && ReadOffset < ContiguousEnd)
         {
-            byte[] head = _ready.Peek();
-            int take = Math.Min(head.Length - _readyOffsetInHead, destination.Length - copied);
-            head.AsSpan(_readyOffsetInHead, take).CopyTo(destination[copied..]);
-            copied += take;
-            _readyOffsetInHead += take;
-            if (_readyOffsetInHead == head.Length)
+            Page page = _pages[_head];
+            int within = (int)(ReadOffset & PageMask);
+            int count = (int)Math.Min((ulong)Math.Min(PageSize - within, destination.Length - copied), ContiguousEnd - ReadOffset);
+            page.Data.AsSpan(within, count).CopyTo(destination[copied..]);
+            copied += count;
+            ReadOffset += (ulong)count;
+            if ((ReadOffset & PageMask) == 0)
             {
-                _ready.Dequeue();
-                _readyOffsetInHead = 0;
+                ReleaseHead();
             }
         }
 
-        ReadOffset += (ulong)copied;
         return copied;
     }
 
+    /// <summary>Returns every page to the pool (the stream was reset or is gone); nothing is readable afterwards.</summary>
+    public void Discard()
+    {
+        for (int i = 0; i < _pages.Length; i++)
+        {
+            _pages[i].Return();
+        }
+
+        HeldOctets = 0;
+        ContiguousEnd = Math.Max(ContiguousEnd, HighestReceived);
+        ReadOffset = ContiguousEnd;
+        _firstPage = ReadOffset >> PageShift;
+        _head = 0;
+    }
+
+    /// <summary>The page holding offsets of page number <paramref name="pageNumber"/>, created when missing.</summary>
+    private ref Page PageFor(ulong pageNumber)
+    {
+        // Offsets below ReadOffset never get here, and the limit bounds how far ahead a page can be.
+        int index = (int)(pageNumber - _firstPage);
+        if (index >= _pages.Length)
+        {
+            Grow(index + 1);
+        }
+
+        ref Page page = ref _pages[(_head + index) & (_pages.Length - 1)];
+        if (page.Data is null)
+        {
+            page = Page.Rent();
+            HeldOctets += PageSize;
+        }
+
+        return ref page;
+    }
+
+    private void Grow(int slots)
+    {
+        var pages = new Page[(int)BitOperations.RoundUpToPowerOf2((uint)slots)];
+        for (int i = 0; i < _pages.Length; i++)
+        {
+            pages[i] = _pages[(_head + i) & (_pages.Length - 1)];
+        }
+
+        _pages = pages;
+        _head = 0;
+    }
+
+    private void ReleaseHead()
+    {
+        if (_pages[_head].Data is not null)
+        {
+            _pages[_head].Return();
+            HeldOctets -= PageSize;
+        }
+
+        _head = (_head + 1) & (_pages.Length - 1);
+        _firstPage++;
+    }
+
+    private static void MarkArrived(ulong[] arrived, int start, int count)
+    {
+        int end = start + count;
+        while (start < end)
+        {
+            int bit = start & 63;
+            int bits = Math.Min(64 - bit, end - start);
+            ulong mask = (bits == 64 ? ulong.MaxValue : (1UL << bits) - 1) << bit;
+            arrived[start >> 6] |= mask;
+            start += bits;
+        }
+    }
+
+    /// <summary>Moves <see cref="ContiguousEnd"/> over every octet that has arrived, a word of 64 at a time.</summary>
     private void Advance()
     {
-        while (_pending.Count > 0)
+        while (true)
         {
-            ulong start = _pending.Keys[0];
-            if (start > ContiguousEnd)
+            ulong index = (ContiguousEnd >> PageShift) - _firstPage;
+            if (index >= (ulong)_pages.Length)
             {
                 return;
             }
 
-            byte[] chunk = _pending.Values[0];
-            _pending.RemoveAt(0);
-            ulong chunkEnd = start + (ulong)chunk.Length;
-            if (chunkEnd <= ContiguousEnd)
+            Page page = _pages[(_head + (int)index) & (_pages.Length - 1)];
+            if (page.Data is null)
             {
-                continue;
+                return;
             }
 
-            _ready.Enqueue(chunk[(int)(ContiguousEnd - start)..]);
-            ContiguousEnd = chunkEnd;
+            int within = (int)(ContiguousEnd & PageMask);
+            int bit = within & 63;
+            ulong missing = ~page.Arrived[within >> 6] >> bit;
+            if (missing != 0)
+            {
+                ContiguousEnd += (ulong)BitOperations.TrailingZeroCount(missing);
+                return;
+            }
+
+            ContiguousEnd += (ulong)(64 - bit);
+        }
+    }
+
+    /// <summary>4 KiB of stream data and a bit per octet for what has arrived, both pooled.</summary>
+    private struct Page
+    {
+        public byte[] Data;
+        public ulong[] Arrived;
+
+        public static Page Rent()
+        {
+            ulong[] arrived = ArrayPool<ulong>.Shared.Rent(WordsPerPage);
+            Array.Clear(arrived, 0, WordsPerPage);
+            return new Page { Data = ArrayPool<byte>.Shared.Rent(PageSize), Arrived = arrived };
+        }
+
+        public void Return()
+        {
+            if (Data is not null)
+            {
+                ArrayPool<byte>.Shared.Return(Data);
+                ArrayPool<ulong>.Shared.Return(Arrived);
+                this = default;
+            }
         }
     }
 }

@@ -1,0 +1,59 @@
+using System.Reflection;
+using Mallard.Quic.Connections;
+using Mallard.Quic.Frames;
+using Mallard.Quic.Streams;
+using Mallard.Quic.Tests.TestSupport;
+using Mallard.Quic.Transport;
+
+namespace Mallard.Quic.Tests.Connections;
+
+/// <summary>
+/// The hostile-peer findings of the hardening review, each as a black-box attack on a server in
+/// the virtual network: what one peer can make the server hold, do, or repeat.
+/// </summary>
+public class AdversarialPeerTests
+{
+    [Fact]
+    public void OverlappingCryptoFramesInInitialsHoldAtMostWhatTheyCover()
+    {
+        // 3,000 Initials from one (spoofable) address, each a 1,100-octet CRYPTO frame at offset
+        // 1, 2, 3, …: the old reassembly kept every frame (3.3 MB on one half-open connection).
+        using var network = new VirtualNetwork();
+        byte[] destination = [1, 2, 3, 4, 5, 6, 7, 8];
+        byte[] source = [9, 9, 9, 9];
+        byte[] chunk = new byte[1_100];
+        for (int i = 1; i <= 3_000; i++)
+        {
+            ulong offset = (ulong)i;
+            network.Server.Receive(network.Now, VirtualNetwork.ClientAddress, PacketForge.Initial(destination, source, (ulong)i, (ref FrameWriter w) => w.Crypto(offset, chunk)));
+        }
+
+        Connection halfOpen = Assert.Single(network.Server.Connections);
+        ReassemblyBuffer crypto = Spaces(halfOpen)[0].CryptoReceive;
+        Assert.Equal(0UL, crypto.ReadOffset);
+        Assert.True(crypto.HeldOctets <= 8192, $"{crypto.HeldOctets} octets held");
+    }
+
+    [Fact]
+    public void StreamFramesBeyondTheReadOffsetHoldAtMostTheWindow()
+    {
+        // 4,000 STREAM frames of 1,000 octets at offsets 1 … 4,000 on a 256 KiB window.
+        using var network = new VirtualNetwork();
+        Connection client = network.Connect();
+        Assert.True(network.RunUntil(() => client.HandshakeConfirmed));
+        byte[] chunk = new byte[1_000];
+        for (int i = 1; i <= 4_000; i++)
+        {
+            ulong offset = (ulong)i;
+            network.Server.Receive(network.Now, VirtualNetwork.ClientAddress, PacketForge.OneRtt(client, (ref FrameWriter w) => w.Stream(0, offset, chunk, fin: false)));
+        }
+
+        Connection server = network.ServerConnection!;
+        Assert.Equal(ConnectionState.Established, server.State);
+        ReassemblyBuffer receive = server.GetStream(0)!.Receive!;
+        Assert.True(receive.HeldOctets <= 8192, $"{receive.HeldOctets} octets held");
+    }
+
+    internal static PacketSpace[] Spaces(Connection connection) =>
+        (PacketSpace[])typeof(Connection).GetField("_spaces", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(connection)!;
+}

@@ -16,7 +16,18 @@ internal sealed class LossDetector
     /// <summary>kPersistentCongestionThreshold (RFC 9002 section 7.6.1).</summary>
     public const int PersistentCongestionThreshold = 3;
 
+    /// <summary>
+    /// ACK-only packets remembered at most (RFC 9000 section 13.2.4 lets a sender forget them):
+    /// they are never retransmitted or counted in flight, and are kept only so that an ACK of the
+    /// newest of them still yields an RTT sample, so a peer that never acknowledges cannot make
+    /// them pile up.
+    /// </summary>
+    public const int MaxAckOnlyRemembered = 64;
+
+    // Ack-eliciting (in-flight) packets, and the ACK-only ones apart, each in packet number order.
     private readonly List<SentPacket> _sent = [];
+    private readonly List<SentPacket> _ackOnly = [];
+    private int _ackElicitingInFlight;
 
     /// <summary>The largest packet number the peer acknowledged in this space.</summary>
     public ulong? LargestAcknowledged { get; private set; }
@@ -28,14 +39,33 @@ internal sealed class LossDetector
     public long? TimeOfLastAckEliciting { get; private set; }
 
     /// <summary>Ack-eliciting packets not yet acknowledged or lost.</summary>
-    public int AckElicitingInFlight => _sent.Count(p => p.AckEliciting);
+    public int AckElicitingInFlight => _ackElicitingInFlight;
 
-    /// <summary>Packets neither acknowledged nor declared lost, oldest first.</summary>
+    /// <summary>Ack-eliciting or in-flight packets neither acknowledged nor declared lost, oldest first.</summary>
     public IReadOnlyList<SentPacket> Unacknowledged => _sent;
+
+    /// <summary>Every packet remembered, ACK-only ones included.</summary>
+    public int Remembered => _sent.Count + _ackOnly.Count;
 
     public void OnPacketSent(SentPacket packet, ICongestionController congestion)
     {
+        if (!packet.AckEliciting && !packet.InFlight)
+        {
+            if (_ackOnly.Count == MaxAckOnlyRemembered)
+            {
+                _ackOnly.RemoveAt(0);
+            }
+
+            _ackOnly.Add(packet);
+            return;
+        }
+
         _sent.Add(packet);
+        if (packet.AckEliciting)
+        {
+            _ackElicitingInFlight++;
+        }
+
         if (packet.InFlight)
         {
             congestion.OnPacketSent(packet.Size);
@@ -58,16 +88,13 @@ internal sealed class LossDetector
         ICongestionController congestion)
     {
         var acknowledged = new List<SentPacket>();
-        foreach ((ulong smallest, ulong largest) in ranges)
+        TakeAcknowledged(_sent, ranges, acknowledged);
+        TakeAcknowledged(_ackOnly, ranges, acknowledged);
+        foreach (SentPacket packet in acknowledged)
         {
-            for (int i = _sent.Count - 1; i >= 0; i--)
+            if (packet.AckEliciting)
             {
-                SentPacket packet = _sent[i];
-                if (packet.Number >= smallest && packet.Number <= largest)
-                {
-                    acknowledged.Add(packet);
-                    _sent.RemoveAt(i);
-                }
+                _ackElicitingInFlight--;
             }
         }
 
@@ -122,26 +149,40 @@ internal sealed class LossDetector
 
         long lossDelay = rtt.LossDelay();
         long lostSendTime = now - lossDelay;
+        int kept = 0;
         for (int i = 0; i < _sent.Count; i++)
         {
             SentPacket packet = _sent[i];
-            if (packet.Number > largest)
+            if (packet.Number <= largest && (packet.TimeSent <= lostSendTime || largest >= packet.Number + PacketThreshold))
             {
+                lost.Add(packet);
+                if (packet.AckEliciting)
+                {
+                    _ackElicitingInFlight--;
+                }
+
                 continue;
             }
 
-            if (packet.TimeSent <= lostSendTime || largest >= packet.Number + PacketThreshold)
-            {
-                lost.Add(packet);
-                _sent.RemoveAt(i--);
-            }
-            else
+            if (packet.Number <= largest)
             {
                 long when = packet.TimeSent + lossDelay;
                 LossTime = LossTime is long earlier ? Math.Min(earlier, when) : when;
             }
+
+            _sent[kept++] = packet;
         }
 
+        _sent.RemoveRange(kept, _sent.Count - kept);
+
+        // ACK-only packets below the largest acknowledged will never yield an RTT sample.
+        int stale = 0;
+        while (stale < _ackOnly.Count && _ackOnly[stale].Number < largest)
+        {
+            stale++;
+        }
+
+        _ackOnly.RemoveRange(0, stale);
         return lost;
     }
 
@@ -154,8 +195,45 @@ internal sealed class LossDetector
         }
 
         _sent.Clear();
+        _ackOnly.Clear();
+        _ackElicitingInFlight = 0;
         LossTime = null;
         TimeOfLastAckEliciting = null;
+    }
+
+    /// <summary>
+    /// Moves the packets of <paramref name="packets"/> that <paramref name="ranges"/> (largest
+    /// first, disjoint, as an ACK frame carries them) cover into <paramref name="acknowledged"/>:
+    /// one backward walk over both, so an ACK costs its ranges plus the packets, never their product.
+    /// </summary>
+    private static void TakeAcknowledged(List<SentPacket> packets, ReadOnlySpan<(ulong Smallest, ulong Largest)> ranges, List<SentPacket> acknowledged)
+    {
+        int i = packets.Count - 1;
+        int first = acknowledged.Count;
+        foreach ((ulong smallest, ulong largest) in ranges)
+        {
+            while (i >= 0 && packets[i].Number > largest)
+            {
+                i--;
+            }
+
+            while (i >= 0 && packets[i].Number >= smallest)
+            {
+                acknowledged.Add(packets[i]);
+                packets[i] = null!;
+                i--;
+            }
+
+            if (i < 0)
+            {
+                break;
+            }
+        }
+
+        if (acknowledged.Count > first)
+        {
+            packets.RemoveAll(p => p is null);
+        }
     }
 
     // Two ack-eliciting losses further apart than the persistent congestion duration, with

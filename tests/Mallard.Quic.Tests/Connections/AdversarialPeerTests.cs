@@ -54,6 +54,28 @@ public class AdversarialPeerTests
         Assert.True(receive.HeldOctets <= 8192, $"{receive.HeldOctets} octets held");
     }
 
+    [Fact]
+    public void APeerThatNeverAcknowledgesCannotMakeAckOnlyPacketsPileUp()
+    {
+        // 10,000 PINGs, each answered by an ACK-only packet the peer never acknowledges: the
+        // server kept every one (20,000 after 40,000 PINGs) and scanned them on every send.
+        using var network = new VirtualNetwork();
+        Connection client = network.Connect();
+        Assert.True(network.RunUntil(() => client.HandshakeConfirmed));
+        network.Drop = (toServer, _) => !toServer; // nothing the server sends arrives
+        for (int i = 0; i < 10_000; i++)
+        {
+            network.InjectToServer(VirtualNetwork.ClientAddress, PacketForge.OneRtt(client, (ref FrameWriter w) => w.Ping()), delay: 1_000);
+            network.RunUntil(() => false, limit: 1_000);
+        }
+
+        Connection server = network.ServerConnection!;
+        Assert.Equal(ConnectionState.Established, server.State);
+        Assert.True(Spaces(server)[2].Loss.Remembered <= LossDetectorLimit + 10, $"{Spaces(server)[2].Loss.Remembered} packets remembered");
+    }
+
+    private const int LossDetectorLimit = Mallard.Quic.Recovery.LossDetector.MaxAckOnlyRemembered;
+
     internal static PacketSpace[] Spaces(Connection connection) =>
         (PacketSpace[])typeof(Connection).GetField("_spaces", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(connection)!;
 }

@@ -537,6 +537,9 @@ internal sealed partial class Connection
             case SentFrameKind.Datagram:
                 OnDatagramOutcome(frame, acknowledged: true);
                 break;
+            case SentFrameKind.RetireConnectionId:
+                _retirementsInFlight--;
+                break;
             case SentFrameKind.ResetStream:
                 if (_streams.TryGetValue(frame.Id, out StreamState? reset))
                 {
@@ -599,7 +602,12 @@ internal sealed partial class Connection
 
                 break;
             case SentFrameKind.RetireConnectionId:
-                _retireConnectionIdsPending.Add(frame.Id);
+                _retirementsInFlight--;
+                if (!_retireConnectionIdsPending.Contains(frame.Id))
+                {
+                    _retireConnectionIdsPending.Add(frame.Id);
+                }
+
                 break;
             case SentFrameKind.Datagram:
                 OnDatagramOutcome(frame, acknowledged: false); // never retransmitted (RFC 9221 section 5.2)

@@ -400,6 +400,7 @@ internal sealed partial class Connection
         {
             frames.Add(new SentFrame(SentFrameKind.RetireConnectionId, _retireConnectionIdsPending[^1]));
             _retireConnectionIdsPending.RemoveAt(_retireConnectionIdsPending.Count - 1);
+            _retirementsInFlight++;
         }
 
         foreach (StreamState stream in _streams.Values)
@@ -519,9 +520,9 @@ internal sealed partial class Connection
         {
             _peerConnectionIds.Add(new PeerConnectionId(frame.SequenceNumber, frame.ConnectionId.ToArray(), frame.StatelessResetToken.ToArray()));
         }
-        else
+        else if (!QueueRetirement(now, frame.SequenceNumber, frame.WireType))
         {
-            _retireConnectionIdsPending.Add(frame.SequenceNumber);
+            return;
         }
 
         if (frame.RetirePriorTo > _peerRetirePriorTo)
@@ -530,7 +531,10 @@ internal sealed partial class Connection
             foreach (PeerConnectionId old in _peerConnectionIds.Where(c => c.Sequence < _peerRetirePriorTo).ToList())
             {
                 _peerConnectionIds.Remove(old);
-                _retireConnectionIdsPending.Add(old.Sequence);
+                if (!QueueRetirement(now, old.Sequence, frame.WireType))
+                {
+                    return;
+                }
             }
 
             if (_peerConnectionIds.Count > 0 && !_peerConnectionIds.Exists(c => c.Id.AsSpan().SequenceEqual(_peerConnectionId)))
@@ -544,6 +548,31 @@ internal sealed partial class Connection
             Fail(now, TransportErrorCode.ConnectionIdLimitError, "more connection IDs than active_connection_id_limit", frame.WireType);
         }
     }
+
+    /// <summary>
+    /// Queues a RETIRE_CONNECTION_ID once per sequence number. Retirements not yet acknowledged
+    /// are bounded (RFC 9000 section 5.1.2: at least twice active_connection_id_limit must fit;
+    /// more is CONNECTION_ID_LIMIT_ERROR), so a peer that floods NEW_CONNECTION_ID frames below
+    /// retire_prior_to cannot grow the queue (the pattern of quic-go's CVE-2024-22189).
+    /// </summary>
+    private bool QueueRetirement(long now, ulong sequence, ulong frameType)
+    {
+        if (_retireConnectionIdsPending.Contains(sequence))
+        {
+            return true;
+        }
+
+        if (_retireConnectionIdsPending.Count + _retirementsInFlight >= MaxRetirementsOutstanding)
+        {
+            Fail(now, TransportErrorCode.ConnectionIdLimitError, $"more than {MaxRetirementsOutstanding} connection IDs wait to be retired", frameType);
+            return false;
+        }
+
+        _retireConnectionIdsPending.Add(sequence);
+        return true;
+    }
+
+    private int MaxRetirementsOutstanding => (int)Math.Min(1024, Math.Max(16, 2 * _localParameters.ActiveConnectionIdLimit));
 
     private void OnRetireConnectionId(long now, ref Frame frame)
     {
@@ -569,4 +598,5 @@ internal sealed partial class Connection
     }
 
     private ulong _peerRetirePriorTo;
+    private int _retirementsInFlight;
 }

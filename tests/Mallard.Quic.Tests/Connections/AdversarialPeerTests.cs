@@ -74,6 +74,57 @@ public class AdversarialPeerTests
         Assert.True(Spaces(server)[2].Loss.Remembered <= LossDetectorLimit + 10, $"{Spaces(server)[2].Loss.Remembered} packets remembered");
     }
 
+    [Fact]
+    public void AFloodOfConnectionIdsToRetireIsConnectionIdLimitError()
+    {
+        // Each NEW_CONNECTION_ID retires the one before (retire_prior_to = its own sequence), and
+        // the peer never acknowledges the retirements: they queued without bound (121,716 of them).
+        using var network = new VirtualNetwork();
+        Connection client = network.Connect();
+        Assert.True(network.RunUntil(() => client.HandshakeConfirmed));
+        network.Drop = (toServer, _) => !toServer;
+        ulong sequence = 10;
+        for (int packet = 0; packet < 100 && network.ServerConnection!.State == ConnectionState.Established; packet++)
+        {
+            network.Server.Receive(network.Now, VirtualNetwork.ClientAddress, PacketForge.OneRtt(client, (ref FrameWriter w) =>
+            {
+                for (int i = 0; i < 40; i++, sequence++)
+                {
+                    w.NewConnectionId(sequence, sequence, BitConverter.GetBytes(sequence), new byte[16]);
+                }
+            }));
+            network.Server.Send(network.Now, new byte[1500], out _);
+        }
+
+        Assert.NotEqual(ConnectionState.Established, network.ServerConnection!.State);
+        Assert.Equal((ulong)TransportErrorCode.ConnectionIdLimitError, network.ServerConnection.Error!.Code);
+        Assert.True(sequence < 200, $"closed only after {sequence} connection IDs");
+    }
+
+    [Fact]
+    public void ARepeatedConnectionIdBelowRetirePriorToIsRetiredOnce()
+    {
+        using var network = new VirtualNetwork();
+        Connection client = network.Connect();
+        Assert.True(network.RunUntil(() => client.HandshakeConfirmed));
+        network.Drop = (toServer, _) => !toServer;
+        network.Server.Receive(network.Now, VirtualNetwork.ClientAddress, PacketForge.OneRtt(client, (ref FrameWriter w) => w.NewConnectionId(20, 20, [20, 20, 20, 20, 20, 20, 20, 20], new byte[16])));
+        for (int packet = 0; packet < 200; packet++)
+        {
+            network.Server.Receive(network.Now, VirtualNetwork.ClientAddress, PacketForge.OneRtt(client, (ref FrameWriter w) =>
+            {
+                for (int i = 0; i < 40; i++)
+                {
+                    w.NewConnectionId(5, 0, [5, 5, 5, 5, 5, 5, 5, 5], new byte[16]);
+                }
+            }));
+        }
+
+        Assert.Equal(ConnectionState.Established, network.ServerConnection!.State);
+        var pending = (List<ulong>)typeof(Connection).GetField("_retireConnectionIdsPending", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(network.ServerConnection)!;
+        Assert.Equal(1, pending.Count(s => s == 5));
+    }
+
     private const int LossDetectorLimit = Mallard.Quic.Recovery.LossDetector.MaxAckOnlyRemembered;
 
     internal static PacketSpace[] Spaces(Connection connection) =>

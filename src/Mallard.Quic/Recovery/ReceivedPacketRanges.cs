@@ -3,7 +3,9 @@ namespace Mallard.Quic.Recovery;
 /// <summary>
 /// The packet numbers received in one packet number space, as disjoint ranges largest first, for
 /// duplicate detection and ACK frames (RFC 9000 sections 12.3 and 13.2). Bounded: the oldest
-/// ranges are forgotten first, as an ACK frame only needs the recent ones.
+/// ranges are forgotten first, as an ACK frame only needs the recent ones; everything at or below
+/// the forgotten ranges then counts as already received, so a replayed packet is never processed
+/// twice (section 12.3) and a very late one is left for the peer to retransmit.
 /// </summary>
 internal sealed class ReceivedPacketRanges
 {
@@ -17,12 +19,20 @@ internal sealed class ReceivedPacketRanges
 
     public ulong? Largest => _ranges.Count == 0 ? null : _ranges[0].Largest;
 
-    /// <summary>Whether <paramref name="packetNumber"/> was already received (and is still remembered).</summary>
-    public bool Contains(ulong packetNumber) => _ranges.Exists(r => packetNumber >= r.Smallest && packetNumber <= r.Largest);
+    /// <summary>Packet numbers at or below this are refused: their ranges were forgotten.</summary>
+    public ulong? Floor { get; private set; }
 
-    /// <summary>Records a packet number; returns false when it is a duplicate.</summary>
+    /// <summary>Whether <paramref name="packetNumber"/> was already received, or is too old to tell.</summary>
+    public bool Contains(ulong packetNumber) => packetNumber <= Floor || _ranges.Exists(r => packetNumber >= r.Smallest && packetNumber <= r.Largest);
+
+    /// <summary>Records a packet number; returns false when it is a duplicate or older than what is remembered.</summary>
     public bool Add(ulong packetNumber)
     {
+        if (packetNumber <= Floor)
+        {
+            return false;
+        }
+
         for (int i = 0; i < _ranges.Count; i++)
         {
             (ulong smallest, ulong largest) = _ranges[i];
@@ -70,6 +80,7 @@ internal sealed class ReceivedPacketRanges
     {
         if (_ranges.Count > _maxRanges)
         {
+            Floor = _ranges[_maxRanges].Largest; // the largest of those forgotten
             _ranges.RemoveRange(_maxRanges, _ranges.Count - _maxRanges);
         }
     }

@@ -125,6 +125,32 @@ public class AdversarialPeerTests
         Assert.Equal(1, pending.Count(s => s == 5));
     }
 
+    [Fact]
+    public void AReplayedPacketIsNotProcessedAgainAfterItsRangeIsForgotten()
+    {
+        // A DATAGRAM, then 40 PINGs with a packet number skipped between each (40 ranges, more
+        // than the 32 remembered), then the DATAGRAM's packet again, byte for byte (RFC 9000 section 12.3).
+        TransportParameters parameters = VirtualNetwork.Parameters();
+        parameters.MaxDatagramFrameSize = 1200;
+        using var network = new VirtualNetwork(server: VirtualNetwork.ServerOptions() with { LocalParameters = parameters }, client: VirtualNetwork.DefaultClientOptions() with { LocalParameters = parameters });
+        Connection client = network.Connect();
+        Assert.True(network.RunUntil(() => client.HandshakeConfirmed && network.ServerConnection?.HandshakeConfirmed == true));
+        Connection server = network.ServerConnection!;
+        byte[] datagram = PacketForge.OneRtt(client, (ref FrameWriter w) => w.Datagram("quack"u8));
+        network.Server.Receive(network.Now, VirtualNetwork.ClientAddress, datagram.ToArray());
+        Assert.Equal(1, server.DatagramsWaiting);
+
+        for (int i = 0; i < 40; i++)
+        {
+            PacketForge.OneRtt(client, (ref FrameWriter w) => w.Ping()); // a packet number never delivered
+            network.Server.Receive(network.Now, VirtualNetwork.ClientAddress, PacketForge.OneRtt(client, (ref FrameWriter w) => w.Ping()));
+        }
+
+        network.Server.Receive(network.Now, VirtualNetwork.ClientAddress, datagram);
+        Assert.Equal(ConnectionState.Established, server.State);
+        Assert.Equal(1, server.DatagramsWaiting);
+    }
+
     private const int LossDetectorLimit = Mallard.Quic.Recovery.LossDetector.MaxAckOnlyRemembered;
 
     internal static PacketSpace[] Spaces(Connection connection) =>

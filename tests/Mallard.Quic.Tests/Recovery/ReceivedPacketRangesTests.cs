@@ -21,6 +21,23 @@ public class ReceivedPacketRangesTests
     }
 
     [Fact]
+    public void WhatWasForgottenIsRefusedNotTakenAsNew()
+    {
+        var ranges = new ReceivedPacketRanges(maxRanges: 4);
+        foreach (ulong pn in new ulong[] { 0, 2, 4, 6, 8, 10 })
+        {
+            Assert.True(ranges.Add(pn));
+        }
+
+        Assert.Equal(4, ranges.Ranges.Count);
+        Assert.Equal(2UL, ranges.Floor);
+        Assert.False(ranges.Add(0)); // a replay of a forgotten packet
+        Assert.False(ranges.Add(1)); // older than anything remembered
+        Assert.True(ranges.Contains(2));
+        Assert.True(ranges.Add(3));
+    }
+
+    [Fact]
     public void RandomOrdersGiveTheSameRangesAsASortedScan()
     {
         var random = new Random(9002);

@@ -13,7 +13,7 @@ namespace Mallard.Quic.Streams;
 /// <remarks>
 /// Data is stored by offset in pooled 4 KiB pages, with one bit per octet saying whether it has
 /// arrived. A page exists only where data arrived between the read offset and the limit, so what
-/// is held never exceeds the advertised window (plus one page), however the peer overlaps or
+/// is held never exceeds the advertised window (plus a page at each end), however the peer overlaps or
 /// fragments its frames; each frame costs time in proportion to its length, never to what is
 /// already buffered.
 /// </remarks>

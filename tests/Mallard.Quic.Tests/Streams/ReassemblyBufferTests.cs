@@ -84,7 +84,7 @@ public class ReassemblyBufferTests
                 }
 
                 output.AddRange(scratch.AsSpan(0, buffer.Read(scratch.AsSpan(0, read))).ToArray());
-                if (buffer.HeldOctets > (long)(buffer.Limit - buffer.ReadOffset) + 4096)
+                if (buffer.HeldOctets > (long)(buffer.Limit - buffer.ReadOffset) + (2 * 4096))
                 {
                     return false;
                 }

@@ -26,6 +26,12 @@ internal sealed class Endpoint : IDisposable
     private readonly ConnectionOptions? _serverOptions;
     private int _sendCursor;
 
+    /// <summary>Answers queued without a connection (Version Negotiation, Retry, stateless reset) at most.</summary>
+    private const int MaxQueuedAnswers = 256;
+
+    /// <summary>Version Negotiation and stateless resets: at most 1,000 a second, 100 at once (RFC 9000 section 10.3.3 allows limiting resets).</summary>
+    private readonly TokenBucket _statelessAnswers = new(perSecond: 1_000, burst: 100);
+
     /// <summary>Creates an endpoint; with <paramref name="serverOptions"/> it accepts connections.</summary>
     /// <param name="serverOptions">The options of accepted connections; null for a client endpoint.</param>
     /// <param name="connectionIdLength">A client endpoint's connection ID length.</param>
@@ -64,6 +70,9 @@ internal sealed class Endpoint : IDisposable
 
     public long VersionNegotiationsSent { get; private set; }
 
+    /// <summary>Version Negotiation, Retry or stateless reset answers not sent because of the rate limit or a full queue.</summary>
+    public long StatelessAnswersSuppressed { get; private set; }
+
     public long RetriesSent { get; private set; }
 
     public long StatelessResetsSent { get; private set; }
@@ -101,7 +110,7 @@ internal sealed class Endpoint : IDisposable
 
         if (!header.IsLongHeader)
         {
-            SendStatelessReset(remote, datagram.Length, header.DestinationConnectionId);
+            SendStatelessReset(now, remote, datagram.Length, header.DestinationConnectionId);
             return;
         }
 
@@ -114,9 +123,15 @@ internal sealed class Endpoint : IDisposable
 
         if (Array.IndexOf(SupportedVersions, header.Version) < 0)
         {
-            byte[] negotiation = new byte[7 + 40 + (4 * SupportedVersions.Length)];
+            // Connection IDs of unknown versions may be up to 255 octets each (RFC 8999 section 5.1).
+            if (!MayAnswerStatelessly(now))
+            {
+                return;
+            }
+
+            byte[] negotiation = new byte[7 + header.DestinationConnectionId.Length + header.SourceConnectionId.Length + (4 * SupportedVersions.Length)];
             int length = ProtectedPacketReader.WriteVersionNegotiation(negotiation, header.DestinationConnectionId, header.SourceConnectionId, SupportedVersions, (byte)RandomNumberGenerator.GetInt32(128));
-            _output.Enqueue((Copy(remote), negotiation[..length]));
+            Enqueue(remote, negotiation.AsSpan(0, length).ToArray());
             VersionNegotiationsSent++;
             return;
         }
@@ -134,8 +149,14 @@ internal sealed class Endpoint : IDisposable
     /// <summary>Writes the next datagram to send; returns its length (0 when there is none) and where it goes.</summary>
     public int Send(long now, Span<byte> buffer, out SocketAddress? destination)
     {
-        if (_output.TryDequeue(out (SocketAddress Destination, byte[] Datagram) queued))
+        while (_output.TryDequeue(out (SocketAddress Destination, byte[] Datagram) queued))
         {
+            if (queued.Datagram.Length == 0 || queued.Datagram.Length > buffer.Length)
+            {
+                DroppedDatagrams++; // never hand the host an empty datagram: it stops at the first 0
+                continue;
+            }
+
             queued.Datagram.CopyTo(buffer);
             destination = queued.Destination;
             return queued.Datagram.Length;
@@ -257,7 +278,7 @@ internal sealed class Endpoint : IDisposable
         {
             byte[] retrySourceConnectionId = _serverOptions!.ConnectionIds.NewConnectionId();
             byte[] retryToken = _tokens.CreateRetryToken(remote, now, destination, retrySourceConnectionId);
-            _output.Enqueue((Copy(remote), WriteRetry(version, source, retrySourceConnectionId, retryToken, destination)));
+            Enqueue(remote, WriteRetry(version, source, retrySourceConnectionId, retryToken, destination));
             RetriesSent++;
             return;
         }
@@ -310,7 +331,7 @@ internal sealed class Endpoint : IDisposable
         return packet;
     }
 
-    private void SendStatelessReset(SocketAddress remote, int receivedLength, ReadOnlySpan<byte> destinationConnectionId)
+    private void SendStatelessReset(long now, SocketAddress remote, int receivedLength, ReadOnlySpan<byte> destinationConnectionId)
     {
         // Smaller than what triggered it, so two endpoints cannot loop, and at least 21 octets (RFC 9000 section 10.3.3).
         int length = Math.Min(receivedLength - 1, 43);
@@ -320,11 +341,41 @@ internal sealed class Endpoint : IDisposable
             return;
         }
 
+        if (!MayAnswerStatelessly(now))
+        {
+            return;
+        }
+
         byte[] reset = new byte[length];
         RandomNumberGenerator.Fill(reset.AsSpan(0, length - 16));
         reset[0] = (byte)(0x40 | (reset[0] & 0x3f));
         ResetTokenFor(destinationConnectionId.ToArray()).CopyTo(reset, length - 16);
-        _output.Enqueue((Copy(remote), reset));
+        Enqueue(remote, reset);
         StatelessResetsSent++;
+    }
+
+    /// <summary>Whether the budget for Version Negotiation and stateless resets allows one more now; counts the refusal.</summary>
+    private bool MayAnswerStatelessly(long now)
+    {
+        if (_statelessAnswers.TryTake(now))
+        {
+            return true;
+        }
+
+        StatelessAnswersSuppressed++;
+        DroppedDatagrams++;
+        return false;
+    }
+
+    /// <summary>Queues a datagram sent without a connection; beyond <see cref="MaxQueuedAnswers"/> it is dropped and counted.</summary>
+    private void Enqueue(SocketAddress remote, byte[] datagram)
+    {
+        if (_output.Count >= MaxQueuedAnswers)
+        {
+            StatelessAnswersSuppressed++;
+            return;
+        }
+
+        _output.Enqueue((Copy(remote), datagram));
     }
 }

@@ -151,6 +151,49 @@ public class AdversarialPeerTests
         Assert.Equal(1, server.DatagramsWaiting);
     }
 
+    [Fact]
+    public void AVersionNegotiationFloodWithLongConnectionIdsNeitherStallsNorFloodsTheServer()
+    {
+        // Unknown-version datagrams with 21- and 20-octet connection IDs (RFC 8999 allows 255):
+        // the VN buffer held 40 octets of IDs, an empty datagram was queued, and the host's send
+        // loop, which stops at the first 0, left every connection's data unsent.
+        using var network = new VirtualNetwork();
+        Connection client = network.Connect();
+        Assert.True(network.RunUntil(() => client.HandshakeConfirmed));
+        Assert.True(client.TryOpenStream(true, out ulong id));
+        client.WriteStream(id, "GET /\r\n"u8, fin: true);
+        Assert.True(network.RunUntil(() => network.ServerConnection!.TryAcceptStream(out _)));
+        network.ServerConnection!.WriteStream(id, new byte[500], fin: true);
+
+        byte[] unknown = new byte[1200];
+        unknown[0] = 0xc0;
+        unknown[1] = 0x1a;
+        unknown[2] = 0x2a;
+        unknown[3] = 0x3a;
+        unknown[4] = 0x4a;
+        unknown[5] = 21;
+        unknown[6 + 21] = 20;
+        for (int i = 0; i < 10_000; i++)
+        {
+            network.Server.Receive(network.Now, VirtualNetwork.ClientAddress, unknown.ToArray());
+        }
+
+        var sent = new List<byte[]>();
+        byte[] buffer = new byte[1500];
+        for (int length; (length = network.Server.Send(network.Now, buffer, out _)) > 0;)
+        {
+            sent.Add(buffer[..length]);
+        }
+
+        // Every Version Negotiation echoes both IDs whole; at most the burst was answered; and the
+        // connection's short-header packet went out in the same loop.
+        byte[][] negotiations = [.. sent.Where(d => d[0] >= 0x80 && d.AsSpan(1, 4).SequenceEqual(new byte[4]))];
+        Assert.InRange(negotiations.Length, 1, 100);
+        Assert.All(negotiations, d => Assert.Equal(7 + 21 + 20 + 4, d.Length));
+        Assert.Contains(sent, d => d[0] < 0x80);
+        Assert.True(network.Server.StatelessAnswersSuppressed >= 10_000 - 100);
+    }
+
     private const int LossDetectorLimit = Mallard.Quic.Recovery.LossDetector.MaxAckOnlyRemembered;
 
     internal static PacketSpace[] Spaces(Connection connection) =>

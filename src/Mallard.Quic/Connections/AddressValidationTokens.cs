@@ -6,7 +6,7 @@ namespace Mallard.Quic.Connections;
 
 /// <summary>
 /// Address validation tokens (RFC 9000 section 8.1): sealed with AES-GCM under a key only this
-/// server knows, with the time they were made. A Retry token is bound to the client's address and
+/// server knows, with the wall-clock time (Unix microseconds) they were made. A Retry token is bound to the client's address and
 /// port and carries the original and the Retry's connection IDs (sections 8.1.2, 7.3); a
 /// NEW_TOKEN token is bound to the IP address only, because the next connection comes from a
 /// new port, and lives longer (section 8.1.3). The kind travels in clear in the first octet and

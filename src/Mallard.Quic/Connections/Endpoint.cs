@@ -79,6 +79,15 @@ internal sealed class Endpoint : IDisposable
 
     public IReadOnlyList<Connection> Connections => _connections;
 
+    /// <summary>
+    /// The clock of the times sealed in address validation tokens: wall-clock time, because a
+    /// token outlives the process and, with a shared <c>StaticKey</c>, crosses a fleet, where the
+    /// host's monotonic clock means nothing.
+    /// </summary>
+    public TimeProvider WallClock { get; set; } = TimeProvider.System;
+
+    private long WallClockMicroseconds => WallClock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
+
     /// <summary>Opens a client connection from this endpoint.</summary>
     public Connection Connect(ConnectionOptions options, SocketAddress remote, long now, byte[]? token = null)
     {
@@ -259,7 +268,7 @@ internal sealed class Endpoint : IDisposable
         bool validated = false;
         if (!token.IsEmpty)
         {
-            if (_tokens.TryValidate(token, remote, now, out original, out byte[]? retrySource))
+            if (_tokens.TryValidate(token, remote, WallClockMicroseconds, out original, out byte[]? retrySource))
             {
                 validated = true;
                 if (retrySource is not null && !retrySource.AsSpan().SequenceEqual(destination))
@@ -277,14 +286,14 @@ internal sealed class Endpoint : IDisposable
         if (RequireRetry && !validated)
         {
             byte[] retrySourceConnectionId = _serverOptions!.ConnectionIds.NewConnectionId();
-            byte[] retryToken = _tokens.CreateRetryToken(remote, now, destination, retrySourceConnectionId);
+            byte[] retryToken = _tokens.CreateRetryToken(remote, WallClockMicroseconds, destination, retrySourceConnectionId);
             Enqueue(remote, WriteRetry(version, source, retrySourceConnectionId, retryToken, destination));
             RetriesSent++;
             return;
         }
 
         SocketAddress peer = Copy(remote);
-        ConnectionOptions options = _serverOptions! with { NewToken = () => _tokens.CreateNewToken(peer, now) };
+        ConnectionOptions options = _serverOptions! with { NewToken = () => _tokens.CreateNewToken(peer, WallClockMicroseconds) };
         Connection connection = Connection.CreateServer(options, peer, now, destination, source, version, original, validated);
         connection.Receive(now, datagram);
         if (!connection.HasReceivedPacket)

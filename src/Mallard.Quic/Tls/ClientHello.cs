@@ -163,6 +163,7 @@ public sealed class ClientHello
     internal static List<TlsExtension>? ParseExtensions(ReadOnlySpan<byte> extensions, ref TlsAlert alert)
     {
         var parsed = new List<TlsExtension>();
+        var seen = new HashSet<ushort>();
         var reader = new TlsReader(extensions);
         while (!reader.IsEmpty)
         {
@@ -172,7 +173,7 @@ public sealed class ClientHello
                 return null;
             }
 
-            if (parsed.Any(e => e.Type == type))
+            if (!seen.Add(type))
             {
                 // The same extension twice is illegal (RFC 8446 section 4.2).
                 alert = TlsAlert.IllegalParameter;

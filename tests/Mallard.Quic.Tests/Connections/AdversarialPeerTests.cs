@@ -194,6 +194,47 @@ public class AdversarialPeerTests
         Assert.True(network.Server.StatelessAnswersSuppressed >= 10_000 - 100);
     }
 
+    [Fact]
+    public void ATokenOfOneServerIsAcceptedByAnotherOfTheFleetWhoseHostClockIsBehind()
+    {
+        // Tokens carried the host's since-boot clock: a server of the same fleet (same StaticKey)
+        // whose host started later saw the token as made in the future and sent a Retry.
+        byte[] key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(64);
+        var wall = new SettableTimeProvider(DateTimeOffset.UtcNow);
+        byte[] token;
+        using (var first = new VirtualNetwork(serverKey: key))
+        {
+            first.Server.WallClock = wall;
+            Connection client = first.Connect();
+            Assert.True(first.RunUntil(() => client.ReceivedNewToken is not null, 30_000_000)); // virtual time runs on
+            token = client.ReceivedNewToken!;
+        }
+
+        wall.Now += TimeSpan.FromMinutes(5);
+        using var second = new VirtualNetwork(serverKey: key);
+        second.Server.WallClock = wall;
+        second.Server.RequireRetry = true;
+        Connection again = second.Connect(token);
+        Assert.True(second.RunUntil(() => again.HandshakeConfirmed));
+        Assert.Equal(0, second.Server.RetriesSent);
+
+        // And the lifetime counts in wall-clock time too: a day later the token is stale.
+        wall.Now += TimeSpan.FromDays(1);
+        using var third = new VirtualNetwork(serverKey: key);
+        third.Server.WallClock = wall;
+        third.Server.RequireRetry = true;
+        Connection late = third.Connect(token);
+        Assert.True(third.RunUntil(() => late.HandshakeConfirmed));
+        Assert.Equal(1, third.Server.RetriesSent);
+    }
+
+    private sealed class SettableTimeProvider(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = now;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
     private const int LossDetectorLimit = Mallard.Quic.Recovery.LossDetector.MaxAckOnlyRemembered;
 
     internal static PacketSpace[] Spaces(Connection connection) =>

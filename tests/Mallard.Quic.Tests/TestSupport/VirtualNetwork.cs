@@ -106,9 +106,9 @@ internal sealed class VirtualNetwork : IDisposable
         SkipCertificateValidation = true,
     };
 
-    public Connection Connect()
+    public Connection Connect(byte[]? token = null)
     {
-        Client = ClientEndpoint.Connect(ClientOptions, ServerAddress, Now);
+        Client = ClientEndpoint.Connect(ClientOptions, ServerAddress, Now, token);
         Flush();
         return Client;
     }

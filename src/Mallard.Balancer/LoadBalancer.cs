@@ -86,7 +86,7 @@ public sealed class LoadBalancer : IAsyncDisposable
         {
             foreach (ListenerSettings listenerSettings in settings.Listeners)
             {
-                var flows = new FlowTable(listenerSettings.ReturnPath, settings.Proxy, balancer.ProxyCounters, balancer.ReportPassiveFailure, balancer.ReportRelayLimit);
+                var flows = new FlowTable(listenerSettings.ReturnPath, settings.Proxy, balancer.ProxyCounters, balancer.ReportPassiveFailure, balancer.ReportRelayLimit, balancer.Milliseconds);
                 Listener listener = Listener.Start(listenerSettings, settings.Workers, flows, balancer._routing, settings.Proxy.MaxDatagramSize, batched);
                 balancer._listeners.Add(listener);
                 BalancerLog.Listening(balancer._logger, listener.Endpoint.ToString(), Describe(listenerSettings.ReturnPath), listener.Workers.Count);
@@ -269,9 +269,12 @@ public sealed class LoadBalancer : IAsyncDisposable
 
     private void ReportPassiveFailure(Backend backend, string reason) => _health?.ReportPassiveFailure(backend, reason);
 
+    /// <summary>The data path's clock: milliseconds on the balancer's <see cref="TimeProvider"/> (tests drive it by hand).</summary>
+    private long Milliseconds() => _time.GetTimestamp() / Math.Max(1, _time.TimestampFrequency / 1000);
+
     private void ReportRelayLimit(string problem)
     {
-        long now = Environment.TickCount64;
+        long now = Milliseconds();
         long last = Interlocked.Read(ref _lastLimitLog);
         if (now - last >= LimitLogIntervalMilliseconds && Interlocked.CompareExchange(ref _lastLimitLog, now, last) == last)
         {
@@ -281,7 +284,7 @@ public sealed class LoadBalancer : IAsyncDisposable
 
     private void Sweep()
     {
-        long now = Environment.TickCount64;
+        long now = Milliseconds();
         foreach (Listener listener in _listeners)
         {
             listener.Flows.Sweep(now);

@@ -274,8 +274,10 @@ public static class BalancerConfigLoader
             throw new MallardConfigException($"{section.Path}:ReturnPathHoldTime", "must not be negative.");
         }
 
+        int maxFlows = InRange(options.MaxFlows ?? 16_384, 1, 1 << 20, $"{section.Path}:MaxFlows");
         return new ProxySettings(
-            InRange(options.MaxFlows ?? 16_384, 1, 1 << 20, $"{section.Path}:MaxFlows"),
+            maxFlows,
+            InRange(options.MaxFlowsPerSourceAddress ?? Math.Min(1024, maxFlows), 1, maxFlows, $"{section.Path}:MaxFlowsPerSourceAddress"),
             Positive(options.FlowIdleTimeout ?? TimeSpan.FromSeconds(30), $"{section.Path}:FlowIdleTimeout"),
             hold,
             InRange(options.MaxDatagramSize ?? 4096, 1200, 65_527, $"{section.Path}:MaxDatagramSize"),

@@ -6,6 +6,9 @@ public sealed class ProxyOptions
     /// <summary>Most upstream flows per listener; default 16,384.</summary>
     public int? MaxFlows { get; set; }
 
+    /// <summary>Most flows per client IP address (all its ports) per listener, 1 to MaxFlows; default 1,024.</summary>
+    public int? MaxFlowsPerSourceAddress { get; set; }
+
     /// <summary>Idle timeout of a flow; default 30 s.</summary>
     public TimeSpan? FlowIdleTimeout { get; set; }
 

@@ -2,10 +2,12 @@ namespace Mallard.Balancer.Configuration;
 
 /// <summary>Limits of the relay between clients and backends.</summary>
 /// <param name="MaxFlows">The most upstream flows (each one a local UDP port) per listener.</param>
+/// <param name="MaxFlowsPerSourceAddress">The most flows one client IP address (any port) may hold per listener.</param>
 /// <param name="FlowIdleTimeout">A flow with no datagram in either direction for this long is closed.</param>
 /// <param name="ReturnPathHoldTime">
 /// In per-connection mode, how long the current client address must have been silent before a
-/// packet from another address moves the return path there.
+/// packet from another address moves the return path there, and how long a new address must carry
+/// the connection alone before it is trusted with more than three times what it sent.
 /// </param>
 /// <param name="MaxDatagramSize">The largest datagram relayed; larger replies are dropped and counted.</param>
 /// <param name="UpstreamPorts">
@@ -13,4 +15,4 @@ namespace Mallard.Balancer.Configuration;
 /// each flow's port is derived from the client address and backend, so a restarted balancer
 /// relays an existing connection from the same port and the backend sees no change of address.
 /// </param>
-public sealed record ProxySettings(int MaxFlows, TimeSpan FlowIdleTimeout, TimeSpan ReturnPathHoldTime, int MaxDatagramSize, PortRange? UpstreamPorts);
+public sealed record ProxySettings(int MaxFlows, int MaxFlowsPerSourceAddress, TimeSpan FlowIdleTimeout, TimeSpan ReturnPathHoldTime, int MaxDatagramSize, PortRange? UpstreamPorts);

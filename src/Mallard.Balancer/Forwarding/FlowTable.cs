@@ -13,6 +13,12 @@ namespace Mallard.Balancer.Forwarding;
 /// every routable destination connection ID seen on it, so a client whose address changes finds
 /// its flow, and the backend keeps seeing the same upstream port.
 /// </summary>
+/// <remarks>
+/// What one remote host can take is bounded: at most <see cref="ProxySettings.MaxFlowsPerSourceAddress"/>
+/// flows per source IP address, and when the table is full a new flow replaces the oldest flow
+/// the backend never answered (a flood of junk opens only such flows), never an answered one, so
+/// established connections keep working under a flood.
+/// </remarks>
 internal sealed class FlowTable : IDisposable
 {
     // A connection uses a handful of connection IDs over its life; a flow that claims more is
@@ -21,6 +27,9 @@ internal sealed class FlowTable : IDisposable
 
     private readonly ConcurrentDictionary<(EndpointKey Client, EndpointKey Backend), Upstream> _byClient = new();
     private readonly ConcurrentDictionary<ConnectionIdKey, Upstream> _byConnectionId = new();
+    private readonly ConcurrentDictionary<EndpointKey, int> _bySource = new();
+    private ConcurrentQueue<Upstream> _evictionCandidates = new();
+    private readonly Func<long> _clock;
     private readonly ReturnPathMode _mode;
     private readonly ProxyCounters _counters;
     private readonly Action<Backend, string> _reportFailure;
@@ -28,9 +37,10 @@ internal sealed class FlowTable : IDisposable
     private ProxySettings _settings;
     private int _flows;
 
-    public FlowTable(ReturnPathMode mode, ProxySettings settings, ProxyCounters counters, Action<Backend, string> reportFailure, Action<string> reportLimit)
+    public FlowTable(ReturnPathMode mode, ProxySettings settings, ProxyCounters counters, Action<Backend, string> reportFailure, Action<string> reportLimit, Func<long> clock)
     {
         _mode = mode;
+        _clock = clock;
         _settings = settings;
         _counters = counters;
         _reportFailure = reportFailure;
@@ -40,6 +50,9 @@ internal sealed class FlowTable : IDisposable
     public ReturnPathMode Mode => _mode;
 
     public int Count => Volatile.Read(ref _flows);
+
+    /// <summary>The balancer's clock in milliseconds, the one time base of the data path.</summary>
+    public long Now => _clock();
 
     /// <summary>Takes new limits after a reload; existing flows stay.</summary>
     public void Update(ProxySettings settings) => Volatile.Write(ref _settings, settings);
@@ -51,13 +64,14 @@ internal sealed class FlowTable : IDisposable
     /// <param name="decision">The router's decision (a backend, and the connection ID when routed by it).</param>
     /// <param name="client">The client's address as a key.</param>
     /// <param name="received">The client's address as received; copied when a flow keeps it.</param>
+    /// <param name="length">The datagram's length (the return-path rule counts what each address sent).</param>
     /// <param name="listenSocket">The listening socket replies leave from.</param>
-    /// <param name="now">The time, in milliseconds.</param>
+    /// <param name="now">The time, in milliseconds on the balancer's clock.</param>
     /// <param name="adopt">
     /// Called with each new flow by a forwarding thread that reads replies itself; when null the
     /// flow relays its replies with its own receive loop.
     /// </param>
-    public Upstream? Resolve(in RouteDecision decision, in EndpointKey client, SocketAddress received, Socket listenSocket, long now, Action<Upstream>? adopt = null)
+    public Upstream? Resolve(in RouteDecision decision, in EndpointKey client, SocketAddress received, int length, Socket listenSocket, long now, Action<Upstream>? adopt = null)
     {
         Backend backend = decision.Backend!;
         ProxySettings settings = Volatile.Read(ref _settings);
@@ -68,7 +82,7 @@ internal sealed class FlowTable : IDisposable
         if (byConnection && _byConnectionId.TryGetValue(decision.RoutedConnectionId, out Upstream? known) && !known.IsClosed && known.BackendKey == backendKey)
         {
             EndpointKey before = known.ReturnPath.Key;
-            if (known.NoteClient(client, received, now, hold))
+            if (known.NoteClient(client, received, length, now, hold))
             {
                 _byClient.TryRemove(KeyValuePair.Create((before, backendKey), known));
                 _byClient[(client, backendKey)] = known;
@@ -84,24 +98,40 @@ internal sealed class FlowTable : IDisposable
                 _byConnectionId[decision.RoutedConnectionId] = upstream;
             }
 
-            upstream.NoteClient(client, received, now, hold);
+            upstream.NoteClient(client, received, length, now, hold);
             return upstream;
         }
 
-        if (Volatile.Read(ref _flows) >= settings.MaxFlows)
+        // Reserve the source's place first, so that threads racing for one host cannot overshoot.
+        EndpointKey source = client.Address;
+        int held = _bySource.AddOrUpdate(source, 1, (_, count) => count + 1);
+        if (held > settings.MaxFlowsPerSourceAddress)
         {
+            ReleaseSource(source);
+            _counters.CountSourceFlowLimitReached();
+            _reportLimit($"{source} holds {held - 1} flows (MaxFlowsPerSourceAddress); its new flows are dropped until some expire");
+            return null;
+        }
+
+        // Likewise the table's place: taken first, then made room for, or given back.
+        if (Interlocked.Increment(ref _flows) > settings.MaxFlows && !EvictUnanswered())
+        {
+            Interlocked.Decrement(ref _flows);
+            ReleaseSource(source);
             _counters.CountFlowLimitReached();
-            _reportLimit($"flow limit reached ({settings.MaxFlows} flows); new flows are dropped until idle ones expire");
+            _reportLimit($"flow limit reached ({settings.MaxFlows} flows, all answered); new flows are dropped until idle ones expire");
             return null;
         }
 
         Upstream opened;
         try
         {
-            opened = Upstream.Open(listenSocket, backend, ReturnPath.CopyOf(client, received), _counters, _reportFailure, settings, now, relayReplies: adopt is null);
+            opened = Upstream.Open(listenSocket, backend, ReturnPath.CopyOf(client, received), _counters, _reportFailure, settings, _clock, relayReplies: adopt is null);
         }
         catch (SocketException error)
         {
+            Interlocked.Decrement(ref _flows);
+            ReleaseSource(source);
             _counters.CountUpstreamSocketFailure();
             _reportLimit($"cannot open an upstream socket to {backend.Name}: {error.SocketErrorCode}");
             return null;
@@ -111,11 +141,13 @@ internal sealed class FlowTable : IDisposable
         if (!_byClient.TryAdd((client, backendKey), opened))
         {
             // Another thread opened the same flow first; use it.
+            Interlocked.Decrement(ref _flows);
+            ReleaseSource(source);
             opened.Dispose();
             return _byClient.TryGetValue((client, backendKey), out Upstream? winner) ? winner : null;
         }
 
-        Interlocked.Increment(ref _flows);
+        Volatile.Read(ref _evictionCandidates).Enqueue(opened);
         adopt?.Invoke(opened);
         if (byConnection && opened.TryAddConnectionId(MaxConnectionIdsPerFlow))
         {
@@ -124,6 +156,55 @@ internal sealed class FlowTable : IDisposable
 
         return opened;
     }
+
+    /// <summary>
+    /// Closes the oldest open flow the backend never answered, to make room; false when every
+    /// flow has been answered. Flows leave the candidate queue as they are answered or closed, so
+    /// the queue holds at most one entry per flow and each is looked at once.
+    /// </summary>
+    private bool EvictUnanswered()
+    {
+        while (Volatile.Read(ref _evictionCandidates).TryDequeue(out Upstream? candidate))
+        {
+            if (candidate.IsClosed || candidate.Answered)
+            {
+                continue;
+            }
+
+            if (_byClient.TryRemove(KeyValuePair.Create((candidate.ReturnPath.Key, candidate.BackendKey), candidate)))
+            {
+                Close(candidate);
+                _counters.CountFlowEvicted();
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Closes a flow taken out of the table and releases its place.</summary>
+    private void Close(Upstream upstream)
+    {
+        if (upstream.IsClosed)
+        {
+            return;
+        }
+
+        upstream.Dispose();
+        Interlocked.Decrement(ref _flows);
+        ReleaseSource(upstream.Source);
+    }
+
+    private void ReleaseSource(in EndpointKey source)
+    {
+        if (_bySource.AddOrUpdate(source, 0, (_, count) => count - 1) <= 0)
+        {
+            _bySource.TryRemove(KeyValuePair.Create(source, 0));
+        }
+    }
+
+    /// <summary>Flows held by one source address now.</summary>
+    public int FlowsFrom(in EndpointKey source) => _bySource.TryGetValue(source.Address, out int count) ? count : 0;
 
     /// <summary>Counts a reply that a forwarding thread could not send to its client.</summary>
     public void CountClientSendError() => _counters.CountClientSendError();
@@ -138,14 +219,10 @@ internal sealed class FlowTable : IDisposable
             Upstream upstream = entry.Value;
             if (upstream.IsClosed || upstream.Backend.IsRetired || now - upstream.LastActivity > idle)
             {
-                if (_byClient.TryRemove(entry))
+                if (_byClient.TryRemove(entry) && !upstream.IsClosed)
                 {
-                    if (!upstream.IsClosed)
-                    {
-                        upstream.Dispose();
-                        Interlocked.Decrement(ref _flows);
-                        closed++;
-                    }
+                    Close(upstream);
+                    closed++;
                 }
             }
         }
@@ -156,6 +233,13 @@ internal sealed class FlowTable : IDisposable
             {
                 _byConnectionId.TryRemove(entry);
             }
+        }
+
+        // Answered and closed flows leave the eviction queue lazily; keep it near the table's size.
+        if (_evictionCandidates.Count > (2 * Count) + 64)
+        {
+            Volatile.Write(ref _evictionCandidates, new ConcurrentQueue<Upstream>(
+                _byClient.Values.Where(u => !u.IsClosed && !u.Answered).Distinct().OrderBy(u => u.LastActivity)));
         }
 
         return closed;
@@ -173,5 +257,7 @@ internal sealed class FlowTable : IDisposable
 
         _byClient.Clear();
         _byConnectionId.Clear();
+        _bySource.Clear();
+        _evictionCandidates.Clear();
     }
 }

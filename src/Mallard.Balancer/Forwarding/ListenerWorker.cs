@@ -102,7 +102,7 @@ internal sealed unsafe class ListenerWorker : IDisposable
     {
         byte[] buffer = GC.AllocateUninitializedArray<byte>(65_536, pinned: true);
         var from = new SocketAddress(_socket.AddressFamily);
-        long lastSweep = Environment.TickCount64;
+        long lastSweep = _flows.Now;
         while (!_stopping)
         {
             int received = -1;
@@ -124,7 +124,7 @@ internal sealed unsafe class ListenerWorker : IDisposable
                 return;
             }
 
-            long now = Environment.TickCount64;
+            long now = _flows.Now;
             if (received >= 0)
             {
                 Received++;
@@ -146,7 +146,7 @@ internal sealed unsafe class ListenerWorker : IDisposable
     {
         var client = EndpointKey.From(from);
         RouteDecision decision = Router.Route(datagram, client, now);
-        return decision.IsDropped ? null : _flows.Resolve(decision, client, from, _socket, now, _io is null ? null : _adopt);
+        return decision.IsDropped ? null : _flows.Resolve(decision, client, from, datagram.Length, _socket, now, _io is null ? null : _adopt);
     }
 
     // The Linux data plane: one epoll set holds the listening socket and every flow this thread
@@ -184,7 +184,7 @@ internal sealed unsafe class ListenerWorker : IDisposable
     {
         io.Watch((int)_socket.SafeHandle.DangerousGetHandle(), ListenTag);
         var from = new SocketAddress(_socket.AddressFamily);
-        long lastSweep = Environment.TickCount64;
+        long lastSweep = _flows.Now;
         while (!_stopping)
         {
             int ready = LinuxNative.epoll_wait(io.EpollFd, io.Events, LinuxBatchIo.MaxEvents, SweepIntervalMilliseconds);
@@ -208,7 +208,7 @@ internal sealed unsafe class ListenerWorker : IDisposable
             }
 
             FlushReplies(io, replies);
-            long now = Environment.TickCount64;
+            long now = _flows.Now;
             if (now - lastSweep >= SweepIntervalMilliseconds)
             {
                 lastSweep = now;
@@ -236,7 +236,7 @@ internal sealed unsafe class ListenerWorker : IDisposable
                 return;
             }
 
-            long now = Environment.TickCount64;
+            long now = _flows.Now;
             Span<byte> address = from.Buffer.Span;
             for (int i = 0; i < count; i++)
             {
@@ -365,19 +365,30 @@ internal sealed unsafe class ListenerWorker : IDisposable
                     return pending;
                 }
 
-                long now = Environment.TickCount64;
-                SocketAddress client = upstream.ReturnPath.Address;
+                long now = _flows.Now;
                 int group = ++_replyGroup;
+                SocketAddress? previous = null;
                 for (int i = pending; i < pending + count; i++)
                 {
-                    io.ReplyGroups[i] = group;
                     LinuxNative.MMsgHdr* header = &io.ReplyHeaders[i];
                     if (!upstream.NoteReply((int)header->Length, now))
                     {
+                        io.ReplyGroups[i] = group;
                         header->Iov->Length = 0;
                         header->Name = null;
                         continue;
                     }
+
+                    // Replies of one flow share a destination, unless the return-path rule sends
+                    // some elsewhere: a new destination starts a new group (a separate send).
+                    SocketAddress client = upstream.ReplyDestination((int)header->Length, now);
+                    if (previous is not null && !ReferenceEquals(client, previous))
+                    {
+                        group = ++_replyGroup;
+                    }
+
+                    previous = client;
+                    io.ReplyGroups[i] = group;
 
                     byte* name = io.ReplyNames + (i * LinuxBatchIo.AddressSize);
                     client.Buffer.Span[..client.Size].CopyTo(new Span<byte>(name, LinuxBatchIo.AddressSize));

@@ -18,24 +18,29 @@ internal sealed class Upstream : IDisposable
     private readonly ProxyCounters _counters;
     private readonly Action<Backend, string> _reportFailure;
     private readonly int _maxDatagramSize;
-    private ReturnPath _returnPath;
+    private readonly ReturnPathState _returnPath;
+    private readonly Func<long> _clock;
     private long _lastActivity;
-    private long _lastFromReturnPath;
+    private long _holdMilliseconds;
     private int _connectionIds;
+    private int _answered;
     private volatile bool _closed;
 
     private Upstream(Socket socket, Socket listenSocket, Backend backend, ReturnPath returnPath, ProxyCounters counters,
-        Action<Backend, string> reportFailure, int maxDatagramSize, long now)
+        Action<Backend, string> reportFailure, ProxySettings settings, Func<long> clock)
     {
         _socket = socket;
         _listenSocket = listenSocket;
         Backend = backend;
-        _returnPath = returnPath;
+        _clock = clock;
+        long now = clock();
+        _returnPath = new ReturnPathState(returnPath, now);
         _counters = counters;
         _reportFailure = reportFailure;
-        _maxDatagramSize = maxDatagramSize;
+        _maxDatagramSize = settings.MaxDatagramSize;
+        _holdMilliseconds = (long)settings.ReturnPathHoldTime.TotalMilliseconds;
         _lastActivity = now;
-        _lastFromReturnPath = now;
+        Source = returnPath.Key.Address;
     }
 
     public Backend Backend { get; }
@@ -43,7 +48,14 @@ internal sealed class Upstream : IDisposable
     /// <summary>The backend's address as a table key.</summary>
     public EndpointKey BackendKey { get; private init; }
 
-    public ReturnPath ReturnPath => Volatile.Read(ref _returnPath);
+    /// <summary>The current return path.</summary>
+    public ReturnPath ReturnPath => _returnPath.Current;
+
+    /// <summary>The address (without port) of the client that opened the flow, for per-source limits.</summary>
+    public EndpointKey Source { get; }
+
+    /// <summary>Whether the backend has answered on this flow (flows that never were are evicted first).</summary>
+    public bool Answered => Volatile.Read(ref _answered) != 0;
 
     /// <summary>The local port the backend sees.</summary>
     public IPEndPoint LocalEndpoint => (IPEndPoint)_socket.LocalEndPoint!;
@@ -65,9 +77,13 @@ internal sealed class Upstream : IDisposable
         }
 
         Volatile.Write(ref _lastActivity, now);
+        Volatile.Write(ref _answered, 1);
         Backend.Counters.CountFromBackend(length);
         return true;
     }
+
+    /// <summary>Where a reply of <paramref name="length"/> octets goes (see <see cref="ReturnPathState"/>).</summary>
+    public SocketAddress ReplyDestination(int length, long now) => _returnPath.ReplyDestination(length, now, Volatile.Read(ref _holdMilliseconds));
 
     /// <summary>Reports an ICMP port unreachable seen while reading this flow.</summary>
     public void NoteUnreachable() => _reportFailure(Backend, "ICMP port unreachable");
@@ -81,7 +97,7 @@ internal sealed class Upstream : IDisposable
     /// trying a few neighbours when it is taken, and the kernel's choice after that.
     /// </summary>
     public static Upstream Open(Socket listenSocket, Backend backend, ReturnPath returnPath, ProxyCounters counters,
-        Action<Backend, string> reportFailure, ProxySettings settings, long now, bool relayReplies = true)
+        Action<Backend, string> reportFailure, ProxySettings settings, Func<long> clock, bool relayReplies = true)
     {
         var socket = new Socket(backend.Address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
@@ -99,7 +115,7 @@ internal sealed class Upstream : IDisposable
             throw;
         }
 
-        var upstream = new Upstream(socket, listenSocket, backend, returnPath, counters, reportFailure, settings.MaxDatagramSize, now)
+        var upstream = new Upstream(socket, listenSocket, backend, returnPath, counters, reportFailure, settings, clock)
         {
             BackendKey = EndpointKey.From(backend.Address),
         };
@@ -176,39 +192,26 @@ internal sealed class Upstream : IDisposable
     }
 
     /// <summary>
-    /// Notes a client datagram from <paramref name="client"/> and applies the return-path rule of
-    /// per-connection mode: the return path moves to a new address only once the current one has
-    /// been silent for <paramref name="holdMilliseconds"/>. A genuine move (NAT rebinding, a new
-    /// network) silences the old address; a spoofed or replayed packet while the real client is
-    /// still talking cannot take its replies. Returns true when the path moved.
+    /// Notes a client datagram of <paramref name="length"/> octets from <paramref name="client"/>
+    /// and applies the return-path rule of per-connection mode (<see cref="ReturnPathState"/>);
+    /// returns true when the return path changed address.
     /// </summary>
-    public bool NoteClient(in EndpointKey client, SocketAddress received, long now, long holdMilliseconds)
+    public bool NoteClient(in EndpointKey client, SocketAddress received, int length, long now, long holdMilliseconds)
     {
-        ReturnPath current = ReturnPath;
-        if (current.Key == client)
+        Volatile.Write(ref _holdMilliseconds, holdMilliseconds);
+        switch (_returnPath.OnClientDatagram(client, received, length, now, holdMilliseconds))
         {
-            Volatile.Write(ref _lastFromReturnPath, now);
-            return false;
-        }
-
-        lock (_socket)
-        {
-            current = ReturnPath;
-            if (current.Key == client)
-            {
-                return false;
-            }
-
-            if (now - Volatile.Read(ref _lastFromReturnPath) < holdMilliseconds)
-            {
+            case ReturnPathState.Change.Moved:
+                _counters.CountReturnPathMoved();
+                return true;
+            case ReturnPathState.Change.Regained:
+                _counters.CountReturnPathRegained();
+                return true;
+            case ReturnPathState.Change.Held:
                 _counters.CountReturnPathHeld();
                 return false;
-            }
-
-            Volatile.Write(ref _returnPath, ReturnPath.CopyOf(client, received));
-            Volatile.Write(ref _lastFromReturnPath, now);
-            _counters.CountReturnPathMoved();
-            return true;
+            default:
+                return false;
         }
     }
 
@@ -253,14 +256,15 @@ internal sealed class Upstream : IDisposable
                 continue;
             }
 
-            if (!NoteReply(received, Environment.TickCount64))
+            long now = _clock();
+            if (!NoteReply(received, now))
             {
                 continue;
             }
 
             try
             {
-                _listenSocket.SendTo(buffer.AsSpan(0, received), SocketFlags.None, ReturnPath.Address);
+                _listenSocket.SendTo(buffer.AsSpan(0, received), SocketFlags.None, ReplyDestination(received, now));
             }
             catch (Exception error) when (error is SocketException or ObjectDisposedException)
             {

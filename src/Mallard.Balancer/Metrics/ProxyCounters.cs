@@ -9,6 +9,9 @@ public sealed class ProxyCounters
     private long _upstreamSocketFailures;
     private long _returnPathMoved;
     private long _returnPathHeld;
+    private long _returnPathRegained;
+    private long _sourceFlowLimitReached;
+    private long _flowsEvicted;
     private long _oversizedReplies;
     private long _clientSendErrors;
     private long _backendSendErrors;
@@ -34,6 +37,15 @@ public sealed class ProxyCounters
     /// <summary>Packets from a new client address relayed while the return path stayed (the old address was not yet silent).</summary>
     public long ReturnPathHeld => Volatile.Read(ref _returnPathHeld);
 
+    /// <summary>Per-connection flows whose return path went back to a validated client address at once.</summary>
+    public long ReturnPathRegained => Volatile.Read(ref _returnPathRegained);
+
+    /// <summary>Packets dropped because their source address already had its maximum number of flows.</summary>
+    public long SourceFlowLimitReached => Volatile.Read(ref _sourceFlowLimitReached);
+
+    /// <summary>Flows the backend never answered, closed to make room for a new one when the table was full.</summary>
+    public long FlowsEvicted => Volatile.Read(ref _flowsEvicted);
+
     /// <summary>Backend datagrams dropped for being larger than Proxy:MaxDatagramSize.</summary>
     public long OversizedReplies => Volatile.Read(ref _oversizedReplies);
 
@@ -52,6 +64,9 @@ public sealed class ProxyCounters
         ("upstream_socket_failure", UpstreamSocketFailures),
         ("return_path_moved", ReturnPathMoved),
         ("return_path_held", ReturnPathHeld),
+        ("return_path_regained", ReturnPathRegained),
+        ("source_flow_limit_reached", SourceFlowLimitReached),
+        ("flow_evicted", FlowsEvicted),
         ("oversized_reply", OversizedReplies),
         ("client_send_error", ClientSendErrors),
         ("backend_send_error", BackendSendErrors),
@@ -68,6 +83,12 @@ public sealed class ProxyCounters
     internal void CountReturnPathMoved() => Interlocked.Increment(ref _returnPathMoved);
 
     internal void CountReturnPathHeld() => Interlocked.Increment(ref _returnPathHeld);
+
+    internal void CountReturnPathRegained() => Interlocked.Increment(ref _returnPathRegained);
+
+    internal void CountSourceFlowLimitReached() => Interlocked.Increment(ref _sourceFlowLimitReached);
+
+    internal void CountFlowEvicted() => Interlocked.Increment(ref _flowsEvicted);
 
     internal void CountOversizedReply() => Interlocked.Increment(ref _oversizedReplies);
 

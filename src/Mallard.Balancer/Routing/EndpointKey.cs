@@ -27,6 +27,9 @@ internal readonly struct EndpointKey : IEquatable<EndpointKey>
 
     public int Port => _port;
 
+    /// <summary>The same address without its port: the key of a source host.</summary>
+    public EndpointKey Address => new(_high, _low, 0);
+
     /// <summary>
     /// Reads the native sockaddr in <paramref name="address"/> (sockaddr_in or sockaddr_in6,
     /// whose port and address offsets are the same on Linux, macOS and Windows).

@@ -177,9 +177,10 @@ public class ForwardingTests
         BalancerSettings settings = TestSettings.Loopback([(a.Endpoint, "41414141")], ("Proxy:MaxFlows", "2"), ("Proxy:FlowIdleTimeout", "00:00:01"));
         await using LoadBalancer balancer = await RunningBalancer.StartAsync(settings);
         byte[] packet = Packets.Short(Convert.FromHexString("00414141410102030405060708"));
-        using var first = new TestClient(balancer.ListenEndpoints[0]);
-        using var second = new TestClient(balancer.ListenEndpoints[0]);
-        using var third = new TestClient(balancer.ListenEndpoints[0]);
+        // Three hosts, so that the per-source limit (at most MaxFlows) does not decide.
+        using var first = new TestClient(balancer.ListenEndpoints[0], IPAddress.Parse("127.0.0.1"));
+        using var second = new TestClient(balancer.ListenEndpoints[0], IPAddress.Parse("127.0.0.2"));
+        using var third = new TestClient(balancer.ListenEndpoints[0], IPAddress.Parse("127.0.0.3"));
 
         Assert.Equal("A", first.Exchange(packet));
         Assert.Equal("A", second.Exchange(packet));

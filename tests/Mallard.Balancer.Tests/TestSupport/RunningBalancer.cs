@@ -9,6 +9,10 @@ internal static class RunningBalancer
     public static Task<LoadBalancer> StartAsync(BalancerSettings settings) =>
         LoadBalancer.StartAsync(settings, NullLoggerFactory.Instance);
 
+    /// <summary>Starts with the data path on <paramref name="clock"/> (virtual time for the flow rules).</summary>
+    public static Task<LoadBalancer> StartAsync(BalancerSettings settings, TimeProvider clock) =>
+        LoadBalancer.StartAsync(settings, NullLoggerFactory.Instance, clock);
+
     /// <summary>Starts with the chosen data plane: Linux batched I/O, or the portable .NET sockets one.</summary>
     public static Task<LoadBalancer> StartAsync(BalancerSettings settings, bool batched) =>
         LoadBalancer.StartAsync(settings, NullLoggerFactory.Instance, batched);

@@ -10,10 +10,10 @@ internal sealed class TestClient : IDisposable
     private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
     private readonly IPEndPoint _balancer;
 
-    public TestClient(IPEndPoint balancer)
+    public TestClient(IPEndPoint balancer, IPAddress? local = null)
     {
         _balancer = balancer;
-        _socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _socket.Bind(new IPEndPoint(local ?? IPAddress.Loopback, 0));
     }
 
     public IPEndPoint LocalEndpoint => (IPEndPoint)_socket.LocalEndPoint!;

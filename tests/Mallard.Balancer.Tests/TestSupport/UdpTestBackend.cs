@@ -40,6 +40,9 @@ internal sealed class UdpTestBackend : IDisposable
 
     public IPEndPoint Endpoint => (IPEndPoint)_socket.LocalEndPoint!;
 
+    /// <summary>Which datagrams get an echo (all by default); a QUIC server answers nothing that does not decrypt.</summary>
+    public Func<byte[], bool> Answers { get; set; } = _ => true;
+
     /// <summary>Non-probe datagrams received, with the address each came from.</summary>
     public ConcurrentQueue<(IPEndPoint From, byte[] Datagram)> Received { get; } = new();
 
@@ -86,7 +89,13 @@ internal sealed class UdpTestBackend : IDisposable
             }
 
             var sender = (IPEndPoint)from;
-            Received.Enqueue((new IPEndPoint(sender.Address, sender.Port), datagram.ToArray()));
+            byte[] copy = datagram.ToArray();
+            Received.Enqueue((new IPEndPoint(sender.Address, sender.Port), copy));
+            if (!Answers(copy))
+            {
+                continue;
+            }
+
             byte[] reply = [.. System.Text.Encoding.ASCII.GetBytes(Name + ":"), .. datagram];
             SendTo(reply, from);
         }

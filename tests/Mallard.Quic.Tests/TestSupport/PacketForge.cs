@@ -42,12 +42,19 @@ internal static class PacketForge
     }
 
     /// <summary>A 1-RTT packet from <paramref name="sender"/> to its peer carrying <paramref name="frames"/>; uses up one of its packet numbers.</summary>
-    public static byte[] OneRtt(Connection sender, Frames frames)
+    public static byte[] OneRtt(Connection sender, Frames frames) => OneRtt(sender, Payload(frames, minimum: 16));
+
+    /// <summary>A 1-RTT packet from <paramref name="sender"/> carrying <paramref name="payload"/> as its frames, whatever they are.</summary>
+    public static byte[] OneRtt(Connection sender, byte[] payload)
     {
         PacketSpace space = Field<PacketSpace[]>(sender, "_spaces")[2];
         byte[] peerConnectionId = Field<byte[]>(sender, "_peerConnectionId");
         int keyPhase = Field<int>(sender, "_sendKeyPhase");
-        byte[] payload = Payload(frames, minimum: 16);
+        if (payload.Length < 16)
+        {
+            Array.Resize(ref payload, 16); // room for the header protection sample, as PADDING
+        }
+
         byte[] packet = new byte[1 + peerConnectionId.Length + PacketNumberLength + payload.Length + PacketProtection.TagLength];
         packet[0] = (byte)(0x40 | (keyPhase << 2) | (PacketNumberLength - 1));
         peerConnectionId.CopyTo(packet, 1);

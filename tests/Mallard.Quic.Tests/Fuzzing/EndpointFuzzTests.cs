@@ -82,7 +82,7 @@ public class EndpointFuzzTests
                     if (network?.ServerConnection?.Error is ConnectionError error)
                     {
                         closures++;
-                        Assert.True(IsTransportError(error), $"closed with {error}");
+                        Assert.True(error.ByPeer || IsTransportError(error), $"closed with {error}"); // a fuzzed CONNECTION_CLOSE may say anything
                     }
 
                     network?.Dispose();

@@ -5,6 +5,7 @@ using Mallard.DatagramBench;
 // and speaks the same protocol (see BenchProtocol).
 //   server ADDR
 //   client ADDR [PINGS=1000] [SECONDS=5] [WINDOW=64] [MEGABYTES=50]
+//   soak BALANCER SERVER [SECONDS=600] [FLOOD=1000000]   (bench/soak.sh)
 if (args.Length < 2 || !IPEndPoint.TryParse(args[1], out IPEndPoint? address))
 {
     Console.Error.WriteLine("usage: Mallard.DatagramBench server|client ADDR [PINGS SECONDS WINDOW MEGABYTES]");
@@ -12,6 +13,18 @@ if (args.Length < 2 || !IPEndPoint.TryParse(args[1], out IPEndPoint? address))
 }
 
 int Arg(int index, int fallback) => args.Length > index ? int.Parse(args[index], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+
+if (args[0] == "soak")
+{
+    if (args.Length < 3 || !IPEndPoint.TryParse(args[2], out IPEndPoint? server))
+    {
+        Console.Error.WriteLine("usage: Mallard.DatagramBench soak BALANCER SERVER [SECONDS FLOOD]");
+        return 2;
+    }
+
+    Console.WriteLine(await SoakRun.RunAsync(address, server, Arg(3, 600), args.Length > 4 ? long.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000));
+    return 0;
+}
 
 if (args[0] == "server")
 {

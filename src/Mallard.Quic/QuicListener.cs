@@ -44,6 +44,7 @@ public sealed class QuicListener : IAsyncDisposable
         cancellationToken.ThrowIfCancellationRequested();
         options.ConnectionOptions.Validate();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.ListenBacklog, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxUnvalidatedHandshakes);
         if (options.ApplicationProtocols.Count == 0)
         {
             throw new ArgumentException("at least one ALPN protocol is required", nameof(options));
@@ -55,7 +56,7 @@ public sealed class QuicListener : IAsyncDisposable
             Certificate = options.ServerCertificate ?? TlsServerOptions.CreateSelfSignedCertificate(),
             ConnectionIds = options.ConnectionIdGenerator ?? new RandomConnectionIdGenerator(),
         };
-        var endpoint = new Endpoint(core, staticKey: options.StaticKey) { RequireRetry = options.RequireRetry };
+        var endpoint = new Endpoint(core, staticKey: options.StaticKey) { RequireRetry = options.RequireRetry, MaxUnvalidatedHandshakes = options.MaxUnvalidatedHandshakes };
         var host = new EndpointHost(EndpointHost.Bind(options.ListenEndPoint), endpoint);
         var listener = new QuicListener(host, options.ListenBacklog);
         endpoint.ConnectionAccepted = connection => host.Register(connection, new QuicConnection(host, connection, connectionOptions, ownsHost: false));

@@ -32,6 +32,9 @@ internal sealed class Endpoint : IDisposable
     /// <summary>Version Negotiation and stateless resets: at most 1,000 a second, 100 at once (RFC 9000 section 10.3.3 allows limiting resets).</summary>
     private readonly TokenBucket _statelessAnswers = new(perSecond: 1_000, burst: 100);
 
+    // Connections accepted without a validated address, until their handshake completes (pruned lazily).
+    private readonly HashSet<Connection> _unvalidatedHandshakes = [];
+
     /// <summary>Creates an endpoint; with <paramref name="serverOptions"/> it accepts connections.</summary>
     /// <param name="serverOptions">The options of accepted connections; null for a client endpoint.</param>
     /// <param name="connectionIdLength">A client endpoint's connection ID length.</param>
@@ -58,6 +61,14 @@ internal sealed class Endpoint : IDisposable
 
     /// <summary>Send Retry to every client without a valid token (RFC 9000 section 8.1.2).</summary>
     public bool RequireRetry { get; set; }
+
+    /// <summary>
+    /// At most this many handshakes with clients whose address is not validated may be under way;
+    /// beyond it a new client must first answer a Retry (RFC 9000 section 8.1.2 allows Retry
+    /// under load), so a flood of Initials — spoofed or not — holds no more handshake state than
+    /// this, while real clients still get in one round trip later.
+    /// </summary>
+    public int MaxUnvalidatedHandshakes { get; set; } = 256;
 
     /// <summary>At most this many connections; further Initials are refused with CONNECTION_REFUSED by silence.</summary>
     public int MaxConnections { get; set; } = 10_000;
@@ -283,7 +294,7 @@ internal sealed class Endpoint : IDisposable
             }
         }
 
-        if (RequireRetry && !validated)
+        if ((RequireRetry || UnderHandshakeLoad()) && !validated)
         {
             byte[] retrySourceConnectionId = _serverOptions!.ConnectionIds.NewConnectionId();
             byte[] retryToken = _tokens.CreateRetryToken(remote, WallClockMicroseconds, destination, retrySourceConnectionId);
@@ -306,7 +317,24 @@ internal sealed class Endpoint : IDisposable
 
         _byConnectionId[destination] = connection;
         Register(connection);
+        if (!validated)
+        {
+            _unvalidatedHandshakes.Add(connection);
+        }
+
         ConnectionAccepted?.Invoke(connection);
+    }
+
+    /// <summary>Whether <see cref="MaxUnvalidatedHandshakes"/> are under way; prunes finished ones only when the set is full, so the cost stays bounded by the limit.</summary>
+    private bool UnderHandshakeLoad()
+    {
+        if (_unvalidatedHandshakes.Count < MaxUnvalidatedHandshakes)
+        {
+            return false;
+        }
+
+        _unvalidatedHandshakes.RemoveWhere(c => c.HandshakeComplete || c.State != ConnectionState.Handshaking);
+        return _unvalidatedHandshakes.Count >= MaxUnvalidatedHandshakes;
     }
 
     private void Register(Connection connection)

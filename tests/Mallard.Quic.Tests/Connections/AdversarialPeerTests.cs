@@ -228,6 +228,29 @@ public class AdversarialPeerTests
         Assert.Equal(1, third.Server.RetriesSent);
     }
 
+    [Fact]
+    public void AFloodOfInitialsHoldsAtMostTheHandshakeLimitAndRealClientsStillGetIn()
+    {
+        // Decryptable Initials with fresh connection IDs each made a half-open connection, up to
+        // MaxConnections (10,000), each for the whole idle timeout, and then refused real clients;
+        // now past the limit the server answers with a Retry and keeps nothing.
+        using var network = new VirtualNetwork();
+        network.Server.MaxUnvalidatedHandshakes = 4;
+        byte[] chunk = new byte[1_000];
+        for (int i = 0; i < 100; i++)
+        {
+            byte[] destination = BitConverter.GetBytes((long)i + 1_000);
+            network.Server.Receive(network.Now, VirtualNetwork.ClientAddress, PacketForge.Initial(destination, [7, 7, 7, 7], 0, (ref FrameWriter w) => w.Crypto(1, chunk)));
+        }
+
+        Assert.Equal(4, network.Server.Connections.Count);
+        Assert.Equal(96, network.Server.RetriesSent);
+
+        Connection client = network.Connect();
+        Assert.True(network.RunUntil(() => client.HandshakeConfirmed));
+        Assert.Equal(97, network.Server.RetriesSent);
+    }
+
     private sealed class SettableTimeProvider(DateTimeOffset now) : TimeProvider
     {
         public DateTimeOffset Now { get; set; } = now;

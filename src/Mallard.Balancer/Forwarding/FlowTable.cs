@@ -65,14 +65,11 @@ internal sealed class FlowTable : IDisposable
     /// <param name="client">The client's address as a key.</param>
     /// <param name="received">The client's address as received; copied when a flow keeps it.</param>
     /// <param name="length">The datagram's length (the return-path rule counts what each address sent).</param>
-    /// <param name="listenSocket">The listening socket replies leave from.</param>
     /// <param name="now">The time, in milliseconds on the balancer's clock.</param>
-    /// <param name="adopt">
-    /// Called with each new flow by a forwarding thread that reads replies itself; when null the
-    /// flow relays its replies with its own receive loop.
-    /// </param>
-    public Upstream? Resolve(in RouteDecision decision, in EndpointKey client, SocketAddress received, int length, Socket listenSocket, long now, Action<Upstream>? adopt = null)
+    /// <param name="opened">Whether the flow is new: the calling thread then relays its replies.</param>
+    public Upstream? Resolve(in RouteDecision decision, in EndpointKey client, SocketAddress received, int length, long now, out bool opened)
     {
+        opened = false;
         Backend backend = decision.Backend!;
         ProxySettings settings = Volatile.Read(ref _settings);
         bool byConnection = _mode == ReturnPathMode.PerConnection && decision.Branch == RouteBranch.ConnectionId;
@@ -123,10 +120,10 @@ internal sealed class FlowTable : IDisposable
             return null;
         }
 
-        Upstream opened;
+        Upstream flow;
         try
         {
-            opened = Upstream.Open(listenSocket, backend, ReturnPath.CopyOf(client, received), _counters, _reportFailure, settings, _clock, relayReplies: adopt is null);
+            flow = Upstream.Open(backend, ReturnPath.CopyOf(client, received), _counters, _reportFailure, settings, now);
         }
         catch (SocketException error)
         {
@@ -138,23 +135,23 @@ internal sealed class FlowTable : IDisposable
         }
 
         _counters.CountFlowOpened();
-        if (!_byClient.TryAdd((client, backendKey), opened))
+        if (!_byClient.TryAdd((client, backendKey), flow))
         {
             // Another thread opened the same flow first; use it.
             Interlocked.Decrement(ref _flows);
             ReleaseSource(source);
-            opened.Dispose();
+            flow.Dispose();
             return _byClient.TryGetValue((client, backendKey), out Upstream? winner) ? winner : null;
         }
 
-        Volatile.Read(ref _evictionCandidates).Enqueue(opened);
-        adopt?.Invoke(opened);
-        if (byConnection && opened.TryAddConnectionId(MaxConnectionIdsPerFlow))
+        Volatile.Read(ref _evictionCandidates).Enqueue(flow);
+        opened = true;
+        if (byConnection && flow.TryAddConnectionId(MaxConnectionIdsPerFlow))
         {
-            _byConnectionId[decision.RoutedConnectionId] = opened;
+            _byConnectionId[decision.RoutedConnectionId] = flow;
         }
 
-        return opened;
+        return flow;
     }
 
     /// <summary>

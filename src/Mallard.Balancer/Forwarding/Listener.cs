@@ -48,7 +48,7 @@ internal sealed class Listener : IDisposable
             var listener = new Listener(settings, flows, bound);
             for (int i = 0; i < sockets.Count; i++)
             {
-                var worker = new ListenerWorker(sockets[i], flows, routing, $"mallard-lb {bound} #{i}", batched, maxDatagramSize);
+                var worker = ListenerWorker.Create(sockets[i], flows, routing, $"mallard-lb {bound} #{i}", batched, maxDatagramSize);
                 listener._workers.Add(worker);
                 worker.Start();
             }

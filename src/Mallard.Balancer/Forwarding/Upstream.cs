@@ -7,33 +7,29 @@ using Mallard.Balancer.Routing;
 namespace Mallard.Balancer.Forwarding;
 
 /// <summary>
-/// One relayed flow: a UDP socket on its own local port, connected to the backend, and the client
-/// address its replies go to. Client datagrams are sent on it by forwarding threads; a receive
-/// loop sends the backend's replies back to the client from the listening socket.
+/// One relayed flow, as plain state: a UDP socket on its own local port, connected to the
+/// backend, the client address its replies go to (<see cref="ReturnPathState"/>) and its
+/// counters. Client datagrams are sent on it by forwarding threads; the thread that opened it
+/// relays the backend's replies (<see cref="ListenerWorker"/>).
 /// </summary>
 internal sealed class Upstream : IDisposable
 {
     private readonly Socket _socket;
-    private readonly Socket _listenSocket;
     private readonly ProxyCounters _counters;
     private readonly Action<Backend, string> _reportFailure;
     private readonly int _maxDatagramSize;
     private readonly ReturnPathState _returnPath;
-    private readonly Func<long> _clock;
     private long _lastActivity;
     private long _holdMilliseconds;
     private int _connectionIds;
     private int _answered;
     private volatile bool _closed;
 
-    private Upstream(Socket socket, Socket listenSocket, Backend backend, ReturnPath returnPath, ProxyCounters counters,
-        Action<Backend, string> reportFailure, ProxySettings settings, Func<long> clock)
+    private Upstream(Socket socket, Backend backend, ReturnPath returnPath, ProxyCounters counters,
+        Action<Backend, string> reportFailure, ProxySettings settings, long now)
     {
         _socket = socket;
-        _listenSocket = listenSocket;
         Backend = backend;
-        _clock = clock;
-        long now = clock();
         _returnPath = new ReturnPathState(returnPath, now);
         _counters = counters;
         _reportFailure = reportFailure;
@@ -64,7 +60,7 @@ internal sealed class Upstream : IDisposable
 
     public bool IsClosed => _closed;
 
-    /// <summary>The upstream socket, for a forwarding thread that reads replies itself (Linux batched I/O).</summary>
+    /// <summary>The upstream socket, whose replies the forwarding thread that opened the flow reads.</summary>
     public Socket Socket => _socket;
 
     /// <summary>Counts a reply that a forwarding thread read from this flow; false when it is too large to relay.</summary>
@@ -96,8 +92,8 @@ internal sealed class Upstream : IDisposable
     /// is left. With a port range, the port is derived from the client address and the backend,
     /// trying a few neighbours when it is taken, and the kernel's choice after that.
     /// </summary>
-    public static Upstream Open(Socket listenSocket, Backend backend, ReturnPath returnPath, ProxyCounters counters,
-        Action<Backend, string> reportFailure, ProxySettings settings, Func<long> clock, bool relayReplies = true)
+    public static Upstream Open(Backend backend, ReturnPath returnPath, ProxyCounters counters,
+        Action<Backend, string> reportFailure, ProxySettings settings, long now)
     {
         var socket = new Socket(backend.Address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
@@ -115,16 +111,10 @@ internal sealed class Upstream : IDisposable
             throw;
         }
 
-        var upstream = new Upstream(socket, listenSocket, backend, returnPath, counters, reportFailure, settings, clock)
+        return new Upstream(socket, backend, returnPath, counters, reportFailure, settings, now)
         {
             BackendKey = EndpointKey.From(backend.Address),
         };
-        if (relayReplies)
-        {
-            _ = upstream.RelayRepliesAsync();
-        }
-
-        return upstream;
     }
 
     private static void BindStablePort(Socket socket, PortRange range, ulong hash, AddressFamily family)
@@ -160,16 +150,11 @@ internal sealed class Upstream : IDisposable
         catch (SocketException error)
         {
             // A connected UDP socket reports an earlier ICMP port-unreachable on the next call.
-            _counters.CountBackendSendError();
-            Backend.Counters.CountSendError();
-            if (error.SocketErrorCode == SocketError.ConnectionRefused)
-            {
-                _reportFailure(Backend, "ICMP port unreachable");
-            }
+            NoteSendError(error.SocketErrorCode == SocketError.ConnectionRefused);
         }
         catch (ObjectDisposedException)
         {
-            _counters.CountBackendSendError();
+            NoteSendError(refused: false);
         }
     }
 
@@ -187,7 +172,7 @@ internal sealed class Upstream : IDisposable
         Backend.Counters.CountSendError();
         if (refused)
         {
-            _reportFailure(Backend, "ICMP port unreachable");
+            NoteUnreachable();
         }
     }
 
@@ -225,51 +210,5 @@ internal sealed class Upstream : IDisposable
         _closed = true;
         _socket.Dispose();
         _counters.CountFlowClosed();
-    }
-
-    private async Task RelayRepliesAsync()
-    {
-        // One extra octet tells a datagram that fills the buffer from one that was cut short.
-        byte[] buffer = GC.AllocateUninitializedArray<byte>(_maxDatagramSize + 1);
-        while (!_closed)
-        {
-            int received;
-            try
-            {
-                received = await _socket.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false);
-            }
-            catch (SocketException error) when (error.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset)
-            {
-                _reportFailure(Backend, "ICMP port unreachable");
-                continue;
-            }
-            catch (SocketException) when (_closed)
-            {
-                return;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                continue;
-            }
-
-            long now = _clock();
-            if (!NoteReply(received, now))
-            {
-                continue;
-            }
-
-            try
-            {
-                _listenSocket.SendTo(buffer.AsSpan(0, received), SocketFlags.None, ReplyDestination(received, now));
-            }
-            catch (Exception error) when (error is SocketException or ObjectDisposedException)
-            {
-                _counters.CountClientSendError();
-            }
-        }
     }
 }

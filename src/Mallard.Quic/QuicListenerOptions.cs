@@ -25,9 +25,9 @@ public sealed class QuicListenerOptions
     /// <summary>
     /// Handshakes with clients whose address is not yet validated that may be under way at once;
     /// beyond it new clients must answer a Retry first (RFC 9000 section 8.1.2), so a flood of
-    /// Initials cannot fill the server with half-open connections. Default 256.
+    /// Initials cannot fill the server with half-open connections. Default 128, as in quic-go.
     /// </summary>
-    public int MaxUnvalidatedHandshakes { get; set; } = 256;
+    public int MaxUnvalidatedHandshakes { get; set; } = 128;
 
     /// <summary>Makes the server's connection IDs (for example QUIC-LB ones); 8 random octets when null.</summary>
     public IConnectionIdGenerator? ConnectionIdGenerator { get; set; }

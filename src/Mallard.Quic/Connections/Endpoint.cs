@@ -68,7 +68,7 @@ internal sealed class Endpoint : IDisposable
     /// under load), so a flood of Initials — spoofed or not — holds no more handshake state than
     /// this, while real clients still get in one round trip later.
     /// </summary>
-    public int MaxUnvalidatedHandshakes { get; set; } = 256;
+    public int MaxUnvalidatedHandshakes { get; set; } = 128;
 
     /// <summary>At most this many connections; further Initials are refused with CONNECTION_REFUSED by silence.</summary>
     public int MaxConnections { get; set; } = 10_000;

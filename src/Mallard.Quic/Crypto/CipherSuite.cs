@@ -1,7 +1,7 @@
 namespace Mallard.Quic.Crypto;
 
 /// <summary>The TLS 1.3 cipher suites QUIC packet protection uses (RFC 9001 section 5).</summary>
-public enum CipherSuite
+internal enum CipherSuite
 {
     /// <summary>TLS_AES_128_GCM_SHA256 (0x1301); also the Initial packets' suite.</summary>
     Aes128GcmSha256 = 0x1301,

@@ -1,7 +1,7 @@
 namespace Mallard.Quic.Frames;
 
 /// <summary>QUIC frame types (RFC 9000 section 19 and RFC 9221 section 4). STREAM and DATAGRAM carry flag bits in the type.</summary>
-public enum FrameType : ulong
+internal enum FrameType : ulong
 {
     /// <summary>PADDING (0x00).</summary>
     Padding = 0x00,

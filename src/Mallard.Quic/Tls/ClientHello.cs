@@ -1,7 +1,7 @@
 namespace Mallard.Quic.Tls;
 
 /// <summary>A TLS 1.3 ClientHello (RFC 8446 section 4.1.2) with accessors for the extensions QUIC needs.</summary>
-public sealed class ClientHello
+internal sealed class ClientHello
 {
     /// <summary>The 32-octet client random.</summary>
     public required byte[] Random { get; init; }

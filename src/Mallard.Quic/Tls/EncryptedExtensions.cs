@@ -1,7 +1,7 @@
 namespace Mallard.Quic.Tls;
 
 /// <summary>EncryptedExtensions (RFC 8446 section 4.3.1): in QUIC it carries ALPN and the server's transport parameters.</summary>
-public sealed class EncryptedExtensions
+internal sealed class EncryptedExtensions
 {
     /// <summary>Extensions in the order they appear.</summary>
     public required IReadOnlyList<TlsExtension> Extensions { get; init; }

@@ -1,7 +1,7 @@
 namespace Mallard.Quic.Tls;
 
 /// <summary>The QUIC encryption levels that carry TLS handshake data (RFC 9001 section 4.1.4).</summary>
-public enum EncryptionLevel
+internal enum EncryptionLevel
 {
     /// <summary>Initial packets.</summary>
     Initial,

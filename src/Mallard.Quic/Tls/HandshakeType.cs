@@ -1,7 +1,7 @@
 namespace Mallard.Quic.Tls;
 
 /// <summary>TLS 1.3 handshake message types (RFC 8446 section 4) that QUIC carries in CRYPTO frames.</summary>
-public enum HandshakeType : byte
+internal enum HandshakeType : byte
 {
     /// <summary>ClientHello.</summary>
     ClientHello = 1,

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace Mallard.Quic.Tls;
 
 /// <summary>A TLS 1.3 ServerHello or HelloRetryRequest (RFC 8446 sections 4.1.3 and 4.1.4).</summary>
-public sealed class ServerHello
+internal sealed class ServerHello
 {
     /// <summary>The random of a HelloRetryRequest: SHA-256("HelloRetryRequest") (RFC 8446 section 4.1.3).</summary>
     public static ReadOnlySpan<byte> HelloRetryRequestRandom => SHA256.HashData("HelloRetryRequest"u8);

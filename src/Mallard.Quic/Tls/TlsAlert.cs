@@ -1,7 +1,7 @@
 namespace Mallard.Quic.Tls;
 
 /// <summary>TLS alerts the handshake raises (RFC 8446 section 6); QUIC sends them as CRYPTO_ERROR 0x100 + alert (RFC 9001 section 4.8).</summary>
-public enum TlsAlert : byte
+internal enum TlsAlert : byte
 {
     /// <summary>unexpected_message.</summary>
     UnexpectedMessage = 10,

@@ -3,7 +3,7 @@ namespace Mallard.Quic.Tls;
 /// <summary>One extension of a hello or EncryptedExtensions message: its type and raw body.</summary>
 /// <param name="Type">The extension type (RFC 8446 section 4.2; 0x39 is quic_transport_parameters, RFC 9001 section 8.2).</param>
 /// <param name="Data">The extension body.</param>
-public sealed record TlsExtension(ushort Type, byte[] Data)
+internal sealed record TlsExtension(ushort Type, byte[] Data)
 {
     /// <summary>server_name (RFC 6066).</summary>
     public const ushort ServerName = 0;

@@ -7,4 +7,4 @@ namespace Mallard.Quic.Transport;
 /// <param name="IPv6">The IPv6 address and port; [::]:0 when absent.</param>
 /// <param name="ConnectionId">The connection ID to use on the new address (1 to 20 octets).</param>
 /// <param name="StatelessResetToken">Its 16-octet stateless reset token.</param>
-public sealed record PreferredAddress(IPEndPoint IPv4, IPEndPoint IPv6, byte[] ConnectionId, byte[] StatelessResetToken);
+internal sealed record PreferredAddress(IPEndPoint IPv4, IPEndPoint IPv6, byte[] ConnectionId, byte[] StatelessResetToken);

@@ -9,7 +9,7 @@ namespace Mallard.Quic.Transport;
 /// with their defaults, encoding and validating decoding. A violation is reported as
 /// TRANSPORT_PARAMETER_ERROR with a reason, never as an exception.
 /// </summary>
-public sealed class TransportParameters
+internal sealed class TransportParameters
 {
     private const ulong OriginalDestinationConnectionIdId = 0x00;
     private const ulong MaxIdleTimeoutId = 0x01;

@@ -134,7 +134,7 @@ public sealed class QuicConnection : IAsyncDisposable
             connection = new QuicConnection(host, client, options, ownsHost: true);
             host.Register(client, connection);
             host.Start();
-            host.AfterChangeLocked();
+            host.AfterChangeLocked(client);
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -237,7 +237,7 @@ public sealed class QuicConnection : IAsyncDisposable
                 (_deliveryCallbacks ??= [])[id] = onDelivery;
             }
 
-            _host.AfterChangeLocked();
+            _host.AfterChangeLocked(_connection);
             return QuicDatagramSendStatus.Queued;
         }
     }
@@ -338,7 +338,7 @@ public sealed class QuicConnection : IAsyncDisposable
         lock (Gate)
         {
             _connection.Close(HostClock.Now, (ulong)errorCode, "", application: true);
-            _host.AfterChangeLocked();
+            _host.AfterChangeLocked(_connection);
         }
 
         return ValueTask.CompletedTask;
@@ -356,7 +356,7 @@ public sealed class QuicConnection : IAsyncDisposable
 
             _disposed = true;
             _connection.Close(HostClock.Now, (ulong)_options.DefaultCloseErrorCode, "", application: true);
-            _host.AfterChangeLocked();
+            _host.AfterChangeLocked(_connection);
         }
 
         if (_ownsHost)
@@ -375,7 +375,7 @@ public sealed class QuicConnection : IAsyncDisposable
             {
                 if (attempt(_connection))
                 {
-                    _host.AfterChangeLocked();
+                    _host.AfterChangeLocked(_connection);
                     return;
                 }
 
@@ -446,7 +446,7 @@ public sealed class QuicConnection : IAsyncDisposable
     }
 
     /// <summary>Sends what a stream operation queued. Call under the lock.</summary>
-    internal void FlushLocked() => _host.AfterChangeLocked();
+    internal void FlushLocked() => _host.AfterChangeLocked(_connection);
 
     /// <summary>The exception that explains why the connection is no longer usable.</summary>
     internal QuicException ClosedException()

@@ -93,6 +93,7 @@ public sealed class QuicListener : IAsyncDisposable
             foreach (Connection connection in _host.Endpoint.Connections)
             {
                 connection.Close(HostClock.Now, 0, "server shutting down", application: true);
+                _host.Endpoint.Touch(connection);
             }
 
             _host.AfterChangeLocked();

@@ -80,6 +80,15 @@ internal sealed partial class Connection : IDisposable
         _peerConnectionIds.Add(new PeerConnectionId(0, peerConnectionId, null));
     }
 
+    /// <summary>Whether the endpoint's send queue holds this connection (<see cref="ConnectionSchedule"/>).</summary>
+    internal bool InSendQueue { get; set; }
+
+    /// <summary>Whether the endpoint has noted this connection as touched since its host last woke its waiters.</summary>
+    internal bool Touched { get; set; }
+
+    /// <summary>The deadline under which the endpoint's timer queue holds this connection, or null.</summary>
+    internal long? ScheduledTimeout { get; set; }
+
     /// <summary>Whether this is the server's side.</summary>
     public bool IsServer { get; }
 

@@ -24,7 +24,7 @@ internal sealed class Endpoint : IDisposable
     private readonly byte[] _staticKey;
     private readonly AddressValidationTokens _tokens;
     private readonly ConnectionOptions? _serverOptions;
-    private int _sendCursor;
+    private readonly ConnectionSchedule _schedule = new();
 
     /// <summary>Answers queued without a connection (Version Negotiation, Retry, stateless reset) at most.</summary>
     private const int MaxQueuedAnswers = 256;
@@ -119,6 +119,7 @@ internal sealed class Endpoint : IDisposable
         if (_lookup.TryGetValue(header.DestinationConnectionId, out Connection? connection))
         {
             connection.Receive(now, datagram, remote);
+            _schedule.MarkReady(connection);
             return;
         }
 
@@ -182,74 +183,56 @@ internal sealed class Endpoint : IDisposable
             return queued.Datagram.Length;
         }
 
-        for (int i = 0; i < _connections.Count; i++)
-        {
-            Connection connection = _connections[(_sendCursor + i) % _connections.Count];
-            int length = connection.Send(now, buffer);
-            if (length > 0)
-            {
-                _sendCursor = (_sendCursor + i + 1) % _connections.Count;
-                destination = connection.Remote;
-                return length;
-            }
-        }
-
-        destination = null;
-        return 0;
+        // Only connections that something happened to are asked (ConnectionSchedule).
+        int sent = _schedule.Send(now, buffer, out Connection? sender);
+        destination = sender?.Remote;
+        return sent;
     }
 
-    /// <summary>The earliest timer of any connection.</summary>
-    public long? NextTimeout
-    {
-        get
-        {
-            long? next = null;
-            foreach (Connection connection in _connections)
-            {
-                if (connection.NextTimeout is long timeout && (next is null || timeout < next))
-                {
-                    next = timeout;
-                }
-            }
+    /// <summary>The connections waiting for a send poll, and the timer queue's entries (for tests of the schedule).</summary>
+    internal (int Ready, int TimerEntries) ScheduleSize => (_schedule.Ready, _schedule.TimerEntries);
 
-            return next;
-        }
-    }
+    /// <summary>The earliest timer of any connection (from the timer queue; no scan).</summary>
+    public long? NextTimeout => _schedule.NextTimeout;
 
-    /// <summary>Fires due timers and forgets closed connections.</summary>
-    public void OnTimeout(long now)
-    {
-        foreach (Connection connection in _connections)
-        {
-            if (connection.NextTimeout is long timeout && timeout <= now)
-            {
-                connection.OnTimeout(now);
-            }
-        }
+    /// <summary>
+    /// Fires the timers due at <paramref name="now"/>. The connections they touched are then sent
+    /// from, visited and, when closed, forgotten by <see cref="ProcessTouched"/>, as after a receive.
+    /// </summary>
+    public void OnTimeout(long now) => _schedule.OnTimeout(now);
 
-        RemoveClosed();
-    }
+    /// <summary>
+    /// Notes that the application changed <paramref name="connection"/> (wrote, read, opened,
+    /// closed, queued a datagram…): its datagrams are sent and its deadline re-read on the next
+    /// <see cref="Send"/> calls. The host calls it for every change it makes outside
+    /// <see cref="Receive"/> and <see cref="OnTimeout"/>.
+    /// </summary>
+    public void Touch(Connection connection) => _schedule.MarkReady(connection);
+
+    /// <summary>Touches every connection (tests that drive connections directly, and socket swaps).</summary>
+    public void TouchAll() => _connections.ForEach(_schedule.MarkReady);
 
     /// <summary>Forgets connections that have reached the closed state.</summary>
-    public void RemoveClosed()
-    {
-        for (int i = _connections.Count - 1; i >= 0; i--)
-        {
-            Connection connection = _connections[i];
-            if (connection.State != ConnectionState.Closed)
-            {
-                continue;
-            }
+    public void RemoveClosed() => ProcessTouched(null);
 
+    /// <summary>
+    /// Visits each connection touched since the last call (a datagram, a timer or the application
+    /// changed it) — the host wakes its waiters — and forgets those that have closed.
+    /// </summary>
+    public void ProcessTouched(Action<Connection>? visit) => _schedule.DrainTouched(connection =>
+    {
+        visit?.Invoke(connection);
+        if (connection.State == ConnectionState.Closed && _connections.Remove(connection))
+        {
             foreach (byte[] key in _byConnectionId.Where(pair => pair.Value == connection).Select(pair => pair.Key).ToList())
             {
                 _byConnectionId.Remove(key);
             }
 
-            _connections.RemoveAt(i);
+            _schedule.Remove(connection);
             connection.Dispose();
         }
-    }
+    });
 
     public void Dispose()
     {
@@ -340,6 +323,7 @@ internal sealed class Endpoint : IDisposable
     private void Register(Connection connection)
     {
         _connections.Add(connection);
+        _schedule.Add(connection);
         foreach (byte[] id in connection.LocalConnectionIds)
         {
             _byConnectionId[id] = connection;

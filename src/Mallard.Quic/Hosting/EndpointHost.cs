@@ -21,11 +21,13 @@ internal sealed class EndpointHost : IAsyncDisposable
     private readonly Timer _timer;
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<Connection, QuicConnection> _handles = [];
+    private readonly Action<Connection> _visitTouched;
     private Task _receiveLoop = Task.CompletedTask;
     private bool _disposed;
 
     public EndpointHost(Socket socket, Endpoint endpoint)
     {
+        _visitTouched = VisitTouched;
         _socket = socket;
         _endpoint = endpoint;
         _timer = new Timer(_ => OnTimer());
@@ -97,6 +99,7 @@ internal sealed class EndpointHost : IAsyncDisposable
             LocalEndPoint = (IPEndPoint)fresh.LocalEndPoint!;
             _receiveLoop = Task.Run(() => ReceiveLoopAsync(fresh));
             afterSwap();
+            _endpoint.TouchAll(); // the moved connection has a new path to probe
             AfterChangeLocked();
         }
 
@@ -114,12 +117,22 @@ internal sealed class EndpointHost : IAsyncDisposable
     /// <summary>Tracks the handle of a connection so it is woken and told when it closes.</summary>
     public void Register(Connection connection, QuicConnection handle) => _handles[connection] = handle;
 
-    /// <summary>Sends what the core has queued, forgets closed connections, wakes waiters and re-arms the timer. Call under <see cref="Gate"/>.</summary>
-    public void AfterChangeLocked()
+    /// <summary>
+    /// Sends what the core has queued, wakes the waiters of the connections that something happened
+    /// to, forgets closed connections and re-arms the timer; <paramref name="changed"/> names a
+    /// connection the application changed. Touches only connections with work, never all of
+    /// them. Call under <see cref="Gate"/>.
+    /// </summary>
+    public void AfterChangeLocked(Connection? changed = null)
     {
         if (_disposed)
         {
             return;
+        }
+
+        if (changed is not null)
+        {
+            _endpoint.Touch(changed);
         }
 
         long now = HostClock.Now;
@@ -136,18 +149,7 @@ internal sealed class EndpointHost : IAsyncDisposable
             }
         }
 
-        List<Connection>? closed = null;
-        foreach ((Connection connection, QuicConnection handle) in _handles)
-        {
-            handle.OnHostCycleLocked();
-            if (connection.State == ConnectionState.Closed)
-            {
-                (closed ??= []).Add(connection);
-            }
-        }
-
-        closed?.ForEach(c => _handles.Remove(c));
-        _endpoint.RemoveClosed();
+        _endpoint.ProcessTouched(_visitTouched);
         if (_endpoint.NextTimeout is long next)
         {
             long dueMilliseconds = Math.Max(0, (next - now + 999) / 1000);
@@ -156,6 +158,19 @@ internal sealed class EndpointHost : IAsyncDisposable
         else
         {
             _timer.Change(Timeout.Infinite, Timeout.Infinite);
+        }
+    }
+
+    /// <summary>Wakes the waiters of a touched connection, and lets go of its handle once it has closed.</summary>
+    private void VisitTouched(Connection connection)
+    {
+        if (_handles.TryGetValue(connection, out QuicConnection? handle))
+        {
+            handle.OnHostCycleLocked();
+            if (connection.State == ConnectionState.Closed)
+            {
+                _handles.Remove(connection);
+            }
         }
     }
 
@@ -286,7 +301,7 @@ internal sealed class EndpointHost : IAsyncDisposable
                     Guard(() => _endpoint.Receive(HostClock.Now, address, buffer.AsSpan(0, next)));
                 }
 
-                Guard(AfterChangeLocked);
+                Guard(() => AfterChangeLocked());
                 if (!current)
                 {
                     return;

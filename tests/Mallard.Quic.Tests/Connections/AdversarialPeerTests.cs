@@ -164,6 +164,7 @@ public class AdversarialPeerTests
         client.WriteStream(id, "GET /\r\n"u8, fin: true);
         Assert.True(network.RunUntil(() => network.ServerConnection!.TryAcceptStream(out _)));
         network.ServerConnection!.WriteStream(id, new byte[500], fin: true);
+        network.Server.Touch(network.ServerConnection);
 
         byte[] unknown = new byte[1200];
         unknown[0] = 0xc0;

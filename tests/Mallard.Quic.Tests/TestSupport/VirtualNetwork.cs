@@ -189,11 +189,14 @@ internal sealed class VirtualNetwork : IDisposable
         Server.OnTimeout(Now);
         ClientEndpoint.OnTimeout(Now);
         Flush();
+        Server.RemoveClosed();
+        ClientEndpoint.RemoveClosed();
     }
 
     private void Pump(Endpoint endpoint, bool toServer)
     {
         int length;
+        endpoint.TouchAll(); // tests change connections directly, not through a host
         while ((length = endpoint.Send(Now, _buffer, out SocketAddress? destination)) > 0)
         {
             byte[] datagram = _buffer[..length];

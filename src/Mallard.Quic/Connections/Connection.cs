@@ -86,6 +86,9 @@ internal sealed partial class Connection : IDisposable
     /// <summary>Whether the endpoint has noted this connection as touched since its host last woke its waiters.</summary>
     internal bool Touched { get; set; }
 
+    /// <summary>Server: the destination connection ID of the client's Initial that created it, a routing key until it closes.</summary>
+    internal byte[]? ClientChosenConnectionId { get; set; }
+
     /// <summary>The deadline under which the endpoint's timer queue holds this connection, or null.</summary>
     internal long? ScheduledTimeout { get; set; }
 

@@ -224,9 +224,13 @@ internal sealed class Endpoint : IDisposable
         visit?.Invoke(connection);
         if (connection.State == ConnectionState.Closed && _connections.Remove(connection))
         {
-            foreach (byte[] key in _byConnectionId.Where(pair => pair.Value == connection).Select(pair => pair.Key).ToList())
+            // Its own keys only (retired ones left the index when they were retired): no scan of every connection's.
+            foreach (byte[] key in connection.LocalConnectionIds.Append(connection.ClientChosenConnectionId ?? []))
             {
-                _byConnectionId.Remove(key);
+                if (_byConnectionId.TryGetValue(key, out Connection? owner) && owner == connection)
+                {
+                    _byConnectionId.Remove(key);
+                }
             }
 
             _schedule.Remove(connection);
@@ -299,6 +303,7 @@ internal sealed class Endpoint : IDisposable
         }
 
         _byConnectionId[destination] = connection;
+        connection.ClientChosenConnectionId = destination;
         Register(connection);
         if (!validated)
         {

@@ -39,6 +39,23 @@ public class ConnectionScheduleTests
     }
 
     [Fact]
+    public void AClosedConnectionLeavesNoRoutingKeyBehind()
+    {
+        using var network = new VirtualNetwork();
+        Connection client = network.Connect();
+        Assert.True(network.RunUntil(() => client.HandshakeConfirmed && network.ServerConnection?.HandshakeConfirmed == true));
+        client.Close(network.Now, 0, "done", application: true);
+        network.Flush();
+        Assert.True(network.RunUntil(() => network.Server.Connections.Count == 0 && network.ClientEndpoint.Connections.Count == 0));
+
+        foreach (Endpoint endpoint in new[] { network.Server, network.ClientEndpoint })
+        {
+            var index = (System.Collections.IDictionary)typeof(Endpoint).GetField("_byConnectionId", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(endpoint)!;
+            Assert.Empty(index);
+        }
+    }
+
+    [Fact]
     public void TheTimerQueueStaysNearTheNumberOfConnections()
     {
         // Every received packet moves the idle deadline, which re-queues the connection's timer;

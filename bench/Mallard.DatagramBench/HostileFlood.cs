@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Mallard.Quic.Crypto;
 using Mallard.Quic.Frames;
+using Mallard.Quic.Packets;
 
 namespace Mallard.DatagramBench;
 
@@ -95,16 +96,8 @@ internal sealed class HostileFlood : IDisposable
         var writer = new FrameWriter(payload);
         writer.Crypto(offset, new byte[1_000]);
         byte[] packet = new byte[1200];
-        packet[0] = 0xc3;
-        BinaryPrimitives.WriteUInt32BigEndian(packet.AsSpan(1), 1);
-        int position = 5;
-        packet[position++] = (byte)destination.Length;
-        destination.CopyTo(packet, position);
-        position += destination.Length;
-        packet[position++] = (byte)source.Length;
-        source.CopyTo(packet, position);
-        position += source.Length;
-        packet[position++] = 0;
+        int position = LongHeaderWriter.Write(packet, 0xc3, 1, destination, source);
+        packet[position++] = 0; // no token
         BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(position), (ushort)(0x4000 | (4 + payload.Length + PacketProtection.TagLength)));
         position += 2;
         BinaryPrimitives.WriteUInt32BigEndian(packet.AsSpan(position), 0);

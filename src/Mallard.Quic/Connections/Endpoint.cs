@@ -342,15 +342,7 @@ internal sealed class Endpoint : IDisposable
     private static byte[] WriteRetry(uint version, byte[] clientSource, byte[] retrySource, byte[] token, byte[] originalDestination)
     {
         byte[] packet = new byte[7 + clientSource.Length + retrySource.Length + token.Length + RetryIntegrity.TagLength];
-        packet[0] = (byte)(0xf0 | RandomNumberGenerator.GetInt32(16));
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(packet.AsSpan(1), version);
-        int offset = 5;
-        packet[offset++] = (byte)clientSource.Length;
-        clientSource.CopyTo(packet, offset);
-        offset += clientSource.Length;
-        packet[offset++] = (byte)retrySource.Length;
-        retrySource.CopyTo(packet, offset);
-        offset += retrySource.Length;
+        int offset = LongHeaderWriter.Write(packet, (byte)(0xf0 | RandomNumberGenerator.GetInt32(16)), version, clientSource, retrySource);
         token.CopyTo(packet, offset);
         offset += token.Length;
         RetryIntegrity.ComputeTag(version, originalDestination, packet.AsSpan(0, offset), packet.AsSpan(offset));

@@ -108,15 +108,8 @@ internal static class ProtectedPacketReader
             return 0;
         }
 
-        destination[0] = (byte)(0x80 | (randomBits & 0x7f));
-        BinaryPrimitives.WriteUInt32BigEndian(destination[1..], QuicVersion.Negotiation);
-        int offset = 5;
-        destination[offset++] = (byte)clientSourceConnectionId.Length;
-        clientSourceConnectionId.CopyTo(destination[offset..]);
-        offset += clientSourceConnectionId.Length;
-        destination[offset++] = (byte)clientDestinationConnectionId.Length;
-        clientDestinationConnectionId.CopyTo(destination[offset..]);
-        offset += clientDestinationConnectionId.Length;
+        // The client's IDs swapped: its source is our destination (RFC 8999 section 6).
+        int offset = LongHeaderWriter.Write(destination, (byte)(0x80 | (randomBits & 0x7f)), QuicVersion.Negotiation, clientSourceConnectionId, clientDestinationConnectionId);
         foreach (uint version in versions)
         {
             BinaryPrimitives.WriteUInt32BigEndian(destination[offset..], version);

@@ -3,6 +3,7 @@ using System.Reflection;
 using Mallard.Quic.Connections;
 using Mallard.Quic.Crypto;
 using Mallard.Quic.Frames;
+using Mallard.Quic.Packets;
 using Mallard.QuicLb.Invariants;
 
 namespace Mallard.Quic.Tests.TestSupport;
@@ -26,15 +27,7 @@ internal static class PacketForge
         int headerLength = 1 + 4 + 1 + destination.Length + 1 + source.Length + 1 + 2;
         byte[] payload = Payload(frames, minimum: Connection.MinimumInitialDatagramSize - headerLength - PacketNumberLength - PacketProtection.TagLength);
         byte[] packet = new byte[headerLength + PacketNumberLength + payload.Length + PacketProtection.TagLength];
-        packet[0] = 0xc0 | (PacketNumberLength - 1);
-        BinaryPrimitives.WriteUInt32BigEndian(packet.AsSpan(1), QuicVersion.V1);
-        int position = 5;
-        packet[position++] = (byte)destination.Length;
-        destination.CopyTo(packet, position);
-        position += destination.Length;
-        packet[position++] = (byte)source.Length;
-        source.CopyTo(packet, position);
-        position += source.Length;
+        int position = LongHeaderWriter.Write(packet, 0xc0 | (PacketNumberLength - 1), QuicVersion.V1, destination, source);
         packet[position++] = 0; // no token
         BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(position), (ushort)(0x4000 | (PacketNumberLength + payload.Length + PacketProtection.TagLength)));
         position += 2;

@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 # Peers and tools the tests start for real come from Debian's packages: quic-go 0.29 (built by
 # the balancer's interop tests with Debian's Go) and, for the network-namespace tests, iproute2,
-# nftables and conntrack; tshark decrypts a captured SiDUCK exchange with the key log.
-APT_PACKAGES=(golang-go golang-github-lucas-clemente-quic-go-dev iproute2 nftables conntrack mount tshark)
+# nftables and conntrack; tshark decrypts a captured SiDUCK exchange with the key log; systemd's
+# systemd-analyze checks the example unit (whose ExecReload runs procps' kill).
+APT_PACKAGES=(golang-go golang-github-lucas-clemente-quic-go-dev iproute2 nftables conntrack mount tshark systemd procps)
 if ((${#APT_PACKAGES[@]})); then
   missing=()
   for package in "${APT_PACKAGES[@]}"; do
@@ -32,6 +33,12 @@ if [[ "$("$tools/bin/mallard" cid encode --config-id 0 --sid-len 3 --nonce-len 4
   exit 1
 fi
 echo "mallard packs and runs as a .NET tool"
+
+# The example systemd unit, pointed at the tool just installed, passes systemd's own checks.
+mkdir -p "$tools/unit"
+sed "s|/usr/local/bin/mallard|$tools/bin/mallard|" deploy/mallard-lb.service >"$tools/unit/mallard-lb.service"
+systemd-analyze verify "$tools/unit/mallard-lb.service"
+echo "deploy/mallard-lb.service passes systemd-analyze verify"
 
 status=0
 dotnet test Mallard.slnx -c Release 2>&1 | tee "$log" || status=$?

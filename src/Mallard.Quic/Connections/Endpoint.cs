@@ -144,12 +144,12 @@ internal sealed class Endpoint : IDisposable
 
         if (Array.IndexOf(SupportedVersions, header.Version) < 0)
         {
-            // Connection IDs of unknown versions may be up to 255 octets each (RFC 8999 section 5.1).
             if (!MayAnswerStatelessly(now))
             {
                 return;
             }
 
+            // Connection IDs of unknown versions may be up to 255 octets each (RFC 8999 section 5.1).
             byte[] negotiation = new byte[7 + header.DestinationConnectionId.Length + header.SourceConnectionId.Length + (4 * SupportedVersions.Length)];
             int length = ProtectedPacketReader.WriteVersionNegotiation(negotiation, header.DestinationConnectionId, header.SourceConnectionId, SupportedVersions, (byte)RandomNumberGenerator.GetInt32(128));
             Enqueue(remote, negotiation.AsSpan(0, length).ToArray());

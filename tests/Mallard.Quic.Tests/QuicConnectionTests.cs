@@ -3,8 +3,8 @@ using System.Net.Security;
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Mallard.Cli.Demo;
 using Mallard.Quic.Tests.TestSupport;
+using Mallard.TestSupport;
 
 namespace Mallard.Quic.Tests;
 
@@ -240,35 +240,6 @@ public class QuicConnectionTests
     }
 
     [Fact]
-    public async Task AServerFollowsItsClientThroughANatRebindingOnRealSockets()
-    {
-        await using QuicListener listener = await Listen();
-        await using var relay = new UdpNat(listener.LocalEndPoint);
-        Task<QuicConnection> accepted = listener.AcceptConnectionAsync().AsTask();
-        await using QuicConnection client = await QuicConnection.ConnectAsync(new QuicClientConnectionOptions
-        {
-            RemoteEndPoint = relay.EndPoint,
-            ApplicationProtocols = ["hq-interop"],
-            SkipCertificateValidation = true,
-
-            // A client that only receives says nothing after its NAT rebinds; the keep-alive PING
-            // is what shows the server its new address (otherwise the server keeps sending to the old one).
-            KeepAliveInterval = TimeSpan.FromMilliseconds(200),
-        });
-        await using QuicConnection server = await accepted.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(relay.PublicEndPoint, server.RemoteEndPoint);
-
-        // Halfway through a 4 MB download the client's public address changes, and the packets
-        // already sent to the old one are lost.
-        await DownloadWithAMoveHalfwayAsync(server, client, () =>
-        {
-            relay.Rebind();
-            return Task.CompletedTask;
-        });
-        Assert.Equal(relay.PublicEndPoint, server.RemoteEndPoint);
-    }
-
-    [Fact]
     public async Task AClientMovesToANewSocketInTheMiddleOfADownload()
     {
         await using QuicListener listener = await Listen();
@@ -277,7 +248,7 @@ public class QuicConnectionTests
         await using QuicConnection server = await accepted.WaitAsync(TimeSpan.FromSeconds(10));
         IPEndPoint before = client.LocalEndPoint;
 
-        await DownloadWithAMoveHalfwayAsync(server, client, async () => await client.MigrateAsync());
+        await QuicDownloads.DownloadWithAMoveHalfwayAsync(server, client, async () => await client.MigrateAsync());
         Assert.NotEqual(before.Port, client.LocalEndPoint.Port);
         Assert.Equal(client.LocalEndPoint.Port, server.RemoteEndPoint.Port);
         await Assert.ThrowsAsync<InvalidOperationException>(async () => await server.MigrateAsync());
@@ -309,34 +280,6 @@ public class QuicConnectionTests
     }
 
     /// <summary>The server sends 4 MB on a stream; <paramref name="move"/> runs once half has arrived; the data must arrive intact.</summary>
-    private static async Task DownloadWithAMoveHalfwayAsync(QuicConnection server, QuicConnection client, Func<Task> move)
-    {
-        byte[] payload = RandomNumberGenerator.GetBytes(4_000_000);
-        Task send = Task.Run(async () =>
-        {
-            await using QuicStream stream = await server.OpenOutboundStreamAsync(QuicStreamType.Unidirectional);
-            await stream.WriteAsync(payload, completeWrites: true);
-        });
-        await using QuicStream incoming = await client.AcceptInboundStreamAsync();
-        byte[] buffer = new byte[64 * 1024];
-        using var received = new MemoryStream();
-        bool moved = false;
-        int read;
-        while ((read = await incoming.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(20))) > 0)
-        {
-            received.Write(buffer, 0, read);
-            if (!moved && received.Length > payload.Length / 2)
-            {
-                moved = true;
-                await move();
-            }
-        }
-
-        await send.WaitAsync(TimeSpan.FromSeconds(20));
-        Assert.True(moved);
-        Assert.Equal(SHA256.HashData(payload), SHA256.HashData(received.ToArray()));
-    }
-
     internal static async Task<byte[]> ReadAll(Stream stream)
     {
         using var memory = new MemoryStream();

@@ -25,7 +25,8 @@ public sealed class QuicListenerOptions
     /// <summary>
     /// Handshakes with clients whose address is not yet validated that may be under way at once;
     /// beyond it new clients must answer a Retry first (RFC 9000 section 8.1.2), so a flood of
-    /// Initials cannot fill the server with half-open connections. Default 128, as in quic-go.
+    /// Initials cannot fill the server with half-open connections. Default 128, as in quic-go; 0
+    /// asks every client without a token for a Retry, like <see cref="RequireRetry"/>.
     /// </summary>
     public int MaxUnvalidatedHandshakes { get; set; } = 128;
 

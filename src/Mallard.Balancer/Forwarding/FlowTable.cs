@@ -51,6 +51,9 @@ internal sealed class FlowTable : IDisposable
 
     public int Count => Volatile.Read(ref _flows);
 
+    /// <summary>Proxy:ReturnPathHoldTime in milliseconds, as the current settings say.</summary>
+    public long HoldMilliseconds => (long)Volatile.Read(ref _settings).ReturnPathHoldTime.TotalMilliseconds;
+
     /// <summary>The balancer's clock in milliseconds, the one time base of the data path.</summary>
     public long Now => _clock();
 

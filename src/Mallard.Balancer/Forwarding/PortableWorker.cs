@@ -93,7 +93,7 @@ internal sealed class PortableWorker(Socket socket, FlowTable flows, RoutingStat
 
             try
             {
-                Socket.SendTo(buffer.AsSpan(0, received), SocketFlags.None, upstream.ReplyDestination(received, now));
+                Socket.SendTo(buffer.AsSpan(0, received), SocketFlags.None, upstream.ReplyDestination(received, now, Flows.HoldMilliseconds));
             }
             catch (Exception error) when (error is SocketException or ObjectDisposedException)
             {

@@ -146,7 +146,12 @@ internal sealed class ReturnPathState
         public void Heard(int length, long now)
         {
             Volatile.Write(ref _lastHeard, now);
-            Interlocked.Add(ref _received, length);
+            if (!Validated)
+            {
+                // Only an unvalidated address has an allowance to count; the usual path (per-client-address
+                // mode, a settled client) pays no interlocked add per packet.
+                Interlocked.Add(ref _received, length);
+            }
         }
 
         /// <summary>Takes <paramref name="length"/> from the allowance; false (and nothing taken) when it does not fit.</summary>

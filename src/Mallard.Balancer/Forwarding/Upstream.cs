@@ -20,7 +20,6 @@ internal sealed class Upstream : IDisposable
     private readonly int _maxDatagramSize;
     private readonly ReturnPathState _returnPath;
     private long _lastActivity;
-    private long _holdMilliseconds;
     private int _connectionIds;
     private int _answered;
     private volatile bool _closed;
@@ -34,7 +33,6 @@ internal sealed class Upstream : IDisposable
         _counters = counters;
         _reportFailure = reportFailure;
         _maxDatagramSize = settings.MaxDatagramSize;
-        _holdMilliseconds = (long)settings.ReturnPathHoldTime.TotalMilliseconds;
         _lastActivity = now;
         Source = returnPath.Key.Address;
     }
@@ -79,7 +77,7 @@ internal sealed class Upstream : IDisposable
     }
 
     /// <summary>Where a reply of <paramref name="length"/> octets goes (see <see cref="ReturnPathState"/>).</summary>
-    public SocketAddress ReplyDestination(int length, long now) => _returnPath.ReplyDestination(length, now, Volatile.Read(ref _holdMilliseconds));
+    public SocketAddress ReplyDestination(int length, long now, long holdMilliseconds) => _returnPath.ReplyDestination(length, now, holdMilliseconds);
 
     /// <summary>Reports an ICMP port unreachable seen while reading this flow.</summary>
     public void NoteUnreachable() => _reportFailure(Backend, "ICMP port unreachable");
@@ -183,7 +181,6 @@ internal sealed class Upstream : IDisposable
     /// </summary>
     public bool NoteClient(in EndpointKey client, SocketAddress received, int length, long now, long holdMilliseconds)
     {
-        Volatile.Write(ref _holdMilliseconds, holdMilliseconds);
         switch (_returnPath.OnClientDatagram(client, received, length, now, holdMilliseconds))
         {
             case ReturnPathState.Change.Moved:

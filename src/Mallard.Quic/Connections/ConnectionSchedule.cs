@@ -109,17 +109,23 @@ internal sealed class ConnectionSchedule
         }
     }
 
-    /// <summary>Hands the connections touched since the last call to <paramref name="visit"/> and forgets them.</summary>
-    public void DrainTouched(Action<Connection> visit)
+    /// <summary>
+    /// Moves the connections touched since the last call into a rented array (return it to
+    /// <see cref="System.Buffers.ArrayPool{T}.Shared"/>) and unmarks them. A copy, not the list
+    /// itself: visiting may run an application callback that changes a connection and drains again.
+    /// </summary>
+    public int TakeTouched(out Connection[] taken)
     {
-        // Visiting may touch again (a waiter's continuation runs inline): take the list first.
-        Connection[] touched = [.. _touched];
+        taken = System.Buffers.ArrayPool<Connection>.Shared.Rent(Math.Max(1, _touched.Count));
+        _touched.CopyTo(taken);
+        int count = _touched.Count;
         _touched.Clear();
-        foreach (Connection connection in touched)
+        for (int i = 0; i < count; i++)
         {
-            connection.Touched = false;
-            visit(connection);
+            taken[i].Touched = false;
         }
+
+        return count;
     }
 
     /// <summary>Queues the connection's current deadline when it changed; rebuilds the queue when stale entries outnumber live ones.</summary>

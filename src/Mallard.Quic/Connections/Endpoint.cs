@@ -219,24 +219,43 @@ internal sealed class Endpoint : IDisposable
     /// Visits each connection touched since the last call (a datagram, a timer or the application
     /// changed it) — the host wakes its waiters — and forgets those that have closed.
     /// </summary>
-    public void ProcessTouched(Action<Connection>? visit) => _schedule.DrainTouched(connection =>
+    public void ProcessTouched(Action<Connection>? visit)
+    {
+        int count = _schedule.TakeTouched(out Connection[] touched);
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                Forget(touched[i], visit);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<Connection>.Shared.Return(touched, clearArray: true);
+        }
+    }
+
+    /// <summary>Lets the host visit a touched connection, then drops it from the endpoint if it has closed.</summary>
+    private void Forget(Connection connection, Action<Connection>? visit)
     {
         visit?.Invoke(connection);
-        if (connection.State == ConnectionState.Closed && _connections.Remove(connection))
+        if (connection.State != ConnectionState.Closed || !_connections.Remove(connection))
         {
-            // Its own keys only (retired ones left the index when they were retired): no scan of every connection's.
-            foreach (byte[] key in connection.LocalConnectionIds.Append(connection.ClientChosenConnectionId ?? []))
-            {
-                if (_byConnectionId.TryGetValue(key, out Connection? owner) && owner == connection)
-                {
-                    _byConnectionId.Remove(key);
-                }
-            }
-
-            _schedule.Remove(connection);
-            connection.Dispose();
+            return;
         }
-    });
+
+        // Its own keys only (retired ones left the index when they were retired): no scan of every connection's.
+        foreach (byte[] key in connection.LocalConnectionIds.Append(connection.ClientChosenConnectionId ?? []))
+        {
+            if (_byConnectionId.TryGetValue(key, out Connection? owner) && owner == connection)
+            {
+                _byConnectionId.Remove(key);
+            }
+        }
+
+        _schedule.Remove(connection);
+        connection.Dispose();
+    }
 
     public void Dispose()
     {

@@ -241,6 +241,7 @@ internal sealed unsafe class BatchedWorker(System.Net.Sockets.Socket socket, Flo
 
                 long now = Flows.Now;
                 int group = ++_replyGroup;
+                long hold = Flows.HoldMilliseconds;
                 SocketAddress? previous = null;
                 for (int i = pending; i < pending + count; i++)
                 {
@@ -255,7 +256,7 @@ internal sealed unsafe class BatchedWorker(System.Net.Sockets.Socket socket, Flo
 
                     // Replies of one flow share a destination, unless the return-path rule sends
                     // some elsewhere: a new destination starts a new group (a separate send).
-                    SocketAddress client = upstream.ReplyDestination((int)header->Length, now);
+                    SocketAddress client = upstream.ReplyDestination((int)header->Length, now, hold);
                     if (previous is not null && !ReferenceEquals(client, previous))
                     {
                         group = ++_replyGroup;

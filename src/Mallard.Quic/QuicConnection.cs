@@ -36,7 +36,7 @@ public sealed class QuicConnection : IAsyncDisposable
     {
         get
         {
-            lock (Gate)
+            using (_host.EnterForApplication())
             {
                 SocketAddress remote = _connection.Remote;
                 IPEndPoint template = remote.Family == AddressFamily.InterNetworkV6 ? new IPEndPoint(IPAddress.IPv6Any, 0) : new IPEndPoint(IPAddress.Any, 0);
@@ -59,7 +59,7 @@ public sealed class QuicConnection : IAsyncDisposable
     {
         get
         {
-            lock (_host.Gate)
+            using (_host.EnterForApplication())
             {
                 return _connection.KeyUpdates;
             }
@@ -74,7 +74,7 @@ public sealed class QuicConnection : IAsyncDisposable
     {
         get
         {
-            lock (_host.Gate)
+            using (_host.EnterForApplication())
             {
                 return _connection.ReceivedNewToken;
             }
@@ -84,6 +84,9 @@ public sealed class QuicConnection : IAsyncDisposable
     internal AsyncSignal Changed { get; } = new();
 
     internal object Gate => _host.Gate;
+
+    /// <summary>Takes the host's lock for an application call (<see cref="EndpointHost.EnterForApplication"/>).</summary>
+    internal EndpointHost.ApplicationScope EnterGate() => _host.EnterForApplication();
 
     internal Connection Core => _connection;
 
@@ -128,7 +131,7 @@ public sealed class QuicConnection : IAsyncDisposable
         };
 
         QuicConnection connection;
-        lock (host.Gate)
+        using (host.EnterForApplication())
         {
             Connection client = endpoint.Connect(core, remote.Serialize(), HostClock.Now, options.AddressValidationToken);
             connection = new QuicConnection(host, client, options, ownsHost: true);
@@ -165,7 +168,7 @@ public sealed class QuicConnection : IAsyncDisposable
         bool bidirectional = type == QuicStreamType.Bidirectional;
         ulong id = 0;
         await WaitAsync(c => c.TryOpenStream(bidirectional, out id), cancellationToken).ConfigureAwait(false);
-        lock (Gate)
+        using (_host.EnterForApplication())
         {
             return new QuicStream(this, _connection.GetStream(id)!, _options.DefaultStreamErrorCode);
         }
@@ -176,7 +179,7 @@ public sealed class QuicConnection : IAsyncDisposable
     {
         ulong id = 0;
         await WaitAsync(c => c.TryAcceptStream(out id), cancellationToken).ConfigureAwait(false);
-        lock (Gate)
+        using (_host.EnterForApplication())
         {
             return new QuicStream(this, _connection.GetStream(id) ?? throw ClosedException(), _options.DefaultStreamErrorCode);
         }
@@ -191,7 +194,7 @@ public sealed class QuicConnection : IAsyncDisposable
     {
         get
         {
-            lock (Gate)
+            using (_host.EnterForApplication())
             {
                 return _connection.MaxDatagramPayload;
             }
@@ -203,10 +206,10 @@ public sealed class QuicConnection : IAsyncDisposable
     {
         get
         {
-            lock (Gate)
+            using (_host.EnterForApplication())
             {
                 DatagramCounters c = _connection.Datagrams;
-                return new QuicDatagramStatistics(c.Sent, c.Received, c.DroppedOnSend, c.DroppedOnReceive, c.Acknowledged, c.Lost);
+                return new QuicDatagramStatistics(c.Sent, c.Received, c.DroppedOnSend, c.DroppedOnReceive, c.Acknowledged, c.Lost, c.Expired);
             }
         }
     }
@@ -217,16 +220,25 @@ public sealed class QuicConnection : IAsyncDisposable
     /// thread pool with its fate.
     /// </summary>
     /// <returns>Whether it was queued, and if not, why.</returns>
-    public QuicDatagramSendStatus TrySendDatagram(ReadOnlyMemory<byte> datagram, Action<QuicDatagramDelivery>? onDelivery = null)
+    public QuicDatagramSendStatus TrySendDatagram(ReadOnlyMemory<byte> datagram, Action<QuicDatagramDelivery>? onDelivery = null) =>
+        TrySendDatagram(datagram, TimeSpan.Zero, onDelivery);
+
+    /// <summary>
+    /// Queues one unreliable datagram like <see cref="TrySendDatagram(ReadOnlyMemory{byte}, Action{QuicDatagramDelivery}?)"/>,
+    /// dropped unsent if it is still queued after <paramref name="maxAge"/> (zero: the connection's
+    /// <see cref="QuicConnectionOptions.DatagramMaxAge"/>).
+    /// </summary>
+    public QuicDatagramSendStatus TrySendDatagram(ReadOnlyMemory<byte> datagram, TimeSpan maxAge, Action<QuicDatagramDelivery>? onDelivery = null)
     {
-        lock (Gate)
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxAge, TimeSpan.Zero);
+        using (_host.EnterForApplication())
         {
             if (_disposed)
             {
                 return QuicDatagramSendStatus.ConnectionClosed;
             }
 
-            DatagramQueueResult result = _connection.QueueDatagram(datagram.Span, onDelivery is not null, out ulong id);
+            DatagramQueueResult result = _connection.QueueDatagram(datagram.Span, onDelivery is not null, out ulong id, maxAge.Ticks / TimeSpan.TicksPerMicrosecond);
             if (result != DatagramQueueResult.Queued)
             {
                 return (QuicDatagramSendStatus)result;
@@ -237,12 +249,12 @@ public sealed class QuicConnection : IAsyncDisposable
                 (_deliveryCallbacks ??= [])[id] = onDelivery;
             }
 
-            _host.AfterChangeLocked(_connection);
+            _host.ScheduleSendLocked(_connection);
             return QuicDatagramSendStatus.Queued;
         }
     }
 
-    /// <summary>Queues one unreliable datagram like <see cref="TrySendDatagram"/>, throwing when it cannot be queued.</summary>
+    /// <summary>Queues one unreliable datagram like <see cref="TrySendDatagram(ReadOnlyMemory{byte}, Action{QuicDatagramDelivery}?)"/>, throwing when it cannot be queued.</summary>
     /// <exception cref="QuicException">DATAGRAM frames not negotiated, too large, queue full, or the connection is closed.</exception>
     public void SendDatagram(ReadOnlyMemory<byte> datagram, Action<QuicDatagramDelivery>? onDelivery = null)
     {
@@ -258,7 +270,7 @@ public sealed class QuicConnection : IAsyncDisposable
             case QuicDatagramSendStatus.QueueFull:
                 throw new QuicException(QuicError.DatagramQueueFull, null, null, $"the datagram send queue is full ({_options.DatagramSendQueueCapacity})");
             default:
-                lock (Gate)
+                using (_host.EnterForApplication())
                 {
                     throw ClosedException();
                 }
@@ -312,7 +324,7 @@ public sealed class QuicConnection : IAsyncDisposable
 
         IPEndPoint current = _host.LocalEndPoint;
         IPEndPoint target = localEndPoint ?? new IPEndPoint(current.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
-        lock (Gate)
+        using (_host.EnterForApplication())
         {
             // Checked before the socket changes, so a refusal leaves everything as it was.
             if (_connection.MigrationRefusal() is string refusal)
@@ -335,7 +347,7 @@ public sealed class QuicConnection : IAsyncDisposable
     public ValueTask CloseAsync(long errorCode, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        lock (Gate)
+        using (_host.EnterForApplication())
         {
             _connection.Close(HostClock.Now, (ulong)errorCode, "", application: true);
             _host.AfterChangeLocked(_connection);
@@ -347,7 +359,7 @@ public sealed class QuicConnection : IAsyncDisposable
     /// <summary>Closes with <see cref="QuicConnectionOptions.DefaultCloseErrorCode"/> if still open, and releases the socket of a client.</summary>
     public async ValueTask DisposeAsync()
     {
-        lock (Gate)
+        using (_host.EnterForApplication())
         {
             if (_disposed)
             {
@@ -371,11 +383,11 @@ public sealed class QuicConnection : IAsyncDisposable
         while (true)
         {
             Task changed;
-            lock (Gate)
+            using (_host.EnterForApplication())
             {
                 if (attempt(_connection))
                 {
-                    _host.AfterChangeLocked(_connection);
+                    _host.ScheduleSendLocked(_connection);
                     return;
                 }
 
@@ -412,11 +424,11 @@ public sealed class QuicConnection : IAsyncDisposable
     private void ReportDatagramOutcomesLocked()
     {
         List<(Action<QuicDatagramDelivery> Callback, QuicDatagramDelivery Delivery)>? due = null;
-        while (_connection.TryTakeDatagramOutcome(out ulong id, out bool acknowledged))
+        while (_connection.TryTakeDatagramOutcome(out ulong id, out QuicDatagramDelivery delivery))
         {
             if (_deliveryCallbacks!.Remove(id, out Action<QuicDatagramDelivery>? callback))
             {
-                (due ??= []).Add((callback, acknowledged ? QuicDatagramDelivery.Acknowledged : QuicDatagramDelivery.Lost));
+                (due ??= []).Add((callback, delivery));
             }
         }
 
@@ -445,8 +457,8 @@ public sealed class QuicConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends what a stream operation queued. Call under the lock.</summary>
-    internal void FlushLocked() => _host.AfterChangeLocked(_connection);
+    /// <summary>Has the host send what a stream operation queued (on its send pump). Call under the lock.</summary>
+    internal void FlushLocked() => _host.ScheduleSendLocked(_connection);
 
     /// <summary>The exception that explains why the connection is no longer usable.</summary>
     internal QuicException ClosedException()

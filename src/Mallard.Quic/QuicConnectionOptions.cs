@@ -46,6 +46,19 @@ public class QuicConnectionOptions
     /// <summary>Received datagrams that may wait to be read; beyond that the oldest is dropped and counted.</summary>
     public int DatagramReceiveQueueCapacity { get; set; } = 1024;
 
+    /// <summary>Whether queued datagrams go before stream data (the default) or take turns with it.</summary>
+    public QuicDatagramPriority DatagramPriority { get; set; }
+
+    /// <summary>
+    /// A datagram still queued this long after it was handed over is dropped instead of sent, and
+    /// counted in <see cref="QuicDatagramStatistics.Expired"/> (zero: no limit). Stale telemetry or
+    /// control input is worse than none; a send may set its own limit.
+    /// </summary>
+    public TimeSpan DatagramMaxAge { get; set; }
+
+    /// <summary>The congestion controller: CUBIC (RFC 9438, the default) or NewReno (RFC 9002). Both pace their packets.</summary>
+    public QuicCongestionControl CongestionControl { get; set; }
+
     /// <summary>
     /// Write a qlog of every connection into this directory: JSON-SEQ files named
     /// <c>{original DCID}_{client|server}.sqlog</c> that qvis reads. Created when missing.
@@ -75,6 +88,9 @@ public class QuicConnectionOptions
         DatagramReceiveQueueCapacity = DatagramReceiveQueueCapacity,
         OpenQlog = QlogOpener(),
         KeepAliveInterval = KeepAliveInterval.Ticks / TimeSpan.TicksPerMicrosecond,
+        DatagramPriority = DatagramPriority,
+        DatagramMaxAge = DatagramMaxAge.Ticks / TimeSpan.TicksPerMicrosecond,
+        CongestionControl = CongestionControl,
     };
 
     internal TransportParameters TransportParameters() => new()
@@ -102,5 +118,15 @@ public class QuicConnectionOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(KeepAliveInterval, TimeSpan.FromDays(1));
         ArgumentOutOfRangeException.ThrowIfLessThan(DatagramSendQueueCapacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(DatagramReceiveQueueCapacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(DatagramMaxAge, TimeSpan.Zero);
+        if (!Enum.IsDefined(DatagramPriority))
+        {
+            throw new ArgumentOutOfRangeException(nameof(DatagramPriority), DatagramPriority, "must be First or Fair");
+        }
+
+        if (!Enum.IsDefined(CongestionControl))
+        {
+            throw new ArgumentOutOfRangeException(nameof(CongestionControl), CongestionControl, "must be Cubic or NewReno");
+        }
     }
 }

@@ -8,4 +8,7 @@ public enum QuicDatagramDelivery
 
     /// <summary>Its packet was declared lost, or it was never sent before the connection ended. It is not retransmitted.</summary>
     Lost,
+
+    /// <summary>It waited in the send queue longer than its maximum age and was dropped unsent (<see cref="QuicConnectionOptions.DatagramMaxAge"/>).</summary>
+    Expired,
 }

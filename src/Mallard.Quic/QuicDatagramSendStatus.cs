@@ -1,6 +1,6 @@
 namespace Mallard.Quic;
 
-/// <summary>What <see cref="QuicConnection.TrySendDatagram"/> did with a datagram.</summary>
+/// <summary>What <see cref="QuicConnection.TrySendDatagram(ReadOnlyMemory{byte}, Action{QuicDatagramDelivery}?)"/> did with a datagram.</summary>
 public enum QuicDatagramSendStatus
 {
     /// <summary>Queued; it goes out as soon as the congestion window allows.</summary>

@@ -30,7 +30,7 @@ public sealed class QuicListener : IAsyncDisposable
     {
         get
         {
-            lock (_host.Gate)
+            using (_host.EnterForApplication())
             {
                 return _host.Endpoint.RetriesSent;
             }
@@ -88,7 +88,7 @@ public sealed class QuicListener : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _ready.Writer.TryComplete();
-        lock (_host.Gate)
+        using (_host.EnterForApplication())
         {
             foreach (Connection connection in _host.Endpoint.Connections)
             {

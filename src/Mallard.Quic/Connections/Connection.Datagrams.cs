@@ -8,14 +8,15 @@ namespace Mallard.Quic.Connections;
 
 /// <summary>
 /// Unreliable DATAGRAM frames (RFC 9221): bounded send and receive queues, congestion
-/// controlled, never retransmitted, ack-eliciting, with an outcome per datagram when asked. Stream
-/// data and datagrams take turns at the front of each packet, so neither starves the other.
+/// controlled, never retransmitted, ack-eliciting, with an outcome per datagram when asked.
+/// Datagrams go before stream data by default (a real-time message must not wait behind a bulk
+/// transfer) or take turns with it; one that waited past its maximum age is dropped, not sent late.
 /// </summary>
 internal sealed partial class Connection
 {
     private readonly Queue<QueuedDatagram> _datagramsToSend = new();
     private readonly Queue<byte[]> _datagramsReceived = new();
-    private readonly Queue<(ulong Id, bool Acknowledged)> _datagramOutcomes = new();
+    private readonly Queue<(ulong Id, QuicDatagramDelivery Delivery)> _datagramOutcomes = new();
     private ulong _nextDatagramId = 1;
     private bool _datagramsFirst = true;
 
@@ -47,8 +48,9 @@ internal sealed partial class Connection
     /// <summary>
     /// Queues <paramref name="payload"/> (copied) as one DATAGRAM frame. With <paramref name="track"/>,
     /// its acknowledgement or loss is reported through <see cref="TryTakeDatagramOutcome"/> under <paramref name="id"/>.
+    /// Still queued after <paramref name="maxAge"/> microseconds (0: the connection's default), it is dropped.
     /// </summary>
-    public DatagramQueueResult QueueDatagram(ReadOnlySpan<byte> payload, bool track, out ulong id)
+    public DatagramQueueResult QueueDatagram(ReadOnlySpan<byte> payload, bool track, out ulong id, long maxAge = 0)
     {
         id = 0;
         if (State != ConnectionState.Established)
@@ -79,7 +81,8 @@ internal sealed partial class Connection
             id = _nextDatagramId++;
         }
 
-        _datagramsToSend.Enqueue(new QueuedDatagram(buffer, payload.Length, id));
+        long age = maxAge > 0 ? maxAge : _options.DatagramMaxAge;
+        _datagramsToSend.Enqueue(new QueuedDatagram(buffer, payload.Length, id, age > 0 ? _now + age : long.MaxValue));
         _qlog?.DatagramDataMoved(_now, payload.Length, fromApplication: true);
         return DatagramQueueResult.Queued;
     }
@@ -88,10 +91,10 @@ internal sealed partial class Connection
     public bool TryReadDatagram(out byte[] payload) => _datagramsReceived.TryDequeue(out payload!);
 
     /// <summary>Takes the next outcome of a tracked datagram: acknowledged, or declared lost (RFC 9221 section 5.2).</summary>
-    public bool TryTakeDatagramOutcome(out ulong id, out bool acknowledged)
+    public bool TryTakeDatagramOutcome(out ulong id, out QuicDatagramDelivery delivery)
     {
-        bool taken = _datagramOutcomes.TryDequeue(out (ulong Id, bool Acknowledged) outcome);
-        (id, acknowledged) = outcome;
+        bool taken = _datagramOutcomes.TryDequeue(out (ulong Id, QuicDatagramDelivery Delivery) outcome);
+        (id, delivery) = outcome;
         return taken;
     }
 
@@ -142,11 +145,19 @@ internal sealed partial class Connection
         _qlog?.DatagramDataMoved(now, frame.Data.Length, fromApplication: false);
     }
 
-    /// <summary>Writes as many queued datagrams as fit; one that does not fit waits for the next packet.</summary>
+    /// <summary>Writes as many queued datagrams as fit; one that does not fit waits for the next packet, one past its age is dropped.</summary>
     private void WriteDatagrams(ref FrameWriter writer, List<SentFrame> frames)
     {
         while (_datagramsToSend.TryPeek(out QueuedDatagram next))
         {
+            if (next.Deadline < _now)
+            {
+                _datagramsToSend.Dequeue();
+                _qlog?.DatagramDropped(_now, next.Length, "expired");
+                ReleaseDatagram(next, sent: false, expired: true);
+                continue;
+            }
+
             int frameSize = 1 + VariableLengthInteger.EncodedLength((ulong)next.Length) + next.Length;
             if (frameSize > writer.Remaining)
             {
@@ -168,9 +179,16 @@ internal sealed partial class Connection
         }
     }
 
-    /// <summary>Stream data and datagrams alternate at the front of the packet while both wait.</summary>
+    /// <summary>Datagrams first, or datagrams and stream data alternating at the front of the packet while both wait.</summary>
     private void WriteStreamDataAndDatagrams(ref FrameWriter writer, List<SentFrame> frames)
     {
+        if (_options.DatagramPriority == QuicDatagramPriority.First)
+        {
+            WriteDatagrams(ref writer, frames);
+            WriteStreamData(ref writer, frames);
+            return;
+        }
+
         bool both = HasDatagramsToSend && HasStreamFramesToSend();
         if (_datagramsFirst)
         {
@@ -189,20 +207,27 @@ internal sealed partial class Connection
         }
     }
 
-    private void ReleaseDatagram(QueuedDatagram datagram, bool sent)
+    private void ReleaseDatagram(QueuedDatagram datagram, bool sent, bool expired = false)
     {
         ArrayPool<byte>.Shared.Return(datagram.Buffer);
         if (sent)
         {
             Datagrams.Sent++;
+            return;
+        }
+
+        if (expired)
+        {
+            Datagrams.Expired++;
         }
         else
         {
             Datagrams.Lost++;
-            if (datagram.Id != 0)
-            {
-                _datagramOutcomes.Enqueue((datagram.Id, false));
-            }
+        }
+
+        if (datagram.Id != 0)
+        {
+            _datagramOutcomes.Enqueue((datagram.Id, expired ? QuicDatagramDelivery.Expired : QuicDatagramDelivery.Lost));
         }
     }
 
@@ -219,7 +244,7 @@ internal sealed partial class Connection
 
         if (frame.Id != 0)
         {
-            _datagramOutcomes.Enqueue((frame.Id, acknowledged));
+            _datagramOutcomes.Enqueue((frame.Id, acknowledged ? QuicDatagramDelivery.Acknowledged : QuicDatagramDelivery.Lost));
         }
     }
 
@@ -232,5 +257,10 @@ internal sealed partial class Connection
         }
     }
 
-    private readonly record struct QueuedDatagram(byte[] Buffer, int Length, ulong Id);
+    /// <summary>A datagram waiting to be sent.</summary>
+    /// <param name="Buffer">A pooled copy of the payload.</param>
+    /// <param name="Length">The payload's length.</param>
+    /// <param name="Id">Its tracking number, or 0 when untracked.</param>
+    /// <param name="Deadline">When it expires unsent, on the connection's clock; long.MaxValue for never.</param>
+    private readonly record struct QueuedDatagram(byte[] Buffer, int Length, ulong Id, long Deadline);
 }

@@ -79,6 +79,7 @@ internal sealed partial class Connection
         {
             // A new host, not just a new port: the old path's window and RTT say nothing about it (section 9.4).
             _congestion.ResetForNewPath();
+            _pacer.Reset(_congestion.CongestionWindow);
             _rtt.Reset();
         }
     }

@@ -19,6 +19,15 @@ internal sealed partial class Connection
     private readonly List<SentFrame>[] _framesInPacket = [[], [], []];
     private readonly byte[] _chunk = new byte[65_536];
 
+    /// <summary>Whether the pacer lets in-flight packets go in the datagram being built.</summary>
+    private bool _pacingOpen;
+
+    /// <summary>Set while building: ack-eliciting frames waited for the window or the pacer.</summary>
+    private bool _sendBlocked;
+
+    /// <summary>When the pacer next lets a packet go, while something waits for it; null otherwise.</summary>
+    private long? _pacingDeadline;
+
     /// <summary>
     /// Writes the next datagram to send into <paramref name="datagram"/> and returns its length,
     /// or 0 when there is nothing to send now. The host calls it until it returns 0.
@@ -48,6 +57,9 @@ internal sealed partial class Connection
             return 0;
         }
 
+        long pacingDelay = _pacer.Delay(now, max, _congestion.CongestionWindow, _rtt.SmoothedRtt, MaxUdpPayload);
+        _pacingOpen = pacingDelay == 0;
+        _sendBlocked = false;
         Span<PacketLayout> layouts = stackalloc PacketLayout[3];
         int count = 0;
         int offset = 0;
@@ -87,8 +99,14 @@ internal sealed partial class Connection
 
         if (count == 0)
         {
+            // Nothing went: say why, so that the window grows only when it is used (RFC 9002 section 7.8)
+            // and the pacer's wake-up is armed only when something waits for it.
+            _congestion.ApplicationLimited = !_sendBlocked;
+            _pacingDeadline = _sendBlocked && !_pacingOpen && !closing ? now + pacingDelay : null;
             return 0;
         }
+
+        _pacingDeadline = null;
 
         // A PATH_CHALLENGE also checks that the new path carries 1200-octet datagrams (RFC 9000 section 8.2.1).
         padToMinimum |= _pathChallengeInDatagram;
@@ -146,11 +164,12 @@ internal sealed partial class Connection
         layout = default;
         PacketSpace space = _spaces[spaceIndex];
         bool probe = space.ProbesWanted > 0;
-        bool congestionLimited = !closing && !probe && !_congestion.CanSend(buffer.Length);
+        bool congestionLimited = !closing && !probe && (!_pacingOpen || !_congestion.CanSend(buffer.Length));
         bool ackDue = space.AckPending && (spaceIndex < 2 || space.UnacknowledgedAckEliciting >= 2 || (space.AckDeadline is long deadline && now >= deadline));
         bool hasFrames = closing || probe || ackDue || (!congestionLimited && HasAckElicitingToSend(spaceIndex));
         if (!hasFrames)
         {
+            _sendBlocked |= congestionLimited && HasAckElicitingToSend(spaceIndex);
             return false;
         }
 
@@ -278,6 +297,10 @@ internal sealed partial class Connection
         }
 
         space.Loss.OnPacketSent(sent, _congestion);
+        if (inFlight)
+        {
+            _pacer.OnPacketSent(packet.Length);
+        }
         _qlog?.PacketSent(now, layout.Space, layout.PacketNumber, packet.Length, frames);
         if (layout.AckEliciting && !_ackElicitingSentSinceReceive)
         {

@@ -24,7 +24,8 @@ internal sealed partial class Connection : IDisposable
     private readonly ConnectionOptions _options;
     private readonly PacketSpace[] _spaces = [new(EncryptionLevel.Initial), new(EncryptionLevel.Handshake), new(EncryptionLevel.OneRtt)];
     private TlsHandshake _tls = null!;
-    private readonly ICongestionController _congestion;
+    private readonly CongestionController _congestion;
+    private readonly Pacer _pacer;
     private readonly RttEstimator _rtt = new();
     private readonly TransportParameters _localParameters;
     private ConnectionState _state = ConnectionState.Handshaking;
@@ -66,7 +67,10 @@ internal sealed partial class Connection : IDisposable
         Remote = remote;
         _originalDestinationConnectionId = originalDestinationConnectionId;
         _peerConnectionId = peerConnectionId;
-        _congestion = new NewRenoController(MinimumInitialDatagramSize);
+        _congestion = options.CongestionControl == QuicCongestionControl.NewReno
+            ? new NewRenoController(MinimumInitialDatagramSize)
+            : new CubicController(MinimumInitialDatagramSize);
+        _pacer = new Pacer(_congestion.CongestionWindow);
         _localParameters = options.LocalParameters.Clone();
         _idleTimeout = (long)_localParameters.MaxIdleTimeout * 1000;
         _connectionReceiveWindow = _localParameters.InitialMaxData;
@@ -255,6 +259,11 @@ internal sealed partial class Connection : IDisposable
             if (KeepAliveDeadline is long keepAlive)
             {
                 next = Math.Min(next, keepAlive);
+            }
+
+            if (_pacingDeadline is long paced)
+            {
+                next = Math.Min(next, paced);
             }
 
             return next == long.MaxValue ? null : next;

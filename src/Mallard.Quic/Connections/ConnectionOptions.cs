@@ -63,6 +63,15 @@ internal sealed record ConnectionOptions
     /// <summary>Opens the stream a connection writes its qlog to, given a file name; null writes none.</summary>
     public Func<string, Stream>? OpenQlog { get; init; }
 
+    /// <summary>Datagrams before stream data, or taking turns with it.</summary>
+    public QuicDatagramPriority DatagramPriority { get; init; }
+
+    /// <summary>A queued datagram older than this is dropped instead of sent, in microseconds (0: no limit).</summary>
+    public long DatagramMaxAge { get; init; }
+
+    /// <summary>The congestion controller (RFC 9438 CUBIC by default, or RFC 9002 NewReno).</summary>
+    public QuicCongestionControl CongestionControl { get; init; }
+
     /// <summary>Client: send a key update every this many packets (0: only on request); the interop keyupdate case uses it.</summary>
     public ulong KeyUpdateInterval { get; init; }
 }

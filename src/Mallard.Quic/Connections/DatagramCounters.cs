@@ -20,4 +20,7 @@ internal sealed class DatagramCounters
 
     /// <summary>Datagrams whose packet was declared lost, or that were never sent (they are not retransmitted).</summary>
     public long Lost { get; set; }
+
+    /// <summary>Datagrams dropped unsent because they waited in the queue past their maximum age.</summary>
+    public long Expired { get; set; }
 }

@@ -50,7 +50,7 @@ internal sealed class PacketSpace(EncryptionLevel level) : IDisposable
     public bool CanSend => SendKeys is not null && !Discarded;
 
     /// <summary>Drops the keys and forgets in-flight packets (RFC 9001 section 4.9, RFC 9002 section 6.4).</summary>
-    public void Discard(Congestion.ICongestionController congestion)
+    public void Discard(Congestion.CongestionController congestion)
     {
         if (Discarded)
         {

@@ -9,11 +9,21 @@ namespace Mallard.Quic.Hosting;
 /// <see cref="Endpoint"/>, sends what it produces, and wakes the async API. Every call into the
 /// core happens under <see cref="Gate"/>; after each one <see cref="AfterChangeLocked"/> sends,
 /// re-arms the single timer and pulses the connections' signals.
+/// <para>
+/// Receiving comes first: the loop empties the socket before it sends, and sends at most
+/// <see cref="SendBudget"/> datagrams before it looks at the socket again. A busy sender must
+/// queue its work inside the endpoint, where a DATAGRAM can go ahead of stream data, and not let
+/// acknowledgements and datagrams wait in the kernel: those waits would read as round-trip time,
+/// and the congestion window would grow to fill them.
+/// </para>
 /// </summary>
 internal sealed class EndpointHost : IAsyncDisposable
 {
-    /// <summary>More datagrams read in one go when the socket has them, before sending answers.</summary>
+    /// <summary>Datagrams read in one go when the socket has them, before sending.</summary>
     private const int ReceiveBatch = 32;
+
+    /// <summary>Datagrams sent in one go before received ones are read again.</summary>
+    private const int SendBudget = 16;
 
     private readonly Endpoint _endpoint;
     private Socket _socket;
@@ -21,7 +31,14 @@ internal sealed class EndpointHost : IAsyncDisposable
     private readonly Timer _timer;
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<Connection, QuicConnection> _handles = [];
+    private static readonly Action<EndpointHost> SendPump = static host => host.RunSendPump();
+
     private readonly Action<Connection> _visitTouched;
+    private bool _sendQueued;
+    private int _applicationWaiting;
+
+    /// <summary>The longest the host's loops wait for application calls to take the lock first, in microseconds.</summary>
+    private const long MaxStepAside = 2_000;
     private Task _receiveLoop = Task.CompletedTask;
     private bool _disposed;
 
@@ -36,6 +53,45 @@ internal sealed class EndpointHost : IAsyncDisposable
 
     /// <summary>The lock that serialises every call into the sans-IO core.</summary>
     public object Gate { get; } = new();
+
+    /// <summary>
+    /// Takes <see cref="Gate"/> for a call from the application. The host's own loops step aside
+    /// while such a call waits (<see cref="StepAsideForApplication"/>): the lock is not fair, and a
+    /// receive loop and send pump that take it back to back would otherwise keep an application
+    /// thread — the reader of a real-time datagram — waiting for tens of milliseconds.
+    /// </summary>
+    public ApplicationScope EnterForApplication()
+    {
+        Interlocked.Increment(ref _applicationWaiting);
+        Monitor.Enter(Gate);
+        Interlocked.Decrement(ref _applicationWaiting);
+        return new ApplicationScope(Gate);
+    }
+
+    /// <summary>Holds <see cref="Gate"/> until disposed (a <c>using</c> in place of <c>lock</c>).</summary>
+    public readonly ref struct ApplicationScope(object gate)
+    {
+        public void Dispose() => Monitor.Exit(gate);
+    }
+
+    /// <summary>
+    /// Called by the host's loops before they take the lock: while an application call waits for
+    /// it, let that call in first (bounded, so a stuck caller cannot stall the host).
+    /// </summary>
+    private void StepAsideForApplication()
+    {
+        if (Volatile.Read(ref _applicationWaiting) == 0)
+        {
+            return;
+        }
+
+        long deadline = HostClock.Now + MaxStepAside;
+        var spin = default(SpinWait);
+        while (Volatile.Read(ref _applicationWaiting) > 0 && HostClock.Now < deadline)
+        {
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+    }
 
     public IPEndPoint LocalEndPoint { get; private set; }
 
@@ -118,16 +174,17 @@ internal sealed class EndpointHost : IAsyncDisposable
     public void Register(Connection connection, QuicConnection handle) => _handles[connection] = handle;
 
     /// <summary>
-    /// Sends what the core has queued, wakes the waiters of the connections that something happened
-    /// to, forgets closed connections and re-arms the timer; <paramref name="changed"/> names a
-    /// connection the application changed. Touches only connections with work, never all of
-    /// them. Call under <see cref="Gate"/>.
+    /// Sends what the core has queued (at most <see cref="SendBudget"/> datagrams), wakes the
+    /// waiters of the connections that something happened to, forgets closed connections and
+    /// re-arms the timer; <paramref name="changed"/> names a connection the application changed.
+    /// Touches only connections with work, never all of them. Call under <see cref="Gate"/>.
     /// </summary>
-    public void AfterChangeLocked(Connection? changed = null)
+    /// <returns>True when the budget ran out with more to send; the send pump then carries on.</returns>
+    public bool AfterChangeLocked(Connection? changed = null)
     {
         if (_disposed)
         {
-            return;
+            return false;
         }
 
         if (changed is not null)
@@ -136,9 +193,11 @@ internal sealed class EndpointHost : IAsyncDisposable
         }
 
         long now = HostClock.Now;
-        int length;
-        while ((length = _endpoint.Send(now, _sendBuffer, out SocketAddress? destination)) > 0)
+        int sent = 0;
+        int length = 0;
+        while (sent < SendBudget && (length = _endpoint.Send(now, _sendBuffer, out SocketAddress? destination)) > 0)
         {
+            sent++;
             try
             {
                 _socket.SendTo(_sendBuffer.AsSpan(0, length), SocketFlags.None, destination!);
@@ -149,7 +208,13 @@ internal sealed class EndpointHost : IAsyncDisposable
             }
         }
 
+        bool more = sent == SendBudget;
         _endpoint.ProcessTouched(_visitTouched);
+        if (more)
+        {
+            QueueSendLocked();
+        }
+
         if (_endpoint.NextTimeout is long next)
         {
             long dueMilliseconds = Math.Max(0, (next - now + 999) / 1000);
@@ -158,6 +223,56 @@ internal sealed class EndpointHost : IAsyncDisposable
         else
         {
             _timer.Change(Timeout.Infinite, Timeout.Infinite);
+        }
+
+        return more;
+    }
+
+    /// <summary>
+    /// The application changed <paramref name="changed"/> (queued a datagram, wrote or read stream
+    /// data): its sending happens on the send pump, not on the application's thread, so that the
+    /// application holds the lock only for the change itself and never waits behind a burst of
+    /// system calls made for it. Call under <see cref="Gate"/>.
+    /// </summary>
+    public void ScheduleSendLocked(Connection changed)
+    {
+        if (!_disposed)
+        {
+            _endpoint.Touch(changed);
+            QueueSendLocked();
+        }
+    }
+
+    /// <summary>Queues one run of the send pump on the thread pool unless one is queued already.</summary>
+    private void QueueSendLocked()
+    {
+        if (!_sendQueued)
+        {
+            _sendQueued = true;
+            ThreadPool.UnsafeQueueUserWorkItem(SendPump, this, preferLocal: false);
+        }
+    }
+
+    /// <summary>Sends up to a budget; queues itself again while more waits.</summary>
+    private void RunSendPump()
+    {
+        StepAsideForApplication();
+        lock (Gate)
+        {
+            _sendQueued = false;
+            if (_disposed)
+            {
+                return;
+            }
+
+            try
+            {
+                AfterChangeLocked();
+            }
+            catch (Exception failure) when (failure is not OutOfMemoryException)
+            {
+                ReportInternalError(failure);
+            }
         }
     }
 
@@ -212,6 +327,7 @@ internal sealed class EndpointHost : IAsyncDisposable
 
     private void OnTimer()
     {
+        StepAsideForApplication();
         lock (Gate)
         {
             if (_disposed)
@@ -219,11 +335,15 @@ internal sealed class EndpointHost : IAsyncDisposable
                 return;
             }
 
-            Guard(() =>
+            try
             {
                 _endpoint.OnTimeout(HostClock.Now);
                 AfterChangeLocked();
-            });
+            }
+            catch (Exception failure) when (failure is not OutOfMemoryException)
+            {
+                ReportInternalError(failure);
+            }
         }
     }
 
@@ -231,16 +351,64 @@ internal sealed class EndpointHost : IAsyncDisposable
     /// A bug in the core must not leave the socket deaf or crash the process from a timer: the
     /// exception is counted and reported on standard error, and the loop goes on.
     /// </summary>
-    private void Guard(Action action)
+    private void ReportInternalError(Exception failure)
+    {
+        InternalErrors++;
+        Console.Error.WriteLine($"mallard.quic: internal error (please report): {failure}");
+    }
+
+    /// <summary>Hands one datagram to the core; a bug in the core is reported, not thrown (<see cref="ReportInternalError"/>).</summary>
+    private void ReceiveGuarded(SocketAddress address, Span<byte> datagram)
     {
         try
         {
-            action();
+            _endpoint.Receive(HostClock.Now, address, datagram);
         }
         catch (Exception failure) when (failure is not OutOfMemoryException)
         {
-            InternalErrors++;
-            Console.Error.WriteLine($"mallard.quic: internal error (please report): {failure}");
+            ReportInternalError(failure);
+        }
+    }
+
+    /// <summary>Reads what <paramref name="socket"/> holds (when given), then sends.</summary>
+    private void DrainAndSendLocked(Socket? socket, byte[] buffer, SocketAddress address)
+    {
+        try
+        {
+            if (socket is not null)
+            {
+                DrainLocked(socket, buffer, address);
+            }
+
+            AfterChangeLocked();
+        }
+        catch (Exception failure) when (failure is not OutOfMemoryException)
+        {
+            ReportInternalError(failure);
+        }
+    }
+
+    /// <summary>Reads what the socket holds without blocking, at most <see cref="ReceiveBatch"/> datagrams.</summary>
+    private void DrainLocked(Socket socket, byte[] buffer, SocketAddress address)
+    {
+        for (int i = 0; i < ReceiveBatch; i++)
+        {
+            int received;
+            try
+            {
+                if (socket.Available == 0)
+                {
+                    return;
+                }
+
+                received = socket.ReceiveFrom(buffer, SocketFlags.None, address);
+            }
+            catch (Exception interrupted) when (interrupted is SocketException or ObjectDisposedException)
+            {
+                return; // an ICMP error, or the socket closed while disposing
+            }
+
+            ReceiveGuarded(address, buffer.AsSpan(0, received));
         }
     }
 
@@ -269,6 +437,8 @@ internal sealed class EndpointHost : IAsyncDisposable
                 continue; // ICMP errors surface here; the datagram is simply gone.
             }
 
+            bool current;
+            StepAsideForApplication();
             lock (Gate)
             {
                 if (_disposed)
@@ -276,36 +446,16 @@ internal sealed class EndpointHost : IAsyncDisposable
                     return;
                 }
 
-                int first = received;
-                bool current = ReferenceEquals(socket, _socket);
-                Guard(() => _endpoint.Receive(HostClock.Now, address, buffer.AsSpan(0, first)));
+                current = ReferenceEquals(socket, _socket);
+                ReceiveGuarded(address, buffer.AsSpan(0, received));
 
                 // Drain more only from the current socket; a socket replaced by a rebind is being closed.
-                for (int i = 0; current && i < ReceiveBatch; i++)
-                {
-                    try
-                    {
-                        if (socket.Available == 0)
-                        {
-                            break;
-                        }
+                DrainAndSendLocked(current ? socket : null, buffer, address);
+            }
 
-                        received = socket.ReceiveFrom(buffer, SocketFlags.None, address);
-                    }
-                    catch (Exception interrupted) when (interrupted is SocketException or ObjectDisposedException)
-                    {
-                        break; // an ICMP error, or the socket closed while disposing
-                    }
-
-                    int next = received;
-                    Guard(() => _endpoint.Receive(HostClock.Now, address, buffer.AsSpan(0, next)));
-                }
-
-                Guard(() => AfterChangeLocked());
-                if (!current)
-                {
-                    return;
-                }
+            if (!current)
+            {
+                return;
             }
         }
     }

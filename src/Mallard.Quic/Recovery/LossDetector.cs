@@ -47,7 +47,7 @@ internal sealed class LossDetector
     /// <summary>Every packet remembered, ACK-only ones included.</summary>
     public int Remembered => _sent.Count + _ackOnly.Count;
 
-    public void OnPacketSent(SentPacket packet, ICongestionController congestion)
+    public void OnPacketSent(SentPacket packet, CongestionController congestion)
     {
         if (!packet.AckEliciting && !packet.InFlight)
         {
@@ -85,7 +85,7 @@ internal sealed class LossDetector
         RttEstimator rtt,
         long maxAckDelay,
         bool handshakeConfirmed,
-        ICongestionController congestion)
+        CongestionController congestion)
     {
         var acknowledged = new List<SentPacket>();
         TakeAcknowledged(_sent, ranges, acknowledged);
@@ -114,11 +114,15 @@ internal sealed class LossDetector
         if (largestNewly.Number == ranges[0].Largest && acknowledged.Exists(p => p.AckEliciting))
         {
             rtt.Update(now - largestNewly.TimeSent, ackDelay, maxAckDelay, handshakeConfirmed);
+            congestion.OnRttSample(rtt.LatestRtt, largestNewly.TimeSent, now);
         }
 
-        foreach (SentPacket packet in acknowledged.Where(p => p.InFlight))
+        foreach (SentPacket packet in acknowledged)
         {
-            congestion.OnPacketAcked(packet.Size, packet.TimeSent);
+            if (packet.InFlight)
+            {
+                congestion.OnPacketAcked(packet.Size, packet.TimeSent, now, rtt.SmoothedRtt);
+            }
         }
 
         List<SentPacket> lost = DetectLost(now, rtt);
@@ -187,7 +191,7 @@ internal sealed class LossDetector
     }
 
     /// <summary>Forgets every packet (the space's keys were discarded, RFC 9002 section 6.4).</summary>
-    public void Discard(ICongestionController congestion)
+    public void Discard(CongestionController congestion)
     {
         foreach (SentPacket packet in _sent.Where(p => p.InFlight))
         {

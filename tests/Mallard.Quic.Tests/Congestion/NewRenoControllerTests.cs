@@ -23,7 +23,7 @@ public class NewRenoControllerTests
         }
 
         Assert.False(cc.CanSend(1200));
-        cc.OnPacketAcked(1200, sentTime: 10);
+        cc.OnPacketAcked(1200, sentTime: 10, now: 1_000, smoothedRtt: 100);
 
         Assert.Equal(13_200, cc.CongestionWindow);
         Assert.Equal(10_800, cc.BytesInFlight);
@@ -47,14 +47,14 @@ public class NewRenoControllerTests
         Assert.Equal(6_000, cc.CongestionWindow);
 
         // Acks of packets sent before recovery do not grow the window.
-        cc.OnPacketAcked(1200, sentTime: 50);
+        cc.OnPacketAcked(1200, sentTime: 50, now: 1_000, smoothedRtt: 100);
         Assert.Equal(6_000, cc.CongestionWindow);
 
         // Congestion avoidance: a whole window acknowledged adds one datagram.
         for (int i = 0; i < 5; i++)
         {
             cc.OnPacketSent(1200);
-            cc.OnPacketAcked(1200, sentTime: 200 + i);
+            cc.OnPacketAcked(1200, sentTime: 200 + i, now: 1_000, smoothedRtt: 100);
         }
 
         Assert.Equal(7_200, cc.CongestionWindow);

@@ -30,9 +30,9 @@ public class DatagramTests
         }
 
         var acknowledged = new List<ulong>();
-        while (client.TryTakeDatagramOutcome(out ulong id, out bool wasAcknowledged))
+        while (client.TryTakeDatagramOutcome(out ulong id, out QuicDatagramDelivery delivery))
         {
-            Assert.True(wasAcknowledged);
+            Assert.Equal(QuicDatagramDelivery.Acknowledged, delivery);
             acknowledged.Add(id);
         }
 
@@ -125,19 +125,19 @@ public class DatagramTests
             client.QueueDatagram(BitConverter.GetBytes(i), track: true, out _);
             network.Flush();
             network.RunUntil(() => false, 5_000);
-            while (client.TryTakeDatagramOutcome(out _, out bool acknowledged))
+            while (client.TryTakeDatagramOutcome(out _, out QuicDatagramDelivery delivery))
             {
                 outcomes++;
-                lost += acknowledged ? 0 : 1;
+                lost += delivery == QuicDatagramDelivery.Lost ? 1 : 0;
             }
         }
 
         network.LossRate = 0;
         network.RunUntil(() => false, 3_000_000);
-        while (client.TryTakeDatagramOutcome(out _, out bool acknowledged))
+        while (client.TryTakeDatagramOutcome(out _, out QuicDatagramDelivery delivery))
         {
             outcomes++;
-            lost += acknowledged ? 0 : 1;
+            lost += delivery == QuicDatagramDelivery.Lost ? 1 : 0;
         }
 
         // Every datagram gets exactly one outcome; about a fifth are lost and none comes twice.

@@ -135,7 +135,9 @@ public class MigrationTests
         Assert.Equal(VirtualNetwork.ClientAddress, server.Remote);
         Assert.Equal(2, server.PathMigrations);
         Assert.Equal(0, server.PathValidations);
-        Assert.InRange(network.BytesToNowhere, 1, 3 * stolenLength);
+
+        // Whatever the pacer let through while the path pointed at the attacker, it stayed within the amplification limit.
+        Assert.InRange(network.BytesToNowhere, 0, 3 * stolenLength);
     }
 
     [Fact]

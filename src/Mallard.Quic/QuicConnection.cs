@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -20,8 +22,8 @@ public sealed class QuicConnection : IAsyncDisposable
     private readonly bool _ownsHost;
     private readonly QuicConnectionOptions _options;
     private bool _readyAnnounced;
-    private bool _disposed;
-    private Dictionary<ulong, Action<QuicDatagramDelivery>>? _deliveryCallbacks;
+    private volatile bool _disposed;
+    private ConcurrentDictionary<ulong, Action<QuicDatagramDelivery>>? _deliveryCallbacks;
 
     internal QuicConnection(EndpointHost host, Connection connection, QuicConnectionOptions options, bool ownsHost)
     {
@@ -36,7 +38,7 @@ public sealed class QuicConnection : IAsyncDisposable
     {
         get
         {
-            using (_host.EnterForApplication())
+            lock (Gate)
             {
                 SocketAddress remote = _connection.Remote;
                 IPEndPoint template = remote.Family == AddressFamily.InterNetworkV6 ? new IPEndPoint(IPAddress.IPv6Any, 0) : new IPEndPoint(IPAddress.Any, 0);
@@ -59,7 +61,7 @@ public sealed class QuicConnection : IAsyncDisposable
     {
         get
         {
-            using (_host.EnterForApplication())
+            lock (Gate)
             {
                 return _connection.KeyUpdates;
             }
@@ -74,7 +76,7 @@ public sealed class QuicConnection : IAsyncDisposable
     {
         get
         {
-            using (_host.EnterForApplication())
+            lock (Gate)
             {
                 return _connection.ReceivedNewToken;
             }
@@ -84,9 +86,6 @@ public sealed class QuicConnection : IAsyncDisposable
     internal AsyncSignal Changed { get; } = new();
 
     internal object Gate => _host.Gate;
-
-    /// <summary>Takes the host's lock for an application call (<see cref="EndpointHost.EnterForApplication"/>).</summary>
-    internal EndpointHost.ApplicationScope EnterGate() => _host.EnterForApplication();
 
     internal Connection Core => _connection;
 
@@ -131,7 +130,7 @@ public sealed class QuicConnection : IAsyncDisposable
         };
 
         QuicConnection connection;
-        using (host.EnterForApplication())
+        lock (host.Gate)
         {
             Connection client = endpoint.Connect(core, remote.Serialize(), HostClock.Now, options.AddressValidationToken);
             connection = new QuicConnection(host, client, options, ownsHost: true);
@@ -168,7 +167,7 @@ public sealed class QuicConnection : IAsyncDisposable
         bool bidirectional = type == QuicStreamType.Bidirectional;
         ulong id = 0;
         await WaitAsync(c => c.TryOpenStream(bidirectional, out id), cancellationToken).ConfigureAwait(false);
-        using (_host.EnterForApplication())
+        lock (Gate)
         {
             return new QuicStream(this, _connection.GetStream(id)!, _options.DefaultStreamErrorCode);
         }
@@ -179,7 +178,7 @@ public sealed class QuicConnection : IAsyncDisposable
     {
         ulong id = 0;
         await WaitAsync(c => c.TryAcceptStream(out id), cancellationToken).ConfigureAwait(false);
-        using (_host.EnterForApplication())
+        lock (Gate)
         {
             return new QuicStream(this, _connection.GetStream(id) ?? throw ClosedException(), _options.DefaultStreamErrorCode);
         }
@@ -194,7 +193,7 @@ public sealed class QuicConnection : IAsyncDisposable
     {
         get
         {
-            using (_host.EnterForApplication())
+            lock (Gate)
             {
                 return _connection.MaxDatagramPayload;
             }
@@ -206,7 +205,7 @@ public sealed class QuicConnection : IAsyncDisposable
     {
         get
         {
-            using (_host.EnterForApplication())
+            lock (Gate)
             {
                 DatagramCounters c = _connection.Datagrams;
                 return new QuicDatagramStatistics(c.Sent, c.Received, c.DroppedOnSend, c.DroppedOnReceive, c.Acknowledged, c.Lost, c.Expired);
@@ -231,27 +230,45 @@ public sealed class QuicConnection : IAsyncDisposable
     public QuicDatagramSendStatus TrySendDatagram(ReadOnlyMemory<byte> datagram, TimeSpan maxAge, Action<QuicDatagramDelivery>? onDelivery = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxAge, TimeSpan.Zero);
-        using (_host.EnterForApplication())
+
+        // No lock: the datagram queue is safe from any thread, so a real-time send never waits
+        // behind stream work holding the host's lock.
+        if (_disposed)
         {
-            if (_disposed)
-            {
-                return QuicDatagramSendStatus.ConnectionClosed;
-            }
-
-            DatagramQueueResult result = _connection.QueueDatagram(datagram.Span, onDelivery is not null, out ulong id, maxAge.Ticks / TimeSpan.TicksPerMicrosecond);
-            if (result != DatagramQueueResult.Queued)
-            {
-                return (QuicDatagramSendStatus)result;
-            }
-
-            if (onDelivery is not null)
-            {
-                (_deliveryCallbacks ??= [])[id] = onDelivery;
-            }
-
-            _host.ScheduleSendLocked(_connection);
-            return QuicDatagramSendStatus.Queued;
+            return QuicDatagramSendStatus.ConnectionClosed;
         }
+
+        ulong id = 0;
+        if (onDelivery is not null)
+        {
+            id = _connection.NewDatagramId();
+            DeliveryCallbacks()[id] = onDelivery; // before queuing, so that no outcome can come first
+        }
+
+        DatagramQueueResult result = _connection.QueueDatagram(datagram.Span, id, HostClock.Now, maxAge.Ticks / TimeSpan.TicksPerMicrosecond);
+        if (result != DatagramQueueResult.Queued)
+        {
+            if (id != 0)
+            {
+                _deliveryCallbacks!.TryRemove(id, out _);
+            }
+
+            return (QuicDatagramSendStatus)result;
+        }
+
+        _host.ScheduleSend(_connection);
+        return QuicDatagramSendStatus.Queued;
+    }
+
+    private ConcurrentDictionary<ulong, Action<QuicDatagramDelivery>> DeliveryCallbacks()
+    {
+        if (_deliveryCallbacks is { } callbacks)
+        {
+            return callbacks;
+        }
+
+        Interlocked.CompareExchange(ref _deliveryCallbacks, new ConcurrentDictionary<ulong, Action<QuicDatagramDelivery>>(), null);
+        return _deliveryCallbacks;
     }
 
     /// <summary>Queues one unreliable datagram like <see cref="TrySendDatagram(ReadOnlyMemory{byte}, Action{QuicDatagramDelivery}?)"/>, throwing when it cannot be queued.</summary>
@@ -270,7 +287,7 @@ public sealed class QuicConnection : IAsyncDisposable
             case QuicDatagramSendStatus.QueueFull:
                 throw new QuicException(QuicError.DatagramQueueFull, null, null, $"the datagram send queue is full ({_options.DatagramSendQueueCapacity})");
             default:
-                using (_host.EnterForApplication())
+                lock (Gate)
                 {
                     throw ClosedException();
                 }
@@ -281,9 +298,23 @@ public sealed class QuicConnection : IAsyncDisposable
     /// <exception cref="QuicException">The connection closed and no datagram is left to read.</exception>
     public async ValueTask<byte[]> ReadDatagramAsync(CancellationToken cancellationToken = default)
     {
-        byte[] payload = [];
-        await WaitAsync(c => c.TryReadDatagram(out payload), cancellationToken).ConfigureAwait(false);
-        return payload;
+        // No lock: received datagrams wait in a queue the application reads directly.
+        ChannelReader<byte[]> reader = _connection.DatagramReader;
+        while (true)
+        {
+            if (reader.TryRead(out byte[]? payload))
+            {
+                return payload;
+            }
+
+            if (!await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                lock (Gate)
+                {
+                    throw ClosedException();
+                }
+            }
+        }
     }
 
     /// <summary>The peer's datagrams as they arrive; the sequence ends when the connection closes.</summary>
@@ -324,7 +355,7 @@ public sealed class QuicConnection : IAsyncDisposable
 
         IPEndPoint current = _host.LocalEndPoint;
         IPEndPoint target = localEndPoint ?? new IPEndPoint(current.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
-        using (_host.EnterForApplication())
+        lock (Gate)
         {
             // Checked before the socket changes, so a refusal leaves everything as it was.
             if (_connection.MigrationRefusal() is string refusal)
@@ -347,7 +378,7 @@ public sealed class QuicConnection : IAsyncDisposable
     public ValueTask CloseAsync(long errorCode, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        using (_host.EnterForApplication())
+        lock (Gate)
         {
             _connection.Close(HostClock.Now, (ulong)errorCode, "", application: true);
             _host.AfterChangeLocked(_connection);
@@ -359,7 +390,7 @@ public sealed class QuicConnection : IAsyncDisposable
     /// <summary>Closes with <see cref="QuicConnectionOptions.DefaultCloseErrorCode"/> if still open, and releases the socket of a client.</summary>
     public async ValueTask DisposeAsync()
     {
-        using (_host.EnterForApplication())
+        lock (Gate)
         {
             if (_disposed)
             {
@@ -383,7 +414,7 @@ public sealed class QuicConnection : IAsyncDisposable
         while (true)
         {
             Task changed;
-            using (_host.EnterForApplication())
+            lock (Gate)
             {
                 if (attempt(_connection))
                 {
@@ -412,7 +443,7 @@ public sealed class QuicConnection : IAsyncDisposable
             _host.ConnectionReady?.Invoke(this);
         }
 
-        if (_deliveryCallbacks is { Count: > 0 })
+        if (_deliveryCallbacks is { IsEmpty: false })
         {
             ReportDatagramOutcomesLocked();
         }
@@ -426,7 +457,7 @@ public sealed class QuicConnection : IAsyncDisposable
         List<(Action<QuicDatagramDelivery> Callback, QuicDatagramDelivery Delivery)>? due = null;
         while (_connection.TryTakeDatagramOutcome(out ulong id, out QuicDatagramDelivery delivery))
         {
-            if (_deliveryCallbacks!.Remove(id, out Action<QuicDatagramDelivery>? callback))
+            if (_deliveryCallbacks!.TryRemove(id, out Action<QuicDatagramDelivery>? callback))
             {
                 (due ??= []).Add((callback, delivery));
             }

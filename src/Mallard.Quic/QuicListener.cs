@@ -30,7 +30,7 @@ public sealed class QuicListener : IAsyncDisposable
     {
         get
         {
-            using (_host.EnterForApplication())
+            lock (_host.Gate)
             {
                 return _host.Endpoint.RetriesSent;
             }
@@ -88,7 +88,7 @@ public sealed class QuicListener : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _ready.Writer.TryComplete();
-        using (_host.EnterForApplication())
+        lock (_host.Gate)
         {
             foreach (Connection connection in _host.Endpoint.Connections)
             {

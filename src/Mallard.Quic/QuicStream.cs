@@ -120,7 +120,7 @@ public sealed class QuicStream : Stream
     /// <summary>Sends the FIN: no more data will be written (RFC 9000 section 3.1).</summary>
     public void CompleteWrites()
     {
-        using (_connection.EnterGate())
+        lock (_connection.Gate)
         {
             if (_writesCompleted || _state.Send is null || _state.LocalResetCode is not null || _connection.Core.GetStream(_state.Id) is null)
             {
@@ -136,7 +136,7 @@ public sealed class QuicStream : Stream
     /// <summary>Abandons reading (STOP_SENDING), writing (RESET_STREAM) or both, with an application error code.</summary>
     public void Abort(QuicAbortDirection direction, long errorCode)
     {
-        using (_connection.EnterGate())
+        lock (_connection.Gate)
         {
             if (direction.HasFlag(QuicAbortDirection.Write))
             {
@@ -195,7 +195,7 @@ public sealed class QuicStream : Stream
 
         _disposed = true;
         CompleteWrites();
-        using (_connection.EnterGate())
+        lock (_connection.Gate)
         {
             if (_state.Receive is { IsFinished: false } && _state.PeerResetCode is null)
             {

@@ -23,6 +23,12 @@ internal sealed class Pacer
     private long _tokens;
     private long _lastRefill = long.MinValue;
 
+    /// <summary>
+    /// What the rate earned beyond whole octets, in octets × 4 × RTT: a sender that asks every few
+    /// microseconds must not lose the fraction each time, or it would never earn an octet.
+    /// </summary>
+    private long _credit;
+
     public Pacer(long initialWindow) => _tokens = initialWindow;
 
     /// <summary>Octets that may be sent now without waiting.</summary>
@@ -40,11 +46,17 @@ internal sealed class Pacer
         {
             // Elapsed time is capped so the product stays in range; the bucket is full by then anyway.
             long elapsed = Math.Min(now - _lastRefill, rtt + Tick);
-            _tokens = Math.Min(capacity, _tokens + (congestionWindow * RateNumerator * elapsed / (rtt * RateDenominator)));
+            long divisor = rtt * RateDenominator;
+            _credit += congestionWindow * RateNumerator * elapsed;
+            long earned = _credit / divisor;
+            _credit -= earned * divisor;
+            _tokens += earned;
         }
-        else
+
+        if (_tokens >= capacity)
         {
-            _tokens = Math.Min(capacity, _tokens);
+            _tokens = capacity;
+            _credit = 0;
         }
 
         _lastRefill = Math.Max(_lastRefill, now);
@@ -65,6 +77,7 @@ internal sealed class Pacer
     public void Reset(long initialWindow)
     {
         _tokens = initialWindow;
+        _credit = 0;
         _lastRefill = long.MinValue;
     }
 }

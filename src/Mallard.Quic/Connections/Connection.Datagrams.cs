@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Collections.Concurrent;
+using System.Threading.Channels;
 using Mallard.Quic.Frames;
 using Mallard.Quic.Packets;
 using Mallard.Quic.Recovery;
@@ -11,14 +13,24 @@ namespace Mallard.Quic.Connections;
 /// controlled, never retransmitted, ack-eliciting, with an outcome per datagram when asked.
 /// Datagrams go before stream data by default (a real-time message must not wait behind a bulk
 /// transfer) or take turns with it; one that waited past its maximum age is dropped, not sent late.
+/// <para>
+/// The two queues are the one part of the core the application touches without the host's lock
+/// (<see cref="QueueDatagram(ReadOnlySpan{byte}, ulong, long, long)"/>, <see cref="DatagramReader"/>): a real-time message then never
+/// waits for the lock behind a burst of stream work. Everything else here runs on the core's thread.
+/// </para>
 /// </summary>
 internal sealed partial class Connection
 {
-    private readonly Queue<QueuedDatagram> _datagramsToSend = new();
-    private readonly Queue<byte[]> _datagramsReceived = new();
+    private readonly ConcurrentQueue<QueuedDatagram> _datagramsToSend = new();
+    private readonly Channel<byte[]> _datagramsReceived;
     private readonly Queue<(ulong Id, QuicDatagramDelivery Delivery)> _datagramOutcomes = new();
-    private ulong _nextDatagramId = 1;
+    private int _datagramsQueued;
+    private long _nextDatagramId;
     private bool _datagramsFirst = true;
+    private int _packetsSinceStreamLed;
+
+    /// <summary>With datagrams first, stream data still leads one packet in this many while both wait.</summary>
+    private const int StreamTurnEvery = 8;
 
     /// <summary>DATAGRAM counters: sent, received, dropped by a full queue, acknowledged, lost.</summary>
     public DatagramCounters Datagrams { get; } = new();
@@ -43,52 +55,71 @@ internal sealed partial class Connection
     }
 
     /// <summary>Received datagrams waiting to be read.</summary>
-    public int DatagramsWaiting => _datagramsReceived.Count;
+    public int DatagramsWaiting => _datagramsReceived.Reader.Count;
 
     /// <summary>
-    /// Queues <paramref name="payload"/> (copied) as one DATAGRAM frame. With <paramref name="track"/>,
-    /// its acknowledgement or loss is reported through <see cref="TryTakeDatagramOutcome"/> under <paramref name="id"/>.
-    /// Still queued after <paramref name="maxAge"/> microseconds (0: the connection's default), it is dropped.
+    /// Received datagrams, oldest first; safe from any thread. Completed when the connection ends,
+    /// after which what is left can still be read.
     /// </summary>
-    public DatagramQueueResult QueueDatagram(ReadOnlySpan<byte> payload, bool track, out ulong id, long maxAge = 0)
+    public ChannelReader<byte[]> DatagramReader => _datagramsReceived.Reader;
+
+    /// <summary>A number to track one datagram by (<see cref="QueueDatagram(ReadOnlySpan{byte}, ulong, long, long)"/>); safe from any thread.</summary>
+    public ulong NewDatagramId() => (ulong)Interlocked.Increment(ref _nextDatagramId);
+
+    /// <summary>
+    /// Queues <paramref name="payload"/> (copied) as one DATAGRAM frame; safe from any thread. With
+    /// an <paramref name="id"/> (from <see cref="NewDatagramId"/>; 0 for none), its acknowledgement or
+    /// loss is reported through <see cref="TryTakeDatagramOutcome"/>. Still queued after
+    /// <paramref name="maxAge"/> microseconds past <paramref name="now"/> (0: the connection's
+    /// default), it is dropped. Called without the lock, it reads only word-sized fields: a state
+    /// change that races with it refuses or admits one datagram, and the send path checks again.
+    /// </summary>
+    public DatagramQueueResult QueueDatagram(ReadOnlySpan<byte> payload, ulong id, long now, long maxAge = 0)
     {
-        id = 0;
         if (State != ConnectionState.Established)
         {
             return DatagramQueueResult.ConnectionClosed;
         }
 
-        if (MaxDatagramPayload == 0)
+        int limit = MaxDatagramPayload;
+        if (limit == 0)
         {
             return DatagramQueueResult.NotNegotiated;
         }
 
-        if (payload.Length > MaxDatagramPayload)
+        if (payload.Length > limit)
         {
             return DatagramQueueResult.TooLarge;
         }
 
-        if (_datagramsToSend.Count >= _options.DatagramSendQueueCapacity)
+        if (Interlocked.Increment(ref _datagramsQueued) > _options.DatagramSendQueueCapacity)
         {
-            Datagrams.DroppedOnSend++;
+            Interlocked.Decrement(ref _datagramsQueued);
+            Datagrams.CountDroppedOnSend();
             return DatagramQueueResult.QueueFull;
         }
 
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, payload.Length));
         payload.CopyTo(buffer);
-        if (track)
-        {
-            id = _nextDatagramId++;
-        }
-
         long age = maxAge > 0 ? maxAge : _options.DatagramMaxAge;
-        _datagramsToSend.Enqueue(new QueuedDatagram(buffer, payload.Length, id, age > 0 ? _now + age : long.MaxValue));
-        _qlog?.DatagramDataMoved(_now, payload.Length, fromApplication: true);
+        _datagramsToSend.Enqueue(new QueuedDatagram(buffer, payload.Length, id, age > 0 ? now + age : long.MaxValue));
         return DatagramQueueResult.Queued;
     }
 
+    /// <summary>
+    /// Queues <paramref name="payload"/> at the core's current time with the connection's maximum
+    /// age; with <paramref name="track"/>, under a new <paramref name="id"/> (the sans-IO tests' form).
+    /// </summary>
+    public DatagramQueueResult QueueDatagram(ReadOnlySpan<byte> payload, bool track, out ulong id)
+    {
+        id = track ? NewDatagramId() : 0;
+        DatagramQueueResult result = QueueDatagram(payload, id, _now);
+        id = result == DatagramQueueResult.Queued ? id : 0;
+        return result;
+    }
+
     /// <summary>Takes the oldest received datagram.</summary>
-    public bool TryReadDatagram(out byte[] payload) => _datagramsReceived.TryDequeue(out payload!);
+    public bool TryReadDatagram(out byte[] payload) => _datagramsReceived.Reader.TryRead(out payload!);
 
     /// <summary>Takes the next outcome of a tracked datagram: acknowledged, or declared lost (RFC 9221 section 5.2).</summary>
     public bool TryTakeDatagramOutcome(out ulong id, out QuicDatagramDelivery delivery)
@@ -114,7 +145,7 @@ internal sealed partial class Connection
         return best;
     }
 
-    private bool HasDatagramsToSend => _datagramsToSend.Count > 0;
+    private bool HasDatagramsToSend => !_datagramsToSend.IsEmpty;
 
     /// <summary>A DATAGRAM frame arrived (RFC 9221 section 3 and 4).</summary>
     private void OnDatagramFrame(long now, ref Frame frame)
@@ -132,15 +163,8 @@ internal sealed partial class Connection
             return;
         }
 
-        // A real-time flow wants the newest data: a full queue gives up its oldest datagram.
-        if (_datagramsReceived.Count >= _options.DatagramReceiveQueueCapacity)
-        {
-            byte[] oldest = _datagramsReceived.Dequeue();
-            _qlog?.DatagramDropped(now, oldest.Length, "receive_queue_full");
-            Datagrams.DroppedOnReceive++;
-        }
-
-        _datagramsReceived.Enqueue(frame.Data.ToArray());
+        // A real-time flow wants the newest data: a full queue gives up its oldest datagram (OnReceivedDatagramDropped).
+        _datagramsReceived.Writer.TryWrite(frame.Data.ToArray());
         Datagrams.Received++;
         _qlog?.DatagramDataMoved(now, frame.Data.Length, fromApplication: false);
     }
@@ -152,7 +176,7 @@ internal sealed partial class Connection
         {
             if (next.Deadline < _now)
             {
-                _datagramsToSend.Dequeue();
+                TakeQueuedDatagram();
                 _qlog?.DatagramDropped(_now, next.Length, "expired");
                 ReleaseDatagram(next, sent: false, expired: true);
                 continue;
@@ -164,7 +188,7 @@ internal sealed partial class Connection
                 if (next.Length > MaxDatagramPayload)
                 {
                     // The path or the peer's limit shrank below it since it was queued: it can never go.
-                    _datagramsToSend.Dequeue();
+                    TakeQueuedDatagram();
                     ReleaseDatagram(next, sent: false);
                     continue;
                 }
@@ -172,24 +196,31 @@ internal sealed partial class Connection
                 return;
             }
 
-            _datagramsToSend.Dequeue();
+            TakeQueuedDatagram();
+            _qlog?.DatagramDataMoved(_now, next.Length, fromApplication: true);
             writer.Datagram(next.Buffer.AsSpan(0, next.Length));
             frames.Add(new SentFrame(SentFrameKind.Datagram, next.Id, Length: next.Length));
             ReleaseDatagram(next, sent: true);
         }
     }
 
-    /// <summary>Datagrams first, or datagrams and stream data alternating at the front of the packet while both wait.</summary>
+    /// <summary>
+    /// Which leads the packet while both wait: datagrams, except that stream data leads one packet
+    /// in <see cref="StreamTurnEvery"/> so that a flood of datagrams cannot starve a stream
+    /// (<see cref="QuicDatagramPriority.First"/>); or each in turn (<see cref="QuicDatagramPriority.Fair"/>).
+    /// </summary>
     private void WriteStreamDataAndDatagrams(ref FrameWriter writer, List<SentFrame> frames)
     {
+        bool both = HasDatagramsToSend && HasStreamFramesToSend();
         if (_options.DatagramPriority == QuicDatagramPriority.First)
         {
-            WriteDatagrams(ref writer, frames);
-            WriteStreamData(ref writer, frames);
-            return;
+            _datagramsFirst = !both || ++_packetsSinceStreamLed < StreamTurnEvery;
+            if (!_datagramsFirst)
+            {
+                _packetsSinceStreamLed = 0;
+            }
         }
 
-        bool both = HasDatagramsToSend && HasStreamFramesToSend();
         if (_datagramsFirst)
         {
             WriteDatagrams(ref writer, frames);
@@ -201,7 +232,7 @@ internal sealed partial class Connection
             WriteDatagrams(ref writer, frames);
         }
 
-        if (both)
+        if (both && _options.DatagramPriority == QuicDatagramPriority.Fair)
         {
             _datagramsFirst = !_datagramsFirst;
         }
@@ -248,14 +279,35 @@ internal sealed partial class Connection
         }
     }
 
-    /// <summary>Datagrams still queued when the connection ends were never sent: they count as lost.</summary>
+    /// <summary>Datagrams still queued when the connection ends were never sent: they count as lost; readers learn of the end.</summary>
     private void AbandonQueuedDatagrams()
     {
         while (_datagramsToSend.TryDequeue(out QueuedDatagram queued))
         {
+            Interlocked.Decrement(ref _datagramsQueued);
             ReleaseDatagram(queued, sent: false);
         }
+
+        _datagramsReceived.Writer.TryComplete();
     }
+
+    /// <summary>Removes the datagram at the head of the send queue (the core is its only consumer).</summary>
+    private void TakeQueuedDatagram()
+    {
+        _datagramsToSend.TryDequeue(out _);
+        Interlocked.Decrement(ref _datagramsQueued);
+    }
+
+    /// <summary>The receive queue was full and gave up its oldest datagram for a new one.</summary>
+    private void OnReceivedDatagramDropped(byte[] oldest)
+    {
+        _qlog?.DatagramDropped(_now, oldest.Length, "receive_queue_full");
+        Datagrams.DroppedOnReceive++;
+    }
+
+    private Channel<byte[]> NewDatagramReceiveQueue(int capacity) => Channel.CreateBounded<byte[]>(
+        new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleWriter = true },
+        OnReceivedDatagramDropped);
 
     /// <summary>A datagram waiting to be sent.</summary>
     /// <param name="Buffer">A pooled copy of the payload.</param>

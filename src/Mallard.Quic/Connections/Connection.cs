@@ -77,6 +77,7 @@ internal sealed partial class Connection : IDisposable
         _localMaxData = _localParameters.InitialMaxData;
         _localMaxStreamsBidi = _localParameters.InitialMaxStreamsBidi;
         _localMaxStreamsUni = _localParameters.InitialMaxStreamsUni;
+        _datagramsReceived = NewDatagramReceiveQueue(options.DatagramReceiveQueueCapacity);
 
         byte[] sourceConnectionId = options.ConnectionIds.NewConnectionId();
         _localConnectionIds.Add(new LocalConnectionId(_nextLocalConnectionIdSequence++, sourceConnectionId, options.ResetTokenFor(sourceConnectionId)));

@@ -9,8 +9,12 @@ internal sealed class DatagramCounters
     /// <summary>Datagrams received and queued for the application.</summary>
     public long Received { get; set; }
 
-    /// <summary>Datagrams refused because the send queue was full.</summary>
-    public long DroppedOnSend { get; set; }
+    private long _droppedOnSend;
+
+    /// <summary>Datagrams refused because the send queue was full (counted on the application's thread).</summary>
+    public long DroppedOnSend => Interlocked.Read(ref _droppedOnSend);
+
+    public void CountDroppedOnSend() => Interlocked.Increment(ref _droppedOnSend);
 
     /// <summary>Received datagrams dropped because the application did not read them in time.</summary>
     public long DroppedOnReceive { get; set; }

@@ -34,11 +34,8 @@ internal sealed class EndpointHost : IAsyncDisposable
     private static readonly Action<EndpointHost> SendPump = static host => host.RunSendPump();
 
     private readonly Action<Connection> _visitTouched;
-    private bool _sendQueued;
-    private int _applicationWaiting;
-
-    /// <summary>The longest the host's loops wait for application calls to take the lock first, in microseconds.</summary>
-    private const long MaxStepAside = 2_000;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Connection> _touchedByApplication = new();
+    private int _sendQueued;
     private Task _receiveLoop = Task.CompletedTask;
     private bool _disposed;
 
@@ -53,45 +50,6 @@ internal sealed class EndpointHost : IAsyncDisposable
 
     /// <summary>The lock that serialises every call into the sans-IO core.</summary>
     public object Gate { get; } = new();
-
-    /// <summary>
-    /// Takes <see cref="Gate"/> for a call from the application. The host's own loops step aside
-    /// while such a call waits (<see cref="StepAsideForApplication"/>): the lock is not fair, and a
-    /// receive loop and send pump that take it back to back would otherwise keep an application
-    /// thread — the reader of a real-time datagram — waiting for tens of milliseconds.
-    /// </summary>
-    public ApplicationScope EnterForApplication()
-    {
-        Interlocked.Increment(ref _applicationWaiting);
-        Monitor.Enter(Gate);
-        Interlocked.Decrement(ref _applicationWaiting);
-        return new ApplicationScope(Gate);
-    }
-
-    /// <summary>Holds <see cref="Gate"/> until disposed (a <c>using</c> in place of <c>lock</c>).</summary>
-    public readonly ref struct ApplicationScope(object gate)
-    {
-        public void Dispose() => Monitor.Exit(gate);
-    }
-
-    /// <summary>
-    /// Called by the host's loops before they take the lock: while an application call waits for
-    /// it, let that call in first (bounded, so a stuck caller cannot stall the host).
-    /// </summary>
-    private void StepAsideForApplication()
-    {
-        if (Volatile.Read(ref _applicationWaiting) == 0)
-        {
-            return;
-        }
-
-        long deadline = HostClock.Now + MaxStepAside;
-        var spin = default(SpinWait);
-        while (Volatile.Read(ref _applicationWaiting) > 0 && HostClock.Now < deadline)
-        {
-            spin.SpinOnce(sleep1Threshold: -1);
-        }
-    }
 
     public IPEndPoint LocalEndPoint { get; private set; }
 
@@ -192,6 +150,11 @@ internal sealed class EndpointHost : IAsyncDisposable
             _endpoint.Touch(changed);
         }
 
+        while (_touchedByApplication.TryDequeue(out Connection? touched))
+        {
+            _endpoint.Touch(touched);
+        }
+
         long now = HostClock.Now;
         int sent = 0;
         int length = 0;
@@ -212,7 +175,7 @@ internal sealed class EndpointHost : IAsyncDisposable
         _endpoint.ProcessTouched(_visitTouched);
         if (more)
         {
-            QueueSendLocked();
+            QueueSend();
         }
 
         if (_endpoint.NextTimeout is long next)
@@ -239,16 +202,22 @@ internal sealed class EndpointHost : IAsyncDisposable
         if (!_disposed)
         {
             _endpoint.Touch(changed);
-            QueueSendLocked();
+            QueueSend();
         }
     }
 
-    /// <summary>Queues one run of the send pump on the thread pool unless one is queued already.</summary>
-    private void QueueSendLocked()
+    /// <summary>Like <see cref="ScheduleSendLocked"/>, from any thread without the lock (a queued datagram).</summary>
+    public void ScheduleSend(Connection changed)
     {
-        if (!_sendQueued)
+        _touchedByApplication.Enqueue(changed);
+        QueueSend();
+    }
+
+    /// <summary>Queues one run of the send pump on the thread pool unless one is queued already.</summary>
+    private void QueueSend()
+    {
+        if (Interlocked.Exchange(ref _sendQueued, 1) == 0)
         {
-            _sendQueued = true;
             ThreadPool.UnsafeQueueUserWorkItem(SendPump, this, preferLocal: false);
         }
     }
@@ -256,10 +225,9 @@ internal sealed class EndpointHost : IAsyncDisposable
     /// <summary>Sends up to a budget; queues itself again while more waits.</summary>
     private void RunSendPump()
     {
-        StepAsideForApplication();
+        Volatile.Write(ref _sendQueued, 0);
         lock (Gate)
         {
-            _sendQueued = false;
             if (_disposed)
             {
                 return;
@@ -327,7 +295,6 @@ internal sealed class EndpointHost : IAsyncDisposable
 
     private void OnTimer()
     {
-        StepAsideForApplication();
         lock (Gate)
         {
             if (_disposed)
@@ -438,8 +405,7 @@ internal sealed class EndpointHost : IAsyncDisposable
             }
 
             bool current;
-            StepAsideForApplication();
-            lock (Gate)
+                lock (Gate)
             {
                 if (_disposed)
                 {

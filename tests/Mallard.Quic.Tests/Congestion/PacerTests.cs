@@ -43,6 +43,24 @@ public class PacerTests
     }
 
     [Fact]
+    public void ASenderThatAsksEveryMicrosecondStillEarnsTheFullRate()
+    {
+        // 12,000 octets per 20 ms × 5/4 is 0.75 octets per microsecond: no single call earns an octet.
+        var pacer = new Pacer(0);
+        long sent = 0;
+        for (long now = 0; now < 20_000; now++)
+        {
+            if (pacer.Delay(now, Mss, 12_000, 20_000, Mss) == 0)
+            {
+                pacer.OnPacketSent(Mss);
+                sent += Mss;
+            }
+        }
+
+        Assert.InRange(sent, 15_000 - Mss, 15_000);
+    }
+
+    [Fact]
     public void AnIdleSenderBanksAtMostOneTickOrTenDatagrams()
     {
         var pacer = new Pacer(12_000);

@@ -221,6 +221,12 @@ public class DatagramTests
         // of data) and sends a 16-octet command every 10 ms.
         using VirtualNetwork network = Negotiated(seed: 21);
         network.LossRate = loss;
+
+        // A 100 Mbit/s path with a 20 ms queue: without a bottleneck the flood's window (and the
+        // simulation) would grow without end, since nothing on a lossless infinite path stops it.
+        network.BottleneckBytesPerSecond = 12_500_000;
+        network.BottleneckQueueBytes = 250_000;
+        network.BottleneckTowardsServer = true;
         Connection client = Established(network);
         Connection server = network.ServerConnection!;
         Assert.True(client.TryOpenStream(true, out ulong commands));

@@ -8,8 +8,9 @@ namespace Mallard.Quic.Tests.TestSupport;
 
 /// <summary>
 /// Two sans-IO endpoints joined by a simulated path with virtual time: one-way delay, jitter that
-/// reorders, random and scripted loss, all from a seeded RNG, so every run is the same. Time
-/// jumps straight to the next event (a delivery or a timer); nothing sleeps.
+/// reorders, random and scripted loss, and optionally a bottleneck link towards the client with a
+/// drop-tail queue, all from a seeded RNG, so every run is the same. Time jumps straight to the
+/// next event (a delivery or a timer); nothing sleeps.
 /// </summary>
 internal sealed class VirtualNetwork : IDisposable
 {
@@ -19,6 +20,7 @@ internal sealed class VirtualNetwork : IDisposable
     private readonly byte[] _buffer = new byte[65_536];
     private readonly Random _random;
     private long _sequence;
+    private long _linkFree;
 
     public VirtualNetwork(int seed = 1, ConnectionOptions? server = null, ConnectionOptions? client = null, byte[]? serverKey = null)
     {
@@ -70,6 +72,22 @@ internal sealed class VirtualNetwork : IDisposable
     /// it); false leaves it to the endpoint's schedule, as a real host does.
     /// </summary>
     public bool TouchAllOnPump { get; set; } = true;
+
+    /// <summary>
+    /// The rate of the link towards the client (or the server, <see cref="BottleneckTowardsServer"/>)
+    /// in octets per second (0: unlimited). Datagrams wait
+    /// in its queue in order and leave one after another, as at a router in front of a slow link.
+    /// </summary>
+    public long BottleneckBytesPerSecond { get; set; }
+
+    /// <summary>Whether the bottleneck sits on the path towards the server instead (an upload).</summary>
+    public bool BottleneckTowardsServer { get; set; }
+
+    /// <summary>The most octets the bottleneck's queue holds; a datagram that does not fit is dropped (drop-tail).</summary>
+    public long BottleneckQueueBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Datagrams the bottleneck's full queue dropped.</summary>
+    public int BottleneckDrops { get; private set; }
 
     /// <summary>Probability that a datagram is lost.</summary>
     public double LossRate { get; set; }
@@ -231,7 +249,22 @@ internal sealed class VirtualNetwork : IDisposable
                 continue;
             }
 
-            long arrival = Now + Delay + (Jitter > 0 ? _random.NextInt64(Jitter) : 0);
+            long departure = Now;
+            if (toServer == BottleneckTowardsServer && BottleneckBytesPerSecond > 0)
+            {
+                // The link is busy until _linkFree; what waits before it is the queue.
+                long start = Math.Max(Now, _linkFree);
+                if ((start - Now) * BottleneckBytesPerSecond / 1_000_000 + length > BottleneckQueueBytes)
+                {
+                    BottleneckDrops++;
+                    continue;
+                }
+
+                departure = start + Math.Max(1, length * 1_000_000L / BottleneckBytesPerSecond);
+                _linkFree = departure;
+            }
+
+            long arrival = departure + Delay + (Jitter > 0 ? _random.NextInt64(Jitter) : 0);
             _inFlight.Enqueue((toServer, datagram, CurrentClientAddress), (arrival, _sequence++));
         }
     }

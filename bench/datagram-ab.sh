@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Same-run A/B of two Mallard.Quic builds on the DATAGRAM benchmark (bench/Mallard.DatagramBench),
+# on loopback, in alternating rounds. Each round runs, for build A then build B:
+#   - that build's server with that build's client, and
+#   - that build's server with the quic-go 0.29 client (bench/datagram-go), so the server side is
+#     measured against a fixed peer.
+# Prints one key=value line per run and the medians.
+#
+#   bench/datagram-ab.sh OLD_COMMIT [NEW_COMMIT=working tree] [ROUNDS=3] [MEGABYTES=50]
+set -euo pipefail
+OLD=${1:?usage: bench/datagram-ab.sh OLD_COMMIT [NEW_COMMIT] [ROUNDS] [MEGABYTES]}
+NEW=${2:-}
+ROUNDS=${3:-3}
+MEGABYTES=${4:-50}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d /tmp/mallard-dgab-XXXX)
+SERVER=""
+cleanup() {
+  [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null
+  git -C "$ROOT" worktree remove --force "$WORK/a-src" 2>/dev/null || true
+  git -C "$ROOT" worktree remove --force "$WORK/b-src" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+build() { # $1 = label, $2 = commit or empty for the working tree
+  local source="$ROOT"
+  if [ -n "$2" ]; then
+    git -C "$ROOT" worktree add -f "$WORK/$1-src" "$2" >/dev/null 2>&1
+    source="$WORK/$1-src"
+  fi
+  dotnet build "$source/bench/Mallard.DatagramBench" -c Release -o "$WORK/$1" >/dev/null
+}
+build a "$OLD"
+build b "$NEW"
+export GO111MODULE=off GOPATH=/usr/share/gocode CGO_ENABLED=0 GOCACHE=/tmp/mallard-gocache
+(cd "$ROOT/bench/datagram-go" && go build -o "$WORK/quicgo" main.go)
+
+run() { # $1 = build, $2 = mallard|quicgo client
+  local port=$((20000 + RANDOM % 20000))
+  dotnet "$WORK/$1/Mallard.DatagramBench.dll" server "127.0.0.1:$port" >"$WORK/server.log" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 1 100); do grep -q listening "$WORK/server.log" && break; sleep 0.1; done
+  if [ "$2" = mallard ]; then
+    dotnet "$WORK/$1/Mallard.DatagramBench.dll" client "127.0.0.1:$port" 500 3 64 "$MEGABYTES"
+  else
+    "$WORK/quicgo" -mode client -server "127.0.0.1:$port" -pings 500 -seconds 3 -window 64 -megabytes "$MEGABYTES"
+  fi
+  kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; SERVER=""
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+  for build in a b; do
+    for client in mallard quicgo; do
+      line=$(run "$build" "$client")
+      echo "round $round build=$build client=$client $line"
+      echo "$build-$client $line" >>"$WORK/results"
+    done
+  done
+done
+
+python3 - "$WORK/results" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    pair, *fields = line.split()
+    for key, value in (f.split("=") for f in fields):
+        rows.setdefault((pair, key), []).append(float(value))
+keys = ["rtt_p50_ms", "rtt_p99_ms", "rate_dps", "mixed_stream_mbps", "mixed_dg_p50_ms", "mixed_dg_p99_ms"]
+pairs = ["a-mallard", "b-mallard", "a-quicgo", "b-quicgo"]
+print(f"{'median':<20}" + "".join(f"{p:>12}" for p in pairs))
+for key in keys:
+    print(f"{key:<20}" + "".join(f"{statistics.median(rows[(p, key)]):>12.3f}" for p in pairs))
+PY

@@ -268,6 +268,55 @@ public class QuicConnectionTests
         Assert.Equal("KeepAliveInterval", error.ParamName);
     }
 
+    public static TheoryData<string, Action<QuicClientConnectionOptions>> OutOfRangeRealTimeOptions => new()
+    {
+        { "DatagramMaxAge", o => o.DatagramMaxAge = TimeSpan.FromMilliseconds(-1) },
+        { "DatagramPriority", o => o.DatagramPriority = (QuicDatagramPriority)7 },
+        { "CongestionControl", o => o.CongestionControl = (QuicCongestionControl)7 },
+    };
+
+    [Theory]
+    [MemberData(nameof(OutOfRangeRealTimeOptions))]
+    public async Task AnOutOfRangeDatagramOrCongestionOptionIsRefusedByName(string name, Action<QuicClientConnectionOptions> spoil)
+    {
+        var options = new QuicClientConnectionOptions { RemoteEndPoint = new IPEndPoint(IPAddress.Loopback, 9), ApplicationProtocols = ["hq-interop"] };
+        spoil(options);
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await QuicConnection.ConnectAsync(options));
+        Assert.Equal(name, error.ParamName);
+    }
+
+    [Fact]
+    public async Task DatagramsWithAMaximumAgeAndNewRenoEchoThroughThePublicApi()
+    {
+        await using QuicListener listener = await QuicListener.ListenAsync(new QuicListenerOptions
+        {
+            ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
+            ApplicationProtocols = ["hq-interop"],
+            ConnectionOptions = new QuicConnectionOptions { EnableDatagrams = true, CongestionControl = QuicCongestionControl.NewReno, DatagramPriority = QuicDatagramPriority.Fair },
+        });
+        await using QuicConnection client = await QuicConnection.ConnectAsync(new QuicClientConnectionOptions
+        {
+            RemoteEndPoint = listener.LocalEndPoint,
+            ApplicationProtocols = ["hq-interop"],
+            SkipCertificateValidation = true,
+            EnableDatagrams = true,
+            DatagramMaxAge = TimeSpan.FromSeconds(5),
+        });
+        await using QuicConnection server = await listener.AcceptConnectionAsync();
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => client.TrySendDatagram(new byte[1], TimeSpan.FromTicks(-1)));
+        var delivered = new TaskCompletionSource<QuicDatagramDelivery>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Assert.Equal(QuicDatagramSendStatus.Queued, client.TrySendDatagram("quack"u8.ToArray(), TimeSpan.FromSeconds(1), delivered.SetResult));
+        Assert.Equal("quack", System.Text.Encoding.ASCII.GetString(await server.ReadDatagramAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10))));
+        Assert.Equal(QuicDatagramDelivery.Acknowledged, await delivered.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(0, client.DatagramStatistics.Expired);
+
+        // After the connection closes, a reader learns it from ReadDatagramAsync, and a send is refused.
+        await client.CloseAsync(0);
+        await Assert.ThrowsAsync<QuicException>(async () => await server.ReadDatagramAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(QuicDatagramSendStatus.ConnectionClosed, client.TrySendDatagram(new byte[1]));
+    }
+
     [Fact]
     public async Task SendingADatagramThePeerDoesNotAcceptFailsClearly()
     {

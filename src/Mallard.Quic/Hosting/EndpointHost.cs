@@ -10,11 +10,14 @@ namespace Mallard.Quic.Hosting;
 /// core happens under <see cref="Gate"/>; after each one <see cref="AfterChangeLocked"/> sends,
 /// re-arms the single timer and pulses the connections' signals.
 /// <para>
-/// Receiving comes first: the loop empties the socket before it sends, and sends at most
-/// <see cref="SendBudget"/> datagrams before it looks at the socket again. A busy sender must
-/// queue its work inside the endpoint, where a DATAGRAM can go ahead of stream data, and not let
-/// acknowledgements and datagrams wait in the kernel: those waits would read as round-trip time,
-/// and the congestion window would grow to fill them.
+/// Receiving comes first: the loop reads what the socket holds (up to <see cref="ReceiveBatch"/>)
+/// before it sends, and sends at most <see cref="SendBudget"/> datagrams before it reads again;
+/// the send pump, a thread-pool work item queued at most once at a time, carries on with the
+/// rest. A busy sender must queue its work inside the endpoint, where a DATAGRAM can go ahead of
+/// stream data, and not let acknowledgements and datagrams wait in the kernel: those waits would
+/// read as round-trip time, and the congestion window would grow to fill them. The application's
+/// calls change the core under the lock but leave the system calls to the pump
+/// (<see cref="ScheduleSendLocked"/>), so they hold the lock only briefly.
 /// </para>
 /// </summary>
 internal sealed class EndpointHost : IAsyncDisposable

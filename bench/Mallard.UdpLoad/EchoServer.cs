@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Mallard.Balancer.Forwarding.Linux;
+using Mallard.Linux;
 
 namespace Mallard.UdpLoad;
 

@@ -8,6 +8,7 @@ using Mallard.Balancer.Health;
 using Mallard.Balancer.Metrics;
 using Mallard.Balancer.Routing;
 using Microsoft.Extensions.Logging;
+using Mallard.Linux;
 
 namespace Mallard.Balancer;
 
@@ -74,7 +75,7 @@ public sealed class LoadBalancer : IAsyncDisposable
     /// <summary>Binds the listeners and the admin endpoint and starts forwarding and health checks.</summary>
     /// <exception cref="System.Net.Sockets.SocketException">A listening address cannot be bound.</exception>
     public static Task<LoadBalancer> StartAsync(BalancerSettings settings, ILoggerFactory loggerFactory, TimeProvider? time = null, CancellationToken cancellation = default) =>
-        StartAsync(settings, loggerFactory, LinuxNative.IsSupported, time, cancellation);
+        StartAsync(settings, loggerFactory, LinuxNative.IsSupported && Environment.GetEnvironmentVariable("MALLARD_LB_PORTABLE_IO") != "1", time, cancellation);
 
     /// <summary>Starts with the Linux batched data plane or, when <paramref name="batched"/> is false, the portable one.</summary>
     internal static async Task<LoadBalancer> StartAsync(BalancerSettings settings, ILoggerFactory loggerFactory, bool batched, TimeProvider? time = null, CancellationToken cancellation = default)

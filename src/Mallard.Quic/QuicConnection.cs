@@ -119,7 +119,7 @@ public sealed class QuicConnection : IAsyncDisposable
 
         IPEndPoint local = options.LocalEndPoint ?? new IPEndPoint(remote.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         var endpoint = new Endpoint(null);
-        var host = new EndpointHost(EndpointHost.Bind(local), endpoint);
+        var host = new EndpointHost(EndpointHost.Bind(local), endpoint, options.MaxReceiveDatagramSize);
         ConnectionOptions core = options.CoreOptions(isServer: false, options.ApplicationProtocols, options.CipherSuites) with
         {
             ServerName = serverName,

@@ -104,8 +104,14 @@ public class QuicConnectionOptions
         InitialMaxStreamsBidi = (ulong)MaxInboundBidirectionalStreams,
         InitialMaxStreamsUni = (ulong)MaxInboundUnidirectionalStreams,
         ActiveConnectionIdLimit = 4,
-        MaxUdpPayloadSize = 65_527,
+        MaxUdpPayloadSize = (ulong)MaxReceiveDatagramSize,
     };
+
+    /// <summary>
+    /// The largest datagram this endpoint reads, advertised as max_udp_payload_size (RFC 9000
+    /// section 18.2): what it sends, and never less than an Ethernet frame's 1,500 octets.
+    /// </summary>
+    internal int MaxReceiveDatagramSize => Math.Max(1_500, MaxUdpPayloadSize);
 
     internal void Validate()
     {

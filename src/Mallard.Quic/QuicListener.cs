@@ -57,7 +57,7 @@ public sealed class QuicListener : IAsyncDisposable
             ConnectionIds = options.ConnectionIdGenerator ?? new RandomConnectionIdGenerator(),
         };
         var endpoint = new Endpoint(core, staticKey: options.StaticKey) { RequireRetry = options.RequireRetry, MaxUnvalidatedHandshakes = options.MaxUnvalidatedHandshakes };
-        var host = new EndpointHost(EndpointHost.Bind(options.ListenEndPoint), endpoint);
+        var host = new EndpointHost(EndpointHost.Bind(options.ListenEndPoint), endpoint, connectionOptions.MaxReceiveDatagramSize);
         var listener = new QuicListener(host, options.ListenBacklog);
         endpoint.ConnectionAccepted = connection => host.Register(connection, new QuicConnection(host, connection, connectionOptions, ownsHost: false));
         host.ConnectionReady = connection =>

@@ -308,7 +308,9 @@ public class QuicConnectionTests
         var delivered = new TaskCompletionSource<QuicDatagramDelivery>(TaskCreationOptions.RunContinuationsAsynchronously);
         Assert.Equal(QuicDatagramSendStatus.Queued, client.TrySendDatagram("quack"u8.ToArray(), TimeSpan.FromSeconds(1), delivered.SetResult));
         Assert.Equal("quack", System.Text.Encoding.ASCII.GetString(await server.ReadDatagramAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10))));
-        Assert.Equal(QuicDatagramDelivery.Acknowledged, await delivered.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        // It left well within its age. (Its packet may still be declared lost if the acknowledgement
+        // is late on a busy machine, RFC 9221 section 5.2; what it must not be is expired.)
+        Assert.NotEqual(QuicDatagramDelivery.Expired, await delivered.Task.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(0, client.DatagramStatistics.Expired);
 
         // After the connection closes, a reader learns it from ReadDatagramAsync, and a send is refused.

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Mallard.Quic.Connections;
+using Mallard.Quic.Hosting.Linux;
 
 namespace Mallard.Quic.Hosting;
 
@@ -23,7 +24,7 @@ namespace Mallard.Quic.Hosting;
 internal sealed class EndpointHost : IAsyncDisposable
 {
     /// <summary>Datagrams read in one go when the socket has them, before sending.</summary>
-    private const int ReceiveBatch = 32;
+    private const int ReceiveBatch = BatchReceiver.BatchSize;
 
     /// <summary>Datagrams sent in one go before received ones are read again.</summary>
     private const int SendBudget = 16;
@@ -37,14 +38,21 @@ internal sealed class EndpointHost : IAsyncDisposable
     private static readonly Action<EndpointHost> SendPump = static host => host.RunSendPump();
 
     private readonly Action<Connection> _visitTouched;
+    private readonly BatchReceiver.DatagramHandler _deliver;
+    private readonly BatchReceiver? _batch;
     private readonly System.Collections.Concurrent.ConcurrentQueue<Connection> _touchedByApplication = new();
     private int _sendQueued;
     private Task _receiveLoop = Task.CompletedTask;
     private bool _disposed;
 
-    public EndpointHost(Socket socket, Endpoint endpoint)
+    /// <param name="socket">The bound UDP socket.</param>
+    /// <param name="endpoint">The sans-IO endpoint it serves.</param>
+    /// <param name="maxDatagramSize">The largest datagram to read in a batch (the max_udp_payload_size this endpoint advertises).</param>
+    public EndpointHost(Socket socket, Endpoint endpoint, int maxDatagramSize = 65_527)
     {
         _visitTouched = VisitTouched;
+        _deliver = ReceiveGuarded;
+        _batch = BatchReceiver.IsSupported ? new BatchReceiver(maxDatagramSize) : null;
         _socket = socket;
         _endpoint = endpoint;
         _timer = new Timer(_ => OnTimer());
@@ -291,6 +299,7 @@ internal sealed class EndpointHost : IAsyncDisposable
             }
 
             _endpoint.Dispose();
+            _batch?.Dispose(); // the receive loop has ended; nothing reads into it any more
         }
 
         _stop.Dispose();
@@ -358,9 +367,18 @@ internal sealed class EndpointHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Reads what the socket holds without blocking, at most <see cref="ReceiveBatch"/> datagrams.</summary>
+    /// <summary>
+    /// Reads what the socket holds without blocking, at most <see cref="ReceiveBatch"/> datagrams:
+    /// with one recvmmsg on Linux, else one FIONREAD and one recvfrom each.
+    /// </summary>
     private void DrainLocked(Socket socket, byte[] buffer, SocketAddress address)
     {
+        if (_batch is not null)
+        {
+            _batch.Receive(socket, address, _deliver);
+            return;
+        }
+
         for (int i = 0; i < ReceiveBatch; i++)
         {
             int received;

@@ -2,6 +2,7 @@ using System.Net;
 using Mallard.Balancer.Configuration;
 using Mallard.Balancer.Tests.TestSupport;
 using Mallard.QuicLb;
+using Mallard.Linux;
 
 namespace Mallard.Balancer.Tests.Forwarding;
 
@@ -55,7 +56,7 @@ public class ForwardingTests
     [InlineData(false, "[::1]:0", "per-connection")]
     public async Task EachDataPlaneRelaysBothWays(bool batched, string listen, string returnPath)
     {
-        Assert.True(!batched || Mallard.Balancer.Forwarding.Linux.LinuxNative.IsSupported, "the batched data plane needs Linux on x86-64 or arm64");
+        Assert.True(!batched || LinuxNative.IsSupported, "the batched data plane needs Linux on x86-64 or arm64");
         using var a = new UdpTestBackend("A");
         using var b = new UdpTestBackend("B");
         BalancerSettings settings = TestSettings.Loopback([(a.Endpoint, "41414141"), (b.Endpoint, "42424242")], ("Listen:0", listen), ("ReturnPath", returnPath));

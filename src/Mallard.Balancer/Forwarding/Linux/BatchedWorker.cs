@@ -1,6 +1,7 @@
 using System.Net;
 using System.Runtime.InteropServices;
 using Mallard.Balancer.Routing;
+using Mallard.Linux;
 
 namespace Mallard.Balancer.Forwarding.Linux;
 

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Mallard.Linux;
 
 namespace Mallard.Balancer.Forwarding.Linux;
 

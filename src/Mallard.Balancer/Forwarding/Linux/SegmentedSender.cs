@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Mallard.Linux;
 
 namespace Mallard.Balancer.Forwarding.Linux;
 

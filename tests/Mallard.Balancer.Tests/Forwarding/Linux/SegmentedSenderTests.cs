@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Mallard.Balancer.Forwarding.Linux;
+using Mallard.Linux;
 
 namespace Mallard.Balancer.Tests.Forwarding.Linux;
 

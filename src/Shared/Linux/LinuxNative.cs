@@ -1,11 +1,12 @@
 using System.Runtime.InteropServices;
 
-namespace Mallard.Balancer.Forwarding.Linux;
+namespace Mallard.Linux;
 
 /// <summary>
-/// The few libc calls of the Linux batched data plane: epoll to learn which sockets are readable,
-/// recvmmsg and sendmmsg to move up to <see cref="LinuxBatchIo.BatchSize"/> datagrams per system
-/// call. Structures follow the LP64 Linux ABI (x86-64 and arm64).
+/// The few libc calls of the Linux batched data planes: epoll to learn which sockets are readable,
+/// recvmmsg and sendmmsg to move many datagrams per system call. Structures follow the LP64 Linux
+/// ABI (x86-64 and arm64). One source file compiled into each assembly that needs it (the
+/// balancer's forwarding threads, Mallard.Quic's I/O host), so both share one definition.
 /// </summary>
 internal static unsafe partial class LinuxNative
 {
@@ -32,10 +33,9 @@ internal static unsafe partial class LinuxNative
 
     public static readonly int EpollDataOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
 
-    /// <summary>Whether this process can use the batched data plane.</summary>
+    /// <summary>Whether this process runs on the ABI these declarations describe (Linux, x86-64 or arm64).</summary>
     public static bool IsSupported =>
-        OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64
-        && Environment.GetEnvironmentVariable("MALLARD_LB_PORTABLE_IO") != "1";
+        OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64;
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int epoll_create1(int flags);

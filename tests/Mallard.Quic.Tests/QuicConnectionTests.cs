@@ -85,7 +85,7 @@ public class QuicConnectionTests
     {
         // A server that advertises max_udp_payload_size 1000 (below the 1200 minimum, RFC 9000 section 18.2).
         await using QuicListener listener = await Listen();
-        var host = (Hosting.EndpointHost)typeof(QuicListener).GetField("_host", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(listener)!;
+        var host = (Mallard.Quic.Hosting.EndpointHost)typeof(QuicListener).GetField("_host", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(listener)!;
         var options = (Mallard.Quic.Connections.ConnectionOptions)typeof(Mallard.Quic.Connections.Endpoint).GetField("_serverOptions", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(host.Endpoint)!;
         options.LocalParameters.MaxUdpPayloadSize = 1000;
 

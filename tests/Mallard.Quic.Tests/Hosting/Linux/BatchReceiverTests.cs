@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.Sockets;
+using Mallard.Quic.Hosting.Linux;
+
+namespace Mallard.Quic.Tests.Hosting.Linux;
+
+public class BatchReceiverTests
+{
+    [Fact]
+    public void WaitingDatagramsAreReadThirtyTwoAtATimeWithTheirSources()
+    {
+        Assert.True(BatchReceiver.IsSupported, "the batched receive path needs Linux on x86-64 or arm64");
+        using var receiving = Bound();
+        using var sender = Bound();
+        for (int i = 0; i < 40; i++)
+        {
+            sender.SendTo(BitConverter.GetBytes(i), receiving.LocalEndPoint!);
+        }
+
+        using var batch = new BatchReceiver(1_500);
+        var address = new SocketAddress(AddressFamily.InterNetwork);
+        var payloads = new List<int>();
+        var sources = new HashSet<EndPoint>();
+        void Deliver(SocketAddress source, Span<byte> datagram)
+        {
+            payloads.Add(BitConverter.ToInt32(datagram));
+            sources.Add(new IPEndPoint(IPAddress.Any, 0).Create(source));
+        }
+
+        SpinWait.SpinUntil(() => receiving.Available >= 40 * 4, 2_000);
+        Assert.Equal(BatchReceiver.BatchSize, batch.Receive(receiving, address, Deliver));
+        Assert.Equal(8, batch.Receive(receiving, address, Deliver));
+        Assert.Equal(0, batch.Receive(receiving, address, Deliver)); // nothing waits: no blocking
+
+        Assert.Equal(Enumerable.Range(0, 40), payloads);
+        Assert.Equal(sender.LocalEndPoint, Assert.Single(sources));
+    }
+
+    [Fact]
+    public void ADatagramLargerThanASlotIsDroppedAndCounted()
+    {
+        using var receiving = Bound();
+        using var sender = Bound();
+        sender.SendTo(new byte[2_000], receiving.LocalEndPoint!);
+        sender.SendTo(new byte[1_500], receiving.LocalEndPoint!);
+        using var batch = new BatchReceiver(1_500);
+        var lengths = new List<int>();
+
+        SpinWait.SpinUntil(() => receiving.Available > 0, 2_000);
+        Thread.Sleep(50); // both datagrams queued
+        batch.Receive(receiving, new SocketAddress(AddressFamily.InterNetwork), (_, datagram) => lengths.Add(datagram.Length));
+
+        Assert.Equal([1_500], lengths);
+        Assert.Equal(1, batch.Truncated);
+    }
+
+    [Fact]
+    public async Task WithMallardQuicPortableIoAConnectionReadsOneDatagramAtATimeAndStillWorks()
+    {
+        // The portable path (FIONREAD + recvfrom) is what other systems use; on Linux it is chosen
+        // by this variable. Hosts made meanwhile by other tests may take it too; both paths are correct.
+        Environment.SetEnvironmentVariable("MALLARD_QUIC_PORTABLE_IO", "1");
+        try
+        {
+            Assert.False(BatchReceiver.IsSupported);
+            await using QuicListener listener = await QuicListener.ListenAsync(new QuicListenerOptions
+            {
+                ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
+                ApplicationProtocols = ["hq-interop"],
+                ConnectionOptions = new QuicConnectionOptions { EnableDatagrams = true },
+            });
+            await using QuicConnection client = await QuicConnection.ConnectAsync(new QuicClientConnectionOptions
+            {
+                RemoteEndPoint = listener.LocalEndPoint,
+                ApplicationProtocols = ["hq-interop"],
+                SkipCertificateValidation = true,
+                EnableDatagrams = true,
+            });
+            await using QuicConnection server = await listener.AcceptConnectionAsync();
+            for (int i = 0; i < 64; i++)
+            {
+                client.TrySendDatagram(BitConverter.GetBytes(i));
+            }
+
+            var received = new HashSet<int>();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            while (received.Count < 64)
+            {
+                received.Add(BitConverter.ToInt32(await server.ReadDatagramAsync(timeout.Token)));
+            }
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("MALLARD_QUIC_PORTABLE_IO", null);
+        }
+    }
+
+    private static Socket Bound()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return socket;
+    }
+}

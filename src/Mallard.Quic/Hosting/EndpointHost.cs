@@ -40,6 +40,7 @@ internal sealed class EndpointHost : IAsyncDisposable
     private readonly Action<Connection> _visitTouched;
     private readonly BatchReceiver.DatagramHandler _deliver;
     private readonly BatchReceiver? _batch;
+    private readonly BatchSender? _batchSender;
     private readonly System.Collections.Concurrent.ConcurrentQueue<Connection> _touchedByApplication = new();
     private int _sendQueued;
     private Task _receiveLoop = Task.CompletedTask;
@@ -53,6 +54,7 @@ internal sealed class EndpointHost : IAsyncDisposable
         _visitTouched = VisitTouched;
         _deliver = ReceiveGuarded;
         _batch = BatchReceiver.IsSupported ? new BatchReceiver(maxDatagramSize) : null;
+        _batchSender = BatchReceiver.IsSupported ? new BatchSender(SendBudget, maxDatagramSize) : null;
         _socket = socket;
         _endpoint = endpoint;
         _timer = new Timer(_ => OnTimer());
@@ -167,20 +169,7 @@ internal sealed class EndpointHost : IAsyncDisposable
         }
 
         long now = HostClock.Now;
-        int sent = 0;
-        int length = 0;
-        while (sent < SendBudget && (length = _endpoint.Send(now, _sendBuffer, out SocketAddress? destination)) > 0)
-        {
-            sent++;
-            try
-            {
-                _socket.SendTo(_sendBuffer.AsSpan(0, length), SocketFlags.None, destination!);
-            }
-            catch (SocketException)
-            {
-                // A full send buffer or an unreachable peer is a lost datagram; recovery handles it.
-            }
-        }
+        int sent = _batchSender is not null ? SendBatchLocked(now) : SendEachLocked(now);
 
         bool more = sent == SendBudget;
         _endpoint.ProcessTouched(_visitTouched);
@@ -255,6 +244,46 @@ internal sealed class EndpointHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Up to <see cref="SendBudget"/> datagrams, one sendto each (the portable path).</summary>
+    private int SendEachLocked(long now)
+    {
+        int sent = 0;
+        int length;
+        while (sent < SendBudget && (length = _endpoint.Send(now, _sendBuffer, out SocketAddress? destination)) > 0)
+        {
+            sent++;
+            try
+            {
+                _socket.SendTo(_sendBuffer.AsSpan(0, length), SocketFlags.None, destination!);
+            }
+            catch (SocketException)
+            {
+                // A full send buffer or an unreachable peer is a lost datagram; recovery handles it.
+            }
+        }
+
+        return sent;
+    }
+
+    /// <summary>Up to <see cref="SendBudget"/> datagrams written into the batch's slots, then sent in as few system calls as the kernel allows.</summary>
+    private int SendBatchLocked(long now)
+    {
+        BatchSender batch = _batchSender!;
+        int count = 0;
+        int length;
+        while (count < SendBudget && (length = _endpoint.Send(now, batch.Slot(count), out SocketAddress? destination)) > 0)
+        {
+            batch.Set(count++, length, destination!);
+        }
+
+        if (count > 0)
+        {
+            batch.Flush(_socket, count);
+        }
+
+        return count;
+    }
+
     /// <summary>Wakes the waiters of a touched connection, and lets go of its handle once it has closed.</summary>
     private void VisitTouched(Connection connection)
     {
@@ -300,6 +329,7 @@ internal sealed class EndpointHost : IAsyncDisposable
 
             _endpoint.Dispose();
             _batch?.Dispose(); // the receive loop has ended; nothing reads into it any more
+            _batchSender?.Dispose();
         }
 
         _stop.Dispose();

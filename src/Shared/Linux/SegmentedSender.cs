@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
-using Mallard.Linux;
 
-namespace Mallard.Balancer.Forwarding.Linux;
+namespace Mallard.Linux;
 
 /// <summary>
 /// Sends datagrams that share one destination with UDP generic segmentation offload (GSO,

@@ -1,0 +1,123 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Mallard.Linux;
+
+namespace Mallard.Quic.Hosting.Linux;
+
+/// <summary>
+/// Collects up to <see cref="Capacity"/> datagrams the core wrote into pinned slots, then sends
+/// them with as few system calls as the kernel allows: each run of datagrams to one destination
+/// goes through the shared <see cref="SegmentedSender"/> (UDP GSO while the kernel takes it, else
+/// one sendmmsg). A bulk sender's burst to one peer leaves in one call instead of one sendto per
+/// packet. Used by one thread at a time, under the host's lock.
+/// </summary>
+internal sealed unsafe class BatchSender : IDisposable
+{
+    /// <summary>sizeof(struct sockaddr_storage).</summary>
+    private const int AddressSize = 128;
+
+    private readonly byte[] _slots;
+    private readonly byte* _slotBase;
+    private readonly byte* _memory;
+    private readonly LinuxNative.MMsgHdr* _headers;
+    private readonly LinuxNative.IoVec* _vectors;
+    private readonly byte* _names;
+    private readonly SegmentedSender _sender;
+    private bool _disposed;
+
+    public BatchSender(int capacity, int slotSize)
+    {
+        Capacity = capacity;
+        SlotSize = slotSize;
+        _slots = GC.AllocateArray<byte>(capacity * slotSize, pinned: true);
+        _slotBase = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_slots));
+        _memory = (byte*)NativeMemory.AllocZeroed((nuint)(capacity * (sizeof(LinuxNative.MMsgHdr) + sizeof(LinuxNative.IoVec) + AddressSize)));
+        _headers = (LinuxNative.MMsgHdr*)_memory;
+        _vectors = (LinuxNative.IoVec*)(_headers + capacity);
+        _names = (byte*)(_vectors + capacity);
+        for (int i = 0; i < capacity; i++)
+        {
+            _vectors[i].Base = _slotBase + (i * slotSize);
+            _headers[i].Iov = &_vectors[i];
+            _headers[i].IovLength = 1;
+            _headers[i].Name = _names + (i * AddressSize);
+        }
+
+        _sender = new SegmentedSender(capacity);
+    }
+
+    /// <summary>How many datagrams one flush sends at most.</summary>
+    public int Capacity { get; }
+
+    /// <summary>The largest datagram a slot holds.</summary>
+    public int SlotSize { get; }
+
+    /// <summary>Datagrams the kernel refused (a full buffer, an unreachable peer): lost, as a dropped packet is.</summary>
+    public long Failed { get; private set; }
+
+    /// <summary>Whether GSO is still in use.</summary>
+    public bool Segmenting => _sender.Enabled;
+
+    /// <summary>Where the core writes datagram <paramref name="index"/>.</summary>
+    public Span<byte> Slot(int index) => _slots.AsSpan(index * SlotSize, SlotSize);
+
+    /// <summary>Datagram <paramref name="index"/> is <paramref name="length"/> octets for <paramref name="destination"/>.</summary>
+    public void Set(int index, int length, SocketAddress destination)
+    {
+        _vectors[index].Length = (nuint)length;
+        ReadOnlySpan<byte> name = destination.Buffer.Span[..destination.Size];
+        name.CopyTo(new Span<byte>(_names + (index * AddressSize), AddressSize));
+        _headers[index].NameLength = (uint)name.Length;
+    }
+
+    /// <summary>Sends datagrams [0, <paramref name="count"/>), each run with one destination in one go.</summary>
+    public void Flush(Socket socket, int count)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        bool added = false;
+        try
+        {
+            socket.SafeHandle.DangerousAddRef(ref added);
+            int fd = (int)socket.SafeHandle.DangerousGetHandle();
+            for (int run = 0; run < count;)
+            {
+                int end = run + 1;
+                while (end < count && SameDestination(run, end))
+                {
+                    end++;
+                }
+
+                SegmentedSender.SendOutcome outcome = _sender.Send(fd, &_headers[run], end - run);
+                Failed += outcome.Failed;
+                run = end;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // The socket closed while the host was disposing: what was queued is lost, as on a dying path.
+        }
+        finally
+        {
+            if (added)
+            {
+                socket.SafeHandle.DangerousRelease();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _sender.Dispose();
+            NativeMemory.Free(_memory);
+        }
+    }
+
+    private bool SameDestination(int a, int b) =>
+        _headers[a].NameLength == _headers[b].NameLength
+        && new ReadOnlySpan<byte>(_headers[a].Name, (int)_headers[a].NameLength).SequenceEqual(new ReadOnlySpan<byte>(_headers[b].Name, (int)_headers[b].NameLength));
+}

@@ -3,6 +3,7 @@
 # for the run (root): a 100 MB single-stream transfer and sequential handshakes (one connection per
 # tiny file), each through the same quic-interop-runner style programs: `mallard interop` and
 # quic-go's own interop client and server. Mallard against Mallard, quic-go against quic-go.
+# quic-go's interop programs stop without QLOGDIR, so both sides write qlog (an equal handicap).
 #
 #   bench/quic-vs-quicgo.sh [MEGABYTES=100] [HANDSHAKES=200] [ROUNDS=3]
 set -euo pipefail
@@ -30,7 +31,7 @@ ip -n "$NS" link set lo up
 
 start_server() { # $1 = mallard|quicgo
   if [ "$1" = mallard ]; then
-    ip netns exec "$NS" env TESTCASE=transfer dotnet "$WORK/mallard/mallard.dll" interop server --root "$WORK/www" --listen 127.0.0.1:443 \
+    ip netns exec "$NS" env TESTCASE=transfer QLOGDIR="$WORK/logs/qlog" dotnet "$WORK/mallard/mallard.dll" interop server --root "$WORK/www" --listen 127.0.0.1:443 \
       --cert "$WORK/certs/cert.pem" --key "$WORK/certs/priv.key" >"$WORK/server.log" 2>&1 &
   else
     ip netns exec "$NS" sh -c "mount --bind $WORK/www /www && mount --bind $WORK/logs /logs && mount --bind $WORK/certs /certs && exec env TESTCASE=transfer QLOGDIR=/logs/qlog $WORK/qgo-server" >"$WORK/server.log" 2>&1 &
@@ -47,7 +48,7 @@ client() { # $1 = mallard|quicgo, $2 = testcase, rest = urls; prints elapsed sec
   local start end
   start=$(date +%s.%N)
   if [ "$IMPL" = mallard ]; then
-    ip netns exec "$NS" env TESTCASE="$case" dotnet "$WORK/mallard/mallard.dll" interop client -k --downloads "$WORK/downloads" "$@" >/dev/null
+    ip netns exec "$NS" env TESTCASE="$case" QLOGDIR="$WORK/logs/qlog" dotnet "$WORK/mallard/mallard.dll" interop client -k --downloads "$WORK/downloads" "$@" >/dev/null
   else
     [ "$case" = handshakeloss ] && case=multiconnect
     ip netns exec "$NS" sh -c "mount --bind $WORK/downloads /downloads && mount --bind $WORK/logs /logs && exec env TESTCASE=$case QLOGDIR=/logs/qlog $WORK/qgo-client $*" >/dev/null

@@ -13,7 +13,14 @@ ROUNDS=${3:-3}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d /tmp/mallard-quicbench-XXXX)
 NS=mqb-$$
-cleanup() { ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null || true; ip netns del "$NS" 2>/dev/null || true; rm -rf "$WORK"; }
+# quic-go's programs use fixed paths (/www, /downloads, /logs, /certs): bind mounts inside the
+# namespace's own mount namespace; the empty mount points are removed again at the end.
+cleanup() {
+  ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null || true
+  ip netns del "$NS" 2>/dev/null || true
+  rm -rf "$WORK"
+  rmdir /www /downloads /logs /certs 2>/dev/null || true
+}
 trap cleanup EXIT
 
 dotnet build "$ROOT/src/Mallard.Cli" -c Release -o "$WORK/mallard" >/dev/null

@@ -6,6 +6,9 @@
 //
 //	-mode server -listen ADDR
 //	-mode client -server ADDR [-pings 1000] [-seconds 5] [-window 64] [-megabytes 50]
+//	-mode scale -server ADDR -connections N [-interval-ms 100] [-seconds 10] [-mark DIR]
+//	    (N connections over one UDP socket, each echoing a 100-octet datagram every interval;
+//	    with -mark, DIR/steady and DIR/done are created when the echo phase starts and ends)
 package main
 
 import (
@@ -21,6 +24,8 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	mrand "math/rand"
+	"net"
 	"os"
 	"sort"
 	"sync"
@@ -40,10 +45,15 @@ func main() {
 	seconds := flag.Int("seconds", 5, "client: seconds of windowed datagram echo")
 	window := flag.Int("window", 64, "client: datagrams in flight in the rate phase")
 	megabytes := flag.Int("megabytes", 50, "client: stream download beside 1000 datagrams/s")
+	connections := flag.Int("connections", 100, "scale: connections")
+	intervalMs := flag.Int("interval-ms", 100, "scale: milliseconds between one connection's datagrams")
+	mark := flag.String("mark", "", "scale: directory for the steady and done marker files")
 	flag.Parse()
 	var err error
 	if *mode == "server" {
 		err = serve(*listen)
+	} else if *mode == "scale" {
+		err = scale(*server, *connections, time.Duration(*intervalMs)*time.Millisecond, *seconds, *mark)
 	} else {
 		err = measure(*server, *pings, *seconds, *window, *megabytes)
 	}
@@ -240,6 +250,115 @@ func measure(server string, pings, seconds, window, megabytes int) error {
 		percentile(mixed, 0.5), percentile(mixed, 0.99), atomic.LoadInt64(&sent), len(mixed))
 	mu.Unlock()
 	return nil
+}
+
+// scale opens connections over one socket, then has each echo a 100-octet datagram every interval.
+func scale(server string, connections int, interval time.Duration, seconds int, mark string) error {
+	remote, err := net.ResolveUDPAddr("udp", server)
+	if err != nil {
+		return err
+	}
+	socket, err := net.ListenUDP("udp", &net.UDPAddr{IP: remote.IP, Port: 0})
+	if err != nil {
+		return err
+	}
+	socket.SetReadBuffer(8 << 20)
+	socket.SetWriteBuffer(8 << 20)
+	conns := make([]quic.Connection, connections)
+	setupStart := time.Now()
+	var failed int64
+	var wg sync.WaitGroup
+	gate := make(chan struct{}, 64)
+	for i := range conns {
+		wg.Add(1)
+		gate <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-gate }()
+			conn, err := quic.Dial(socket, remote, "localhost", &tls.Config{InsecureSkipVerify: true, NextProtos: alpn},
+				&quic.Config{EnableDatagrams: true, MaxIdleTimeout: 60 * time.Second, KeepAlivePeriod: 20 * time.Second, HandshakeIdleTimeout: 30 * time.Second})
+			if err != nil {
+				atomic.AddInt64(&failed, 1)
+				return
+			}
+			conns[i] = conn
+		}(i)
+	}
+	wg.Wait()
+	setup := time.Since(setupStart).Seconds()
+	if mark != "" {
+		os.WriteFile(mark+"/steady", nil, 0o644)
+	}
+
+	var sent, echoed, lost int64
+	var mu sync.Mutex
+	var rtts []time.Duration
+	stop := make(chan struct{})
+	for _, conn := range conns {
+		if conn == nil {
+			continue
+		}
+		conn := conn
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for {
+				msg, err := conn.ReceiveMessage()
+				if err != nil {
+					return
+				}
+				rtt := rttOf(msg)
+				atomic.AddInt64(&echoed, 1)
+				mu.Lock()
+				rtts = append(rtts, rtt)
+				mu.Unlock()
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			time.Sleep(time.Duration(mrand.Int63n(int64(interval)))) // spread the connections over the interval
+			ticker := time.NewTicker(interval)
+			defer ticker.Stop()
+			for seq := uint64(0); ; seq++ {
+				select {
+				case <-ticker.C:
+					if conn.SendMessage(stamp(100, seq)) == nil {
+						atomic.AddInt64(&sent, 1)
+					}
+				case <-stop:
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(time.Duration(seconds) * time.Second)
+	close(stop)
+	time.Sleep(time.Second) // the last echoes
+	if mark != "" {
+		os.WriteFile(mark+"/done", nil, 0o644)
+	}
+	for _, conn := range conns {
+		if conn != nil {
+			if conn.Context().Err() != nil {
+				atomic.AddInt64(&lost, 1)
+			}
+			conn.CloseWithError(0, "")
+		}
+	}
+	mu.Lock()
+	sort.Slice(rtts, func(a, b int) bool { return rtts[a] < rtts[b] })
+	fmt.Printf("connections=%d failed=%d lost=%d setup_s=%.2f sent=%d echoed=%d echoed_pct=%.3f rtt_p50_ms=%.3f rtt_p99_ms=%.3f\n",
+		connections, atomic.LoadInt64(&failed), atomic.LoadInt64(&lost), setup, atomic.LoadInt64(&sent), atomic.LoadInt64(&echoed),
+		100*float64(atomic.LoadInt64(&echoed))/float64(max64(atomic.LoadInt64(&sent), 1)), percentile(rtts, 0.5), percentile(rtts, 0.99))
+	mu.Unlock()
+	return nil
+}
+
+func max64(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
 }
 
 func serverTLS() *tls.Config {

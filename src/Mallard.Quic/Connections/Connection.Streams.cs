@@ -460,12 +460,12 @@ internal sealed partial class Connection
                 }
 
                 ulong sentBefore = send.SentEnd;
-                if (room <= 0 || !send.TryNext(room, _chunk, out ulong offset, out int length, out bool fin))
+                if (room <= 0 || !send.TryNext(room, Chunk, out ulong offset, out int length, out bool fin))
                 {
                     break;
                 }
 
-                writer.Stream(stream.Id, offset, _chunk.AsSpan(0, length), fin);
+                writer.Stream(stream.Id, offset, Chunk.AsSpan(0, length), fin);
                 _dataSent += send.SentEnd - sentBefore;
                 frames.Add(new SentFrame(SentFrameKind.Stream, stream.Id, offset, length, fin));
             }

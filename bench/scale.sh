@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Many connections on one server: the quic-go 0.29 client of bench/datagram-go opens CONNECTIONS
+# connections over one UDP socket (64 handshakes at a time) to a Mallard.Quic echo server
+# (bench/Mallard.DatagramBench) and to a quic-go echo server (bench/datagram-go), in turn; then
+# each connection sends a 100-octet datagram every INTERVAL_MS for SECONDS, and every echo is
+# timed. Reports, per server: setup time, echoed share, round trip p50/p99, the server's CPU per
+# echoed datagram during the echo phase (user + system, from /proc), and its resident memory per
+# connection (after setup, less the idle server's). No root needed.
+#
+#   bench/scale.sh [CONNECTIONS=1000] [INTERVAL_MS=100] [SECONDS=10] [ROUNDS=1]
+set -euo pipefail
+CONNECTIONS=${1:-1000}
+INTERVAL_MS=${2:-100}
+SECONDS_ECHO=${3:-10}
+ROUNDS=${4:-1}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d /tmp/mallard-scale-XXXX)
+SERVER=""
+cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+dotnet build "$ROOT/bench/Mallard.DatagramBench" -c Release -o "$WORK/mallard" >/dev/null
+export GO111MODULE=off GOPATH=/usr/share/gocode CGO_ENABLED=0 GOCACHE=/tmp/mallard-gocache
+(cd "$ROOT/bench/datagram-go" && go build -o "$WORK/quicgo" main.go)
+TICKS=$(getconf CLK_TCK)
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
+run() { # $1 = mallard|quicgo
+  local port=$((20000 + RANDOM % 20000)) mark="$WORK/mark-$1"
+  rm -rf "$mark"; mkdir -p "$mark"
+  if [ "$1" = mallard ]; then
+    dotnet "$WORK/mallard/Mallard.DatagramBench.dll" server "127.0.0.1:$port" >"$WORK/server.log" 2>&1 &
+  else
+    "$WORK/quicgo" -mode server -listen "127.0.0.1:$port" >"$WORK/server.log" 2>&1 &
+  fi
+  SERVER=$!
+  for _ in $(seq 1 100); do grep -q listening "$WORK/server.log" && break; sleep 0.1; done
+  sleep 1
+  local idle_rss; idle_rss=$(rss_kb "$SERVER")
+  "$WORK/quicgo" -mode scale -server "127.0.0.1:$port" -connections "$CONNECTIONS" -interval-ms "$INTERVAL_MS" -seconds "$SECONDS_ECHO" -mark "$mark" >"$WORK/client.out" &
+  local client=$!
+  while [ ! -e "$mark/steady" ] && kill -0 "$client" 2>/dev/null; do sleep 0.05; done
+  local cpu0 rss; cpu0=$(cpu_ticks "$SERVER"); rss=$(rss_kb "$SERVER")
+  while [ ! -e "$mark/done" ] && kill -0 "$client" 2>/dev/null; do sleep 0.05; done
+  local cpu1; cpu1=$(cpu_ticks "$SERVER")
+  wait "$client"
+  local line echoed; line=$(cat "$WORK/client.out")
+  echoed=$(echo "$line" | tr ' ' '\n' | awk -F= '$1=="echoed" {print $2}')
+  kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; SERVER=""
+  echo "$line server_cpu_us_per_datagram=$(echo "($cpu1 - $cpu0) * 1000000 / $TICKS / ($echoed + 1)" | bc -l | xargs printf '%.1f') server_kb_per_connection=$(echo "($rss - $idle_rss) / $CONNECTIONS" | bc -l | xargs printf '%.1f')"
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+  for impl in mallard quicgo; do
+    echo "round $round $impl $(run "$impl")"
+  done
+done

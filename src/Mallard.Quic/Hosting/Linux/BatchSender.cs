@@ -60,6 +60,9 @@ internal sealed unsafe class BatchSender : IDisposable
     /// <summary>Whether GSO is still in use.</summary>
     public bool Segmenting => _sender.Enabled;
 
+    /// <summary>Datagrams that left inside a GSO message of two or more.</summary>
+    public long Segmented => _sender.SegmentedDatagrams;
+
     /// <summary>Where the core writes datagram <paramref name="index"/>.</summary>
     public Span<byte> Slot(int index) => _slots.AsSpan(index * SlotSize, SlotSize);
 

@@ -494,7 +494,7 @@ internal sealed partial class Connection
             List<SentPacket> lost = _spaces[lossSpace].Loss.DetectLost(now, _rtt);
             if (lost.Count > 0)
             {
-                _congestion.OnPacketsLost(lost.Where(p => p.InFlight).Sum(p => (long)p.Size), lost.Max(p => p.TimeSent), now);
+                _congestion.OnPacketsLost(LossDetector.BytesInFlightOf(lost), LossDetector.LatestSendTimeOf(lost), now);
             }
 
             OnPacketsLost(_spaces[lossSpace], lost);

@@ -29,6 +29,11 @@ internal sealed class LossDetector
     private readonly List<SentPacket> _ackOnly = [];
     private int _ackElicitingInFlight;
 
+    // Results handed out by OnAckReceived and DetectLost, reused by the next call so that an ACK
+    // allocates nothing; callers read them at once.
+    private readonly List<SentPacket> _acknowledged = [];
+    private readonly List<SentPacket> _lost = [];
+
     /// <summary>The largest packet number the peer acknowledged in this space.</summary>
     public ulong? LargestAcknowledged { get; private set; }
 
@@ -87,14 +92,23 @@ internal sealed class LossDetector
         bool handshakeConfirmed,
         CongestionController congestion)
     {
-        var acknowledged = new List<SentPacket>();
+        List<SentPacket> acknowledged = _acknowledged;
+        acknowledged.Clear();
         TakeAcknowledged(_sent, ranges, acknowledged);
         TakeAcknowledged(_ackOnly, ranges, acknowledged);
+        bool anyAckEliciting = false;
+        SentPacket? largestNewly = null;
         foreach (SentPacket packet in acknowledged)
         {
             if (packet.AckEliciting)
             {
                 _ackElicitingInFlight--;
+                anyAckEliciting = true;
+            }
+
+            if (largestNewly is null || packet.Number > largestNewly.Number)
+            {
+                largestNewly = packet;
             }
         }
 
@@ -103,15 +117,15 @@ internal sealed class LossDetector
             LargestAcknowledged = LargestAcknowledged is ulong known ? Math.Max(known, ranges[0].Largest) : ranges[0].Largest;
         }
 
-        if (acknowledged.Count == 0)
+        if (largestNewly is null)
         {
-            return new AckOutcome([], [], false);
+            _lost.Clear();
+            return new AckOutcome(acknowledged, _lost, false);
         }
 
         // An RTT sample when the largest acknowledged is newly acknowledged and something
         // ack-eliciting was acknowledged (RFC 9002 section 5.1).
-        SentPacket largestNewly = acknowledged.MaxBy(p => p.Number)!;
-        if (largestNewly.Number == ranges[0].Largest && acknowledged.Exists(p => p.AckEliciting))
+        if (largestNewly.Number == ranges[0].Largest && anyAckEliciting)
         {
             rtt.Update(now - largestNewly.TimeSent, ackDelay, maxAckDelay, handshakeConfirmed);
             congestion.OnRttSample(rtt.LatestRtt, largestNewly.TimeSent, now);
@@ -129,8 +143,7 @@ internal sealed class LossDetector
         bool persistent = false;
         if (lost.Count > 0)
         {
-            long lostBytes = lost.Where(p => p.InFlight).Sum(p => (long)p.Size);
-            congestion.OnPacketsLost(lostBytes, lost.Max(p => p.TimeSent), now);
+            congestion.OnPacketsLost(BytesInFlightOf(lost), LatestSendTimeOf(lost), now);
             persistent = IsPersistentCongestion(lost, acknowledged, rtt, maxAckDelay);
             if (persistent)
             {
@@ -141,11 +154,39 @@ internal sealed class LossDetector
         return new AckOutcome(acknowledged, lost, persistent);
     }
 
-    /// <summary>Declares lost what is over either threshold and sets <see cref="LossTime"/> for the rest (RFC 9002 appendix A.10).</summary>
+    /// <summary>Octets of the in-flight packets among <paramref name="packets"/>.</summary>
+    public static long BytesInFlightOf(List<SentPacket> packets)
+    {
+        long bytes = 0;
+        foreach (SentPacket packet in packets)
+        {
+            bytes += packet.InFlight ? packet.Size : 0;
+        }
+
+        return bytes;
+    }
+
+    /// <summary>When the last of <paramref name="packets"/> was sent.</summary>
+    public static long LatestSendTimeOf(List<SentPacket> packets)
+    {
+        long latest = long.MinValue;
+        foreach (SentPacket packet in packets)
+        {
+            latest = Math.Max(latest, packet.TimeSent);
+        }
+
+        return latest;
+    }
+
+    /// <summary>
+    /// Declares lost what is over either threshold and sets <see cref="LossTime"/> for the rest
+    /// (RFC 9002 appendix A.10). The list returned is reused by the next call: read it at once.
+    /// </summary>
     public List<SentPacket> DetectLost(long now, RttEstimator rtt)
     {
         LossTime = null;
-        var lost = new List<SentPacket>();
+        List<SentPacket> lost = _lost;
+        lost.Clear();
         if (LargestAcknowledged is not ulong largest)
         {
             return lost;

@@ -6,7 +6,9 @@
 #   - sequential round trips of 64-octet datagrams (p50, p99 of PINGS),
 #   - echoed 1000-octet datagrams per second with 64 in flight (SECONDS),
 #   - a MEGABYTES stream download with 200-octet datagrams every 1 ms beside it
-#     (stream Mbit/s and the datagrams' round trip while it runs).
+#     (stream Mbit/s and the datagrams' round trip while it runs);
+#   - handshakes per second: 200 connections one after another, then 200 with 16 at a time,
+#     each echoing one datagram before it closes.
 #
 #   bench/datagram-vs-quicgo.sh [ROUNDS=3] [PINGS=1000] [SECONDS=5] [MEGABYTES=50]
 set -euo pipefail
@@ -34,9 +36,9 @@ run_pair() { # $1 = mallard|quicgo; prints the client's key=value line
   SERVER=$!
   for _ in $(seq 1 100); do grep -q listening "$WORK/server.log" && break; sleep 0.1; done
   if [ "$1" = mallard ]; then
-    dotnet "$WORK/mallard/Mallard.DatagramBench.dll" client "127.0.0.1:$port" "$PINGS" "$SECONDS_RATE" 64 "$MEGABYTES"
+    echo "$(dotnet "$WORK/mallard/Mallard.DatagramBench.dll" client "127.0.0.1:$port" "$PINGS" "$SECONDS_RATE" 64 "$MEGABYTES") $(dotnet "$WORK/mallard/Mallard.DatagramBench.dll" handshakes "127.0.0.1:$port" 200 16)"
   else
-    "$WORK/quicgo" -mode client -server "127.0.0.1:$port" -pings "$PINGS" -seconds "$SECONDS_RATE" -window 64 -megabytes "$MEGABYTES"
+    echo "$("$WORK/quicgo" -mode client -server "127.0.0.1:$port" -pings "$PINGS" -seconds "$SECONDS_RATE" -window 64 -megabytes "$MEGABYTES") $("$WORK/quicgo" -mode handshakes -server "127.0.0.1:$port" -count 200 -parallel 16)"
   fi
   kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; SERVER=""
 }
@@ -57,7 +59,7 @@ for line in open(sys.argv[1]):
     impl, *pairs = line.split()
     for key, value in (p.split("=") for p in pairs):
         rows.setdefault((impl, key), []).append(float(value))
-keys = ["rtt_p50_ms", "rtt_p99_ms", "rate_dps", "mixed_stream_mbps", "mixed_dg_p50_ms", "mixed_dg_p99_ms"]
+keys = ["rtt_p50_ms", "rtt_p99_ms", "rate_dps", "mixed_stream_mbps", "mixed_dg_p50_ms", "mixed_dg_p99_ms", "hs_seq_per_s", "hs_par_per_s"]
 print(f"{'median':<20}{'Mallard':>12}{'quic-go':>12}{'ratio':>10}")
 for key in keys:
     m, q = statistics.median(rows[("mallard", key)]), statistics.median(rows[("quicgo", key)])

@@ -6,6 +6,7 @@ using Mallard.DatagramBench;
 //   server ADDR
 //   client ADDR [PINGS=1000] [SECONDS=5] [WINDOW=64] [MEGABYTES=50]
 //   soak BALANCER SERVER [SECONDS=600] [FLOOD=1000000]   (bench/soak.sh)
+//   handshakes ADDR [COUNT=200] [PARALLEL=16]
 if (args.Length < 2 || !IPEndPoint.TryParse(args[1], out IPEndPoint? address))
 {
     Console.Error.WriteLine("usage: Mallard.DatagramBench server|client ADDR [PINGS SECONDS WINDOW MEGABYTES]");
@@ -23,6 +24,12 @@ if (args[0] == "soak")
     }
 
     Console.WriteLine(await SoakRun.RunAsync(address, server, Arg(3, 600), args.Length > 4 ? long.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000));
+    return 0;
+}
+
+if (args[0] == "handshakes")
+{
+    Console.WriteLine(await HandshakeRun.RunAsync(address, Arg(2, 200), Arg(3, 16)));
     return 0;
 }
 

@@ -6,6 +6,9 @@
 //
 //	-mode server -listen ADDR
 //	-mode client -server ADDR [-pings 1000] [-seconds 5] [-window 64] [-megabytes 50]
+//	-mode handshakes -server ADDR [-count 200] [-parallel 16]
+//	    (COUNT connections one after another, then COUNT with PARALLEL at a time; each echoes
+//	    one 64-octet datagram and closes)
 //	-mode scale -server ADDR -connections N [-interval-ms 100] [-seconds 10] [-mark DIR]
 //	    (N connections over one UDP socket, each echoing a 100-octet datagram every interval;
 //	    with -mark, DIR/steady and DIR/done are created when the echo phase starts and ends)
@@ -48,10 +51,14 @@ func main() {
 	connections := flag.Int("connections", 100, "scale: connections")
 	intervalMs := flag.Int("interval-ms", 100, "scale: milliseconds between one connection's datagrams")
 	mark := flag.String("mark", "", "scale: directory for the steady and done marker files")
+	count := flag.Int("count", 200, "handshakes: connections per phase")
+	parallel := flag.Int("parallel", 16, "handshakes: connections at a time in the second phase")
 	flag.Parse()
 	var err error
 	if *mode == "server" {
 		err = serve(*listen)
+	} else if *mode == "handshakes" {
+		err = handshakes(*server, *count, *parallel)
 	} else if *mode == "scale" {
 		err = scale(*server, *connections, time.Duration(*intervalMs)*time.Millisecond, *seconds, *mark)
 	} else {
@@ -249,6 +256,57 @@ func measure(server string, pings, seconds, window, megabytes int) error {
 		percentile(rtts, 0.5), percentile(rtts, 0.99), len(rtts), rate, float64(n)*8/streamSeconds/1e6,
 		percentile(mixed, 0.5), percentile(mixed, 0.99), atomic.LoadInt64(&sent), len(mixed))
 	mu.Unlock()
+	return nil
+}
+
+// handshakes connects count times in a row, then count times with parallel at a time.
+func handshakes(server string, count, parallel int) error {
+	one := func() error {
+		conn, err := quic.DialAddr(server, &tls.Config{InsecureSkipVerify: true, NextProtos: alpn}, &quic.Config{EnableDatagrams: true})
+		if err != nil {
+			return err
+		}
+		defer conn.CloseWithError(0, "")
+		if err := conn.SendMessage(stamp(64, 0)); err != nil {
+			return err
+		}
+		_, err = conn.ReceiveMessage()
+		return err
+	}
+	if err := one(); err != nil {
+		return err
+	}
+	start := time.Now()
+	for i := 0; i < count; i++ {
+		if err := one(); err != nil {
+			return err
+		}
+	}
+	sequential := float64(count) / time.Since(start).Seconds()
+	start = time.Now()
+	var next int64
+	var wg sync.WaitGroup
+	var failure error
+	var mu sync.Mutex
+	for w := 0; w < parallel; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for atomic.AddInt64(&next, 1) <= int64(count) {
+				if err := one(); err != nil {
+					mu.Lock()
+					failure = err
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if failure != nil {
+		return failure
+	}
+	fmt.Printf("hs_seq_per_s=%.1f hs_par_per_s=%.1f\n", sequential, float64(count)/time.Since(start).Seconds())
 	return nil
 }
 

@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using Mallard.Quic;
+
+namespace Mallard.DatagramBench;
+
+/// <summary>
+/// Handshakes per second: COUNT connections one after another, then COUNT with PARALLEL at a time;
+/// each connects, echoes one 64-octet datagram and closes, so every handshake is complete and used.
+/// </summary>
+internal static class HandshakeRun
+{
+    public static async Task<string> RunAsync(IPEndPoint server, int count, int parallel)
+    {
+        await OneAsync(server); // the first one pays for JIT; not counted
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < count; i++)
+        {
+            await OneAsync(server);
+        }
+
+        double sequential = count / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        start = Stopwatch.GetTimestamp();
+        int next = 0;
+        await Task.WhenAll(Enumerable.Range(0, parallel).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) <= count)
+            {
+                await OneAsync(server);
+            }
+        }));
+        double concurrent = count / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return string.Create(CultureInfo.InvariantCulture, $"hs_seq_per_s={sequential:0.0} hs_par_per_s={concurrent:0.0}");
+    }
+
+    private static async Task OneAsync(IPEndPoint server)
+    {
+        await using QuicConnection connection = await QuicConnection.ConnectAsync(new QuicClientConnectionOptions
+        {
+            RemoteEndPoint = server,
+            ApplicationProtocols = BenchProtocol.ApplicationProtocols,
+            SkipCertificateValidation = true,
+            EnableDatagrams = true,
+        });
+        connection.SendDatagram(BenchProtocol.Stamp(64, 0));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await connection.ReadDatagramAsync(timeout.Token);
+        await connection.CloseAsync(0);
+    }
+}

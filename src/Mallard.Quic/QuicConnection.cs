@@ -15,7 +15,7 @@ namespace Mallard.Quic;
 /// with an application error code. Clients get one from <see cref="ConnectAsync"/>, servers from
 /// <see cref="QuicListener.AcceptConnectionAsync"/>.
 /// </summary>
-public sealed class QuicConnection : IAsyncDisposable
+public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
 {
     private readonly EndpointHost _host;
     private readonly Connection _connection;
@@ -24,13 +24,20 @@ public sealed class QuicConnection : IAsyncDisposable
     private bool _readyAnnounced;
     private volatile bool _disposed;
     private ConcurrentDictionary<ulong, Action<QuicDatagramDelivery>>? _deliveryCallbacks;
+    private readonly Action<QuicConnection>? _onReady;
 
-    internal QuicConnection(EndpointHost host, Connection connection, QuicConnectionOptions options, bool ownsHost)
+    /// <param name="host">The I/O host that drives the connection.</param>
+    /// <param name="connection">The sans-IO connection.</param>
+    /// <param name="options">The options it was made with.</param>
+    /// <param name="ownsHost">A client owns its host and disposes it with the connection.</param>
+    /// <param name="onReady">Server: called under the lock once the handshake completes (the listener's accept queue).</param>
+    internal QuicConnection(EndpointHost host, Connection connection, QuicConnectionOptions options, bool ownsHost, Action<QuicConnection>? onReady = null)
     {
         _host = host;
         _connection = connection;
         _options = options;
         _ownsHost = ownsHost;
+        _onReady = onReady;
     }
 
     /// <summary>The peer's address; a server follows its client to a new one (RFC 9000 section 9).</summary>
@@ -435,12 +442,12 @@ public sealed class QuicConnection : IAsyncDisposable
     }
 
     /// <summary>After every host cycle: wake waiters, and hand a newly established server connection to the listener.</summary>
-    internal void OnHostCycleLocked()
+    void IConnectionWaker.OnHostCycleLocked()
     {
         if (!_readyAnnounced && _connection.HandshakeComplete && _connection.IsServer && _connection.State == ConnectionState.Established)
         {
             _readyAnnounced = true;
-            _host.ConnectionReady?.Invoke(this);
+            _onReady?.Invoke(this);
         }
 
         if (_deliveryCallbacks is { IsEmpty: false })

@@ -59,14 +59,14 @@ public sealed class QuicListener : IAsyncDisposable
         var endpoint = new Endpoint(core, staticKey: options.StaticKey) { RequireRetry = options.RequireRetry, MaxUnvalidatedHandshakes = options.MaxUnvalidatedHandshakes };
         var host = new EndpointHost(EndpointHost.Bind(options.ListenEndPoint), endpoint, connectionOptions.MaxReceiveDatagramSize);
         var listener = new QuicListener(host, options.ListenBacklog);
-        endpoint.ConnectionAccepted = connection => host.Register(connection, new QuicConnection(host, connection, connectionOptions, ownsHost: false));
-        host.ConnectionReady = connection =>
+        Action<QuicConnection> ready = connection =>
         {
             if (!listener._ready.Writer.TryWrite(connection))
             {
                 connection.Core.Close(HostClock.Now, (ulong)Transport.TransportErrorCode.ConnectionRefused, "accept queue full", application: false);
             }
         };
+        endpoint.ConnectionAccepted = connection => host.Register(connection, new QuicConnection(host, connection, connectionOptions, ownsHost: false, ready));
         host.Start();
         return ValueTask.FromResult(listener);
     }

@@ -34,7 +34,7 @@ internal sealed class EndpointHost : IAsyncDisposable
     private readonly byte[] _sendBuffer = new byte[65_536];
     private readonly Timer _timer;
     private readonly CancellationTokenSource _stop = new();
-    private readonly Dictionary<Connection, QuicConnection> _handles = [];
+    private readonly Dictionary<Connection, IConnectionWaker> _handles = [];
     private static readonly Action<EndpointHost> SendPump = static host => host.RunSendPump();
 
     private readonly Action<Connection> _visitTouched;
@@ -71,8 +71,6 @@ internal sealed class EndpointHost : IAsyncDisposable
 
     public Endpoint Endpoint => _endpoint;
 
-    /// <summary>Called under the lock when a server connection finishes its handshake.</summary>
-    public Action<QuicConnection>? ConnectionReady { get; set; }
 
     public static Socket Bind(IPEndPoint local)
     {
@@ -142,7 +140,7 @@ internal sealed class EndpointHost : IAsyncDisposable
     }
 
     /// <summary>Tracks the handle of a connection so it is woken and told when it closes.</summary>
-    public void Register(Connection connection, QuicConnection handle) => _handles[connection] = handle;
+    public void Register(Connection connection, IConnectionWaker handle) => _handles[connection] = handle;
 
     /// <summary>
     /// Sends what the core has queued (at most <see cref="SendBudget"/> datagrams), wakes the
@@ -287,7 +285,7 @@ internal sealed class EndpointHost : IAsyncDisposable
     /// <summary>Wakes the waiters of a touched connection, and lets go of its handle once it has closed.</summary>
     private void VisitTouched(Connection connection)
     {
-        if (_handles.TryGetValue(connection, out QuicConnection? handle))
+        if (_handles.TryGetValue(connection, out IConnectionWaker? handle))
         {
             handle.OnHostCycleLocked();
             if (connection.State == ConnectionState.Closed)
@@ -322,7 +320,7 @@ internal sealed class EndpointHost : IAsyncDisposable
 
         lock (Gate)
         {
-            foreach (QuicConnection handle in _handles.Values)
+            foreach (IConnectionWaker handle in _handles.Values)
             {
                 handle.OnHostCycleLocked();
             }

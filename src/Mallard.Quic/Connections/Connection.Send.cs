@@ -297,7 +297,7 @@ internal sealed partial class Connection
         space.SendKeys!.Protect(packet, layout.PacketNumberOffset - layout.Start, layout.PacketNumberLength, layout.PacketNumber, layout.PayloadLength);
         List<SentFrame> frames = _framesInPacket[layout.Space];
         bool inFlight = layout.AckEliciting; // ACK-only packets do not count against the window (RFC 9002 section 2).
-        var sent = new SentPacket(layout.PacketNumber, now, packet.Length, layout.AckEliciting, inFlight) { Frames = [.. frames] };
+        var sent = new SentPacket(layout.PacketNumber, now, packet.Length, layout.AckEliciting, inFlight) { Frames = frames.Count == 0 ? [] : [.. frames] };
         if (layout.AckEliciting && layout.Space == 2)
         {
             _lastAckElicitingSent = now;

@@ -8,6 +8,9 @@ namespace Mallard.Quic.Recovery;
 /// <param name="InFlight">Whether it counts towards bytes in flight.</param>
 internal sealed record SentPacket(ulong Number, long TimeSent, int Size, bool AckEliciting, bool InFlight)
 {
-    /// <summary>The frames it carried that matter once it is acknowledged or lost (RFC 9000 section 13.3).</summary>
-    public IReadOnlyList<SentFrame> Frames { get; init; } = [];
+    /// <summary>
+    /// The frames it carried that matter once it is acknowledged or lost (RFC 9000 section 13.3).
+    /// An array, not an interface, so that walking it allocates no enumerator per packet.
+    /// </summary>
+    public SentFrame[] Frames { get; init; } = [];
 }

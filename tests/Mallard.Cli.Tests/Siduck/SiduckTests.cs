@@ -47,7 +47,9 @@ public class SiduckTests
         string address = SiduckPeer.FreeLoopbackAddress();
         using RunningProcess server = await SiduckPeer.StartServerAsync(quicGoServer, address);
 
-        CliRun run = await Task.Run(() => CliRun.Of("siduck", "quack", address, "-k", "--message", "moo"));
+        // A generous wait for the answer: a freshly started server compiles its close path on first
+        // use, and on a loaded 2-core runner that once took longer than the default second.
+        CliRun run = await Task.Run(() => CliRun.Of("siduck", "quack", address, "-k", "--message", "moo", "--timeout", "10000"));
 
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("the server closed the connection with 0x101 (SIDUCK_ONLY_QUACKS_ECHO)", run.Error, StringComparison.Ordinal);

@@ -425,7 +425,7 @@ public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
             {
                 if (attempt(_connection))
                 {
-                    _host.ScheduleSendLocked(_connection);
+                    _host.ScheduleSend(_connection);
                     return;
                 }
 
@@ -496,7 +496,7 @@ public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
     }
 
     /// <summary>Has the host send what a stream operation queued (on its send pump). Call under the lock.</summary>
-    internal void FlushLocked() => _host.ScheduleSendLocked(_connection);
+    internal void FlushLocked() => _host.ScheduleSend(_connection);
 
     /// <summary>The exception that explains why the connection is no longer usable.</summary>
     internal QuicException ClosedException()

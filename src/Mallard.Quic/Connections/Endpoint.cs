@@ -76,8 +76,11 @@ internal sealed class Endpoint : IDisposable
     /// <summary>Called for every connection a client opens (server).</summary>
     public Action<Connection>? ConnectionAccepted { get; set; }
 
-    /// <summary>Datagrams that matched no connection and were not answered.</summary>
+    /// <summary>Datagrams dropped unprocessed: they matched no connection and were not answered, or the host could not read them whole.</summary>
     public long DroppedDatagrams { get; private set; }
+
+    /// <summary>Counts datagrams the host dropped before they reached the endpoint (larger than its receive buffers).</summary>
+    public void CountDropped(int datagrams) => DroppedDatagrams += datagrams;
 
     public long VersionNegotiationsSent { get; private set; }
 

@@ -17,8 +17,8 @@ namespace Mallard.Quic.Hosting;
 /// rest. A busy sender must queue its work inside the endpoint, where a DATAGRAM can go ahead of
 /// stream data, and not let acknowledgements and datagrams wait in the kernel: those waits would
 /// read as round-trip time, and the congestion window would grow to fill them. The application's
-/// calls change the core under the lock but leave the system calls to the pump
-/// (<see cref="ScheduleSendLocked"/>), so they hold the lock only briefly.
+/// calls change the core (under the lock, or without it for datagrams) and leave the system calls
+/// to the pump (<see cref="ScheduleSend"/>), so they hold the lock only briefly.
 /// </para>
 /// </summary>
 internal sealed class EndpointHost : IAsyncDisposable
@@ -31,7 +31,7 @@ internal sealed class EndpointHost : IAsyncDisposable
 
     private readonly Endpoint _endpoint;
     private Socket _socket;
-    private readonly byte[] _sendBuffer = new byte[65_536];
+    private readonly byte[] _sendBuffer;
     private readonly Timer _timer;
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<Connection, IConnectionWaker> _handles = [];
@@ -49,12 +49,13 @@ internal sealed class EndpointHost : IAsyncDisposable
     /// <param name="socket">The bound UDP socket.</param>
     /// <param name="endpoint">The sans-IO endpoint it serves.</param>
     /// <param name="maxDatagramSize">The largest datagram to read in a batch (the max_udp_payload_size this endpoint advertises).</param>
-    public EndpointHost(Socket socket, Endpoint endpoint, int maxDatagramSize = 65_527)
+    public EndpointHost(Socket socket, Endpoint endpoint, int maxDatagramSize)
     {
         _visitTouched = VisitTouched;
         _deliver = ReceiveGuarded;
         _batch = BatchReceiver.IsSupported ? new BatchReceiver(maxDatagramSize) : null;
         _batchSender = BatchReceiver.IsSupported ? new BatchSender(SendBudget, maxDatagramSize) : null;
+        _sendBuffer = _batchSender is null ? new byte[65_536] : []; // the batch has its own slots
         _socket = socket;
         _endpoint = endpoint;
         _timer = new Timer(_ => OnTimer());
@@ -70,7 +71,6 @@ internal sealed class EndpointHost : IAsyncDisposable
     public long InternalErrors { get; private set; }
 
     public Endpoint Endpoint => _endpoint;
-
 
     public static Socket Bind(IPEndPoint local)
     {
@@ -148,12 +148,11 @@ internal sealed class EndpointHost : IAsyncDisposable
     /// re-arms the timer; <paramref name="changed"/> names a connection the application changed.
     /// Touches only connections with work, never all of them. Call under <see cref="Gate"/>.
     /// </summary>
-    /// <returns>True when the budget ran out with more to send; the send pump then carries on.</returns>
-    public bool AfterChangeLocked(Connection? changed = null)
+    public void AfterChangeLocked(Connection? changed = null)
     {
         if (_disposed)
         {
-            return false;
+            return;
         }
 
         if (changed is not null)
@@ -169,11 +168,10 @@ internal sealed class EndpointHost : IAsyncDisposable
         long now = HostClock.Now;
         int sent = _batchSender is not null ? SendBatchLocked(now) : SendEachLocked(now);
 
-        bool more = sent == SendBudget;
         _endpoint.ProcessTouched(_visitTouched);
-        if (more)
+        if (sent == SendBudget)
         {
-            QueueSend();
+            QueueSend(); // more may wait: the pump carries on after the socket has been read again
         }
 
         if (_endpoint.NextTimeout is long next)
@@ -185,26 +183,14 @@ internal sealed class EndpointHost : IAsyncDisposable
         {
             _timer.Change(Timeout.Infinite, Timeout.Infinite);
         }
-
-        return more;
     }
 
     /// <summary>
     /// The application changed <paramref name="changed"/> (queued a datagram, wrote or read stream
     /// data): its sending happens on the send pump, not on the application's thread, so that the
-    /// application holds the lock only for the change itself and never waits behind a burst of
-    /// system calls made for it. Call under <see cref="Gate"/>.
+    /// application holds the lock only for the change itself (and datagrams not at all) and never
+    /// waits behind a burst of system calls made for it. Safe from any thread, with or without the lock.
     /// </summary>
-    public void ScheduleSendLocked(Connection changed)
-    {
-        if (!_disposed)
-        {
-            _endpoint.Touch(changed);
-            QueueSend();
-        }
-    }
-
-    /// <summary>Like <see cref="ScheduleSendLocked"/>, from any thread without the lock (a queued datagram).</summary>
     public void ScheduleSend(Connection changed)
     {
         _touchedByApplication.Enqueue(changed);
@@ -226,19 +212,20 @@ internal sealed class EndpointHost : IAsyncDisposable
         Volatile.Write(ref _sendQueued, 0);
         lock (Gate)
         {
-            if (_disposed)
-            {
-                return;
-            }
+            AfterChangeGuardedLocked();
+        }
+    }
 
-            try
-            {
-                AfterChangeLocked();
-            }
-            catch (Exception failure) when (failure is not OutOfMemoryException)
-            {
-                ReportInternalError(failure);
-            }
+    /// <summary><see cref="AfterChangeLocked"/> from the host's own threads: a bug in the core is reported, not thrown.</summary>
+    private void AfterChangeGuardedLocked()
+    {
+        try
+        {
+            AfterChangeLocked();
+        }
+        catch (Exception failure) when (failure is not OutOfMemoryException)
+        {
+            ReportInternalError(failure);
         }
     }
 
@@ -345,12 +332,13 @@ internal sealed class EndpointHost : IAsyncDisposable
             try
             {
                 _endpoint.OnTimeout(HostClock.Now);
-                AfterChangeLocked();
             }
             catch (Exception failure) when (failure is not OutOfMemoryException)
             {
                 ReportInternalError(failure);
             }
+
+            AfterChangeGuardedLocked();
         }
     }
 
@@ -377,24 +365,6 @@ internal sealed class EndpointHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Reads what <paramref name="socket"/> holds (when given), then sends.</summary>
-    private void DrainAndSendLocked(Socket? socket, byte[] buffer, SocketAddress address)
-    {
-        try
-        {
-            if (socket is not null)
-            {
-                DrainLocked(socket, buffer, address);
-            }
-
-            AfterChangeLocked();
-        }
-        catch (Exception failure) when (failure is not OutOfMemoryException)
-        {
-            ReportInternalError(failure);
-        }
-    }
-
     /// <summary>
     /// Reads what the socket holds without blocking, at most <see cref="ReceiveBatch"/> datagrams:
     /// with one recvmmsg on Linux, else one FIONREAD and one recvfrom each.
@@ -403,7 +373,8 @@ internal sealed class EndpointHost : IAsyncDisposable
     {
         if (_batch is not null)
         {
-            _batch.Receive(socket, address, _deliver);
+            _batch.Receive(socket, address, _deliver, out int oversized);
+            _endpoint.CountDropped(oversized);
             return;
         }
 
@@ -454,7 +425,7 @@ internal sealed class EndpointHost : IAsyncDisposable
             }
 
             bool current;
-                lock (Gate)
+            lock (Gate)
             {
                 if (_disposed)
                 {
@@ -465,7 +436,12 @@ internal sealed class EndpointHost : IAsyncDisposable
                 ReceiveGuarded(address, buffer.AsSpan(0, received));
 
                 // Drain more only from the current socket; a socket replaced by a rebind is being closed.
-                DrainAndSendLocked(current ? socket : null, buffer, address);
+                if (current)
+                {
+                    DrainLocked(socket, buffer, address);
+                }
+
+                AfterChangeGuardedLocked();
             }
 
             if (!current)

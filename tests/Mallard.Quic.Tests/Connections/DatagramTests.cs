@@ -290,19 +290,25 @@ public class DatagramTests
         }
     }
 
-    private static TransportParameters WithDatagrams()
+    /// <summary>The virtual network's parameters with DATAGRAM frames accepted.</summary>
+    internal static TransportParameters WithDatagrams()
     {
         TransportParameters parameters = VirtualNetwork.Parameters();
         parameters.MaxDatagramFrameSize = 65_535;
         return parameters;
     }
 
-    private static VirtualNetwork Negotiated(int seed = 1, TransportParameters? server = null) => new(
-        seed,
-        server: VirtualNetwork.ServerOptions() with { LocalParameters = server ?? WithDatagrams() },
-        client: VirtualNetwork.DefaultClientOptions() with { LocalParameters = WithDatagrams() });
+    /// <summary>A virtual network whose two sides negotiate DATAGRAM frames; <paramref name="configure"/> adjusts both sides' options.</summary>
+    internal static VirtualNetwork Negotiated(int seed = 1, TransportParameters? server = null, Func<ConnectionOptions, ConnectionOptions>? configure = null)
+    {
+        configure ??= options => options;
+        return new(
+            seed,
+            server: configure(VirtualNetwork.ServerOptions() with { LocalParameters = server ?? WithDatagrams() }),
+            client: configure(VirtualNetwork.DefaultClientOptions() with { LocalParameters = WithDatagrams() }));
+    }
 
-    private static Connection Established(VirtualNetwork network)
+    internal static Connection Established(VirtualNetwork network)
     {
         Connection client = network.Connect();
         Assert.True(network.RunUntil(() => client.HandshakeConfirmed && network.ServerConnection?.HandshakeConfirmed == true, 5_000_000));

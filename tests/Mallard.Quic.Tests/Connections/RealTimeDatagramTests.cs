@@ -140,25 +140,16 @@ public class RealTimeDatagramTests
         Assert.True(flooded.Datagrams.Sent > 4 * (100_000 / flooded.MaxDatagramPayload), $"datagrams did not lead: {flooded.Datagrams.Sent} sent");
     }
 
-    private static TransportParameters WithDatagrams()
-    {
-        TransportParameters parameters = VirtualNetwork.Parameters();
-        parameters.MaxDatagramFrameSize = 65_535;
-        parameters.InitialMaxData = 16 << 20;
-        parameters.InitialMaxStreamDataBidiLocal = 8 << 20;
-        parameters.InitialMaxStreamDataBidiRemote = 8 << 20;
-        return parameters;
-    }
+    /// <summary>Datagrams negotiated, stream windows wide enough that flow control never limits the download, and the given controller and maximum age.</summary>
+    private static VirtualNetwork Negotiated(int seed, QuicCongestionControl control = QuicCongestionControl.Cubic, long datagramMaxAge = 0) =>
+        DatagramTests.Negotiated(seed, configure: options =>
+        {
+            TransportParameters parameters = options.LocalParameters.Clone();
+            parameters.InitialMaxData = 16 << 20;
+            parameters.InitialMaxStreamDataBidiLocal = 8 << 20;
+            parameters.InitialMaxStreamDataBidiRemote = 8 << 20;
+            return options with { LocalParameters = parameters, CongestionControl = control, DatagramMaxAge = datagramMaxAge };
+        });
 
-    private static VirtualNetwork Negotiated(int seed, QuicCongestionControl control = QuicCongestionControl.Cubic, long datagramMaxAge = 0) => new(
-        seed,
-        server: VirtualNetwork.ServerOptions() with { LocalParameters = WithDatagrams(), CongestionControl = control, DatagramMaxAge = datagramMaxAge },
-        client: VirtualNetwork.DefaultClientOptions() with { LocalParameters = WithDatagrams(), CongestionControl = control, DatagramMaxAge = datagramMaxAge });
-
-    private static Connection Established(VirtualNetwork network)
-    {
-        Connection client = network.Connect();
-        Assert.True(network.RunUntil(() => client.HandshakeConfirmed && network.ServerConnection?.HandshakeConfirmed == true));
-        return client;
-    }
+    private static Connection Established(VirtualNetwork network) => DatagramTests.Established(network);
 }

@@ -16,40 +16,21 @@ internal sealed unsafe class BatchReceiver : IDisposable
 {
     public const int BatchSize = 32;
 
-    /// <summary>sizeof(struct sockaddr_storage).</summary>
-    private const int AddressSize = 128;
-
     /// <summary>MSG_TRUNC in msg_flags: the datagram was longer than its buffer.</summary>
     private const int MsgTrunc = 0x20;
 
-    private readonly byte* _memory;
-    private readonly LinuxNative.MMsgHdr* _headers;
-    private readonly byte* _names;
     private readonly byte* _data;
+    private readonly MessageHeaders _messages;
     private bool _disposed;
 
     public BatchReceiver(int slotSize)
     {
-        SlotSize = slotSize;
-        nuint length = (nuint)(BatchSize * (sizeof(LinuxNative.MMsgHdr) + sizeof(LinuxNative.IoVec) + AddressSize + slotSize));
-        _memory = (byte*)NativeMemory.AllocZeroed(length);
-        _headers = (LinuxNative.MMsgHdr*)_memory;
-        var vectors = (LinuxNative.IoVec*)(_headers + BatchSize);
-        _names = (byte*)(vectors + BatchSize);
-        _data = _names + (BatchSize * AddressSize);
-        for (int i = 0; i < BatchSize; i++)
-        {
-            vectors[i].Base = _data + (i * slotSize);
-            _headers[i].Iov = &vectors[i];
-            _headers[i].IovLength = 1;
-        }
+        _data = (byte*)NativeMemory.Alloc((nuint)(BatchSize * slotSize));
+        _messages = new MessageHeaders(BatchSize, _data, slotSize);
     }
 
     /// <summary>The largest datagram a slot holds.</summary>
-    public int SlotSize { get; }
-
-    /// <summary>Datagrams dropped because they did not fit a slot.</summary>
-    public long Truncated { get; private set; }
+    public int SlotSize => _messages.SlotSize;
 
     /// <summary>Whether this process may read in batches (Linux on x86-64 or arm64, unless MALLARD_QUIC_PORTABLE_IO=1).</summary>
     public static bool IsSupported => LinuxNative.IsSupported && Environment.GetEnvironmentVariable("MALLARD_QUIC_PORTABLE_IO") != "1";
@@ -57,25 +38,20 @@ internal sealed unsafe class BatchReceiver : IDisposable
     /// <summary>
     /// Reads what <paramref name="socket"/> holds without waiting, up to <see cref="BatchSize"/>
     /// datagrams, and hands each to <paramref name="deliver"/> with its source in
-    /// <paramref name="address"/> (reused). Returns how many were read; 0 when none waited.
+    /// <paramref name="address"/> (reused); <paramref name="oversized"/> counts those dropped because
+    /// they did not fit a slot. Returns how many were read; 0 when none waited.
     /// </summary>
-    public int Receive(Socket socket, SocketAddress address, DatagramHandler deliver)
+    public int Receive(Socket socket, SocketAddress address, DatagramHandler deliver, out int oversized)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        oversized = 0;
         bool added = false;
         int count;
         try
         {
             socket.SafeHandle.DangerousAddRef(ref added);
-            for (int i = 0; i < BatchSize; i++)
-            {
-                _headers[i].Name = _names + (i * AddressSize);
-                _headers[i].NameLength = AddressSize;
-                _headers[i].Iov->Length = (nuint)SlotSize;
-                _headers[i].Flags = 0;
-            }
-
-            count = LinuxNative.recvmmsg((int)socket.SafeHandle.DangerousGetHandle(), _headers, BatchSize, LinuxNative.MsgDontWait, null);
+            _messages.PrepareReceive();
+            count = LinuxNative.recvmmsg((int)socket.SafeHandle.DangerousGetHandle(), _messages.Headers, BatchSize, LinuxNative.MsgDontWait, null);
         }
         catch (ObjectDisposedException)
         {
@@ -95,18 +71,20 @@ internal sealed unsafe class BatchReceiver : IDisposable
         }
 
         Span<byte> addressBuffer = address.Buffer.Span;
+        LinuxNative.MMsgHdr* headers = _messages.Headers;
         for (int i = 0; i < count; i++)
         {
-            if ((_headers[i].Flags & MsgTrunc) != 0)
+            if ((headers[i].Flags & MsgTrunc) != 0)
             {
-                Truncated++;
+                oversized++;
                 continue;
             }
 
-            int nameLength = (int)Math.Min(_headers[i].NameLength, (uint)addressBuffer.Length);
-            new ReadOnlySpan<byte>(_names + (i * AddressSize), nameLength).CopyTo(addressBuffer);
-            address.Size = nameLength;
-            deliver(address, new Span<byte>(_data + (i * SlotSize), (int)_headers[i].Length));
+            ReadOnlySpan<byte> name = _messages.Address(i);
+            name = name[..Math.Min(name.Length, addressBuffer.Length)];
+            name.CopyTo(addressBuffer);
+            address.Size = name.Length;
+            deliver(address, new Span<byte>(_data + (i * SlotSize), (int)headers[i].Length));
         }
 
         return count;
@@ -117,7 +95,8 @@ internal sealed unsafe class BatchReceiver : IDisposable
         if (!_disposed)
         {
             _disposed = true;
-            NativeMemory.Free(_memory);
+            _messages.Dispose();
+            NativeMemory.Free(_data);
         }
     }
 

@@ -15,15 +15,8 @@ namespace Mallard.Quic.Hosting.Linux;
 /// </summary>
 internal sealed unsafe class BatchSender : IDisposable
 {
-    /// <summary>sizeof(struct sockaddr_storage).</summary>
-    private const int AddressSize = 128;
-
     private readonly byte[] _slots;
-    private readonly byte* _slotBase;
-    private readonly byte* _memory;
-    private readonly LinuxNative.MMsgHdr* _headers;
-    private readonly LinuxNative.IoVec* _vectors;
-    private readonly byte* _names;
+    private readonly MessageHeaders _messages;
     private readonly SegmentedSender _sender;
     private bool _disposed;
 
@@ -32,19 +25,7 @@ internal sealed unsafe class BatchSender : IDisposable
         Capacity = capacity;
         SlotSize = slotSize;
         _slots = GC.AllocateArray<byte>(capacity * slotSize, pinned: true);
-        _slotBase = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_slots));
-        _memory = (byte*)NativeMemory.AllocZeroed((nuint)(capacity * (sizeof(LinuxNative.MMsgHdr) + sizeof(LinuxNative.IoVec) + AddressSize)));
-        _headers = (LinuxNative.MMsgHdr*)_memory;
-        _vectors = (LinuxNative.IoVec*)(_headers + capacity);
-        _names = (byte*)(_vectors + capacity);
-        for (int i = 0; i < capacity; i++)
-        {
-            _vectors[i].Base = _slotBase + (i * slotSize);
-            _headers[i].Iov = &_vectors[i];
-            _headers[i].IovLength = 1;
-            _headers[i].Name = _names + (i * AddressSize);
-        }
-
+        _messages = new MessageHeaders(capacity, (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_slots)), slotSize);
         _sender = new SegmentedSender(capacity);
     }
 
@@ -69,10 +50,8 @@ internal sealed unsafe class BatchSender : IDisposable
     /// <summary>Datagram <paramref name="index"/> is <paramref name="length"/> octets for <paramref name="destination"/>.</summary>
     public void Set(int index, int length, SocketAddress destination)
     {
-        _vectors[index].Length = (nuint)length;
-        ReadOnlySpan<byte> name = destination.Buffer.Span[..destination.Size];
-        name.CopyTo(new Span<byte>(_names + (index * AddressSize), AddressSize));
-        _headers[index].NameLength = (uint)name.Length;
+        _messages.Headers[index].Iov->Length = (nuint)length;
+        _messages.SetAddress(index, destination.Buffer.Span[..destination.Size]);
     }
 
     /// <summary>Sends datagrams [0, <paramref name="count"/>), each run with one destination in one go.</summary>
@@ -92,7 +71,7 @@ internal sealed unsafe class BatchSender : IDisposable
                     end++;
                 }
 
-                SegmentedSender.SendOutcome outcome = _sender.Send(fd, &_headers[run], end - run);
+                SegmentedSender.SendOutcome outcome = _sender.Send(fd, &_messages.Headers[run], end - run);
                 Failed += outcome.Failed;
                 run = end;
             }
@@ -116,11 +95,9 @@ internal sealed unsafe class BatchSender : IDisposable
         {
             _disposed = true;
             _sender.Dispose();
-            NativeMemory.Free(_memory);
+            _messages.Dispose();
         }
     }
 
-    private bool SameDestination(int a, int b) =>
-        _headers[a].NameLength == _headers[b].NameLength
-        && new ReadOnlySpan<byte>(_headers[a].Name, (int)_headers[a].NameLength).SequenceEqual(new ReadOnlySpan<byte>(_headers[b].Name, (int)_headers[b].NameLength));
+    private bool SameDestination(int a, int b) => _messages.Address(a).SequenceEqual(_messages.Address(b));
 }

@@ -14,12 +14,11 @@ ROUNDS=${3:-3}
 MEGABYTES=${4:-50}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d /tmp/mallard-dgab-XXXX)
-SERVER=""
+. "$ROOT/bench/datagram-lib.sh"
 cleanup() {
-  [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null
   git -C "$ROOT" worktree remove --force "$WORK/a-src" 2>/dev/null || true
   git -C "$ROOT" worktree remove --force "$WORK/b-src" 2>/dev/null || true
-  rm -rf "$WORK"
+  cleanup_datagram_bench
 }
 trap cleanup EXIT
 
@@ -29,24 +28,21 @@ build() { # $1 = label, $2 = commit or empty for the working tree
     git -C "$ROOT" worktree add -f "$WORK/$1-src" "$2" >/dev/null 2>&1
     source="$WORK/$1-src"
   fi
-  dotnet build "$source/bench/Mallard.DatagramBench" -c Release -o "$WORK/$1" >/dev/null
+  build_mallard_bench "$source" "$WORK/$1"
 }
 build a "$OLD"
 build b "$NEW"
-export GO111MODULE=off GOPATH=/usr/share/gocode CGO_ENABLED=0 GOCACHE=/tmp/mallard-gocache
-(cd "$ROOT/bench/datagram-go" && go build -o "$WORK/quicgo" main.go)
+build_quicgo_bench
 
 run() { # $1 = build, $2 = mallard|quicgo client
   local port=$((20000 + RANDOM % 20000))
-  dotnet "$WORK/$1/Mallard.DatagramBench.dll" server "127.0.0.1:$port" >"$WORK/server.log" 2>&1 &
-  SERVER=$!
-  for _ in $(seq 1 100); do grep -q listening "$WORK/server.log" && break; sleep 0.1; done
+  start_echo_server mallard "$port" "$WORK/$1"
   if [ "$2" = mallard ]; then
     dotnet "$WORK/$1/Mallard.DatagramBench.dll" client "127.0.0.1:$port" 500 3 64 "$MEGABYTES"
   else
     "$WORK/quicgo" -mode client -server "127.0.0.1:$port" -pings 500 -seconds 3 -window 64 -megabytes "$MEGABYTES"
   fi
-  kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; SERVER=""
+  stop_echo_server
 }
 
 for round in $(seq 1 "$ROUNDS"); do

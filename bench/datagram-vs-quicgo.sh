@@ -18,29 +18,20 @@ SECONDS_RATE=${3:-5}
 MEGABYTES=${4:-50}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d /tmp/mallard-dgbench-XXXX)
-SERVER=""
-cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-dotnet build "$ROOT/bench/Mallard.DatagramBench" -c Release -o "$WORK/mallard" >/dev/null
-export GO111MODULE=off GOPATH=/usr/share/gocode CGO_ENABLED=0 GOCACHE=/tmp/mallard-gocache
-(cd "$ROOT/bench/datagram-go" && go build -o "$WORK/quicgo" main.go)
+. "$ROOT/bench/datagram-lib.sh"
+trap cleanup_datagram_bench EXIT
+build_mallard_bench "$ROOT" "$WORK/mallard"
+build_quicgo_bench
 
 run_pair() { # $1 = mallard|quicgo; prints the client's key=value line
   local port=$((20000 + RANDOM % 20000))
-  if [ "$1" = mallard ]; then
-    dotnet "$WORK/mallard/Mallard.DatagramBench.dll" server "127.0.0.1:$port" >"$WORK/server.log" 2>&1 &
-  else
-    "$WORK/quicgo" -mode server -listen "127.0.0.1:$port" >"$WORK/server.log" 2>&1 &
-  fi
-  SERVER=$!
-  for _ in $(seq 1 100); do grep -q listening "$WORK/server.log" && break; sleep 0.1; done
+  start_echo_server "$1" "$port"
   if [ "$1" = mallard ]; then
     echo "$(dotnet "$WORK/mallard/Mallard.DatagramBench.dll" client "127.0.0.1:$port" "$PINGS" "$SECONDS_RATE" 64 "$MEGABYTES") $(dotnet "$WORK/mallard/Mallard.DatagramBench.dll" handshakes "127.0.0.1:$port" 200 16)"
   else
     echo "$("$WORK/quicgo" -mode client -server "127.0.0.1:$port" -pings "$PINGS" -seconds "$SECONDS_RATE" -window 64 -megabytes "$MEGABYTES") $("$WORK/quicgo" -mode handshakes -server "127.0.0.1:$port" -count 200 -parallel 16)"
   fi
-  kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; SERVER=""
+  stop_echo_server
 }
 
 for round in $(seq 1 "$ROUNDS"); do

@@ -15,13 +15,10 @@ SECONDS_ECHO=${3:-10}
 ROUNDS=${4:-1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d /tmp/mallard-scale-XXXX)
-SERVER=""
-cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-dotnet build "$ROOT/bench/Mallard.DatagramBench" -c Release -o "$WORK/mallard" >/dev/null
-export GO111MODULE=off GOPATH=/usr/share/gocode CGO_ENABLED=0 GOCACHE=/tmp/mallard-gocache
-(cd "$ROOT/bench/datagram-go" && go build -o "$WORK/quicgo" main.go)
+. "$ROOT/bench/datagram-lib.sh"
+trap cleanup_datagram_bench EXIT
+build_mallard_bench "$ROOT" "$WORK/mallard"
+build_quicgo_bench
 TICKS=$(getconf CLK_TCK)
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -30,13 +27,7 @@ rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 run() { # $1 = mallard|quicgo
   local port=$((20000 + RANDOM % 20000)) mark="$WORK/mark-$1"
   rm -rf "$mark"; mkdir -p "$mark"
-  if [ "$1" = mallard ]; then
-    dotnet "$WORK/mallard/Mallard.DatagramBench.dll" server "127.0.0.1:$port" >"$WORK/server.log" 2>&1 &
-  else
-    "$WORK/quicgo" -mode server -listen "127.0.0.1:$port" >"$WORK/server.log" 2>&1 &
-  fi
-  SERVER=$!
-  for _ in $(seq 1 100); do grep -q listening "$WORK/server.log" && break; sleep 0.1; done
+  start_echo_server "$1" "$port"
   sleep 1
   local idle_rss; idle_rss=$(rss_kb "$SERVER")
   "$WORK/quicgo" -mode scale -server "127.0.0.1:$port" -connections "$CONNECTIONS" -interval-ms "$INTERVAL_MS" -seconds "$SECONDS_ECHO" -mark "$mark" >"$WORK/client.out" &
@@ -48,7 +39,7 @@ run() { # $1 = mallard|quicgo
   wait "$client"
   local line echoed; line=$(cat "$WORK/client.out")
   echoed=$(echo "$line" | tr ' ' '\n' | awk -F= '$1=="echoed" {print $2}')
-  kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; SERVER=""
+  stop_echo_server
   echo "$line server_cpu_us_per_datagram=$(echo "($cpu1 - $cpu0) * 1000000 / $TICKS / ($echoed + 1)" | bc -l | xargs printf '%.1f') server_kb_per_connection=$(echo "($rss - $idle_rss) / $CONNECTIONS" | bc -l | xargs printf '%.1f')"
 }
 

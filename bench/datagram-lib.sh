@@ -1,0 +1,27 @@
+# Shared by bench/datagram-vs-quicgo.sh, bench/datagram-ab.sh and bench/scale.sh (sourced, not run):
+# a work folder removed at exit, the two benchmark programs built, and an echo server started and
+# stopped. The caller sets ROOT and WORK before sourcing.
+SERVER=""
+cleanup_datagram_bench() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
+
+# build_mallard_bench SOURCE_ROOT OUTPUT_DIR: Mallard.DatagramBench from a checkout.
+build_mallard_bench() { dotnet build "$1/bench/Mallard.DatagramBench" -c Release -o "$2" >/dev/null; }
+
+# build_quicgo_bench: bench/datagram-go (quic-go 0.29 from Debian's package source) as $WORK/quicgo.
+build_quicgo_bench() {
+  export GO111MODULE=off GOPATH=/usr/share/gocode CGO_ENABLED=0 GOCACHE=/tmp/mallard-gocache
+  (cd "$ROOT/bench/datagram-go" && go build -o "$WORK/quicgo" main.go)
+}
+
+# start_echo_server mallard|quicgo PORT [MALLARD_BUILD_DIR=$WORK/mallard]: sets SERVER, waits until it listens.
+start_echo_server() {
+  if [ "$1" = mallard ]; then
+    dotnet "${3:-$WORK/mallard}/Mallard.DatagramBench.dll" server "127.0.0.1:$2" >"$WORK/server.log" 2>&1 &
+  else
+    "$WORK/quicgo" -mode server -listen "127.0.0.1:$2" >"$WORK/server.log" 2>&1 &
+  fi
+  SERVER=$!
+  for _ in $(seq 1 100); do grep -q listening "$WORK/server.log" && break; sleep 0.1; done
+}
+
+stop_echo_server() { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; SERVER=""; }

@@ -46,7 +46,10 @@ run() { # $1 = build, $2 = mallard|quicgo client
 }
 
 for round in $(seq 1 "$ROUNDS"); do
-  for build in a b; do
+  # Which build goes first alternates by round: the second pair measured in a round came out
+  # 2-2.5x worse in the mixed phase whichever build it was (three runs on 2026-11-27).
+  order="a b"; [ $((round % 2)) -eq 0 ] && order="b a"
+  for build in $order; do
     for client in mallard quicgo; do
       line=$(run "$build" "$client")
       echo "round $round build=$build client=$client $line"

@@ -31,8 +31,20 @@ public class QuicConnectionOptions
     /// </summary>
     public TimeSpan KeepAliveInterval { get; set; }
 
-    /// <summary>The largest UDP payload to send once the handshake is confirmed (1200 until then).</summary>
-    public int MaxUdpPayloadSize { get; set; } = 1350;
+    /// <summary>
+    /// The largest UDP payload to send: the ceiling of path MTU discovery (default 1452, what a
+    /// 1500-octet IPv6 packet carries). Until a probe of a larger size is acknowledged, packets
+    /// are 1200 octets. With <see cref="DiscoverPathMtu"/> off, every packet after the handshake
+    /// is this large, unprobed. The peer's max_udp_payload_size bounds it too.
+    /// </summary>
+    public int MaxUdpPayloadSize { get; set; } = 1452;
+
+    /// <summary>
+    /// Probe the path for the largest packet it carries, up to <see cref="MaxUdpPayloadSize"/>
+    /// (DPLPMTUD, RFC 8899 and RFC 9000 section 14.3; the default), and fall back to 1200 octets
+    /// when large packets stop getting through. Off: trust <see cref="MaxUdpPayloadSize"/>.
+    /// </summary>
+    public bool DiscoverPathMtu { get; set; } = true;
 
     /// <summary>
     /// Accept DATAGRAM frames from the peer (RFC 9221): advertises max_datagram_frame_size. Sending
@@ -84,6 +96,7 @@ public class QuicConnectionOptions
         CipherSuites = cipherSuites is { Count: > 0 } suites ? [.. suites.Select(s => (ushort)s)] : Tls.TlsHandshake.SupportedCipherSuites,
         KeyLog = KeyLog,
         MaxUdpPayloadSize = MaxUdpPayloadSize,
+        DiscoverPathMtu = DiscoverPathMtu,
         DatagramSendQueueCapacity = DatagramSendQueueCapacity,
         DatagramReceiveQueueCapacity = DatagramReceiveQueueCapacity,
         OpenQlog = QlogOpener(),

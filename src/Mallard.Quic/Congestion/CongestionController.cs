@@ -17,8 +17,8 @@ internal abstract class CongestionController
         CongestionWindow = InitialWindow(maxDatagramSize);
     }
 
-    /// <summary>The datagram size the window is counted in (max_datagram_size of RFC 9002).</summary>
-    public long MaxDatagramSize { get; }
+    /// <summary>The datagram size the window is counted in (max_datagram_size of RFC 9002): the path's, as path MTU discovery finds it.</summary>
+    public long MaxDatagramSize { get; set; }
 
     /// <summary>The congestion window in octets.</summary>
     public long CongestionWindow { get; protected set; }

@@ -78,6 +78,7 @@ internal sealed partial class Connection
         if (!SameHost(previous, Remote))
         {
             // A new host, not just a new port: the old path's window and RTT say nothing about it (section 9.4).
+            ResetPathMtu(now);
             _congestion.ResetForNewPath();
             _pacer.Reset(_congestion.CongestionWindow);
             _rtt.Reset();
@@ -131,6 +132,7 @@ internal sealed partial class Connection
         _pathChallengePending = true;
         _pathValidationDeadline = now + Math.Max(3 * _rtt.ProbeTimeout(PeerMaxAckDelay), 6 * RttEstimator.InitialRtt);
         _pingPending = true;
+        ResetPathMtu(now); // a new local address may be a new network
         LocalMigrations++;
     }
 

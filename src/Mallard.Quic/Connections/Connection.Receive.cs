@@ -38,6 +38,11 @@ internal sealed partial class Connection
     private ulong _packetsSentInPhase;
     private readonly List<byte[]> _pathResponses = [];
 
+    /// <summary>Handshake flights resent because the server's Initial packets kept coming (<see cref="OnInitialAfterDiscard"/>).</summary>
+    private int _handshakeResendsOnServerInitial;
+
+    private const int MaxHandshakeResendsOnServerInitial = 8;
+
     /// <summary>
     /// Processes one received datagram (decrypted in place). Undecryptable or malformed packets
     /// are dropped and counted; a protocol violation closes the connection with its error code.
@@ -131,6 +136,11 @@ internal sealed partial class Connection
         PacketSpace space = _spaces[spaceIndex];
         if (space.ReceiveKeys is null)
         {
+            if (spaceIndex == 0 && space.Discarded)
+            {
+                OnInitialAfterDiscard(now);
+            }
+
             return false;
         }
 
@@ -379,6 +389,11 @@ internal sealed partial class Connection
                 _currentPhaseAcknowledged = true;
             }
 
+            if (spaceIndex == 2)
+            {
+                OnPathMtuPacketAcknowledged(now, packet);
+            }
+
             foreach (SentFrame sent in packet.Frames)
             {
                 OnFrameAcknowledged(space, sent);
@@ -498,6 +513,31 @@ internal sealed partial class Connection
         }
     }
 
+    /// <summary>
+    /// Client: the server still sends Initial packets after this client discarded its Initial keys,
+    /// which it did on sending its first Handshake packet (RFC 9001 section 4.9.1). A server drops
+    /// its Initial keys on receiving a Handshake packet, so it has received none of this client's:
+    /// the flight that carries the client's Finished was lost, and the server, unable to validate
+    /// the address, may be blocked by the anti-amplification limit (RFC 9000 section 8.1), sending
+    /// Initial probes the client cannot read. Waiting for the client's own PTO — with no RTT sample
+    /// and the backoff kept, 2 s and more — outlasts a server's handshake timeout, so the Handshake
+    /// flight goes again now. Bounded per connection; each answer is smaller than the datagram
+    /// that caused it and goes only to the server.
+    /// </summary>
+    private void OnInitialAfterDiscard(long now)
+    {
+        PacketSpace handshake = _spaces[1];
+        if (IsServer || HandshakeConfirmed || handshake.Discarded || handshake.Loss.AckElicitingInFlight == 0
+            || _handshakeResendsOnServerInitial >= MaxHandshakeResendsOnServerInitial)
+        {
+            return;
+        }
+
+        _handshakeResendsOnServerInitial++;
+        handshake.ProbesWanted = Math.Max(handshake.ProbesWanted, 1);
+        RequeueUnacknowledged(handshake, int.MaxValue);
+    }
+
     /// <summary>The handshake is confirmed (RFC 9001 section 4.1.2): Handshake keys go (section 4.9.2).</summary>
     private void ConfirmHandshake()
     {
@@ -507,6 +547,12 @@ internal sealed partial class Connection
         _peerAddressValidated = true;
         _spaces[0].Discard(_congestion);
         _spaces[1].Discard(_congestion);
+
+        // The peer's max_udp_payload_size is known and both sides hold 1-RTT keys: the path may be probed (RFC 9000 section 14.3).
+        int ceiling = (int)Math.Min((ulong)_options.MaxUdpPayloadSize, PeerParameters?.MaxUdpPayloadSize ?? MinimumInitialDatagramSize);
+        int before = _pathMtu.Current;
+        _pathMtu.Start(ceiling, _now);
+        OnPathMtuChanged(before);
     }
 
     private bool ApplyPeerParameters(long now, byte[] encoded)

@@ -49,7 +49,7 @@ internal sealed partial class Connection
         }
 
         bool closing = State == ConnectionState.Closing;
-        int max = Math.Min(datagram.Length, HandshakeConfirmed ? MaxUdpPayload : MinimumInitialDatagramSize);
+        int max = Math.Min(datagram.Length, MaxUdpPayload);
         if (AmplificationLimited)
         {
             return 0;
@@ -68,6 +68,11 @@ internal sealed partial class Connection
         long pacingDelay = _pacer.Delay(now, max, _congestion.CongestionWindow, _rtt.SmoothedRtt, MaxUdpPayload);
         _pacingOpen = pacingDelay == 0;
         _sendBlocked = false;
+        if (!closing && TrySendPathMtuProbe(now, datagram) is int probeLength and > 0)
+        {
+            return probeLength;
+        }
+
         Span<PacketLayout> layouts = stackalloc PacketLayout[3];
         int count = 0;
         int offset = 0;
@@ -164,7 +169,8 @@ internal sealed partial class Connection
         // Initial datagrams are padded to 1200 octets; wait for more from the client.
         && (3 * _bytesReceived) - _bytesSent < (_spaces[0].Discarded ? MinimumPacketRoom : MinimumInitialDatagramSize);
 
-    private int MaxUdpPayload => (int)Math.Min((ulong)_options.MaxUdpPayloadSize, PeerParameters?.MaxUdpPayloadSize ?? MinimumInitialDatagramSize);
+    /// <summary>The largest datagram to send on the current path now: 1200 until the handshake is confirmed, then what path MTU discovery confirmed.</summary>
+    private int MaxUdpPayload => _pathMtu.Current;
 
     /// <summary>Lays out one packet of <paramref name="spaceIndex"/> unprotected; false when it would carry nothing.</summary>
     private bool BuildPacket(long now, int spaceIndex, Span<byte> buffer, int datagramOffset, bool closing, out PacketLayout layout)
@@ -213,16 +219,11 @@ internal sealed partial class Connection
         }
         else
         {
-            buffer[0] = (byte)(0x40 | (_sendKeyPhase << 2) | (packetNumberLength - 1));
-            _peerConnectionId.CopyTo(buffer[1..]);
-            position = 1 + _peerConnectionId.Length;
+            position = WriteShortHeader(buffer, packetNumberLength);
         }
 
         int packetNumberOffset = position;
-        for (int i = packetNumberLength - 1; i >= 0; i--)
-        {
-            buffer[position++] = (byte)(packetNumber >> (8 * i));
-        }
+        position += WritePacketNumber(buffer[position..], packetNumber, packetNumberLength);
 
         int payloadRoom = buffer.Length - position - Crypto.PacketProtection.TagLength;
         if (payloadRoom < 8)
@@ -297,7 +298,7 @@ internal sealed partial class Connection
         space.SendKeys!.Protect(packet, layout.PacketNumberOffset - layout.Start, layout.PacketNumberLength, layout.PacketNumber, layout.PayloadLength);
         List<SentFrame> frames = _framesInPacket[layout.Space];
         bool inFlight = layout.AckEliciting; // ACK-only packets do not count against the window (RFC 9002 section 2).
-        var sent = new SentPacket(layout.PacketNumber, now, packet.Length, layout.AckEliciting, inFlight) { Frames = frames.Count == 0 ? [] : [.. frames] };
+        var sent = new SentPacket(layout.PacketNumber, now, packet.Length, layout.AckEliciting, inFlight) { Frames = frames.Count == 0 ? [] : [.. frames], MtuProbe = layout.MtuProbe };
         if (layout.AckEliciting && layout.Space == 2)
         {
             _lastAckElicitingSent = now;
@@ -324,6 +325,25 @@ internal sealed partial class Connection
                 UpdateKeys();
             }
         }
+    }
+
+    /// <summary>A 1-RTT packet's short header up to the packet number (RFC 9000 section 17.3.1); returns its length.</summary>
+    private int WriteShortHeader(Span<byte> buffer, int packetNumberLength)
+    {
+        buffer[0] = (byte)(0x40 | (_sendKeyPhase << 2) | (packetNumberLength - 1));
+        _peerConnectionId.CopyTo(buffer[1..]);
+        return 1 + _peerConnectionId.Length;
+    }
+
+    /// <summary>The truncated packet number, most significant octet first; returns its length.</summary>
+    private static int WritePacketNumber(Span<byte> buffer, ulong packetNumber, int packetNumberLength)
+    {
+        for (int i = 0; i < packetNumberLength; i++)
+        {
+            buffer[i] = (byte)(packetNumber >> (8 * (packetNumberLength - 1 - i)));
+        }
+
+        return packetNumberLength;
     }
 
     /// <summary>Enough packet number octets for twice the unacknowledged range (RFC 9000 section 17.1).</summary>
@@ -502,6 +522,7 @@ internal sealed partial class Connection
             return;
         }
 
+        OnPathMtuProbeTimeout(now);
         ProbeTimeout(now, out int spaceIndex);
         PacketSpace space = _spaces[spaceIndex];
         if (!space.CanSend)
@@ -525,21 +546,32 @@ internal sealed partial class Connection
             }
 
             probed.ProbesWanted = i == spaceIndex ? 2 : Math.Max(probed.ProbesWanted, 1);
-            foreach (SentPacket packet in probed.Loss.Unacknowledged.Where(p => p.AckEliciting).Take(i == 2 ? 1 : int.MaxValue))
-            {
-                foreach (SentFrame frame in packet.Frames)
-                {
-                    OnFrameLost(probed, frame);
-                }
-            }
+            RequeueUnacknowledged(probed, i == 2 ? 1 : int.MaxValue);
         }
 
         _ptoCount++;
         SetLossDetectionTimer(now);
     }
 
+    /// <summary>Queues again what the oldest <paramref name="packets"/> unacknowledged ack-eliciting packets of <paramref name="space"/> carried, for a probe to take.</summary>
+    private void RequeueUnacknowledged(PacketSpace space, int packets)
+    {
+        foreach (SentPacket packet in space.Loss.Unacknowledged.Where(p => p.AckEliciting).Take(packets))
+        {
+            foreach (SentFrame frame in packet.Frames)
+            {
+                OnFrameLost(space, frame);
+            }
+        }
+    }
+
     private void OnPacketsLost(PacketSpace space, IReadOnlyList<SentPacket> lost)
     {
+        if (space == _spaces[2] && lost.Count > 0)
+        {
+            OnPathMtuPacketsLost(lost);
+        }
+
         foreach (SentPacket packet in lost)
         {
             _qlog?.PacketLost(_now, Array.IndexOf(_spaces, space), packet.Number, "loss_detection");
@@ -650,7 +682,7 @@ internal sealed partial class Connection
     }
 
     /// <summary>Where one packet sits in the datagram being built, until it is protected.</summary>
-    private record struct PacketLayout(int Space, int Start, int LengthOffset, int PacketNumberOffset, int PacketNumberLength, int PayloadOffset, int PayloadLength, ulong PacketNumber, bool AckEliciting)
+    private record struct PacketLayout(int Space, int Start, int LengthOffset, int PacketNumberOffset, int PacketNumberLength, int PayloadOffset, int PayloadLength, ulong PacketNumber, bool AckEliciting, bool MtuProbe = false)
     {
         public readonly int Length => PayloadOffset + PayloadLength + Crypto.PacketProtection.TagLength - Start;
     }

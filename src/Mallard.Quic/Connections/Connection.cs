@@ -27,6 +27,7 @@ internal sealed partial class Connection : IDisposable
     private readonly CongestionController _congestion;
     private readonly Pacer _pacer;
     private readonly RttEstimator _rtt = new();
+    private readonly PathMtuDiscovery _pathMtu;
     private readonly TransportParameters _localParameters;
     private ConnectionState _state = ConnectionState.Handshaking;
     private Qlog.QlogWriter? _qlog;
@@ -71,6 +72,7 @@ internal sealed partial class Connection : IDisposable
             ? new NewRenoController(MinimumInitialDatagramSize)
             : new CubicController(MinimumInitialDatagramSize);
         _pacer = new Pacer(_congestion.CongestionWindow);
+        _pathMtu = new PathMtuDiscovery(options.DiscoverPathMtu);
         _localParameters = options.LocalParameters.Clone();
         _idleTimeout = (long)_localParameters.MaxIdleTimeout * 1000;
         _connectionReceiveWindow = _localParameters.InitialMaxData;
@@ -168,6 +170,9 @@ internal sealed partial class Connection : IDisposable
 
     /// <summary>Octets sent in packets that count towards the congestion window and are neither acknowledged nor lost.</summary>
     public long BytesInFlight => _congestion.BytesInFlight;
+
+    /// <summary>The congestion controller's ssthresh (long.MaxValue until the first congestion event or HyStart++ exit).</summary>
+    internal long SlowStartThreshold => _congestion.SlowStartThreshold;
 
     /// <summary>The key phase of 1-RTT packets sent (flips on every key update).</summary>
     public int KeyPhase => _sendKeyPhase;

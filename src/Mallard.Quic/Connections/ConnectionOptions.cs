@@ -36,8 +36,11 @@ internal sealed record ConnectionOptions
 
     public IReadOnlyList<ushort> Groups { get; init; } = [KeyExchange.X25519Group, KeyExchange.Secp256r1Group];
 
-    /// <summary>The largest UDP payload sent once the handshake is confirmed (1200 before).</summary>
-    public int MaxUdpPayloadSize { get; init; } = 1350;
+    /// <summary>The largest UDP payload sent: the ceiling of path MTU discovery, or with discovery off the size sent once the handshake is confirmed.</summary>
+    public int MaxUdpPayloadSize { get; init; } = 1452;
+
+    /// <summary>Whether path MTU discovery probes the path (RFC 8899); off, <see cref="MaxUdpPayloadSize"/> is used unprobed.</summary>
+    public bool DiscoverPathMtu { get; init; } = true;
 
     /// <summary>Receives SSLKEYLOGFILE lines as secrets become known.</summary>
     public Action<string>? KeyLog { get; init; }

@@ -179,6 +179,16 @@ internal sealed class QlogWriter : IDisposable
     }
 
     /// <summary>Datagram payload handed between the application and QUIC (the qlog DATAGRAM extension).</summary>
+    /// <summary>connectivity:mtu_updated: path MTU discovery changed the largest datagram sent on the path.</summary>
+    public void MtuUpdated(long now, int old, int current, bool done)
+    {
+        BeginEvent(now, "connectivity:mtu_updated");
+        _json.WriteNumber("old", old);
+        _json.WriteNumber("new", current);
+        _json.WriteBoolean("done", done);
+        EndEvent();
+    }
+
     public void DatagramDataMoved(long now, int length, bool fromApplication)
     {
         BeginEvent(now, "transport:datagram_data_moved");

@@ -166,13 +166,16 @@ internal sealed class LossDetector
         return bytes;
     }
 
-    /// <summary>When the last of <paramref name="packets"/> was sent.</summary>
+    /// <summary>
+    /// When the last of <paramref name="packets"/> that signals congestion was sent; long.MinValue
+    /// when none does (only path MTU probes were lost, RFC 9000 section 14.4).
+    /// </summary>
     public static long LatestSendTimeOf(List<SentPacket> packets)
     {
         long latest = long.MinValue;
         foreach (SentPacket packet in packets)
         {
-            latest = Math.Max(latest, packet.TimeSent);
+            latest = packet.MtuProbe ? latest : Math.Max(latest, packet.TimeSent);
         }
 
         return latest;
@@ -290,7 +293,7 @@ internal sealed class LossDetector
             return false;
         }
 
-        SentPacket[] eliciting = [.. lost.Where(p => p.AckEliciting).OrderBy(p => p.TimeSent)];
+        SentPacket[] eliciting = [.. lost.Where(p => p.AckEliciting && !p.MtuProbe).OrderBy(p => p.TimeSent)];
         if (eliciting.Length < 2)
         {
             return false;

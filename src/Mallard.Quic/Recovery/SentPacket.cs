@@ -13,4 +13,10 @@ internal sealed record SentPacket(ulong Number, long TimeSent, int Size, bool Ac
     /// An array, not an interface, so that walking it allocates no enumerator per packet.
     /// </summary>
     public SentFrame[] Frames { get; init; } = [];
+
+    /// <summary>
+    /// A path MTU probe (RFC 9000 section 14.4): its loss says the path is too narrow for it, not
+    /// that the path is congested, so it causes no congestion response.
+    /// </summary>
+    public bool MtuProbe { get; init; }
 }

@@ -78,14 +78,17 @@ internal sealed unsafe class SegmentedSender : IDisposable
                 continue;
             }
 
-            // Message m failed. A GSO refusal switches GSO off; either way its datagrams go one by one.
+            // Message m failed; its datagrams go one by one. GSO is switched off only when the kernel
+            // refused it and then took each datagram: a refusal because one datagram was too large
+            // for the route (a path MTU probe) says nothing about GSO.
             int errno = Marshal.GetLastPInvokeError();
-            if (_counts[m] > 1 && errno is LinuxNative.EInval or LinuxNative.EIo or LinuxNative.ENoProtoOpt or LinuxNative.EOpNotSupp)
+            int failedBefore = outcome.Failed;
+            SendEach(fd, &datagrams[first], _counts[m], ref outcome);
+            if (_counts[m] > 1 && outcome.Failed == failedBefore && errno is LinuxNative.EInval or LinuxNative.EIo or LinuxNative.ENoProtoOpt or LinuxNative.EOpNotSupp)
             {
                 Enabled = false;
             }
 
-            SendEach(fd, &datagrams[first], _counts[m], ref outcome);
             first += _counts[m];
             m++;
         }

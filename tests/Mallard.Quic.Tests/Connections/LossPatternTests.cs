@@ -121,6 +121,47 @@ public class LossPatternTests
         Assert.Equal(0, early1RttFromServer);
     }
 
+    [Fact]
+    public void AServerStillSendingInitialsGetsTheLostHandshakeFlightAtOnce()
+    {
+        // quic-go 0.29 as server under 20 % loss (the interop handshakeloss case): the client's
+        // first Initial and its Finished were lost and no ACK reached it, so it had no RTT sample,
+        // kept its PTO backoff and would probe again only after 2 s; the server, blocked by the
+        // anti-amplification limit, sent Initial PINGs the client could no longer read and gave up
+        // at its 5 s handshake timeout. An Initial after the client dropped its Initial keys says
+        // the server has none of the client's Handshake packets: the client resends them at once.
+        using var network = new VirtualNetwork(12);
+        byte[]? serverInitial = null;
+        bool finishedLost = false;
+        int handshakeDatagrams = 0;
+        network.Drop = (towardsServer, datagram) =>
+        {
+            List<ProtectedPacket> packets = Packets(datagram, network.Server.ConnectionIdLength);
+            if (!towardsServer)
+            {
+                serverInitial ??= packets.Any(p => p.Form == QuicPacketType.Initial) ? [.. datagram] : null;
+                return false;
+            }
+
+            bool handshake = packets.Any(p => p.Form == QuicPacketType.Handshake);
+            handshakeDatagrams += handshake ? 1 : 0;
+            return handshake && !finishedLost && (finishedLost = true);
+        };
+
+        Connection client = network.Connect();
+        Assert.True(network.RunUntil(() => client.HandshakeComplete, 10_000_000));
+        Assert.True(finishedLost);
+        int before = handshakeDatagrams;
+
+        // The server's Initial probe arrives; the client cannot read it any more (RFC 9001 section 4.9.1).
+        network.ClientEndpoint.Receive(network.Now, VirtualNetwork.ServerAddress, serverInitial!.ToArray());
+        network.Flush();
+        Assert.True(handshakeDatagrams > before, "the client waited for its own PTO");
+        long resent = network.Now;
+        Assert.True(network.RunUntil(() => network.ServerConnection!.HandshakeComplete, 10_000_000));
+        Assert.True(network.Now - resent <= 2 * network.Delay, $"the server completed {network.Now - resent} µs after the resend");
+    }
+
     private static List<ProtectedPacket> Packets(byte[] datagram, int connectionIdLength)
     {
         var packets = new List<ProtectedPacket>();

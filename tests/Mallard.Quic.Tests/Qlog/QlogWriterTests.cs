@@ -15,6 +15,7 @@ public class QlogWriterTests
         "connectivity:connection_started", "connectivity:connection_state_updated", "connectivity:connection_closed",
         "transport:parameters_set", "transport:packet_sent", "transport:packet_received", "transport:packet_dropped",
         "transport:datagram_data_moved", "transport:datagram_dropped", "recovery:metrics_updated", "recovery:packet_lost",
+        "connectivity:mtu_updated",
     ];
 
     [Fact]
@@ -58,6 +59,11 @@ public class QlogWriterTests
             Assert.Equal("connectivity:connection_closed", names[^1]);
             Assert.Contains(events, e => State(e) == "handshake_complete");
             Assert.Contains(events, e => State(e) == "closed");
+
+            // Path MTU discovery raised the datagram size from 1200 once a probe was acknowledged.
+            JsonElement mtu = Assert.Single(events, e => e.GetProperty("name").GetString() == "connectivity:mtu_updated").GetProperty("data");
+            Assert.Equal(1200, mtu.GetProperty("old").GetInt32());
+            Assert.True(mtu.GetProperty("new").GetInt32() > 1200);
 
             // The quack is a DATAGRAM frame of 5 octets, sent by the client and received by the server.
             string direction = server ? "transport:packet_received" : "transport:packet_sent";

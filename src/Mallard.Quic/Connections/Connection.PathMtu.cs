@@ -56,6 +56,11 @@ internal sealed partial class Connection
         _pacingDeadline = null;
         Seal(now, datagram, new PacketLayout(2, 0, -1, packetNumberOffset, packetNumberLength, position, writer.Length, packetNumber, AckEliciting: true, MtuProbe: true));
         _bytesSent += size;
+
+        // A small ack-eliciting packet right behind the probe: its acknowledgement reveals a lost
+        // probe by the time threshold within about an RTT (RFC 9002 section 6.1.2). A receiver of
+        // a download sends nothing else ack-eliciting, and would wait for a PTO per lost probe.
+        _pingPending = true;
         SetLossDetectionTimer(now);
         return size;
     }

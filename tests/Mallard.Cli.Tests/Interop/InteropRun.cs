@@ -19,14 +19,31 @@ internal sealed class InteropRun : IDisposable
     private static readonly Lazy<Task<(string Client, string Server)>> QuicGoBinaries = new(BuildQuicGoAsync);
 
     private readonly NetworkNamespace _namespace;
+    private readonly NetworkNamespace? _serverNamespace;
     private readonly string _directory;
     private readonly List<RunningProcess> _processes = [];
 
-    public InteropRun(string testCase)
+    /// <param name="testCase">The interop runner's test case.</param>
+    /// <param name="linkMtu">
+    /// Null: client and server share one namespace and talk over loopback. Otherwise each has its
+    /// own namespace and they talk over a veth pair with this MTU, as two hosts on a narrow link.
+    /// </param>
+    public InteropRun(string testCase, int? linkMtu = null)
     {
         TestCase = testCase;
         string id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
         _namespace = new NetworkNamespace($"miop-{id}");
+        if (linkMtu is int mtu)
+        {
+            _serverNamespace = new NetworkNamespace($"miops-{id}");
+            _namespace.Exec("ip", "link", "add", "veth0", "mtu", mtu.ToString(), "type", "veth", "peer", "name", "veth1", "mtu", mtu.ToString(), "netns", _serverNamespace.Name);
+            _namespace.Exec("ip", "addr", "add", $"{ClientLinkAddress}/24", "dev", "veth0");
+            _serverNamespace.Exec("ip", "addr", "add", $"{ServerLinkAddress}/24", "dev", "veth1");
+            _namespace.Exec("ip", "link", "set", "veth0", "up");
+            _serverNamespace.Exec("ip", "link", "set", "veth1", "up");
+            ServerAddress = ServerLinkAddress;
+        }
+
         _directory = Directory.CreateTempSubdirectory("mallard-interop-").FullName;
         foreach (string sub in FixedPaths)
         {
@@ -42,7 +59,19 @@ internal sealed class InteropRun : IDisposable
         File.WriteAllText(Path.Combine(_directory, "certs", "priv.key"), key.ExportPkcs8PrivateKeyPem());
     }
 
+    /// <summary>The client's and the server's addresses on the veth link (documentation range, inside the run's namespaces only).</summary>
+    private const string ClientLinkAddress = "192.0.2.1";
+    private const string ServerLinkAddress = "192.0.2.2";
+
     public string TestCase { get; }
+
+    /// <summary>Where the server listens (port 443).</summary>
+    public string ServerAddress { get; } = "127.0.0.1";
+
+    /// <summary>The qlog files of this run's Mallard processes (<c>*.sqlog</c>), both roles.</summary>
+    public string MallardQlogDirectory => Path.Combine(_directory, "logs", "mallard-qlog");
+
+    private NetworkNamespace ServerNamespace => _serverNamespace ?? _namespace;
 
     public List<string> Files { get; } = [];
 
@@ -71,21 +100,21 @@ internal sealed class InteropRun : IDisposable
         RunningProcess server;
         if (peer == InteropPeer.Mallard)
         {
-            server = RunningProcess.Start("ip", _namespace.Wrap(
-                "env", $"TESTCASE={TestCase}", "dotnet", MallardDll, "interop", "server",
-                "--root", www, "--listen", "127.0.0.1:443",
+            server = RunningProcess.Start("ip", ServerNamespace.Wrap(
+                "env", $"TESTCASE={TestCase}", $"QLOGDIR={MallardQlogDirectory}", "dotnet", MallardDll, "interop", "server",
+                "--root", www, "--listen", $"{ServerAddress}:443",
                 "--cert", Path.Combine(_directory, "certs", "cert.pem"), "--key", Path.Combine(_directory, "certs", "priv.key")));
         }
         else
         {
             (_, string binary) = await QuicGoBinaries.Value;
-            server = RunningProcess.Start("ip", _namespace.Wrap("sh", "-c",
+            server = RunningProcess.Start("ip", ServerNamespace.Wrap("sh", "-c",
                 $"mount --bind {www} /www && mount --bind {_directory}/logs /logs && mount --bind {_directory}/certs /certs && exec env TESTCASE={QuicGoServerCase()} QLOGDIR=/logs/qlog {binary}"));
         }
 
         _processes.Add(server);
         long deadline = Environment.TickCount64 + 20_000;
-        while (!_namespace.Exec("ss", "-Hnul").Contains(":443", StringComparison.Ordinal))
+        while (!ServerNamespace.Exec("ss", "-Hnul").Contains(":443", StringComparison.Ordinal))
         {
             if (Environment.TickCount64 > deadline)
             {
@@ -99,12 +128,12 @@ internal sealed class InteropRun : IDisposable
     /// <summary>Runs the client to completion and returns its exit code and output.</summary>
     public async Task<(int ExitCode, string Output)> RunClientAsync(InteropPeer peer, TimeSpan timeout)
     {
-        string[] urls = [.. Files.Select(f => $"https://127.0.0.1:443/{f}")];
+        string[] urls = [.. Files.Select(f => $"https://{ServerAddress}:443/{f}")];
         RunningProcess client;
         if (peer == InteropPeer.Mallard)
         {
             client = RunningProcess.Start("ip", _namespace.Wrap(
-                ["env", $"TESTCASE={TestCase}", $"SSLKEYLOGFILE={_directory}/logs/keys.log", "dotnet", MallardDll, "interop", "client", "-k", "--downloads", Downloads, .. urls]));
+                ["env", $"TESTCASE={TestCase}", $"SSLKEYLOGFILE={_directory}/logs/keys.log", $"QLOGDIR={MallardQlogDirectory}", "dotnet", MallardDll, "interop", "client", "-k", "--downloads", Downloads, .. urls]));
         }
         else
         {
@@ -135,7 +164,8 @@ internal sealed class InteropRun : IDisposable
             process.Dispose();
         }
 
-        _namespace.Dispose();
+        _namespace.Dispose(); // the veth pair goes with it
+        _serverNamespace?.Dispose();
         ReleaseMountPoints();
         try
         {

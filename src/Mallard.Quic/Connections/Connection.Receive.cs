@@ -521,8 +521,8 @@ internal sealed partial class Connection
     /// the address, may be blocked by the anti-amplification limit (RFC 9000 section 8.1), sending
     /// Initial probes the client cannot read. Waiting for the client's own PTO — with no RTT sample
     /// and the backoff kept, 2 s and more — outlasts a server's handshake timeout, so the Handshake
-    /// flight goes again now. Bounded per connection; each answer is smaller than the datagram
-    /// that caused it and goes only to the server.
+    /// flight goes again now, twice. Bounded per connection; each answer is smaller than the
+    /// datagram that caused it and goes only to the server.
     /// </summary>
     private void OnInitialAfterDiscard(long now)
     {
@@ -534,7 +534,7 @@ internal sealed partial class Connection
         }
 
         _handshakeResendsOnServerInitial++;
-        handshake.ProbesWanted = Math.Max(handshake.ProbesWanted, 1);
+        handshake.ProbesWanted = 2; // two datagrams, each with the whole flight, as a PTO would send
         RequeueUnacknowledged(handshake, int.MaxValue);
     }
 

@@ -248,6 +248,13 @@ internal sealed partial class Connection
 
             if (!congestionLimited || probe)
             {
+                if (probe && spaceIndex < 2 && !space.CryptoSend.HasDataToSend)
+                {
+                    // Every handshake probe carries the unacknowledged CRYPTO data, not only the first
+                    // of two (RFC 9002 section 6.2.4): a lost Finished then has two chances, not one and a PING.
+                    RequeueUnacknowledged(space, int.MaxValue);
+                }
+
                 WriteCrypto(space, ref writer, frames);
                 if (spaceIndex == 2)
                 {

@@ -78,6 +78,7 @@ internal abstract class ListenerWorker : IDisposable
             socket.ReceiveBufferSize = 4 << 20;
             socket.SendBufferSize = 4 << 20;
             socket.ReceiveTimeout = SweepIntervalMilliseconds;
+            Mallard.Linux.DontFragment.Apply(socket); // replies to clients: no fragments either
             socket.Bind(endpoint);
             return socket;
         }

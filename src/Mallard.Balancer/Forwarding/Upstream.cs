@@ -96,6 +96,7 @@ internal sealed class Upstream : IDisposable
         var socket = new Socket(backend.Address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
+            Mallard.Linux.DontFragment.Apply(socket); // a relayed path MTU probe too large for this hop is dropped, as a router would
             if (settings.UpstreamPorts is PortRange range)
             {
                 BindStablePort(socket, range, returnPath.Key.StableHash(backend.Key.StableHash(0)), backend.Address.AddressFamily);

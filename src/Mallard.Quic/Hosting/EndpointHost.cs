@@ -84,7 +84,7 @@ internal sealed class EndpointHost : IAsyncDisposable
 
             socket.ReceiveBufferSize = 4 * 1024 * 1024;
             socket.SendBufferSize = 4 * 1024 * 1024;
-            ForbidFragmentation(socket);
+            Mallard.Linux.DontFragment.Apply(socket); // probes must be dropped, not fragmented (path MTU discovery)
             socket.Bind(local);
             return socket;
         }
@@ -92,37 +92,6 @@ internal sealed class EndpointHost : IAsyncDisposable
         {
             socket.Dispose();
             throw;
-        }
-    }
-
-    /// <summary>
-    /// Path MTU discovery needs the truth from the path (RFC 9000 section 14: UDP datagrams MUST
-    /// NOT be fragmented at the IP layer): with Don't Fragment set, a probe larger than the path is
-    /// lost rather than delivered in fragments that would make it look carried. Linux only; where
-    /// the option is refused the kernel's default stays.
-    /// </summary>
-    private static void ForbidFragmentation(Socket socket)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
-        ReadOnlySpan<byte> probe = BitConverter.GetBytes(Mallard.Linux.LinuxNative.PathMtuDiscoveryProbe);
-        try
-        {
-            if (socket.AddressFamily == AddressFamily.InterNetworkV6)
-            {
-                socket.SetRawSocketOption(Mallard.Linux.LinuxNative.IpProtocolIpv6, Mallard.Linux.LinuxNative.Ipv6MtuDiscover, probe);
-            }
-
-            if (socket.AddressFamily == AddressFamily.InterNetwork || socket.DualMode)
-            {
-                socket.SetRawSocketOption(Mallard.Linux.LinuxNative.IpProtocolIp, Mallard.Linux.LinuxNative.IpMtuDiscover, probe);
-            }
-        }
-        catch (SocketException)
-        {
         }
     }
 

@@ -25,18 +25,6 @@ internal static unsafe partial class LinuxNative
     public const int SolUdp = 17;
     public const int UdpSegment = 103;
 
-    /// <summary>
-    /// IP_MTU_DISCOVER / IPV6_MTU_DISCOVER set to IP_PMTUDISC_PROBE: every datagram leaves with
-    /// Don't Fragment, and a datagram too large for the interface fails with EMSGSIZE instead of
-    /// being cut into IP fragments; the kernel's own ICMP-based estimate is ignored.
-    /// </summary>
-    public const int IpProtocolIp = 0;
-    public const int IpProtocolIpv6 = 41;
-    public const int IpMtuDiscover = 10;
-    public const int Ipv6MtuDiscover = 23;
-    public const int PathMtuDiscoveryProbe = 3;
-    public const int EMsgSize = 90;
-
     /// <summary>The most segments one GSO send may carry (UDP_MAX_SEGMENTS).</summary>
     public const int MaxSegments = 64;
 

@@ -25,6 +25,9 @@ public sealed class RunningProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>Whether the process has ended.</summary>
+    public bool HasExited => _process.HasExited;
+
     /// <summary>Sends SIGINT, as Ctrl-C would, so the process can shut down cleanly.</summary>
     /// <remarks>Through libc, not the kill command: procps is not on every fresh Debian machine.</remarks>
     public void Interrupt() => Signal(2, "SIGINT");

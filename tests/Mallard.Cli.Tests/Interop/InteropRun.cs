@@ -20,6 +20,7 @@ internal sealed class InteropRun : IDisposable
 
     private readonly NetworkNamespace _namespace;
     private readonly NetworkNamespace? _serverNamespace;
+    private readonly NetworkNamespace? _balancerNamespace;
     private readonly string _directory;
     private readonly List<RunningProcess> _processes = [];
 
@@ -28,7 +29,11 @@ internal sealed class InteropRun : IDisposable
     /// Null: client and server share one namespace and talk over loopback. Otherwise each has its
     /// own namespace and they talk over a veth pair with this MTU, as two hosts on a narrow link.
     /// </param>
-    public InteropRun(string testCase, int? linkMtu = null)
+    /// <param name="throughBalancer">
+    /// With <paramref name="linkMtu"/>: a third namespace between them runs <c>mallard lb</c>; the
+    /// client's link to it has MTU 1500 and only the balancer's link to the server has <paramref name="linkMtu"/>.
+    /// </param>
+    public InteropRun(string testCase, int? linkMtu = null, bool throughBalancer = false)
     {
         TestCase = testCase;
         string id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
@@ -36,12 +41,19 @@ internal sealed class InteropRun : IDisposable
         if (linkMtu is int mtu)
         {
             _serverNamespace = new NetworkNamespace($"miops-{id}");
-            _namespace.Exec("ip", "link", "add", "veth0", "mtu", mtu.ToString(), "type", "veth", "peer", "name", "veth1", "mtu", mtu.ToString(), "netns", _serverNamespace.Name);
-            _namespace.Exec("ip", "addr", "add", $"{ClientLinkAddress}/24", "dev", "veth0");
-            _serverNamespace.Exec("ip", "addr", "add", $"{ServerLinkAddress}/24", "dev", "veth1");
-            _namespace.Exec("ip", "link", "set", "veth0", "up");
-            _serverNamespace.Exec("ip", "link", "set", "veth1", "up");
-            ServerAddress = ServerLinkAddress;
+            if (throughBalancer)
+            {
+                _balancerNamespace = new NetworkNamespace($"miopb-{id}");
+                Link(_namespace, ClientLinkAddress, _balancerNamespace, BalancerFrontAddress, 1_500);
+                Link(_balancerNamespace, BalancerBackAddress, _serverNamespace, ServerBehindBalancerAddress, mtu);
+                ServerAddress = BalancerFrontAddress;
+                ServerListenAddress = ServerBehindBalancerAddress;
+            }
+            else
+            {
+                Link(_namespace, ClientLinkAddress, _serverNamespace, ServerLinkAddress, mtu);
+                ServerAddress = ServerListenAddress = ServerLinkAddress;
+            }
         }
 
         _directory = Directory.CreateTempSubdirectory("mallard-interop-").FullName;
@@ -59,14 +71,20 @@ internal sealed class InteropRun : IDisposable
         File.WriteAllText(Path.Combine(_directory, "certs", "priv.key"), key.ExportPkcs8PrivateKeyPem());
     }
 
-    /// <summary>The client's and the server's addresses on the veth link (documentation range, inside the run's namespaces only).</summary>
+    // Addresses on the veth links (documentation ranges, inside the run's own namespaces only).
     private const string ClientLinkAddress = "192.0.2.1";
     private const string ServerLinkAddress = "192.0.2.2";
+    private const string BalancerFrontAddress = "192.0.2.2";
+    private const string BalancerBackAddress = "198.51.100.1";
+    private const string ServerBehindBalancerAddress = "198.51.100.2";
 
     public string TestCase { get; }
 
-    /// <summary>Where the server listens (port 443).</summary>
+    /// <summary>Where the client connects (port 443): the server, or the balancer in front of it.</summary>
     public string ServerAddress { get; } = "127.0.0.1";
+
+    /// <summary>Where the server listens (port 443).</summary>
+    private string ServerListenAddress { get; } = "127.0.0.1";
 
     /// <summary>The qlog files of this run's Mallard processes (<c>*.sqlog</c>), both roles.</summary>
     public string MallardQlogDirectory => Path.Combine(_directory, "logs", "mallard-qlog");
@@ -102,7 +120,7 @@ internal sealed class InteropRun : IDisposable
         {
             server = RunningProcess.Start("ip", ServerNamespace.Wrap(
                 "env", $"TESTCASE={TestCase}", $"QLOGDIR={MallardQlogDirectory}", "dotnet", MallardDll, "interop", "server",
-                "--root", www, "--listen", $"{ServerAddress}:443",
+                "--root", www, "--listen", $"{ServerListenAddress}:443",
                 "--cert", Path.Combine(_directory, "certs", "cert.pem"), "--key", Path.Combine(_directory, "certs", "priv.key")));
         }
         else
@@ -113,16 +131,52 @@ internal sealed class InteropRun : IDisposable
         }
 
         _processes.Add(server);
+        await WaitForListenerAsync(ServerNamespace, server, $"{peer} server");
+    }
+
+    private static async Task WaitForListenerAsync(NetworkNamespace where, RunningProcess process, string what)
+    {
         long deadline = Environment.TickCount64 + 20_000;
-        while (!ServerNamespace.Exec("ss", "-Hnul").Contains(":443", StringComparison.Ordinal))
+        while (!where.Exec("ss", "-Hnul").Contains(":443", StringComparison.Ordinal))
         {
-            if (Environment.TickCount64 > deadline)
+            if (Environment.TickCount64 > deadline || process.HasExited)
             {
-                throw new InvalidOperationException($"the {peer} server did not start: {server.Output}");
+                throw new InvalidOperationException($"the {what} did not start: {process.Output}");
             }
 
             await Task.Delay(50);
         }
+    }
+
+    /// <summary>Joins two namespaces with a veth pair of <paramref name="mtu"/>, one address on each end.</summary>
+    private static void Link(NetworkNamespace a, string addressA, NetworkNamespace b, string addressB, int mtu)
+    {
+        string name = $"v{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+        a.Exec("ip", "link", "add", name + "a", "mtu", mtu.ToString(), "type", "veth", "peer", "name", name + "b", "mtu", mtu.ToString(), "netns", b.Name);
+        a.Exec("ip", "addr", "add", $"{addressA}/24", "dev", name + "a");
+        b.Exec("ip", "addr", "add", $"{addressB}/24", "dev", name + "b");
+        a.Exec("ip", "link", "set", name + "a", "up");
+        b.Exec("ip", "link", "set", name + "b", "up");
+    }
+
+    /// <summary>
+    /// Starts <c>mallard lb</c> in the balancer's namespace, in front of the server (fallback
+    /// hashing, no health checks), and waits until it listens.
+    /// </summary>
+    public async Task StartBalancerAsync()
+    {
+        NetworkNamespace balancer = _balancerNamespace ?? throw new InvalidOperationException("this run has no balancer namespace");
+        string config = Path.Combine(_directory, "lb.json");
+        File.WriteAllText(config, $$"""
+            { "Mallard": { "Balancer": {
+                "Listen": [ "{{BalancerFrontAddress}}:443" ],
+                "Configs": [ { "Id": 0, "ServerIdLength": 4, "NonceLength": 8 } ],
+                "Backends": [ { "Address": "{{ServerBehindBalancerAddress}}:443", "ServerIds": { "0": "41414141" } } ],
+                "Health": { "Enabled": false } } } }
+            """);
+        RunningProcess process = RunningProcess.Start("ip", balancer.Wrap("dotnet", MallardDll, "lb", "--config", config));
+        _processes.Add(process);
+        await WaitForListenerAsync(balancer, process, "balancer");
     }
 
     /// <summary>Runs the client to completion and returns its exit code and output.</summary>
@@ -166,6 +220,7 @@ internal sealed class InteropRun : IDisposable
 
         _namespace.Dispose(); // the veth pair goes with it
         _serverNamespace?.Dispose();
+        _balancerNamespace?.Dispose();
         ReleaseMountPoints();
         try
         {

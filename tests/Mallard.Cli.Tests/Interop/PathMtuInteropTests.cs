@@ -49,6 +49,28 @@ public class PathMtuInteropTests
         }
     }
 
+    [Fact]
+    public async Task ABalancerInFrontDropsAProbeTooLargeForItsLinkToTheServer()
+    {
+        // Client --1500-- mallard lb --1400-- server. The client's probes fit its own link; the
+        // balancer must not fragment the ones too large for the next hop (Don't Fragment on its
+        // upstream socket), or the client would settle at 1452 and every large packet would
+        // reach the server in two IP fragments.
+        Assert.True(NetworkNamespace.IsRoot, "the test creates network namespaces and needs root (CI runs as root)");
+        using var run = new InteropRun("transfer", linkMtu: LinkMtu, throughBalancer: true);
+        run.AddFile("big", 20_000_000);
+        await run.StartServerAsync(InteropPeer.Mallard);
+        await run.StartBalancerAsync();
+        (int exitCode, string output) = await run.RunClientAsync(InteropPeer.Mallard, TimeSpan.FromSeconds(60));
+        Assert.True(exitCode == 0, $"client exit {exitCode}: {output}\nserver: {run.ServerOutput}");
+        Assert.Empty(run.Mismatches());
+
+        string clientQlog = Assert.Single(Directory.GetFiles(run.MallardQlogDirectory, "*_client.sqlog"));
+        int[] discovered = [.. ReadEvents(clientQlog).Where(e => Name(e) == "connectivity:mtu_updated").Select(e => e.GetProperty("data").GetProperty("new").GetInt32())];
+        Assert.NotEmpty(discovered);
+        Assert.InRange(discovered[^1], LargestPayload - 15, LargestPayload);
+    }
+
     private static string Name(JsonElement e) => e.GetProperty("name").GetString()!;
 
     private static int Length(JsonElement e) => e.GetProperty("data").GetProperty("raw").GetProperty("length").GetInt32();

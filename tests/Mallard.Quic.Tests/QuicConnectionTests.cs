@@ -154,7 +154,7 @@ public class QuicConnectionTests
         });
 
         var delivered = new TaskCompletionSource<QuicDatagramDelivery>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Assert.InRange(client.MaxDatagramSize, 1_000, 1_350);
+        Assert.InRange(client.MaxDatagramSize, 1_000, 1_452); // one packet of the path: 1200 octets until path MTU discovery raised it
         client.SendDatagram("quack"u8.ToArray(), delivered.SetResult);
         byte[] answer = await client.ReadDatagramAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal("quack"u8.ToArray(), answer);

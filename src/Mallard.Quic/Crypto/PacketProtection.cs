@@ -45,7 +45,7 @@ internal sealed class PacketProtection : IDisposable
             _aesGcm = new AesGcm(keys.Key, TagLength);
             if (keys.HeaderKey.Length == 16 && Mallard.QuicLb.Crypto.Aes128.IsHardwareAccelerated)
             {
-                _headerAes128 = new Mallard.QuicLb.Crypto.Aes128(keys.HeaderKey);
+                _headerAes128 = new Mallard.QuicLb.Crypto.Aes128(keys.HeaderKey, withDecryption: false);
             }
             else
             {

@@ -15,13 +15,17 @@ internal sealed class Aes128
     public const int RoundKeyCount = 11;
 
     private readonly bool _useHardware;
+    private readonly bool _decrypts;
     private RoundKeys _encryptionKeys;
 
     // Keys for the "equivalent inverse cipher" (FIPS-197 section 5.3.5): reversed, with
     // InvMixColumns applied to rounds 1-9, which is the form AESDEC/AESD expect.
     private RoundKeys _equivalentDecryptionKeys;
 
-    public Aes128(ReadOnlySpan<byte> key, bool allowHardware = true)
+    /// <param name="key">The 16-octet key.</param>
+    /// <param name="allowHardware">False forces the portable implementation (tests compare the two).</param>
+    /// <param name="withDecryption">False skips the inverse key schedule for a caller that only encrypts (QUIC header protection, one per packet protection key).</param>
+    public Aes128(ReadOnlySpan<byte> key, bool allowHardware = true, bool withDecryption = true)
     {
         if (key.Length != 16)
         {
@@ -39,6 +43,12 @@ internal sealed class Aes128
         for (int round = 0; round < RoundKeyCount; round++)
         {
             _encryptionKeys[round] = Vector128.Create((ReadOnlySpan<byte>)schedule.Slice(16 * round, 16));
+        }
+
+        _decrypts = withDecryption;
+        if (!withDecryption)
+        {
+            return;
         }
 
         Span<byte> mixed = stackalloc byte[16];
@@ -81,10 +91,11 @@ internal sealed class Aes128
         return EncryptPortable(block);
     }
 
-    /// <summary>Decrypts one 16-octet block.</summary>
+    /// <summary>Decrypts one 16-octet block (only on an instance made with decryption).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<byte> Decrypt(Vector128<byte> block)
     {
+        System.Diagnostics.Debug.Assert(_decrypts, "this instance was made without the inverse key schedule");
         if (X86Aes.IsSupported && _useHardware)
         {
             return DecryptX86(block);

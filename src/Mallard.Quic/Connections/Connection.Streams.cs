@@ -360,7 +360,7 @@ internal sealed partial class Connection
         {
             writer.PathResponse(_pathResponses[i]);
             _pathResponses.RemoveAt(i);
-            frames.Add(new SentFrame(SentFrameKind.Ping));
+            frames.Add(new SentFrame(SentFrameKind.PathResponse));
         }
 
         if (_newTokenToSend is byte[] token && writer.NewToken(token))

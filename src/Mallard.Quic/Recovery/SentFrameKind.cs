@@ -21,4 +21,7 @@ internal enum SentFrameKind
     Datagram,
     ConnectionClose,
     PathChallenge,
+
+    /// <summary>Answers a PATH_CHALLENGE; never sent again when lost (RFC 9000 section 13.3).</summary>
+    PathResponse,
 }

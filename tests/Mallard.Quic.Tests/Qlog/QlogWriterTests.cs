@@ -71,6 +71,29 @@ public class QlogWriterTests
         }
     }
 
+    [Fact]
+    public void AnAnsweredPathChallengeIsLoggedAsPathResponse()
+    {
+        var files = new Dictionary<string, MemoryStream>();
+        Func<string, Stream> open = name => files[name] = new MemoryStream();
+        using (var network = new VirtualNetwork(5, server: VirtualNetwork.ServerOptions() with { OpenQlog = open }, client: VirtualNetwork.DefaultClientOptions() with { OpenQlog = open }))
+        {
+            ConnectionTests.Transfer(network, 100_000, onStep: () =>
+            {
+                if (network.DatagramsToClient > 30 && network.CurrentClientAddress == VirtualNetwork.ClientAddress)
+                {
+                    network.CurrentClientAddress = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 50_001).Serialize(); // a NAT rebinding
+                }
+            });
+            Assert.Equal(1, network.ServerConnection!.PathValidations);
+            network.Client!.Close(network.Now, 0);
+            network.Flush();
+        }
+
+        List<JsonElement> client = ReadJsonSeq(files.Single(f => f.Key.EndsWith("_client.sqlog", StringComparison.Ordinal)).Value.ToArray())[1..];
+        Assert.Single(client, e => e.GetProperty("name").GetString() == "transport:packet_sent" && Frames(e).Any(f => f.GetProperty("frame_type").GetString() == "path_response"));
+    }
+
     private static string? State(JsonElement e) =>
         e.GetProperty("name").GetString() == "connectivity:connection_state_updated" ? e.GetProperty("data").GetProperty("new").GetString() : null;
 

@@ -39,16 +39,16 @@ internal sealed partial class Connection
     /// After a packet is processed: a server moves to the address of the newest packet when it is
     /// not the current one and the packet carried more than probing frames (section 9.2).
     /// </summary>
-    private void ConsiderPeerAddress(long now, int spaceIndex, ulong packetNumber, bool probingOnly)
+    private void ConsiderPeerAddress(long now, SpaceId spaceId, ulong packetNumber, bool probingOnly)
     {
-        if (_receivedFrom is not SocketAddress from || !IsServer || spaceIndex != 2 || !HandshakeConfirmed
+        if (_receivedFrom is not SocketAddress from || !IsServer || spaceId != SpaceId.Application || !HandshakeConfirmed
             || State != ConnectionState.Established || from.Equals(Remote))
         {
             return;
         }
 
         // Only the packet with the largest number so far moves the path (section 9.3).
-        if (probingOnly || _spaces[2].Received.Largest != packetNumber)
+        if (probingOnly || ApplicationSpace.Received.Largest != packetNumber)
         {
             return;
         }

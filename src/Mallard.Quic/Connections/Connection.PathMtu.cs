@@ -26,7 +26,7 @@ internal sealed partial class Connection
     /// </summary>
     private int TrySendPathMtuProbe(long now, Span<byte> datagram)
     {
-        PacketSpace space = _spaces[2];
+        PacketSpace space = ApplicationSpace;
         if (!HandshakeConfirmed || !space.CanSend || (IsServer && !_addressValidated) || _pathChallenge is not null
             || !_pacingOpen || Array.Exists(_spaces, s => s.ProbesWanted > 0)
             || _pathMtu.ProbeDue(now) is not int size || size > datagram.Length || !_congestion.CanSend(size))
@@ -41,7 +41,7 @@ internal sealed partial class Connection
         int packetNumberOffset = position;
         position += WritePacketNumber(buffer[position..], packetNumber, packetNumberLength);
         var writer = new FrameWriter(buffer[position..^Crypto.PacketProtection.TagLength]);
-        List<SentFrame> frames = _framesInPacket[2];
+        List<SentFrame> frames = _framesInPacket[(int)SpaceId.Application];
         frames.Clear();
         if (space.AckPending)
         {
@@ -54,7 +54,7 @@ internal sealed partial class Connection
         space.NextPacketNumber++;
         _pathMtu.OnProbeSent(packetNumber);
         _pacingDeadline = null;
-        Seal(now, datagram, new PacketLayout(2, 0, -1, packetNumberOffset, packetNumberLength, position, writer.Length, packetNumber, AckEliciting: true, MtuProbe: true));
+        Seal(now, datagram, new PacketLayout(SpaceId.Application, 0, -1, packetNumberOffset, packetNumberLength, position, writer.Length, packetNumber, AckEliciting: true, MtuProbe: true));
         _bytesSent += size;
 
         // A small ack-eliciting packet right behind the probe: its acknowledgement reveals a lost
@@ -113,7 +113,7 @@ internal sealed partial class Connection
     /// </summary>
     private void OnPathMtuProbeTimeout(long now)
     {
-        foreach (SentPacket packet in _spaces[2].Loss.Unacknowledged)
+        foreach (SentPacket packet in ApplicationSpace.Loss.Unacknowledged)
         {
             if (packet.AckEliciting && !packet.MtuProbe && packet.Size > PathMtuDiscovery.BasePlpmtu)
             {

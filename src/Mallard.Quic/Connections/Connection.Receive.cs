@@ -127,16 +127,16 @@ internal sealed partial class Connection
             return false;
         }
 
-        int spaceIndex = packet.Form switch
+        SpaceId spaceId = packet.Form switch
         {
-            QuicPacketType.Initial => 0,
-            QuicPacketType.Handshake => 1,
-            _ => 2,
+            QuicPacketType.Initial => SpaceId.Initial,
+            QuicPacketType.Handshake => SpaceId.Handshake,
+            _ => SpaceId.Application,
         };
-        PacketSpace space = _spaces[spaceIndex];
+        PacketSpace space = Space(spaceId);
         if (space.ReceiveKeys is null)
         {
-            if (spaceIndex == 0 && space.Discarded)
+            if (spaceId == SpaceId.Initial && space.Discarded)
             {
                 OnInitialAfterDiscard(now);
             }
@@ -144,7 +144,7 @@ internal sealed partial class Connection
             return false;
         }
 
-        if (spaceIndex == 2 && IsServer && !_tls.IsComplete)
+        if (spaceId == SpaceId.Application && IsServer && !_tls.IsComplete)
         {
             // A server must not process 1-RTT packets before the handshake completes (RFC 9001
             // section 5.7). Acknowledging one would let the client confirm the handshake and drop
@@ -168,7 +168,7 @@ internal sealed partial class Connection
 
         PacketProtection keys = space.ReceiveKeys;
         bool nextPhase = false;
-        if (spaceIndex == 2)
+        if (spaceId == SpaceId.Application)
         {
             int phase = (bytes[0] >> 2) & 1;
             if (phase != _receiveKeyPhase)
@@ -225,7 +225,7 @@ internal sealed partial class Connection
         {
             // A Handshake packet proves the client's address and ends the Initial space (RFC 9001 section 4.9.1).
             _addressValidated = true;
-            _spaces[0].Discard(_congestion);
+            InitialSpace.Discard(_congestion);
         }
 
         _lastReceiveTime = now;
@@ -236,16 +236,16 @@ internal sealed partial class Connection
             _closeFramePending = true;
         }
 
-        _qlog?.BeginPacketReceived(now, spaceIndex, packetNumber, bytes.Length);
+        _qlog?.BeginPacketReceived(now, spaceId, packetNumber, bytes.Length);
         _nonProbingFrameSeen = false;
-        bool ackEliciting = ProcessFrames(now, spaceIndex, bytes[payload], packet.Form);
+        bool ackEliciting = ProcessFrames(now, spaceId, bytes[payload], packet.Form);
         _qlog?.EndPacketReceived();
-        ConsiderPeerAddress(now, spaceIndex, packetNumber, probingOnly: !_nonProbingFrameSeen);
+        ConsiderPeerAddress(now, spaceId, packetNumber, probingOnly: !_nonProbingFrameSeen);
         if (ackEliciting && !space.Discarded)
         {
             space.AckPending = true;
             space.UnacknowledgedAckEliciting++;
-            if (spaceIndex == 2)
+            if (spaceId == SpaceId.Application)
             {
                 long delayed = now + ((long)_localParameters.MaxAckDelay * 1000);
                 space.AckDeadline = outOfOrder || space.UnacknowledgedAckEliciting >= 2 ? now : Math.Min(space.AckDeadline ?? long.MaxValue, delayed);
@@ -256,7 +256,7 @@ internal sealed partial class Connection
     }
 
     /// <summary>Reads every frame of a packet; returns whether the packet was ack-eliciting.</summary>
-    private bool ProcessFrames(long now, int spaceIndex, ReadOnlySpan<byte> payload, QuicPacketType form)
+    private bool ProcessFrames(long now, SpaceId spaceId, ReadOnlySpan<byte> payload, QuicPacketType form)
     {
         bool ackEliciting = false;
         if (payload.IsEmpty)
@@ -288,13 +288,13 @@ internal sealed partial class Connection
                 continue;
             }
 
-            ProcessFrame(now, spaceIndex, ref frame);
+            ProcessFrame(now, spaceId, ref frame);
         }
 
         return ackEliciting;
     }
 
-    private void ProcessFrame(long now, int spaceIndex, ref Frame frame)
+    private void ProcessFrame(long now, SpaceId spaceId, ref Frame frame)
     {
         switch (frame.Type)
         {
@@ -309,10 +309,10 @@ internal sealed partial class Connection
                 break;
             case FrameType.Ack:
             case FrameType.AckEcn:
-                OnAck(now, spaceIndex, ref frame);
+                OnAck(now, spaceId, ref frame);
                 break;
             case FrameType.Crypto:
-                OnCrypto(now, spaceIndex, ref frame);
+                OnCrypto(now, spaceId, ref frame);
                 break;
             case FrameType.NewToken:
                 if (IsServer)
@@ -368,9 +368,9 @@ internal sealed partial class Connection
         }
     }
 
-    private void OnAck(long now, int spaceIndex, ref Frame frame)
+    private void OnAck(long now, SpaceId spaceId, ref Frame frame)
     {
-        PacketSpace space = _spaces[spaceIndex];
+        PacketSpace space = Space(spaceId);
         if (frame.LargestAcknowledged >= space.NextPacketNumber)
         {
             Fail(now, TransportErrorCode.ProtocolViolation, "ACK of a packet number never sent", frame.WireType);
@@ -380,16 +380,16 @@ internal sealed partial class Connection
         Span<(ulong Smallest, ulong Largest)> ranges = stackalloc (ulong, ulong)[MaxAckRangesRead];
         int count = frame.GetAckRanges(ranges);
         int exponent = PeerParameters is { } peer ? (int)peer.AckDelayExponent : 3;
-        long ackDelay = spaceIndex == 2 ? (long)Math.Min(frame.AckDelay, (ulong)long.MaxValue >> 21) << exponent : 0;
+        long ackDelay = spaceId == SpaceId.Application ? (long)Math.Min(frame.AckDelay, (ulong)long.MaxValue >> 21) << exponent : 0;
         AckOutcome outcome = space.Loss.OnAckReceived(ranges[..count], ackDelay, now, _rtt, PeerMaxAckDelay, HandshakeConfirmed, _congestion);
         foreach (SentPacket packet in outcome.Acknowledged)
         {
-            if (spaceIndex == 2 && packet.Number >= _firstSentInPhase)
+            if (spaceId == SpaceId.Application && packet.Number >= _firstSentInPhase)
             {
                 _currentPhaseAcknowledged = true;
             }
 
-            if (spaceIndex == 2)
+            if (spaceId == SpaceId.Application)
             {
                 OnPathMtuPacketAcknowledged(now, packet);
             }
@@ -404,7 +404,7 @@ internal sealed partial class Connection
         if (outcome.Acknowledged.Count > 0)
         {
             _qlog?.MetricsUpdated(now, _rtt, _congestion.CongestionWindow, _congestion.BytesInFlight);
-            if (!IsServer && spaceIndex >= 1)
+            if (!IsServer && spaceId != SpaceId.Initial)
             {
                 _peerAddressValidated = true;
             }
@@ -412,16 +412,16 @@ internal sealed partial class Connection
             // A client not yet sure the server validated its address keeps the backoff across
             // Initial ACKs (RFC 9002 section 6.2.1); resetting it there made the client probe at
             // the tiny RTT of ACKs alone while the server's flight stayed lost: a PING/ACK storm.
-            if (IsServer || spaceIndex > 0 || _peerAddressValidated)
+            if (IsServer || spaceId != SpaceId.Initial || _peerAddressValidated)
             {
                 _ptoCount = 0;
             }
         }
     }
 
-    private void OnCrypto(long now, int spaceIndex, ref Frame frame)
+    private void OnCrypto(long now, SpaceId spaceId, ref Frame frame)
     {
-        PacketSpace space = _spaces[spaceIndex];
+        PacketSpace space = Space(spaceId);
         TransportErrorCode error = space.CryptoReceive.Receive(frame.Offset, frame.Data, false);
         if (error != TransportErrorCode.NoError)
         {
@@ -464,9 +464,9 @@ internal sealed partial class Connection
     {
         CollectHandshakeOutput();
         CipherSuite suite = _tls.Suite ?? Crypto.CipherSuite.Aes128GcmSha256;
-        if (_tls.HandshakeSecrets is (byte[] clientHandshake, byte[] serverHandshake) && _spaces[1].SendKeys is null && !_spaces[1].Discarded)
+        if (_tls.HandshakeSecrets is (byte[] clientHandshake, byte[] serverHandshake) && HandshakeSpace.SendKeys is null && !HandshakeSpace.Discarded)
         {
-            InstallKeys(_spaces[1], suite, clientHandshake, serverHandshake);
+            InstallKeys(HandshakeSpace, suite, clientHandshake, serverHandshake);
         }
 
         if (_tls.ApplicationSecrets is (byte[] client, byte[] server) && _sendSecret is null)
@@ -477,8 +477,8 @@ internal sealed partial class Connection
             PacketKeys receiveKeys = PacketKeys.FromSecret(suite, _receiveSecret, Version);
             _sendHeaderKey = sendKeys.HeaderKey;
             _receiveHeaderKey = receiveKeys.HeaderKey;
-            _spaces[2].SendKeys = new PacketProtection(sendKeys);
-            _spaces[2].ReceiveKeys = new PacketProtection(receiveKeys);
+            ApplicationSpace.SendKeys = new PacketProtection(sendKeys);
+            ApplicationSpace.ReceiveKeys = new PacketProtection(receiveKeys);
         }
 
         WriteKeyLog();
@@ -503,12 +503,12 @@ internal sealed partial class Connection
     /// <summary>Moves TLS output into the CRYPTO streams of each level.</summary>
     private void CollectHandshakeOutput()
     {
-        for (int i = 0; i < 3; i++)
+        foreach (PacketSpace space in _spaces)
         {
-            byte[] output = _tls.TakeOutput(_spaces[i].Level);
-            if (output.Length > 0 && !_spaces[i].Discarded)
+            byte[] output = _tls.TakeOutput(space.Level);
+            if (output.Length > 0 && !space.Discarded)
             {
-                _spaces[i].CryptoSend.Write(output);
+                space.CryptoSend.Write(output);
             }
         }
     }
@@ -526,7 +526,7 @@ internal sealed partial class Connection
     /// </summary>
     private void OnInitialAfterDiscard(long now)
     {
-        PacketSpace handshake = _spaces[1];
+        PacketSpace handshake = HandshakeSpace;
         if (IsServer || HandshakeConfirmed || handshake.Discarded || handshake.Loss.AckElicitingInFlight == 0
             || _handshakeResendsOnServerInitial >= MaxHandshakeResendsOnServerInitial)
         {
@@ -545,8 +545,8 @@ internal sealed partial class Connection
         _lastAckElicitingSent = Math.Max(_lastAckElicitingSent, _now); // the keep-alive interval starts here
         HandshakeConfirmed = true;
         _peerAddressValidated = true;
-        _spaces[0].Discard(_congestion);
-        _spaces[1].Discard(_congestion);
+        InitialSpace.Discard(_congestion);
+        HandshakeSpace.Discard(_congestion);
 
         // The peer's max_udp_payload_size is known and both sides hold 1-RTT keys: the path may be probed (RFC 9000 section 14.3).
         int ceiling = (int)Math.Min((ulong)_options.MaxUdpPayloadSize, PeerParameters?.MaxUdpPayloadSize ?? MinimumInitialDatagramSize);
@@ -650,10 +650,10 @@ internal sealed partial class Connection
         _peerConnectionIds[0] = new PeerConnectionId(0, _peerConnectionId, null);
         _token = token.ToArray();
         (byte[] client, byte[] server) = InitialSecrets.Derive(Version, _retrySourceConnectionId);
-        InstallKeys(_spaces[0], Crypto.CipherSuite.Aes128GcmSha256, client, server);
+        InstallKeys(InitialSpace, Crypto.CipherSuite.Aes128GcmSha256, client, server);
 
         // Send the ClientHello again under the new keys; packet numbers keep increasing (section 17.2.5.3).
-        PacketSpace initial = _spaces[0];
+        PacketSpace initial = InitialSpace;
         initial.Loss.Discard(_congestion);
         initial.CryptoSend.OnLost(0, (int)initial.CryptoSend.SentEnd, false);
         _ptoCount = 0;
@@ -696,8 +696,8 @@ internal sealed partial class Connection
     private void RotateReceiveKeys(ulong packetNumber)
     {
         _previousReceiveKeys?.Dispose();
-        _previousReceiveKeys = _spaces[2].ReceiveKeys;
-        _spaces[2].ReceiveKeys = _nextReceiveKeys;
+        _previousReceiveKeys = ApplicationSpace.ReceiveKeys;
+        ApplicationSpace.ReceiveKeys = _nextReceiveKeys;
         _receiveSecret = _nextReceiveSecret;
         _nextReceiveKeys = null;
         _nextReceiveSecret = null;
@@ -713,11 +713,11 @@ internal sealed partial class Connection
     private void AdvanceSendKeys()
     {
         (PacketKeys keys, byte[] secret) = PacketKeys.NextPhase(_tls.Suite!.Value, _sendSecret!, _sendHeaderKey!, Version);
-        _spaces[2].SendKeys?.Dispose();
-        _spaces[2].SendKeys = new PacketProtection(keys);
+        ApplicationSpace.SendKeys?.Dispose();
+        ApplicationSpace.SendKeys = new PacketProtection(keys);
         _sendSecret = secret;
         _sendKeyPhase ^= 1;
-        _firstSentInPhase = _spaces[2].NextPacketNumber;
+        _firstSentInPhase = ApplicationSpace.NextPacketNumber;
         _currentPhaseAcknowledged = false;
         _packetsSentInPhase = 0;
     }

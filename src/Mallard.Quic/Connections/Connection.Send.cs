@@ -79,32 +79,31 @@ internal sealed partial class Connection
         bool padToMinimum = false;
         bool discardInitial = false;
         _pathChallengeInDatagram = false;
-        for (int i = 0; i < 3; i++)
+        foreach (PacketSpace space in _spaces)
         {
-            PacketSpace space = _spaces[i];
             if (!space.CanSend || max - offset < MinimumPacketRoom)
             {
                 continue;
             }
 
             // Once the handshake is confirmed, a closing endpoint only needs the 1-RTT close (RFC 9000 section 10.2.3).
-            if (closing && i < 2 && _spaces[2].CanSend && HandshakeConfirmed)
+            if (closing && space.Id != SpaceId.Application && ApplicationSpace.CanSend && HandshakeConfirmed)
             {
                 continue;
             }
 
-            if (!BuildPacket(now, i, datagram[offset..max], offset, closing, out PacketLayout layout))
+            if (!BuildPacket(now, space.Id, datagram[offset..max], offset, closing, out PacketLayout layout))
             {
                 continue;
             }
 
             layouts[count++] = layout;
             offset += layout.Length;
-            if (i == 0)
+            if (space.Id == SpaceId.Initial)
             {
                 padToMinimum |= !IsServer || layout.AckEliciting;
             }
-            else if (i == 1 && !IsServer)
+            else if (space.Id == SpaceId.Handshake && !IsServer)
             {
                 discardInitial = true; // The client's first Handshake packet ends the Initial space (RFC 9001 section 4.9.1).
             }
@@ -142,7 +141,7 @@ internal sealed partial class Connection
         _bytesSent += offset;
         if (discardInitial)
         {
-            _spaces[0].Discard(_congestion);
+            InitialSpace.Discard(_congestion);
         }
 
         if (closing)
@@ -167,23 +166,23 @@ internal sealed partial class Connection
         IsServer && !_addressValidated
 
         // Initial datagrams are padded to 1200 octets; wait for more from the client.
-        && (3 * _bytesReceived) - _bytesSent < (_spaces[0].Discarded ? MinimumPacketRoom : MinimumInitialDatagramSize);
+        && (3 * _bytesReceived) - _bytesSent < (InitialSpace.Discarded ? MinimumPacketRoom : MinimumInitialDatagramSize);
 
     /// <summary>The largest datagram to send on the current path now: 1200 until the handshake is confirmed, then what path MTU discovery confirmed.</summary>
     private int MaxUdpPayload => _pathMtu.Current;
 
-    /// <summary>Lays out one packet of <paramref name="spaceIndex"/> unprotected; false when it would carry nothing.</summary>
-    private bool BuildPacket(long now, int spaceIndex, Span<byte> buffer, int datagramOffset, bool closing, out PacketLayout layout)
+    /// <summary>Lays out one packet of <paramref name="spaceId"/> unprotected; false when it would carry nothing.</summary>
+    private bool BuildPacket(long now, SpaceId spaceId, Span<byte> buffer, int datagramOffset, bool closing, out PacketLayout layout)
     {
         layout = default;
-        PacketSpace space = _spaces[spaceIndex];
+        PacketSpace space = Space(spaceId);
         bool probe = space.ProbesWanted > 0;
         bool congestionLimited = !closing && !probe && (!_pacingOpen || !_congestion.CanSend(buffer.Length));
-        bool ackDue = space.AckPending && (spaceIndex < 2 || space.UnacknowledgedAckEliciting >= 2 || (space.AckDeadline is long deadline && now >= deadline));
-        bool hasFrames = closing || probe || ackDue || (!congestionLimited && HasAckElicitingToSend(spaceIndex));
+        bool ackDue = space.AckPending && (spaceId != SpaceId.Application || space.UnacknowledgedAckEliciting >= 2 || (space.AckDeadline is long deadline && now >= deadline));
+        bool hasFrames = closing || probe || ackDue || (!congestionLimited && HasAckElicitingToSend(spaceId));
         if (!hasFrames)
         {
-            _sendBlocked |= congestionLimited && HasAckElicitingToSend(spaceIndex);
+            _sendBlocked |= congestionLimited && HasAckElicitingToSend(spaceId);
             return false;
         }
 
@@ -191,10 +190,10 @@ internal sealed partial class Connection
         int packetNumberLength = PacketNumberLength(packetNumber, space.Loss.LargestAcknowledged);
         int position;
         int lengthOffset = -1;
-        if (spaceIndex < 2)
+        if (spaceId != SpaceId.Application)
         {
             // Long header (RFC 9000 section 17.2): Initial type 0, Handshake type 2.
-            buffer[0] = (byte)(0xc0 | ((spaceIndex == 0 ? 0 : 2) << 4) | (packetNumberLength - 1));
+            buffer[0] = (byte)(0xc0 | ((spaceId == SpaceId.Initial ? 0 : 2) << 4) | (packetNumberLength - 1));
             BinaryPrimitives.WriteUInt32BigEndian(buffer[1..], Version);
             position = 5;
             buffer[position++] = (byte)_peerConnectionId.Length;
@@ -204,7 +203,7 @@ internal sealed partial class Connection
             buffer[position++] = (byte)source.Length;
             source.CopyTo(buffer[position..]);
             position += source.Length;
-            if (spaceIndex == 0)
+            if (spaceId == SpaceId.Initial)
             {
                 position += VariableLengthInteger.TryWrite(buffer[position..], (ulong)(IsServer ? 0 : _token.Length));
                 if (!IsServer)
@@ -232,11 +231,11 @@ internal sealed partial class Connection
         }
 
         var writer = new FrameWriter(buffer.Slice(position, payloadRoom));
-        List<SentFrame> frames = _framesInPacket[spaceIndex];
+        List<SentFrame> frames = _framesInPacket[(int)spaceId];
         frames.Clear();
         if (closing)
         {
-            WriteConnectionClose(ref writer, spaceIndex);
+            WriteConnectionClose(ref writer, spaceId);
             frames.Add(new SentFrame(SentFrameKind.ConnectionClose));
         }
         else
@@ -248,7 +247,7 @@ internal sealed partial class Connection
 
             if (!congestionLimited || probe)
             {
-                if (probe && spaceIndex < 2 && !space.CryptoSend.HasDataToSend)
+                if (probe && spaceId != SpaceId.Application && !space.CryptoSend.HasDataToSend)
                 {
                     // Every handshake probe carries the unacknowledged CRYPTO data, not only the first
                     // of two (RFC 9002 section 6.2.4): a lost Finished then has two chances, not one and a PING.
@@ -256,7 +255,7 @@ internal sealed partial class Connection
                 }
 
                 WriteCrypto(space, ref writer, frames);
-                if (spaceIndex == 2)
+                if (spaceId == SpaceId.Application)
                 {
                     WriteApplicationFrames(now, ref writer, frames);
                 }
@@ -288,13 +287,13 @@ internal sealed partial class Connection
         }
 
         space.NextPacketNumber++;
-        layout = new PacketLayout(spaceIndex, datagramOffset, lengthOffset < 0 ? -1 : datagramOffset + lengthOffset, datagramOffset + packetNumberOffset, packetNumberLength, datagramOffset + position, writer.Length, packetNumber, ackEliciting);
+        layout = new PacketLayout(spaceId, datagramOffset, lengthOffset < 0 ? -1 : datagramOffset + lengthOffset, datagramOffset + packetNumberOffset, packetNumberLength, datagramOffset + position, writer.Length, packetNumber, ackEliciting);
         return true;
     }
 
     private void Seal(long now, Span<byte> datagram, PacketLayout layout)
     {
-        PacketSpace space = _spaces[layout.Space];
+        PacketSpace space = Space(layout.Space);
         if (layout.LengthOffset >= 0)
         {
             int length = layout.PacketNumberLength + layout.PayloadLength + Crypto.PacketProtection.TagLength;
@@ -303,10 +302,10 @@ internal sealed partial class Connection
 
         Span<byte> packet = datagram[layout.Start..(layout.PayloadOffset + layout.PayloadLength + Crypto.PacketProtection.TagLength)];
         space.SendKeys!.Protect(packet, layout.PacketNumberOffset - layout.Start, layout.PacketNumberLength, layout.PacketNumber, layout.PayloadLength);
-        List<SentFrame> frames = _framesInPacket[layout.Space];
+        List<SentFrame> frames = _framesInPacket[(int)layout.Space];
         bool inFlight = layout.AckEliciting; // ACK-only packets do not count against the window (RFC 9002 section 2).
         var sent = new SentPacket(layout.PacketNumber, now, packet.Length, layout.AckEliciting, inFlight) { Frames = frames.Count == 0 ? [] : [.. frames], MtuProbe = layout.MtuProbe };
-        if (layout.AckEliciting && layout.Space == 2)
+        if (layout.AckEliciting && layout.Space == SpaceId.Application)
         {
             _lastAckElicitingSent = now;
             _pingPending = false;
@@ -324,7 +323,7 @@ internal sealed partial class Connection
             ResetIdleTimer(now); // Sending the first ack-eliciting packet after a receipt restarts the idle timer (RFC 9000 section 10.1).
         }
 
-        if (layout.Space == 2)
+        if (layout.Space == SpaceId.Application)
         {
             _packetsSentInPhase++;
             if (_options.KeyUpdateInterval > 0 && _packetsSentInPhase >= _options.KeyUpdateInterval)
@@ -366,15 +365,15 @@ internal sealed partial class Connection
         };
     }
 
-    private bool HasAckElicitingToSend(int spaceIndex)
+    private bool HasAckElicitingToSend(SpaceId spaceId)
     {
-        PacketSpace space = _spaces[spaceIndex];
+        PacketSpace space = Space(spaceId);
         if (space.CryptoSend.HasDataToSend)
         {
             return true;
         }
 
-        if (spaceIndex < 2 || !(_tls.IsComplete || IsServer))
+        if (spaceId != SpaceId.Application || !(_tls.IsComplete || IsServer))
         {
             return false;
         }
@@ -424,11 +423,11 @@ internal sealed partial class Connection
         }
     }
 
-    private void WriteConnectionClose(ref FrameWriter writer, int spaceIndex)
+    private void WriteConnectionClose(ref FrameWriter writer, SpaceId spaceId)
     {
         ConnectionError error = Error ?? new ConnectionError(0, true, "", false);
         byte[] reason = System.Text.Encoding.UTF8.GetBytes(error.Reason.Length > 200 ? error.Reason[..200] : error.Reason);
-        if (error.IsApplication && spaceIndex < 2)
+        if (error.IsApplication && spaceId != SpaceId.Application)
         {
             // An application close before the handshake is confirmed hides its code (RFC 9000 section 10.2.3).
             writer.ConnectionClose(false, (ulong)Transport.TransportErrorCode.ApplicationError, 0, []);
@@ -466,25 +465,24 @@ internal sealed partial class Connection
     }
 
     /// <summary>When the PTO fires and for which space (RFC 9002 appendix A.8, GetPtoTimeAndSpace).</summary>
-    private long? ProbeTimeout(long now, out int spaceIndex)
+    private long? ProbeTimeout(long now, out SpaceId spaceId)
     {
         long duration = _rtt.ProbeTimeout(0) << Math.Min(_ptoCount, 16);
-        spaceIndex = _spaces[1].CanSend ? 1 : 0;
+        spaceId = HandshakeSpace.CanSend ? SpaceId.Handshake : SpaceId.Initial;
         if (!Array.Exists(_spaces, s => !s.Discarded && s.Loss.AckElicitingInFlight > 0))
         {
             return now + duration; // The client's anti-deadlock probe (RFC 9002 section 6.2.2.1).
         }
 
         long? best = null;
-        for (int i = 0; i < 3; i++)
+        foreach (PacketSpace space in _spaces)
         {
-            PacketSpace space = _spaces[i];
             if (space.Discarded || space.Loss.AckElicitingInFlight == 0 || space.Loss.TimeOfLastAckEliciting is not long lastSent)
             {
                 continue;
             }
 
-            if (i == 2)
+            if (space.Id == SpaceId.Application)
             {
                 if (!HandshakeConfirmed)
                 {
@@ -498,7 +496,7 @@ internal sealed partial class Connection
             if (best is null || time < best)
             {
                 best = time;
-                spaceIndex = i;
+                spaceId = space.Id;
             }
         }
 
@@ -507,31 +505,31 @@ internal sealed partial class Connection
 
     private void OnLossDetectionTimeout(long now)
     {
-        int lossSpace = -1;
-        for (int i = 0; i < 3; i++)
+        PacketSpace? lossSpace = null;
+        foreach (PacketSpace candidate in _spaces)
         {
-            if (_spaces[i].Loss.LossTime is long lossTime && lossTime <= now && (lossSpace < 0 || lossTime < _spaces[lossSpace].Loss.LossTime))
+            if (candidate.Loss.LossTime is long lossTime && lossTime <= now && (lossSpace is null || lossTime < lossSpace.Loss.LossTime))
             {
-                lossSpace = i;
+                lossSpace = candidate;
             }
         }
 
-        if (lossSpace >= 0)
+        if (lossSpace is not null)
         {
-            List<SentPacket> lost = _spaces[lossSpace].Loss.DetectLost(now, _rtt);
+            List<SentPacket> lost = lossSpace.Loss.DetectLost(now, _rtt);
             if (lost.Count > 0)
             {
                 _congestion.OnPacketsLost(LossDetector.BytesInFlightOf(lost), LossDetector.LatestSendTimeOf(lost), now);
             }
 
-            OnPacketsLost(_spaces[lossSpace], lost);
+            OnPacketsLost(lossSpace, lost);
             SetLossDetectionTimer(now);
             return;
         }
 
         OnPathMtuProbeTimeout(now);
-        ProbeTimeout(now, out int spaceIndex);
-        PacketSpace space = _spaces[spaceIndex];
+        ProbeTimeout(now, out SpaceId spaceId);
+        PacketSpace space = Space(spaceId);
         if (!space.CanSend)
         {
             _lossDetectionTimer = null;
@@ -543,17 +541,16 @@ internal sealed partial class Connection
         // (RFC 9002 section 6.2.4). Probes pass the congestion window: a server whose Initial
         // flight was lost must not probe only in Handshake packets the client cannot read while
         // its lost ServerHello waits behind them for a window they fill.
-        for (int i = 0; i < 3; i++)
+        foreach (PacketSpace probed in _spaces)
         {
-            PacketSpace probed = _spaces[i];
-            bool pending = probed.Loss.AckElicitingInFlight > 0 || (i < 2 && probed.CryptoSend.HasDataToSend);
-            if (i != spaceIndex && (probed.Discarded || !probed.CanSend || !pending))
+            bool pending = probed.Loss.AckElicitingInFlight > 0 || (probed.Id != SpaceId.Application && probed.CryptoSend.HasDataToSend);
+            if (probed.Id != spaceId && (probed.Discarded || !probed.CanSend || !pending))
             {
                 continue;
             }
 
-            probed.ProbesWanted = i == spaceIndex ? 2 : Math.Max(probed.ProbesWanted, 1);
-            RequeueUnacknowledged(probed, i == 2 ? 1 : int.MaxValue);
+            probed.ProbesWanted = probed.Id == spaceId ? 2 : Math.Max(probed.ProbesWanted, 1);
+            RequeueUnacknowledged(probed, probed.Id == SpaceId.Application ? 1 : int.MaxValue);
         }
 
         _ptoCount++;
@@ -574,14 +571,14 @@ internal sealed partial class Connection
 
     private void OnPacketsLost(PacketSpace space, IReadOnlyList<SentPacket> lost)
     {
-        if (space == _spaces[2] && lost.Count > 0)
+        if (space.Id == SpaceId.Application && lost.Count > 0)
         {
             OnPathMtuPacketsLost(lost);
         }
 
         foreach (SentPacket packet in lost)
         {
-            _qlog?.PacketLost(_now, Array.IndexOf(_spaces, space), packet.Number, "loss_detection");
+            _qlog?.PacketLost(_now, space.Id, packet.Number, "loss_detection");
             foreach (SentFrame frame in packet.Frames)
             {
                 OnFrameLost(space, frame);
@@ -689,7 +686,7 @@ internal sealed partial class Connection
     }
 
     /// <summary>Where one packet sits in the datagram being built, until it is protected.</summary>
-    private record struct PacketLayout(int Space, int Start, int LengthOffset, int PacketNumberOffset, int PacketNumberLength, int PayloadOffset, int PayloadLength, ulong PacketNumber, bool AckEliciting, bool MtuProbe = false)
+    private record struct PacketLayout(SpaceId Space, int Start, int LengthOffset, int PacketNumberOffset, int PacketNumberLength, int PayloadOffset, int PayloadLength, ulong PacketNumber, bool AckEliciting, bool MtuProbe = false)
     {
         public readonly int Length => PayloadOffset + PayloadLength + Crypto.PacketProtection.TagLength - Start;
     }

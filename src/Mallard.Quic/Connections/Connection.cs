@@ -22,7 +22,7 @@ internal sealed partial class Connection : IDisposable
     public const int MinimumInitialDatagramSize = 1200;
 
     private readonly ConnectionOptions _options;
-    private readonly PacketSpace[] _spaces = [new(EncryptionLevel.Initial), new(EncryptionLevel.Handshake), new(EncryptionLevel.OneRtt)];
+    private readonly PacketSpace[] _spaces = [new(SpaceId.Initial), new(SpaceId.Handshake), new(SpaceId.Application)];
     private TlsHandshake _tls = null!;
     private readonly CongestionController _congestion;
     private readonly Pacer _pacer;
@@ -59,6 +59,14 @@ internal sealed partial class Connection : IDisposable
     private int _keyLogLinesWritten;
     private byte[]? _newTokenToSend;
     private bool _disposed;
+
+    private PacketSpace InitialSpace => _spaces[(int)SpaceId.Initial];
+
+    private PacketSpace HandshakeSpace => _spaces[(int)SpaceId.Handshake];
+
+    private PacketSpace ApplicationSpace => _spaces[(int)SpaceId.Application];
+
+    private PacketSpace Space(SpaceId id) => _spaces[(int)id];
 
     private Connection(ConnectionOptions options, byte[] originalDestinationConnectionId, byte[] peerConnectionId, SocketAddress remote, uint version)
     {
@@ -252,7 +260,7 @@ internal sealed partial class Connection : IDisposable
                 next = Math.Min(next, loss);
             }
 
-            if (_spaces[2].AckDeadline is long ack && !AmplificationLimited)
+            if (ApplicationSpace.AckDeadline is long ack && !AmplificationLimited)
             {
                 next = Math.Min(next, ack);
             }
@@ -368,7 +376,7 @@ internal sealed partial class Connection : IDisposable
     private void Start(long now, byte[]? initialDestinationConnectionId = null)
     {
         (byte[] client, byte[] server) = InitialSecrets.Derive(Version, initialDestinationConnectionId ?? _originalDestinationConnectionId);
-        InstallKeys(_spaces[0], Crypto.CipherSuite.Aes128GcmSha256, client, server);
+        InstallKeys(InitialSpace, Crypto.CipherSuite.Aes128GcmSha256, client, server);
         if (IsServer)
         {
             _localParameters.OriginalDestinationConnectionId = _originalDestinationConnectionId;

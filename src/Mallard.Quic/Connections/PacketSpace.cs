@@ -10,9 +10,17 @@ namespace Mallard.Quic.Connections;
 /// One packet number space (RFC 9000 section 12.3): its keys, packet numbers, received packets
 /// to acknowledge, loss detection, and the CRYPTO stream carried at its encryption level.
 /// </summary>
-internal sealed class PacketSpace(EncryptionLevel level) : IDisposable
+internal sealed class PacketSpace(SpaceId id) : IDisposable
 {
-    public EncryptionLevel Level { get; } = level;
+    public SpaceId Id { get; } = id;
+
+    /// <summary>The TLS encryption level whose CRYPTO data travels in this space.</summary>
+    public EncryptionLevel Level { get; } = id switch
+    {
+        SpaceId.Initial => EncryptionLevel.Initial,
+        SpaceId.Handshake => EncryptionLevel.Handshake,
+        _ => EncryptionLevel.OneRtt,
+    };
 
     public PacketProtection? SendKeys { get; set; }
 

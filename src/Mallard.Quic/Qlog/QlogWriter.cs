@@ -22,7 +22,7 @@ internal sealed class QlogWriter : IDisposable
     private readonly Utf8JsonWriter _json;
     private readonly long _start;
     private readonly List<QlogFrame> _receivedFrames = [];
-    private (long Now, int Space, ulong PacketNumber, int Length)? _received;
+    private (long Now, Connections.SpaceId Space, ulong PacketNumber, int Length)? _received;
 
     public QlogWriter(Stream output, bool isServer, ReadOnlySpan<byte> originalDestinationConnectionId, long now)
     {
@@ -93,9 +93,9 @@ internal sealed class QlogWriter : IDisposable
     }
 
     /// <summary>packet_sent, with the frames the packet carries.</summary>
-    public void PacketSent(long now, int spaceIndex, ulong packetNumber, int length, List<SentFrame> frames)
+    public void PacketSent(long now, Connections.SpaceId space, ulong packetNumber, int length, List<SentFrame> frames)
     {
-        BeginPacketEvent(now, "transport:packet_sent", spaceIndex, packetNumber, length);
+        BeginPacketEvent(now, "transport:packet_sent", space, packetNumber, length);
         foreach (SentFrame frame in frames)
         {
             WriteFrame(frame);
@@ -106,9 +106,9 @@ internal sealed class QlogWriter : IDisposable
     }
 
     /// <summary>Starts collecting a received packet's frames; <see cref="EndPacketReceived"/> writes packet_received.</summary>
-    public void BeginPacketReceived(long now, int spaceIndex, ulong packetNumber, int length)
+    public void BeginPacketReceived(long now, Connections.SpaceId space, ulong packetNumber, int length)
     {
-        _received = (now, spaceIndex, packetNumber, length);
+        _received = (now, space, packetNumber, length);
         _receivedFrames.Clear();
     }
 
@@ -129,13 +129,13 @@ internal sealed class QlogWriter : IDisposable
 
     public void EndPacketReceived()
     {
-        if (_received is not var (now, spaceIndex, packetNumber, length))
+        if (_received is not var (now, space, packetNumber, length))
         {
             return;
         }
 
         _received = null;
-        BeginPacketEvent(now, "transport:packet_received", spaceIndex, packetNumber, length);
+        BeginPacketEvent(now, "transport:packet_received", space, packetNumber, length);
         foreach (QlogFrame frame in _receivedFrames)
         {
             WriteFrame(frame);
@@ -155,11 +155,11 @@ internal sealed class QlogWriter : IDisposable
         EndEvent();
     }
 
-    public void PacketLost(long now, int spaceIndex, ulong packetNumber, string trigger)
+    public void PacketLost(long now, Connections.SpaceId space, ulong packetNumber, string trigger)
     {
         BeginEvent(now, "recovery:packet_lost");
         _json.WriteStartObject("header");
-        _json.WriteString("packet_type", PacketType(spaceIndex));
+        _json.WriteString("packet_type", PacketType(space));
         _json.WriteNumber("packet_number", packetNumber);
         _json.WriteEndObject();
         _json.WriteString("trigger", trigger);
@@ -222,20 +222,20 @@ internal sealed class QlogWriter : IDisposable
         _output.Dispose();
     }
 
-    private static string PacketType(int spaceIndex) => spaceIndex switch
+    private static string PacketType(Connections.SpaceId space) => space switch
     {
-        0 => "initial",
-        1 => "handshake",
+        Connections.SpaceId.Initial => "initial",
+        Connections.SpaceId.Handshake => "handshake",
         _ => "1RTT",
     };
 
     private static string SnakeCase(string name) => string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
-    private void BeginPacketEvent(long now, string name, int spaceIndex, ulong packetNumber, int length)
+    private void BeginPacketEvent(long now, string name, Connections.SpaceId space, ulong packetNumber, int length)
     {
         BeginEvent(now, name);
         _json.WriteStartObject("header");
-        _json.WriteString("packet_type", PacketType(spaceIndex));
+        _json.WriteString("packet_type", PacketType(space));
         _json.WriteNumber("packet_number", packetNumber);
         _json.WriteEndObject();
         _json.WriteStartObject("raw");

@@ -21,7 +21,6 @@ internal sealed partial class Connection
 
     private SocketAddress? _validatedRemote;
     private byte[]? _pathChallenge;
-    private bool _pathChallengePending;
     private long? _pathValidationDeadline;
     private SocketAddress? _receivedFrom;
     private bool _pathChallengeInDatagram;
@@ -62,13 +61,13 @@ internal sealed partial class Connection
             // Back to the address that was validated last: nothing to prove (section 9.3.3).
             _addressValidated = true;
             _pathChallenge = null;
-            _pathChallengePending = false;
+            _pending.PathChallenge = false;
             _pathValidationDeadline = null;
             return;
         }
 
         _pathChallenge = RandomNumberGenerator.GetBytes(PathChallengeLength);
-        _pathChallengePending = true;
+        _pending.PathChallenge = true;
         _addressValidated = false;
         _bytesReceived = 0;
         _bytesSent = 0;
@@ -124,14 +123,14 @@ internal sealed partial class Connection
         if (current is not null)
         {
             _peerConnectionIds.Remove(current);
-            _retireConnectionIdsPending.Add(current.Sequence);
+            _pending.RetireConnectionIds.Add(current.Sequence);
         }
 
         _peerConnectionId = next.Id;
         _pathChallenge = RandomNumberGenerator.GetBytes(PathChallengeLength);
-        _pathChallengePending = true;
+        _pending.PathChallenge = true;
         _pathValidationDeadline = now + Math.Max(3 * _rtt.ProbeTimeout(PeerMaxAckDelay), 6 * RttEstimator.InitialRtt);
-        _pingPending = true;
+        _pending.Ping = true;
         ResetPathMtu(now); // a new local address may be a new network
         LocalMigrations++;
     }
@@ -143,7 +142,7 @@ internal sealed partial class Connection
             _validatedRemote = Remote;
             _addressValidated = true;
             _pathChallenge = null;
-            _pathChallengePending = false;
+            _pending.PathChallenge = false;
             _pathValidationDeadline = null;
             PathValidations++;
         }
@@ -154,7 +153,7 @@ internal sealed partial class Connection
     {
         _pathValidationDeadline = null;
         _pathChallenge = null;
-        _pathChallengePending = false;
+        _pending.PathChallenge = false;
         if (_validatedRemote is not null)
         {
             Remote = _validatedRemote;
@@ -164,9 +163,9 @@ internal sealed partial class Connection
 
     private void WritePathChallenge(ref FrameWriter writer, List<SentFrame> frames)
     {
-        if (_pathChallengePending && _pathChallenge is not null && writer.PathChallenge(_pathChallenge))
+        if (_pending.PathChallenge && _pathChallenge is not null && writer.PathChallenge(_pathChallenge))
         {
-            _pathChallengePending = false;
+            _pending.PathChallenge = false;
             _pathChallengeInDatagram = true;
             frames.Add(new SentFrame(SentFrameKind.PathChallenge));
         }
@@ -176,7 +175,7 @@ internal sealed partial class Connection
     {
         if (_pathChallenge is not null)
         {
-            _pathChallengePending = true;
+            _pending.PathChallenge = true;
         }
     }
 

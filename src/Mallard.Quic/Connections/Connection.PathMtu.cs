@@ -60,7 +60,7 @@ internal sealed partial class Connection
         // A small ack-eliciting packet right behind the probe: its acknowledgement reveals a lost
         // probe by the time threshold within about an RTT (RFC 9002 section 6.1.2). A receiver of
         // a download sends nothing else ack-eliciting, and would wait for a PTO per lost probe.
-        _pingPending = true;
+        _pending.Ping = true;
         SetLossDetectionTimer(now);
         return size;
     }

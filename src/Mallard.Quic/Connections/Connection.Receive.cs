@@ -36,7 +36,6 @@ internal sealed partial class Connection
     private ulong _firstSentInPhase;
     private bool _currentPhaseAcknowledged = true;
     private ulong _packetsSentInPhase;
-    private readonly List<byte[]> _pathResponses = [];
 
     /// <summary>Handshake flights resent because the server's Initial packets kept coming (<see cref="OnInitialAfterDiscard"/>).</summary>
     private int _handshakeResendsOnServerInitial;
@@ -343,9 +342,9 @@ internal sealed partial class Connection
                 OnRetireConnectionId(now, ref frame);
                 break;
             case FrameType.PathChallenge:
-                if (_pathResponses.Count < 4)
+                if (_pending.PathResponses.Count < 4)
                 {
-                    _pathResponses.Add(frame.PathData.ToArray());
+                    _pending.PathResponses.Add(frame.PathData.ToArray());
                 }
 
                 break;
@@ -493,8 +492,8 @@ internal sealed partial class Connection
             IssueConnectionIds();
             if (IsServer)
             {
-                _handshakeDonePending = true;
-                _newTokenToSend = _options.NewToken?.Invoke();
+                _pending.HandshakeDone = true;
+                _pending.NewToken = _options.NewToken?.Invoke();
                 ConfirmHandshake();
             }
         }

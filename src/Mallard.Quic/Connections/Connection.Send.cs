@@ -308,7 +308,7 @@ internal sealed partial class Connection
         if (layout.AckEliciting && layout.Space == SpaceId.Application)
         {
             _lastAckElicitingSent = now;
-            _pingPending = false;
+            _pending.Ping = false;
         }
 
         space.Loss.OnPacketSent(sent, _congestion);
@@ -378,8 +378,7 @@ internal sealed partial class Connection
             return false;
         }
 
-        return _handshakeDonePending || _pathResponses.Count > 0 || _pathChallengePending || _pingPending || _newTokenToSend is not null || _maxDataPending || _maxStreamsBidiPending || _maxStreamsUniPending
-            || _retireConnectionIdsPending.Count > 0 || _localConnectionIds.Exists(c => !c.Announced && !c.Retired && c.Sequence > 0)
+        return _pending.Any || _localConnectionIds.Exists(c => !c.Announced && !c.Retired && c.Sequence > 0)
             || HasStreamFramesToSend() || HasDatagramsToSend;
     }
 
@@ -649,16 +648,16 @@ internal sealed partial class Connection
                 stream.MaxStreamDataPending = true;
                 break;
             case SentFrameKind.MaxData:
-                _maxDataPending = true;
+                _pending.MaxData = true;
                 break;
             case SentFrameKind.MaxStreamsBidi:
-                _maxStreamsBidiPending = true;
+                _pending.MaxStreamsBidirectional = true;
                 break;
             case SentFrameKind.MaxStreamsUni:
-                _maxStreamsUniPending = true;
+                _pending.MaxStreamsUnidirectional = true;
                 break;
             case SentFrameKind.HandshakeDone:
-                _handshakeDonePending = true;
+                _pending.HandshakeDone = true;
                 break;
             case SentFrameKind.NewConnectionId:
                 LocalConnectionId? issued = _localConnectionIds.Find(c => c.Sequence == frame.Id);
@@ -670,9 +669,9 @@ internal sealed partial class Connection
                 break;
             case SentFrameKind.RetireConnectionId:
                 _retirementsInFlight--;
-                if (!_retireConnectionIdsPending.Contains(frame.Id))
+                if (!_pending.RetireConnectionIds.Contains(frame.Id))
                 {
-                    _retireConnectionIdsPending.Add(frame.Id);
+                    _pending.RetireConnectionIds.Add(frame.Id);
                 }
 
                 break;

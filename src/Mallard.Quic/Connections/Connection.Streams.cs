@@ -25,8 +25,6 @@ internal sealed partial class Connection
     private ulong _peerMaxStreamsUni;
     private ulong _localMaxStreamsBidi;
     private ulong _localMaxStreamsUni;
-    private bool _maxStreamsBidiPending;
-    private bool _maxStreamsUniPending;
     private ulong _peerMaxData;
     private ulong _dataSent;
     private ulong _localMaxData;
@@ -34,7 +32,6 @@ internal sealed partial class Connection
     private ulong _dataRead;
     private ulong _connectionReceiveWindow;
     private long _lastMaxDataUpdate;
-    private bool _maxDataPending;
     private ulong _dataBlockedAt = ulong.MaxValue;
 
     /// <summary>Whether a stream of this kind can be opened now (the peer's MAX_STREAMS allows it).</summary>
@@ -297,7 +294,7 @@ internal sealed partial class Connection
 
             _lastMaxDataUpdate = now;
             _localMaxData = _dataRead + _connectionReceiveWindow;
-            _maxDataPending = true;
+            _pending.MaxData = true;
         }
     }
 
@@ -316,12 +313,12 @@ internal sealed partial class Connection
             if (stream.IsBidirectional)
             {
                 _localMaxStreamsBidi++;
-                _maxStreamsBidiPending = true;
+                _pending.MaxStreamsBidirectional = true;
             }
             else
             {
                 _localMaxStreamsUni++;
-                _maxStreamsUniPending = true;
+                _pending.MaxStreamsUnidirectional = true;
             }
         }
     }
@@ -343,47 +340,47 @@ internal sealed partial class Connection
     /// <summary>1-RTT control frames, then stream data (RFC 9000 section 13).</summary>
     private void WriteApplicationFrames(long now, ref FrameWriter writer, List<SentFrame> frames)
     {
-        if (_handshakeDonePending && writer.HandshakeDone())
+        if (_pending.HandshakeDone && writer.HandshakeDone())
         {
-            _handshakeDonePending = false;
+            _pending.HandshakeDone = false;
             frames.Add(new SentFrame(SentFrameKind.HandshakeDone));
         }
 
         WritePathChallenge(ref writer, frames);
-        if (_pingPending && writer.Ping())
+        if (_pending.Ping && writer.Ping())
         {
-            _pingPending = false;
+            _pending.Ping = false;
             frames.Add(new SentFrame(SentFrameKind.Ping));
         }
 
-        for (int i = _pathResponses.Count - 1; i >= 0 && writer.Remaining > 9; i--)
+        for (int i = _pending.PathResponses.Count - 1; i >= 0 && writer.Remaining > 9; i--)
         {
-            writer.PathResponse(_pathResponses[i]);
-            _pathResponses.RemoveAt(i);
+            writer.PathResponse(_pending.PathResponses[i]);
+            _pending.PathResponses.RemoveAt(i);
             frames.Add(new SentFrame(SentFrameKind.PathResponse));
         }
 
-        if (_newTokenToSend is byte[] token && writer.NewToken(token))
+        if (_pending.NewToken is byte[] token && writer.NewToken(token))
         {
-            _newTokenToSend = null;
+            _pending.NewToken = null;
             frames.Add(new SentFrame(SentFrameKind.NewToken));
         }
 
-        if (_maxDataPending && writer.MaxData(_localMaxData))
+        if (_pending.MaxData && writer.MaxData(_localMaxData))
         {
-            _maxDataPending = false;
+            _pending.MaxData = false;
             frames.Add(new SentFrame(SentFrameKind.MaxData));
         }
 
-        if (_maxStreamsBidiPending && writer.MaxStreams(true, _localMaxStreamsBidi))
+        if (_pending.MaxStreamsBidirectional && writer.MaxStreams(true, _localMaxStreamsBidi))
         {
-            _maxStreamsBidiPending = false;
+            _pending.MaxStreamsBidirectional = false;
             frames.Add(new SentFrame(SentFrameKind.MaxStreamsBidi));
         }
 
-        if (_maxStreamsUniPending && writer.MaxStreams(false, _localMaxStreamsUni))
+        if (_pending.MaxStreamsUnidirectional && writer.MaxStreams(false, _localMaxStreamsUni))
         {
-            _maxStreamsUniPending = false;
+            _pending.MaxStreamsUnidirectional = false;
             frames.Add(new SentFrame(SentFrameKind.MaxStreamsUni));
         }
 
@@ -396,10 +393,10 @@ internal sealed partial class Connection
             }
         }
 
-        while (_retireConnectionIdsPending.Count > 0 && writer.RetireConnectionId(_retireConnectionIdsPending[^1]))
+        while (_pending.RetireConnectionIds.Count > 0 && writer.RetireConnectionId(_pending.RetireConnectionIds[^1]))
         {
-            frames.Add(new SentFrame(SentFrameKind.RetireConnectionId, _retireConnectionIdsPending[^1]));
-            _retireConnectionIdsPending.RemoveAt(_retireConnectionIdsPending.Count - 1);
+            frames.Add(new SentFrame(SentFrameKind.RetireConnectionId, _pending.RetireConnectionIds[^1]));
+            _pending.RetireConnectionIds.RemoveAt(_pending.RetireConnectionIds.Count - 1);
             _retirementsInFlight++;
         }
 
@@ -557,18 +554,18 @@ internal sealed partial class Connection
     /// </summary>
     private bool QueueRetirement(long now, ulong sequence, ulong frameType)
     {
-        if (_retireConnectionIdsPending.Contains(sequence))
+        if (_pending.RetireConnectionIds.Contains(sequence))
         {
             return true;
         }
 
-        if (_retireConnectionIdsPending.Count + _retirementsInFlight >= MaxRetirementsOutstanding)
+        if (_pending.RetireConnectionIds.Count + _retirementsInFlight >= MaxRetirementsOutstanding)
         {
             Fail(now, TransportErrorCode.ConnectionIdLimitError, $"more than {MaxRetirementsOutstanding} connection IDs wait to be retired", frameType);
             return false;
         }
 
-        _retireConnectionIdsPending.Add(sequence);
+        _pending.RetireConnectionIds.Add(sequence);
         return true;
     }
 

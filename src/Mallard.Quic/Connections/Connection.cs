@@ -32,18 +32,16 @@ internal sealed partial class Connection : IDisposable
     private ConnectionState _state = ConnectionState.Handshaking;
     private Qlog.QlogWriter? _qlog;
     private long _lastAckElicitingSent;
-    private bool _pingPending; // a PING in the next 1-RTT packet: keep-alive, or a non-probing first packet after a move
+    private readonly PendingFrames _pending = new();
     private long _now;
     private readonly List<LocalConnectionId> _localConnectionIds = [];
     private readonly List<PeerConnectionId> _peerConnectionIds = [];
-    private readonly List<ulong> _retireConnectionIdsPending = [];
     private readonly byte[] _originalDestinationConnectionId;
     private byte[]? _retrySourceConnectionId;
     private byte[] _peerConnectionId;
     private byte[] _token = [];
     private bool _receivedFromPeer;
     private bool _retryReceived;
-    private bool _handshakeDonePending;
     private bool _addressValidated;
     private bool _peerAddressValidated;
     private long _bytesReceived;
@@ -57,7 +55,6 @@ internal sealed partial class Connection : IDisposable
     private bool _closeFramePending;
     private ulong _nextLocalConnectionIdSequence;
     private int _keyLogLinesWritten;
-    private byte[]? _newTokenToSend;
     private bool _disposed;
 
     private PacketSpace InitialSpace => _spaces[(int)SpaceId.Initial];
@@ -178,6 +175,9 @@ internal sealed partial class Connection : IDisposable
 
     /// <summary>Octets sent in packets that count towards the congestion window and are neither acknowledged nor lost.</summary>
     public long BytesInFlight => _congestion.BytesInFlight;
+
+    /// <summary>Sequence numbers of the peer's connection IDs waiting to be retired (RETIRE_CONNECTION_ID not yet sent).</summary>
+    internal IReadOnlyList<ulong> ConnectionIdsToRetire => _pending.RetireConnectionIds;
 
     /// <summary>The congestion controller's ssthresh (long.MaxValue until the first congestion event or HyStart++ exit).</summary>
     internal long SlowStartThreshold => _congestion.SlowStartThreshold;
@@ -317,7 +317,7 @@ internal sealed partial class Connection : IDisposable
 
         if (KeepAliveDeadline is long keepAlive && now >= keepAlive)
         {
-            _pingPending = true;
+            _pending.Ping = true;
         }
 
         if (_lossDetectionTimer is long timer && now >= timer)
@@ -441,7 +441,7 @@ internal sealed partial class Connection : IDisposable
     /// mappings alive and, after a rebinding, lets the server learn the client's new address even
     /// when the client only receives (RFC 9000 section 10.1.2).
     /// </summary>
-    private long? KeepAliveDeadline => _options.KeepAliveInterval > 0 && HandshakeConfirmed && State == ConnectionState.Established && !_pingPending
+    private long? KeepAliveDeadline => _options.KeepAliveInterval > 0 && HandshakeConfirmed && State == ConnectionState.Established && !_pending.Ping
         ? _lastAckElicitingSent + _options.KeepAliveInterval
         : null;
 

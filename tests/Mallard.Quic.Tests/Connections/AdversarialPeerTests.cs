@@ -121,8 +121,7 @@ public class AdversarialPeerTests
         }
 
         Assert.Equal(ConnectionState.Established, network.ServerConnection!.State);
-        var pending = (List<ulong>)typeof(Connection).GetField("_retireConnectionIdsPending", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(network.ServerConnection)!;
-        Assert.Equal(1, pending.Count(s => s == 5));
+        Assert.Equal(1, network.ServerConnection.ConnectionIdsToRetire.Count(s => s == 5));
     }
 
     [Fact]

@@ -87,9 +87,11 @@ public class ConnectionPathBenchmarks
     public void DatagramRoundTrip()
     {
         _client.QueueDatagram(_payload, track: false, out _);
+        _clientEndpoint.Touch(_client); // as the host does after an application call
         Pump(() => _serverConnection.DatagramsWaiting > 0);
         _serverConnection.TryReadDatagram(out byte[] request);
         _serverConnection.QueueDatagram(request, track: false, out _);
+        _server.Touch(_serverConnection);
         Pump(() => _client.DatagramsWaiting > 0);
         _client.TryReadDatagram(out _);
     }
@@ -98,6 +100,7 @@ public class ConnectionPathBenchmarks
     public void StreamWrite()
     {
         _client.WriteStream(_stream, _chunk, fin: false);
+        _clientEndpoint.Touch(_client);
         int received = 0;
         Pump(() =>
         {
@@ -106,6 +109,7 @@ public class ConnectionPathBenchmarks
             while ((read = _serverConnection.ReadStream(_now, _stream, _read, out _)) > 0)
             {
                 received += read;
+                _server.Touch(_serverConnection); // reading may open the flow-control window
             }
 
             return received >= _chunk.Length && _client.BytesInFlight == 0;

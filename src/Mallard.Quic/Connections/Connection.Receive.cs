@@ -400,7 +400,14 @@ internal sealed partial class Connection
         }
 
         OnPacketsLost(space, outcome.Lost);
-        if (outcome.Acknowledged.Count > 0)
+        bool anyAcknowledged = outcome.Acknowledged.Count > 0;
+        space.Loss.ReleaseResults(); // the outcome's packets describe later ones from here on
+        if (_congestion.BytesInFlight == 0)
+        {
+            _sentPackets.Trim();
+        }
+
+        if (anyAcknowledged)
         {
             _qlog?.MetricsUpdated(now, _rtt, _congestion.CongestionWindow, _congestion.BytesInFlight);
             if (!IsServer && spaceId != SpaceId.Initial)

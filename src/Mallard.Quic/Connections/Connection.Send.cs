@@ -304,7 +304,8 @@ internal sealed partial class Connection
         space.SendKeys!.Protect(packet, layout.PacketNumberOffset - layout.Start, layout.PacketNumberLength, layout.PacketNumber, layout.PayloadLength);
         List<SentFrame> frames = _framesInPacket[(int)layout.Space];
         bool inFlight = layout.AckEliciting; // ACK-only packets do not count against the window (RFC 9002 section 2).
-        var sent = new SentPacket(layout.PacketNumber, now, packet.Length, layout.AckEliciting, inFlight) { Frames = frames.Count == 0 ? [] : [.. frames], MtuProbe = layout.MtuProbe };
+        SentPacket sent = _sentPackets.Rent();
+        sent.Reset(layout.PacketNumber, now, packet.Length, layout.AckEliciting, inFlight, layout.MtuProbe, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(frames));
         if (layout.AckEliciting && layout.Space == SpaceId.Application)
         {
             _lastAckElicitingSent = now;
@@ -522,6 +523,7 @@ internal sealed partial class Connection
             }
 
             OnPacketsLost(lossSpace, lost);
+            lossSpace.Loss.ReleaseResults();
             SetLossDetectionTimer(now);
             return;
         }

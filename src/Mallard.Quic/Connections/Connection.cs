@@ -22,7 +22,8 @@ internal sealed partial class Connection : IDisposable
     public const int MinimumInitialDatagramSize = 1200;
 
     private readonly ConnectionOptions _options;
-    private readonly PacketSpace[] _spaces = [new(SpaceId.Initial), new(SpaceId.Handshake), new(SpaceId.Application)];
+    private readonly SentPacketPool _sentPackets = new();
+    private readonly PacketSpace[] _spaces;
     private TlsHandshake _tls = null!;
     private readonly CongestionController _congestion;
     private readonly Pacer _pacer;
@@ -68,6 +69,7 @@ internal sealed partial class Connection : IDisposable
     private Connection(ConnectionOptions options, byte[] originalDestinationConnectionId, byte[] peerConnectionId, SocketAddress remote, uint version)
     {
         _options = options;
+        _spaces = [new(SpaceId.Initial, _sentPackets), new(SpaceId.Handshake, _sentPackets), new(SpaceId.Application, _sentPackets)];
         IsServer = options.IsServer;
         Version = version;
         Remote = remote;

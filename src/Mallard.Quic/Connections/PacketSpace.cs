@@ -10,7 +10,7 @@ namespace Mallard.Quic.Connections;
 /// One packet number space (RFC 9000 section 12.3): its keys, packet numbers, received packets
 /// to acknowledge, loss detection, and the CRYPTO stream carried at its encryption level.
 /// </summary>
-internal sealed class PacketSpace(SpaceId id) : IDisposable
+internal sealed class PacketSpace(SpaceId id, SentPacketPool sentPackets) : IDisposable
 {
     public SpaceId Id { get; } = id;
 
@@ -32,7 +32,7 @@ internal sealed class PacketSpace(SpaceId id) : IDisposable
 
     public ReceivedPacketRanges Received { get; } = new();
 
-    public LossDetector Loss { get; } = new();
+    public LossDetector Loss { get; } = new(sentPackets);
 
     /// <summary>CRYPTO data to send (no flow control limit applies).</summary>
     public SendBuffer CryptoSend { get; } = new(ulong.MaxValue);

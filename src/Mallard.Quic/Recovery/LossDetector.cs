@@ -24,6 +24,8 @@ internal sealed class LossDetector
     /// </summary>
     public const int MaxAckOnlyRemembered = 64;
 
+    private readonly SentPacketPool _pool;
+
     // Ack-eliciting (in-flight) packets, and the ACK-only ones apart, each in packet number order.
     private readonly List<SentPacket> _sent = [];
     private readonly List<SentPacket> _ackOnly = [];
@@ -33,6 +35,9 @@ internal sealed class LossDetector
     // allocates nothing; callers read them at once.
     private readonly List<SentPacket> _acknowledged = [];
     private readonly List<SentPacket> _lost = [];
+
+    /// <param name="pool">Where packets go once acknowledged, lost or forgotten (<see cref="ReleaseResults"/>); a pool of its own when null.</param>
+    public LossDetector(SentPacketPool? pool = null) => _pool = pool ?? new SentPacketPool();
 
     /// <summary>The largest packet number the peer acknowledged in this space.</summary>
     public ulong? LargestAcknowledged { get; private set; }
@@ -58,6 +63,7 @@ internal sealed class LossDetector
         {
             if (_ackOnly.Count == MaxAckOnlyRemembered)
             {
+                _pool.Return(_ackOnly[0]);
                 _ackOnly.RemoveAt(0);
             }
 
@@ -227,6 +233,7 @@ internal sealed class LossDetector
         int stale = 0;
         while (stale < _ackOnly.Count && _ackOnly[stale].Number < largest)
         {
+            _pool.Return(_ackOnly[stale]);
             stale++;
         }
 
@@ -234,14 +241,45 @@ internal sealed class LossDetector
         return lost;
     }
 
+    /// <summary>
+    /// The caller has finished with the packets the last <see cref="OnAckReceived"/> or
+    /// <see cref="DetectLost"/> handed out: they go back to the pool to describe later packets.
+    /// </summary>
+    public void ReleaseResults()
+    {
+        foreach (SentPacket packet in _acknowledged)
+        {
+            _pool.Return(packet);
+        }
+
+        foreach (SentPacket packet in _lost)
+        {
+            _pool.Return(packet);
+        }
+
+        _acknowledged.Clear();
+        _lost.Clear();
+    }
+
     /// <summary>Forgets every packet (the space's keys were discarded, RFC 9002 section 6.4).</summary>
     public void Discard(CongestionController congestion)
     {
-        foreach (SentPacket packet in _sent.Where(p => p.InFlight))
+        foreach (SentPacket packet in _sent)
         {
-            congestion.OnPacketDiscarded(packet.Size);
+            if (packet.InFlight)
+            {
+                congestion.OnPacketDiscarded(packet.Size);
+            }
+
+            _pool.Return(packet);
         }
 
+        foreach (SentPacket packet in _ackOnly)
+        {
+            _pool.Return(packet);
+        }
+
+        ReleaseResults();
         _sent.Clear();
         _ackOnly.Clear();
         _ackElicitingInFlight = 0;

@@ -1,0 +1,49 @@
+namespace Mallard.Quic.Recovery;
+
+/// <summary>
+/// The <see cref="SentPacket"/> records one connection reuses. Sends take one, and loss
+/// detection gives it back once the packet is acknowledged, declared lost or forgotten, so a
+/// connection in steady state allocates none. At most <see cref="Capacity"/> wait here, and
+/// <see cref="Trim"/> gives most of them up when nothing is in flight, so that a connection that
+/// once had a large window in flight does not keep its records while idle.
+/// </summary>
+internal sealed class SentPacketPool
+{
+    /// <summary>Records kept at most: enough to absorb the burst between a large ACK and the sends it allows.</summary>
+    public const int Capacity = 256;
+
+    /// <summary>
+    /// Records kept by an idle connection: enough that a request and its answer, sent after a
+    /// pause, need no new ones, and no more than a few kilobytes.
+    /// </summary>
+    public const int IdleCapacity = 32;
+
+    private readonly Stack<SentPacket> _free = new();
+
+    /// <summary>Records waiting to be reused.</summary>
+    public int Count => _free.Count;
+
+    public SentPacket Rent() => _free.TryPop(out SentPacket? packet) ? packet : new SentPacket();
+
+    public void Return(SentPacket packet)
+    {
+        if (_free.Count < Capacity)
+        {
+            _free.Push(packet);
+        }
+    }
+
+    /// <summary>Keeps at most <see cref="IdleCapacity"/> records.</summary>
+    public void Trim()
+    {
+        if (_free.Count <= IdleCapacity)
+        {
+            return;
+        }
+
+        while (_free.Count > IdleCapacity)
+        {
+            _free.Pop();
+        }
+    }
+}

@@ -39,6 +39,9 @@ internal sealed class SentPacket
     /// </summary>
     public bool MtuProbe { get; private set; }
 
+    /// <summary>Whether it waits in a <see cref="SentPacketPool"/> (describing no packet).</summary>
+    public bool Pooled { get; set; }
+
     /// <summary>The frames it carried that matter once it is acknowledged or lost (RFC 9000 section 13.3).</summary>
     public ReadOnlySpan<SentFrame> Frames => _frames.AsSpan(0, _frameCount);
 

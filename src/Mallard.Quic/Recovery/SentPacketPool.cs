@@ -23,14 +23,28 @@ internal sealed class SentPacketPool
     /// <summary>Records waiting to be reused.</summary>
     public int Count => _free.Count;
 
-    public SentPacket Rent() => _free.TryPop(out SentPacket? packet) ? packet : new SentPacket();
+    public SentPacket Rent()
+    {
+        if (!_free.TryPop(out SentPacket? packet))
+        {
+            return new SentPacket();
+        }
 
+        packet.Pooled = false;
+        return packet;
+    }
+
+    /// <summary>Takes a record back; one already here is not taken twice, so it can never describe two packets at once.</summary>
     public void Return(SentPacket packet)
     {
-        if (_free.Count < Capacity)
+        System.Diagnostics.Debug.Assert(!packet.Pooled, "a sent-packet record was returned twice");
+        if (packet.Pooled || _free.Count >= Capacity)
         {
-            _free.Push(packet);
+            return;
         }
+
+        packet.Pooled = true;
+        _free.Push(packet);
     }
 
     /// <summary>Keeps at most <see cref="IdleCapacity"/> records.</summary>

@@ -53,7 +53,7 @@ internal sealed class EndpointHost : IAsyncDisposable
     {
         _visitTouched = VisitTouched;
         _deliver = ReceiveGuarded;
-        _batch = BatchReceiver.IsSupported ? new BatchReceiver(maxDatagramSize) : null;
+        _batch = BatchReceiver.IsSupported ? new BatchReceiver(maxDatagramSize, coalescing: BatchReceiver.TryEnableCoalescing(socket)) : null;
         _batchSender = BatchReceiver.IsSupported ? new BatchSender(SendBudget, maxDatagramSize) : null;
         _sendBuffer = _batchSender is null ? new byte[65_536] : []; // the batch has its own slots
         _socket = socket;
@@ -109,6 +109,11 @@ internal sealed class EndpointHost : IAsyncDisposable
     public async Task RebindAsync(IPEndPoint local, Action afterSwap)
     {
         Socket fresh = Bind(local);
+        if (_batch is { Coalescing: true })
+        {
+            BatchReceiver.TryEnableCoalescing(fresh); // read the same way as the old one
+        }
+
         Socket old;
         Task oldLoop;
         lock (Gate)
@@ -407,10 +412,19 @@ internal sealed class EndpointHost : IAsyncDisposable
         var address = new SocketAddress(socket.AddressFamily);
         while (!_stop.IsCancellationRequested)
         {
-            int received;
+            int received = -1;
             try
             {
-                received = await socket.ReceiveFromAsync(buffer.AsMemory(), SocketFlags.None, address, _stop.Token).ConfigureAwait(false);
+                if (_batch is { Coalescing: true })
+                {
+                    // With UDP GRO only the batch reader knows where joined datagrams end: wait
+                    // until one is there without taking it, then read them all in the batch.
+                    await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.Peek, _stop.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    received = await socket.ReceiveFromAsync(buffer.AsMemory(), SocketFlags.None, address, _stop.Token).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException)
             {
@@ -434,7 +448,10 @@ internal sealed class EndpointHost : IAsyncDisposable
                 }
 
                 current = ReferenceEquals(socket, _socket);
-                ReceiveGuarded(address, buffer.AsSpan(0, received));
+                if (received >= 0)
+                {
+                    ReceiveGuarded(address, buffer.AsSpan(0, received));
+                }
 
                 // Drain more only from the current socket; a socket replaced by a rebind is being closed.
                 if (current)

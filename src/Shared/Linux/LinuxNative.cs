@@ -25,6 +25,9 @@ internal static unsafe partial class LinuxNative
     public const int SolUdp = 17;
     public const int UdpSegment = 103;
 
+    /// <summary>UDP_GRO: receive runs of same-sized datagrams from one source as one message with their size in a cmsg (Linux 5.0).</summary>
+    public const int UdpGro = 104;
+
     /// <summary>The most segments one GSO send may carry (UDP_MAX_SEGMENTS).</summary>
     public const int MaxSegments = 64;
 

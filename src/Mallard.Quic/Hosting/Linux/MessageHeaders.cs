@@ -14,20 +14,27 @@ internal sealed unsafe class MessageHeaders : IDisposable
     /// <summary>sizeof(struct sockaddr_storage).</summary>
     public const int AddressSize = 128;
 
+    /// <summary>CMSG_SPACE(sizeof(int)) on LP64: room for the one control message a GRO read carries.</summary>
+    public const int ControlSize = 24;
+
     private readonly byte* _memory;
+    private readonly byte* _control;
     private bool _disposed;
 
     /// <param name="count">Datagrams in the batch.</param>
     /// <param name="slots">Where datagram i lives: <paramref name="slots"/> + i × <paramref name="slotSize"/> (pinned or native).</param>
     /// <param name="slotSize">The largest datagram a slot holds.</param>
-    public MessageHeaders(int count, byte* slots, int slotSize)
+    /// <param name="withControl">Whether each message gets room for a control message (the segment size of a GRO read).</param>
+    public MessageHeaders(int count, byte* slots, int slotSize, bool withControl = false)
     {
         Count = count;
         SlotSize = slotSize;
-        _memory = (byte*)NativeMemory.AllocZeroed((nuint)(count * (sizeof(LinuxNative.MMsgHdr) + sizeof(LinuxNative.IoVec) + AddressSize)));
+        int controlSize = withControl ? ControlSize : 0;
+        _memory = (byte*)NativeMemory.AllocZeroed((nuint)(count * (sizeof(LinuxNative.MMsgHdr) + sizeof(LinuxNative.IoVec) + AddressSize + controlSize)));
         Headers = (LinuxNative.MMsgHdr*)_memory;
         var vectors = (LinuxNative.IoVec*)(Headers + count);
         byte* names = (byte*)(vectors + count);
+        _control = withControl ? names + (count * AddressSize) : null;
         for (int i = 0; i < count; i++)
         {
             vectors[i].Base = slots + (i * slotSize);
@@ -51,7 +58,30 @@ internal sealed unsafe class MessageHeaders : IDisposable
             Headers[i].NameLength = AddressSize;
             Headers[i].Iov->Length = (nuint)SlotSize;
             Headers[i].Flags = 0;
+            if (_control is not null)
+            {
+                Headers[i].Control = _control + (i * ControlSize);
+                Headers[i].ControlLength = ControlSize;
+            }
         }
+    }
+
+    /// <summary>
+    /// The size of the datagrams GRO joined into message <paramref name="index"/> (its UDP_GRO
+    /// control message), or 0 when the message is one datagram.
+    /// </summary>
+    public int SegmentSize(int index)
+    {
+        LinuxNative.MMsgHdr* header = &Headers[index];
+        if (header->Control is null || header->ControlLength < (nuint)(sizeof(LinuxNative.CMsgHdr) + sizeof(int)))
+        {
+            return 0;
+        }
+
+        var message = (LinuxNative.CMsgHdr*)header->Control;
+        return message->Level == LinuxNative.SolUdp && message->Type == LinuxNative.UdpGro && message->Length >= (nuint)(sizeof(LinuxNative.CMsgHdr) + sizeof(int))
+            ? *(int*)((byte*)message + sizeof(LinuxNative.CMsgHdr))
+            : 0;
     }
 
     /// <summary>The address of datagram <paramref name="index"/>, as long as the kernel or <see cref="SetAddress"/> wrote it.</summary>

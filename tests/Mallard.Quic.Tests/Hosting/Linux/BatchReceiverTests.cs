@@ -55,6 +55,46 @@ public class BatchReceiverTests
     }
 
     [Fact]
+    public void DatagramsGroJoinedAreCutBackIntoTheDatagramsTheySentAsWere()
+    {
+        // A GSO send of 20 datagrams (19 of 1,200 octets and a shorter last one) reaches a socket
+        // with UDP GRO as one or a few joined messages; each datagram must come out as it was sent.
+        Assert.True(BatchReceiver.IsSupported, "the batched receive path needs Linux on x86-64 or arm64");
+        using var receiving = Bound();
+        using var sending = Bound();
+        Assert.True(BatchReceiver.TryEnableCoalescing(receiving), "UDP_GRO needs Linux 5.0");
+        using var sender = new BatchSender(20, 1_500);
+        var destination = receiving.LocalEndPoint!.Serialize();
+        for (int i = 0; i < 20; i++)
+        {
+            Span<byte> slot = sender.Slot(i);
+            int length = i == 19 ? 700 : 1_200;
+            slot[..length].Fill((byte)i);
+            sender.Set(i, length, destination);
+        }
+
+        sender.Flush(sending, 20);
+        Assert.True(sender.Segmented > 0, "the kernel refused GSO");
+
+        using var batch = new BatchReceiver(1_500, coalescing: true);
+        var received = new List<byte[]>();
+        SpinWait.SpinUntil(() => receiving.Available > 0, 2_000);
+        Thread.Sleep(20);
+        while (batch.Receive(receiving, new SocketAddress(AddressFamily.InterNetwork), (_, datagram) => received.Add(datagram.ToArray()), out _) > 0)
+        {
+        }
+
+        Assert.Equal(20, received.Count);
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.Equal(i == 19 ? 700 : 1_200, received[i].Length);
+            Assert.All(received[i], octet => Assert.Equal((byte)i, octet));
+        }
+
+        Assert.True(batch.CoalescedDatagrams > 0, "no message held more than one datagram");
+    }
+
+    [Fact]
     public async Task WithMallardQuicPortableIoAConnectionReadsOneDatagramAtATimeAndStillWorks()
     {
         // The portable path (FIONREAD + recvfrom) is what other systems use; on Linux it is chosen

@@ -267,11 +267,16 @@ internal sealed partial class Connection
 
     /// <summary>
     /// Moves the stream and connection windows as the application reads: a new limit once half the
-    /// window is consumed, and a doubled window when that happens within two RTTs (auto-tuning).
+    /// window is consumed, and a doubled window when that happens within two round trips
+    /// (auto-tuning). Two *minimum* round trips: the smoothed one grows with every packet queued in
+    /// front of this receiver, so a loss-based sender that outran it made the window, and with it
+    /// the queue, grow to 16 MiB — megabytes of standing queue in front of every datagram
+    /// (BENCHMARKS.md: a 400 MB download on loopback held 2-5 MB in the socket and a datagram's
+    /// round trip was 11.7 ms; with the minimum, under 0.6 MB and 1.7 ms).
     /// </summary>
     private void UpdateReceiveWindows(long now, StreamState stream)
     {
-        long twoRtts = 2 * _rtt.SmoothedRtt;
+        long twoRtts = 2 * (_rtt.MinRtt > 0 ? _rtt.MinRtt : _rtt.SmoothedRtt);
         Streams.ReassemblyBuffer receive = stream.Receive!;
         if (receive.FinalSize is null && receive.Limit - receive.ReadOffset < stream.ReceiveWindow / 2)
         {

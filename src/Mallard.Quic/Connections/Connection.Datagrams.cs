@@ -49,7 +49,7 @@ internal sealed partial class Connection
             }
 
             // A short header with a 4-octet packet number, the AEAD tag, and the frame's type and length.
-            int packetPayload = MaxUdpPayload - (1 + _peerConnectionId.Length + 4) - Crypto.PacketProtection.TagLength;
+            int packetPayload = MaxUdpPayload - (1 + _connectionIds.PeerCurrent.Length + 4) - Crypto.PacketProtection.TagLength;
             return (int)Math.Min(LargestPayloadInFrame(packetPayload), LargestPayloadInFrame((long)Math.Min(peerLimit, int.MaxValue)));
         }
     }

@@ -105,7 +105,7 @@ internal sealed partial class Connection
             return "the server disabled active migration (disable_active_migration)";
         }
 
-        return _peerConnectionIds.Exists(c => !c.Id.AsSpan().SequenceEqual(_peerConnectionId)) ? null : "the server has issued no spare connection ID to move with";
+        return _connectionIds.HasSpareId ? null : "the server has issued no spare connection ID to move with";
     }
 
     /// <summary>
@@ -117,16 +117,7 @@ internal sealed partial class Connection
     /// </summary>
     public void MigrateToNewPath(long now)
     {
-        PeerConnectionId? current = _peerConnectionIds.Find(c => c.Id.AsSpan().SequenceEqual(_peerConnectionId));
-        PeerConnectionId next = _peerConnectionIds.Where(c => c != current).MinBy(c => c.Sequence)
-            ?? throw new InvalidOperationException(MigrationRefusal());
-        if (current is not null)
-        {
-            _peerConnectionIds.Remove(current);
-            _pending.RetireConnectionIds.Add(current.Sequence);
-        }
-
-        _peerConnectionId = next.Id;
+        _connectionIds.MoveToSpareId();
         _pathChallenge = RandomNumberGenerator.GetBytes(PathChallengeLength);
         _pending.PathChallenge = true;
         _pathValidationDeadline = now + Math.Max(3 * _rtt.ProbeTimeout(PeerMaxAckDelay), 6 * RttEstimator.InitialRtt);

@@ -215,8 +215,7 @@ internal sealed partial class Connection
         if (!IsServer && packet.Form == QuicPacketType.Initial && !_receivedFromPeer)
         {
             // The server's first Initial chooses the connection ID to send to (RFC 9000 section 7.2).
-            _peerConnectionId = datagram[packet.SourceConnectionId].ToArray();
-            _peerConnectionIds[0] = new PeerConnectionId(0, _peerConnectionId, null);
+            _connectionIds.ReplaceFirstPeerId(datagram[packet.SourceConnectionId].ToArray());
         }
 
         _receivedFromPeer = true;
@@ -572,7 +571,7 @@ internal sealed partial class Connection
 
         // Authenticate the connection IDs of the handshake (RFC 9000 section 7.3).
         string? mismatch = null;
-        if (parameters.InitialSourceConnectionId is null || !parameters.InitialSourceConnectionId.AsSpan().SequenceEqual(_peerConnectionIds[0].Id))
+        if (parameters.InitialSourceConnectionId is null || !parameters.InitialSourceConnectionId.AsSpan().SequenceEqual(_connectionIds.FirstPeerId))
         {
             mismatch = "initial_source_connection_id does not match the peer's Source Connection ID";
         }
@@ -602,7 +601,7 @@ internal sealed partial class Connection
         _peerMaxStreamsUni = parameters.InitialMaxStreamsUni;
         if (!IsServer && parameters.StatelessResetToken is byte[] token)
         {
-            _peerConnectionIds[0] = _peerConnectionIds[0] with { ResetToken = token };
+            _connectionIds.SetFirstPeerResetToken(token);
         }
 
         ResetIdleTimer(now);
@@ -612,7 +611,7 @@ internal sealed partial class Connection
     private bool OnVersionNegotiation(ReadOnlySpan<byte> datagram, ProtectedPacket packet)
     {
         // Only before anything else came from the server, and only if it echoes our IDs (RFC 9000 section 6.2).
-        if (IsServer || _receivedFromPeer || !datagram[packet.DestinationConnectionId].SequenceEqual(_localConnectionIds[0].Id)
+        if (IsServer || _receivedFromPeer || !datagram[packet.DestinationConnectionId].SequenceEqual(_connectionIds.FirstLocalId)
             || !datagram[packet.SourceConnectionId].SequenceEqual(_originalDestinationConnectionId))
         {
             return false;
@@ -644,7 +643,7 @@ internal sealed partial class Connection
     private bool OnRetry(ReadOnlySpan<byte> packet, ReadOnlySpan<byte> sourceConnectionId, ReadOnlySpan<byte> token)
     {
         // One Retry, before any other server packet, with a valid tag and a token (RFC 9000 section 17.2.5.2).
-        if (IsServer || _retryReceived || _receivedFromPeer || token.IsEmpty || sourceConnectionId.SequenceEqual(_peerConnectionId)
+        if (IsServer || _retryReceived || _receivedFromPeer || token.IsEmpty || sourceConnectionId.SequenceEqual(_connectionIds.PeerCurrent)
             || !RetryIntegrity.IsValid(Version, _originalDestinationConnectionId, packet))
         {
             return false;
@@ -652,8 +651,7 @@ internal sealed partial class Connection
 
         _retryReceived = true;
         _retrySourceConnectionId = sourceConnectionId.ToArray();
-        _peerConnectionId = _retrySourceConnectionId;
-        _peerConnectionIds[0] = new PeerConnectionId(0, _peerConnectionId, null);
+        _connectionIds.ReplaceFirstPeerId(_retrySourceConnectionId);
         _token = token.ToArray();
         (byte[] client, byte[] server) = InitialSecrets.Derive(Version, _retrySourceConnectionId);
         InstallKeys(InitialSpace, Crypto.CipherSuite.Aes128GcmSha256, client, server);
@@ -674,16 +672,7 @@ internal sealed partial class Connection
             return false;
         }
 
-        ReadOnlySpan<byte> tail = datagram[^16..];
-        foreach (PeerConnectionId peer in _peerConnectionIds)
-        {
-            if (peer.ResetToken is byte[] token && CryptographicOperations.FixedTimeEquals(tail, token))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        return _connectionIds.IsPeerResetToken(datagram[^16..]);
     }
 
     private PacketProtection NextReceiveKeys()

@@ -196,10 +196,11 @@ internal sealed partial class Connection
             buffer[0] = (byte)(0xc0 | ((spaceId == SpaceId.Initial ? 0 : 2) << 4) | (packetNumberLength - 1));
             BinaryPrimitives.WriteUInt32BigEndian(buffer[1..], Version);
             position = 5;
-            buffer[position++] = (byte)_peerConnectionId.Length;
-            _peerConnectionId.CopyTo(buffer[position..]);
-            position += _peerConnectionId.Length;
-            byte[] source = _localConnectionIds[0].Id;
+            byte[] destination = _connectionIds.PeerCurrent;
+            buffer[position++] = (byte)destination.Length;
+            destination.CopyTo(buffer[position..]);
+            position += destination.Length;
+            byte[] source = _connectionIds.FirstLocalId;
             buffer[position++] = (byte)source.Length;
             source.CopyTo(buffer[position..]);
             position += source.Length;
@@ -338,8 +339,9 @@ internal sealed partial class Connection
     private int WriteShortHeader(Span<byte> buffer, int packetNumberLength)
     {
         buffer[0] = (byte)(0x40 | (_sendKeyPhase << 2) | (packetNumberLength - 1));
-        _peerConnectionId.CopyTo(buffer[1..]);
-        return 1 + _peerConnectionId.Length;
+        byte[] destination = _connectionIds.PeerCurrent;
+        destination.CopyTo(buffer[1..]);
+        return 1 + destination.Length;
     }
 
     /// <summary>The truncated packet number, most significant octet first; returns its length.</summary>
@@ -379,7 +381,7 @@ internal sealed partial class Connection
             return false;
         }
 
-        return _pending.Any || _localConnectionIds.Exists(c => !c.Announced && !c.Retired && c.Sequence > 0)
+        return _pending.Any || _connectionIds.HasFramesToSend
             || HasStreamFramesToSend() || HasDatagramsToSend;
     }
 
@@ -606,7 +608,7 @@ internal sealed partial class Connection
                 OnDatagramOutcome(frame, acknowledged: true);
                 break;
             case SentFrameKind.RetireConnectionId:
-                _retirementsInFlight--;
+                _connectionIds.OnRetirementAcknowledged();
                 break;
             case SentFrameKind.ResetStream:
                 if (_streams.TryGetValue(frame.Id, out StreamState? reset))
@@ -662,20 +664,10 @@ internal sealed partial class Connection
                 _pending.HandshakeDone = true;
                 break;
             case SentFrameKind.NewConnectionId:
-                LocalConnectionId? issued = _localConnectionIds.Find(c => c.Sequence == frame.Id);
-                if (issued is { Retired: false })
-                {
-                    issued.Announced = false;
-                }
-
+                _connectionIds.OnNewConnectionIdLost(frame.Id);
                 break;
             case SentFrameKind.RetireConnectionId:
-                _retirementsInFlight--;
-                if (!_pending.RetireConnectionIds.Contains(frame.Id))
-                {
-                    _pending.RetireConnectionIds.Add(frame.Id);
-                }
-
+                _connectionIds.OnRetirementLost(frame.Id);
                 break;
             case SentFrameKind.Datagram:
                 OnDatagramOutcome(frame, acknowledged: false); // never retransmitted (RFC 9221 section 5.2)

@@ -389,21 +389,7 @@ internal sealed partial class Connection
             frames.Add(new SentFrame(SentFrameKind.MaxStreamsUni));
         }
 
-        foreach (LocalConnectionId issued in _localConnectionIds)
-        {
-            if (!issued.Announced && !issued.Retired && issued.Sequence > 0 && writer.NewConnectionId(issued.Sequence, 0, issued.Id, issued.ResetToken))
-            {
-                issued.Announced = true;
-                frames.Add(new SentFrame(SentFrameKind.NewConnectionId, issued.Sequence));
-            }
-        }
-
-        while (_pending.RetireConnectionIds.Count > 0 && writer.RetireConnectionId(_pending.RetireConnectionIds[^1]))
-        {
-            frames.Add(new SentFrame(SentFrameKind.RetireConnectionId, _pending.RetireConnectionIds[^1]));
-            _pending.RetireConnectionIds.RemoveAt(_pending.RetireConnectionIds.Count - 1);
-            _retirementsInFlight++;
-        }
+        _connectionIds.WriteFrames(ref writer, frames);
 
         foreach (StreamState stream in _streams.Values)
         {
@@ -490,115 +476,32 @@ internal sealed partial class Connection
         }
 
         int limit = (int)Math.Min((ulong)ConnectionIdsToIssue, PeerParameters?.ActiveConnectionIdLimit ?? 2);
-        while (_localConnectionIds.Count(c => !c.Retired) < limit)
-        {
-            byte[] id = _options.ConnectionIds.NewConnectionId();
-            _localConnectionIds.Add(new LocalConnectionId(_nextLocalConnectionIdSequence++, id, _options.ResetTokenFor(id)));
-            ConnectionIdIssued?.Invoke(id);
-        }
+        _connectionIds.Issue(limit, _options.ConnectionIds.NewConnectionId, _options.ResetTokenFor, ConnectionIdIssued);
     }
 
     private void OnNewConnectionId(long now, ref Frame frame)
     {
-        if (_peerConnectionId.Length == 0)
+        if (_connectionIds.OnNewConnectionId(frame.SequenceNumber, frame.RetirePriorTo, frame.ConnectionId, frame.StatelessResetToken) is var (code, reason))
         {
-            Fail(now, TransportErrorCode.ProtocolViolation, "NEW_CONNECTION_ID from a peer using zero-length connection IDs", frame.WireType);
-            return;
-        }
-
-        ulong sequence = frame.SequenceNumber;
-        PeerConnectionId? known = _peerConnectionIds.Find(c => c.Sequence == sequence);
-        if (known is not null)
-        {
-            if (!known.Id.AsSpan().SequenceEqual(frame.ConnectionId))
-            {
-                Fail(now, TransportErrorCode.ProtocolViolation, "NEW_CONNECTION_ID reuses a sequence number for another ID", frame.WireType);
-            }
-
-            return;
-        }
-
-        if (frame.SequenceNumber >= _peerRetirePriorTo)
-        {
-            _peerConnectionIds.Add(new PeerConnectionId(frame.SequenceNumber, frame.ConnectionId.ToArray(), frame.StatelessResetToken.ToArray()));
-        }
-        else if (!QueueRetirement(now, frame.SequenceNumber, frame.WireType))
-        {
-            return;
-        }
-
-        if (frame.RetirePriorTo > _peerRetirePriorTo)
-        {
-            _peerRetirePriorTo = frame.RetirePriorTo;
-            foreach (PeerConnectionId old in _peerConnectionIds.Where(c => c.Sequence < _peerRetirePriorTo).ToList())
-            {
-                _peerConnectionIds.Remove(old);
-                if (!QueueRetirement(now, old.Sequence, frame.WireType))
-                {
-                    return;
-                }
-            }
-
-            if (_peerConnectionIds.Count > 0 && !_peerConnectionIds.Exists(c => c.Id.AsSpan().SequenceEqual(_peerConnectionId)))
-            {
-                _peerConnectionId = _peerConnectionIds.MinBy(c => c.Sequence)!.Id;
-            }
-        }
-
-        if ((ulong)_peerConnectionIds.Count > _localParameters.ActiveConnectionIdLimit)
-        {
-            Fail(now, TransportErrorCode.ConnectionIdLimitError, "more connection IDs than active_connection_id_limit", frame.WireType);
+            Fail(now, code, reason, frame.WireType);
         }
     }
-
-    /// <summary>
-    /// Queues a RETIRE_CONNECTION_ID once per sequence number. Retirements not yet acknowledged
-    /// are bounded (RFC 9000 section 5.1.2: at least twice active_connection_id_limit must fit;
-    /// more is CONNECTION_ID_LIMIT_ERROR), so a peer that floods NEW_CONNECTION_ID frames below
-    /// retire_prior_to cannot grow the queue (the pattern of quic-go's CVE-2024-22189).
-    /// </summary>
-    private bool QueueRetirement(long now, ulong sequence, ulong frameType)
-    {
-        if (_pending.RetireConnectionIds.Contains(sequence))
-        {
-            return true;
-        }
-
-        if (_pending.RetireConnectionIds.Count + _retirementsInFlight >= MaxRetirementsOutstanding)
-        {
-            Fail(now, TransportErrorCode.ConnectionIdLimitError, $"more than {MaxRetirementsOutstanding} connection IDs wait to be retired", frameType);
-            return false;
-        }
-
-        _pending.RetireConnectionIds.Add(sequence);
-        return true;
-    }
-
-    private int MaxRetirementsOutstanding => (int)Math.Min(1024, Math.Max(16, 2 * _localParameters.ActiveConnectionIdLimit));
 
     private void OnRetireConnectionId(long now, ref Frame frame)
     {
-        if (frame.SequenceNumber >= _nextLocalConnectionIdSequence)
+        if (_connectionIds.OnRetireConnectionId(frame.SequenceNumber, out byte[]? retired) is var (code, reason))
         {
-            Fail(now, TransportErrorCode.ProtocolViolation, "RETIRE_CONNECTION_ID for a sequence number never issued", frame.WireType);
+            Fail(now, code, reason, frame.WireType);
             return;
         }
 
-        ulong sequence = frame.SequenceNumber;
-        LocalConnectionId? issued = _localConnectionIds.Find(c => c.Sequence == sequence);
-        if (issued is null || issued.Retired)
+        if (retired is not null)
         {
-            return;
-        }
-
-        issued.Retired = true;
-        ConnectionIdRetired?.Invoke(issued.Id);
-        if (State == ConnectionState.Established)
-        {
-            IssueConnectionIds();
+            ConnectionIdRetired?.Invoke(retired);
+            if (State == ConnectionState.Established)
+            {
+                IssueConnectionIds();
+            }
         }
     }
-
-    private ulong _peerRetirePriorTo;
-    private int _retirementsInFlight;
 }

@@ -35,11 +35,9 @@ internal sealed partial class Connection : IDisposable
     private long _lastAckElicitingSent;
     private readonly PendingFrames _pending = new();
     private long _now;
-    private readonly List<LocalConnectionId> _localConnectionIds = [];
-    private readonly List<PeerConnectionId> _peerConnectionIds = [];
     private readonly byte[] _originalDestinationConnectionId;
+    private readonly ConnectionIdState _connectionIds;
     private byte[]? _retrySourceConnectionId;
-    private byte[] _peerConnectionId;
     private byte[] _token = [];
     private bool _receivedFromPeer;
     private bool _retryReceived;
@@ -54,7 +52,6 @@ internal sealed partial class Connection : IDisposable
     private bool _ackElicitingSentSinceReceive;
     private long? _closeDeadline;
     private bool _closeFramePending;
-    private ulong _nextLocalConnectionIdSequence;
     private int _keyLogLinesWritten;
     private bool _disposed;
 
@@ -74,7 +71,6 @@ internal sealed partial class Connection : IDisposable
         Version = version;
         Remote = remote;
         _originalDestinationConnectionId = originalDestinationConnectionId;
-        _peerConnectionId = peerConnectionId;
         _congestion = options.CongestionControl == QuicCongestionControl.NewReno
             ? new NewRenoController(MinimumInitialDatagramSize)
             : new CubicController(MinimumInitialDatagramSize);
@@ -89,9 +85,8 @@ internal sealed partial class Connection : IDisposable
         _datagramsReceived = NewDatagramReceiveQueue(options.DatagramReceiveQueueCapacity);
 
         byte[] sourceConnectionId = options.ConnectionIds.NewConnectionId();
-        _localConnectionIds.Add(new LocalConnectionId(_nextLocalConnectionIdSequence++, sourceConnectionId, options.ResetTokenFor(sourceConnectionId)));
+        _connectionIds = new ConnectionIdState(sourceConnectionId, options.ResetTokenFor(sourceConnectionId), peerConnectionId, _localParameters.ActiveConnectionIdLimit);
         _localParameters.InitialSourceConnectionId = sourceConnectionId;
-        _peerConnectionIds.Add(new PeerConnectionId(0, peerConnectionId, null));
     }
 
     /// <summary>Whether the endpoint's send queue holds this connection (<see cref="ConnectionSchedule"/>).</summary>
@@ -167,7 +162,7 @@ internal sealed partial class Connection : IDisposable
     public ReadOnlySpan<byte> OriginalDestinationConnectionId => _originalDestinationConnectionId;
 
     /// <summary>This endpoint's connection IDs that the peer may use (the endpoint routes them here).</summary>
-    public IEnumerable<byte[]> LocalConnectionIds => _localConnectionIds.Where(c => !c.Retired).Select(c => c.Id);
+    public IEnumerable<byte[]> LocalConnectionIds => _connectionIds.ActiveLocalIds;
 
     /// <summary>The round-trip time estimate.</summary>
     public RttEstimator Rtt => _rtt;
@@ -178,8 +173,11 @@ internal sealed partial class Connection : IDisposable
     /// <summary>Octets sent in packets that count towards the congestion window and are neither acknowledged nor lost.</summary>
     public long BytesInFlight => _congestion.BytesInFlight;
 
+    /// <summary>The peer's connection ID this endpoint sends to now.</summary>
+    internal byte[] DestinationConnectionId => _connectionIds.PeerCurrent;
+
     /// <summary>Sequence numbers of the peer's connection IDs waiting to be retired (RETIRE_CONNECTION_ID not yet sent).</summary>
-    internal IReadOnlyList<ulong> ConnectionIdsToRetire => _pending.RetireConnectionIds;
+    internal IReadOnlyList<ulong> ConnectionIdsToRetire => _connectionIds.ToRetire;
 
     /// <summary>The congestion controller's ssthresh (long.MaxValue until the first congestion event or HyStart++ exit).</summary>
     internal long SlowStartThreshold => _congestion.SlowStartThreshold;
@@ -383,7 +381,7 @@ internal sealed partial class Connection : IDisposable
         {
             _localParameters.OriginalDestinationConnectionId = _originalDestinationConnectionId;
             _localParameters.RetrySourceConnectionId = _retrySourceConnectionId;
-            _localParameters.StatelessResetToken = _localConnectionIds[0].ResetToken;
+            _localParameters.StatelessResetToken = _connectionIds.FirstLocalResetToken;
             _tls = new TlsServer(new TlsServerOptions
             {
                 Certificate = _options.Certificate ?? throw new InvalidOperationException("a server connection needs a certificate"),
@@ -432,7 +430,7 @@ internal sealed partial class Connection : IDisposable
 
             _qlog = new Qlog.QlogWriter(file, IsServer, _originalDestinationConnectionId, now);
             var remote = (System.Net.IPEndPoint)new System.Net.IPEndPoint(Remote.Family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? System.Net.IPAddress.IPv6Any : System.Net.IPAddress.Any, 0).Create(Remote);
-            _qlog.ConnectionStarted(now, remote, _localConnectionIds[0].Id, _peerConnectionId);
+            _qlog.ConnectionStarted(now, remote, _connectionIds.FirstLocalId, _connectionIds.PeerCurrent);
             _qlog.StateUpdated(now, "handshake_started");
             _qlog.ParametersSet(now, local: true, _localParameters);
         }
@@ -535,12 +533,4 @@ internal sealed partial class Connection : IDisposable
         }
     }
 
-    private sealed record LocalConnectionId(ulong Sequence, byte[] Id, byte[] ResetToken)
-    {
-        public bool Retired { get; set; }
-
-        public bool Announced { get; set; }
-    }
-
-    private sealed record PeerConnectionId(ulong Sequence, byte[] Id, byte[]? ResetToken);
 }

@@ -32,10 +32,7 @@ internal sealed class PendingFrames
     /// <summary>PATH_RESPONSE data to echo, newest last; bounded by the receiver.</summary>
     public List<byte[]> PathResponses { get; } = [];
 
-    /// <summary>Sequence numbers of the peer's connection IDs to retire (RETIRE_CONNECTION_ID).</summary>
-    public List<ulong> RetireConnectionIds { get; } = [];
-
     /// <summary>Whether any of these frames waits.</summary>
     public bool Any => HandshakeDone || Ping || MaxData || MaxStreamsBidirectional || MaxStreamsUnidirectional || PathChallenge
-        || NewToken is not null || PathResponses.Count > 0 || RetireConnectionIds.Count > 0;
+        || NewToken is not null || PathResponses.Count > 0;
 }

@@ -41,7 +41,7 @@ internal static class PacketForge
     public static byte[] OneRtt(Connection sender, byte[] payload)
     {
         PacketSpace space = Field<PacketSpace[]>(sender, "_spaces")[2];
-        byte[] peerConnectionId = Field<byte[]>(sender, "_peerConnectionId");
+        byte[] peerConnectionId = sender.DestinationConnectionId;
         int keyPhase = Field<int>(sender, "_sendKeyPhase");
         if (payload.Length < 16)
         {

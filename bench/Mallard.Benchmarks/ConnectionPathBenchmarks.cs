@@ -1,8 +1,5 @@
-using System.Net;
 using BenchmarkDotNet.Attributes;
 using Mallard.Quic.Connections;
-using Mallard.Quic.Tls;
-using Mallard.Quic.Transport;
 
 namespace Mallard.Benchmarks;
 
@@ -16,9 +13,6 @@ namespace Mallard.Benchmarks;
 [MemoryDiagnoser]
 public class ConnectionPathBenchmarks
 {
-    private static readonly SocketAddress ClientAddress = new IPEndPoint(IPAddress.Loopback, 50_000).Serialize();
-    private static readonly SocketAddress ServerAddress = new IPEndPoint(IPAddress.Loopback, 4433).Serialize();
-
     private readonly byte[] _buffer = new byte[65_536];
     private readonly byte[] _payload = new byte[64];
     private readonly byte[] _chunk = new byte[64 * 1024];
@@ -38,32 +32,10 @@ public class ConnectionPathBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        TransportParameters Parameters() => new()
-        {
-            MaxIdleTimeout = 600_000,
-            InitialMaxData = 64 << 20,
-            InitialMaxStreamDataBidiLocal = 16 << 20,
-            InitialMaxStreamDataBidiRemote = 16 << 20,
-            InitialMaxStreamDataUni = 16 << 20,
-            InitialMaxStreamsBidi = 100,
-            InitialMaxStreamsUni = 100,
-            ActiveConnectionIdLimit = 4,
-            MaxDatagramFrameSize = 65_535,
-        };
-        _server = new Endpoint(new ConnectionOptions
-        {
-            IsServer = true,
-            ApplicationProtocols = ["bench"],
-            LocalParameters = Parameters(),
-            Certificate = TlsServerOptions.CreateSelfSignedCertificate("localhost"),
-            MaxUdpPayloadSize = 1350,
-        });
+        _server = InMemoryLink.Server(InMemoryLink.Parameters(16 << 20, maxDatagramFrameSize: 65_535), maxUdpPayloadSize: 1350);
         _server.ConnectionAccepted = c => _serverConnection = c;
         _clientEndpoint = new Endpoint(null);
-        _client = _clientEndpoint.Connect(
-            new ConnectionOptions { IsServer = false, ApplicationProtocols = ["bench"], LocalParameters = Parameters(), ServerName = "localhost", SkipCertificateValidation = true, MaxUdpPayloadSize = 1350 },
-            ServerAddress,
-            _now);
+        _client = _clientEndpoint.Connect(InMemoryLink.Client(InMemoryLink.Parameters(16 << 20, maxDatagramFrameSize: 65_535), maxUdpPayloadSize: 1350), InMemoryLink.ServerAddress, _now);
         Pump(() => _client.HandshakeConfirmed && _serverConnection?.HandshakeConfirmed == true);
         _client.TryOpenStream(true, out _stream);
 
@@ -121,28 +93,15 @@ public class ConnectionPathBenchmarks
     {
         for (int rounds = 0; rounds < 100_000; rounds++)
         {
-            bool moved = false;
-            int length;
-            while ((length = _clientEndpoint.Send(_now, _buffer, out _)) > 0)
-            {
-                _server.Receive(_now, ClientAddress, _buffer.AsSpan(0, length));
-                _datagrams++;
-                moved = true;
-            }
-
-            while ((length = _server.Send(_now, _buffer, out _)) > 0)
-            {
-                _clientEndpoint.Receive(_now, ServerAddress, _buffer.AsSpan(0, length));
-                _datagrams++;
-                moved = true;
-            }
+            int moved = InMemoryLink.Exchange(_clientEndpoint, _server, _now, _buffer);
+            _datagrams += moved;
 
             if (done())
             {
                 return;
             }
 
-            if (!moved)
+            if (moved == 0)
             {
                 long next = Math.Min(_server.NextTimeout ?? long.MaxValue, _clientEndpoint.NextTimeout ?? long.MaxValue);
                 _now = next == long.MaxValue ? _now + 1_000 : Math.Max(_now + 1, next);

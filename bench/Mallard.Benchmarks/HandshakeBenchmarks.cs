@@ -1,8 +1,5 @@
-using System.Net;
 using BenchmarkDotNet.Attributes;
 using Mallard.Quic.Connections;
-using Mallard.Quic.Tls;
-using Mallard.Quic.Transport;
 
 namespace Mallard.Benchmarks;
 
@@ -14,8 +11,6 @@ namespace Mallard.Benchmarks;
 [MemoryDiagnoser]
 public class HandshakeBenchmarks
 {
-    private static readonly SocketAddress ClientAddress = new IPEndPoint(IPAddress.Loopback, 50_000).Serialize();
-    private static readonly SocketAddress ServerAddress = new IPEndPoint(IPAddress.Loopback, 4433).Serialize();
     private readonly byte[] _buffer = new byte[65_536];
     private Endpoint _server = null!;
     private ConnectionOptions _clientOptions = null!;
@@ -25,45 +20,20 @@ public class HandshakeBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        TransportParameters Parameters() => new()
-        {
-            MaxIdleTimeout = 30_000,
-            InitialMaxData = 1 << 20,
-            InitialMaxStreamDataBidiLocal = 256 << 10,
-            InitialMaxStreamDataBidiRemote = 256 << 10,
-            InitialMaxStreamsBidi = 100,
-            ActiveConnectionIdLimit = 4,
-        };
-        _server = new Endpoint(new ConnectionOptions
-        {
-            IsServer = true,
-            ApplicationProtocols = ["bench"],
-            LocalParameters = Parameters(),
-            Certificate = TlsServerOptions.CreateSelfSignedCertificate("localhost"),
-        });
+        _server = InMemoryLink.Server(InMemoryLink.Parameters(256 << 10));
         _server.ConnectionAccepted = c => _serverConnection = c;
-        _clientOptions = new ConnectionOptions { IsServer = false, ApplicationProtocols = ["bench"], LocalParameters = Parameters(), ServerName = "localhost", SkipCertificateValidation = true };
+        _clientOptions = InMemoryLink.Client(InMemoryLink.Parameters(256 << 10));
     }
 
     [Benchmark]
     public void Handshake()
     {
         var clientEndpoint = new Endpoint(null);
-        Connection client = clientEndpoint.Connect(_clientOptions, ServerAddress, _now);
+        Connection client = clientEndpoint.Connect(_clientOptions, InMemoryLink.ServerAddress, _now);
         _serverConnection = null;
         for (int round = 0; round < 1_000 && !(client.HandshakeConfirmed && _serverConnection?.HandshakeConfirmed == true); round++)
         {
-            int length;
-            while ((length = clientEndpoint.Send(_now, _buffer, out _)) > 0)
-            {
-                _server.Receive(_now, ClientAddress, _buffer.AsSpan(0, length));
-            }
-
-            while ((length = _server.Send(_now, _buffer, out _)) > 0)
-            {
-                clientEndpoint.Receive(_now, ServerAddress, _buffer.AsSpan(0, length));
-            }
-
+            InMemoryLink.Exchange(clientEndpoint, _server, _now, _buffer);
             _now += 100;
         }
 

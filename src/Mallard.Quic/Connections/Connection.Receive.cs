@@ -23,19 +23,7 @@ internal sealed partial class Connection
     private bool _nonProbingFrameSeen;
 
     private long _lastReceiveTime;
-    private int _sendKeyPhase;
-    private int _receiveKeyPhase;
-    private byte[]? _sendSecret;
-    private byte[]? _receiveSecret;
-    private byte[]? _sendHeaderKey;
-    private byte[]? _receiveHeaderKey;
-    private PacketProtection? _previousReceiveKeys;
-    private PacketProtection? _nextReceiveKeys;
-    private byte[]? _nextReceiveSecret;
-    private ulong _firstReceivedInPhase;
-    private ulong _firstSentInPhase;
-    private bool _currentPhaseAcknowledged = true;
-    private ulong _packetsSentInPhase;
+    private KeyPhaseState? _keyPhases;
 
     /// <summary>Handshake flights resent because the server's Initial packets kept coming (<see cref="OnInitialAfterDiscard"/>).</summary>
     private int _handshakeResendsOnServerInitial;
@@ -169,19 +157,7 @@ internal sealed partial class Connection
         bool nextPhase = false;
         if (spaceId == SpaceId.Application)
         {
-            int phase = (bytes[0] >> 2) & 1;
-            if (phase != _receiveKeyPhase)
-            {
-                if (_previousReceiveKeys is not null && packetNumber < _firstReceivedInPhase)
-                {
-                    keys = _previousReceiveKeys;
-                }
-                else
-                {
-                    keys = NextReceiveKeys();
-                    nextPhase = true;
-                }
-            }
+            keys = _keyPhases!.ReceiveKeysFor((bytes[0] >> 2) & 1, packetNumber, out nextPhase);
         }
 
         if (!keys.TryDecrypt(bytes, packetNumberOffset + packetNumberLength, packetNumber, out Range payload))
@@ -198,7 +174,7 @@ internal sealed partial class Connection
 
         if (nextPhase)
         {
-            RotateReceiveKeys(packetNumber);
+            _keyPhases!.OnNextPhaseOpened(packetNumber);
         }
 
         bool outOfOrder = space.Received.Largest is ulong previousLargest && packetNumber < previousLargest;
@@ -382,13 +358,9 @@ internal sealed partial class Connection
         AckOutcome outcome = space.Loss.OnAckReceived(ranges[..count], ackDelay, now, _rtt, PeerMaxAckDelay, HandshakeConfirmed, _congestion);
         foreach (SentPacket packet in outcome.Acknowledged)
         {
-            if (spaceId == SpaceId.Application && packet.Number >= _firstSentInPhase)
-            {
-                _currentPhaseAcknowledged = true;
-            }
-
             if (spaceId == SpaceId.Application)
             {
+                _keyPhases?.OnPacketAcknowledged(packet.Number);
                 OnPathMtuPacketAcknowledged(now, packet);
             }
 
@@ -474,16 +446,9 @@ internal sealed partial class Connection
             InstallKeys(HandshakeSpace, suite, clientHandshake, serverHandshake);
         }
 
-        if (_tls.ApplicationSecrets is (byte[] client, byte[] server) && _sendSecret is null)
+        if (_tls.ApplicationSecrets is (byte[] client, byte[] server) && _keyPhases is null)
         {
-            _sendSecret = IsServer ? server : client;
-            _receiveSecret = IsServer ? client : server;
-            PacketKeys sendKeys = PacketKeys.FromSecret(suite, _sendSecret, Version);
-            PacketKeys receiveKeys = PacketKeys.FromSecret(suite, _receiveSecret, Version);
-            _sendHeaderKey = sendKeys.HeaderKey;
-            _receiveHeaderKey = receiveKeys.HeaderKey;
-            ApplicationSpace.SendKeys = new PacketProtection(sendKeys);
-            ApplicationSpace.ReceiveKeys = new PacketProtection(receiveKeys);
+            _keyPhases = new KeyPhaseState(suite, Version, IsServer ? server : client, IsServer ? client : server, ApplicationSpace);
         }
 
         WriteKeyLog();
@@ -673,48 +638,6 @@ internal sealed partial class Connection
         }
 
         return _connectionIds.IsPeerResetToken(datagram[^16..]);
-    }
-
-    private PacketProtection NextReceiveKeys()
-    {
-        if (_nextReceiveKeys is null)
-        {
-            (PacketKeys keys, byte[] secret) = PacketKeys.NextPhase(_tls.Suite!.Value, _receiveSecret!, _receiveHeaderKey!, Version);
-            _nextReceiveKeys = new PacketProtection(keys);
-            _nextReceiveSecret = secret;
-        }
-
-        return _nextReceiveKeys;
-    }
-
-    /// <summary>The peer's packets moved to the next key phase: follow, and answer with our own update (RFC 9001 section 6.2).</summary>
-    private void RotateReceiveKeys(ulong packetNumber)
-    {
-        _previousReceiveKeys?.Dispose();
-        _previousReceiveKeys = ApplicationSpace.ReceiveKeys;
-        ApplicationSpace.ReceiveKeys = _nextReceiveKeys;
-        _receiveSecret = _nextReceiveSecret;
-        _nextReceiveKeys = null;
-        _nextReceiveSecret = null;
-        _receiveKeyPhase ^= 1;
-        _firstReceivedInPhase = packetNumber;
-        KeyUpdates++;
-        if (_sendKeyPhase != _receiveKeyPhase)
-        {
-            AdvanceSendKeys();
-        }
-    }
-
-    private void AdvanceSendKeys()
-    {
-        (PacketKeys keys, byte[] secret) = PacketKeys.NextPhase(_tls.Suite!.Value, _sendSecret!, _sendHeaderKey!, Version);
-        ApplicationSpace.SendKeys?.Dispose();
-        ApplicationSpace.SendKeys = new PacketProtection(keys);
-        _sendSecret = secret;
-        _sendKeyPhase ^= 1;
-        _firstSentInPhase = ApplicationSpace.NextPacketNumber;
-        _currentPhaseAcknowledged = false;
-        _packetsSentInPhase = 0;
     }
 
     private long PeerMaxAckDelay => PeerParameters is { } peer ? (long)peer.MaxAckDelay * 1000 : 25_000;

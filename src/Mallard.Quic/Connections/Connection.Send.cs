@@ -327,8 +327,7 @@ internal sealed partial class Connection
 
         if (layout.Space == SpaceId.Application)
         {
-            _packetsSentInPhase++;
-            if (_options.KeyUpdateInterval > 0 && _packetsSentInPhase >= _options.KeyUpdateInterval)
+            if (_keyPhases?.OnPacketSent(_options.KeyUpdateInterval) == true)
             {
                 UpdateKeys();
             }
@@ -338,7 +337,7 @@ internal sealed partial class Connection
     /// <summary>A 1-RTT packet's short header up to the packet number (RFC 9000 section 17.3.1); returns its length.</summary>
     private int WriteShortHeader(Span<byte> buffer, int packetNumberLength)
     {
-        buffer[0] = (byte)(0x40 | (_sendKeyPhase << 2) | (packetNumberLength - 1));
+        buffer[0] = (byte)(0x40 | (KeyPhase << 2) | (packetNumberLength - 1));
         byte[] destination = _connectionIds.PeerCurrent;
         destination.CopyTo(buffer[1..]);
         return 1 + destination.Length;

@@ -183,10 +183,10 @@ internal sealed partial class Connection : IDisposable
     internal long SlowStartThreshold => _congestion.SlowStartThreshold;
 
     /// <summary>The key phase of 1-RTT packets sent (flips on every key update).</summary>
-    public int KeyPhase => _sendKeyPhase;
+    public int KeyPhase => _keyPhases?.SendPhase ?? 0;
 
     /// <summary>Key updates completed (initiated or answered).</summary>
-    public int KeyUpdates { get; private set; }
+    public int KeyUpdates => _keyPhases?.CompletedUpdates ?? 0;
 
     /// <summary>Packets dropped because they could not be read or decrypted.</summary>
     public long DroppedPackets { get; private set; }
@@ -345,12 +345,12 @@ internal sealed partial class Connection : IDisposable
     /// <summary>Starts a key update (RFC 9001 section 6.1); false when one is not allowed yet.</summary>
     public bool UpdateKeys()
     {
-        if (!HandshakeConfirmed || _sendKeyPhase != _receiveKeyPhase || !_currentPhaseAcknowledged || State != ConnectionState.Established)
+        if (!HandshakeConfirmed || _keyPhases is not { CanUpdate: true } || State != ConnectionState.Established)
         {
             return false;
         }
 
-        AdvanceSendKeys();
+        _keyPhases.AdvanceSend();
         return true;
     }
 
@@ -368,8 +368,7 @@ internal sealed partial class Connection : IDisposable
             space.Dispose();
         }
 
-        _previousReceiveKeys?.Dispose();
-        _nextReceiveKeys?.Dispose();
+        _keyPhases?.Dispose();
         _tls.Dispose();
     }
 

@@ -42,7 +42,7 @@ internal static class PacketForge
     {
         PacketSpace space = Field<PacketSpace[]>(sender, "_spaces")[2];
         byte[] peerConnectionId = sender.DestinationConnectionId;
-        int keyPhase = Field<int>(sender, "_sendKeyPhase");
+        int keyPhase = sender.KeyPhase;
         if (payload.Length < 16)
         {
             Array.Resize(ref payload, 16); // room for the header protection sample, as PADDING

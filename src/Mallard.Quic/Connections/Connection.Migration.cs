@@ -21,7 +21,6 @@ internal sealed partial class Connection
 
     private SocketAddress? _validatedRemote;
     private byte[]? _pathChallenge;
-    private long? _pathValidationDeadline;
     private SocketAddress? _receivedFrom;
     private bool _pathChallengeInDatagram;
 
@@ -62,7 +61,7 @@ internal sealed partial class Connection
             _addressValidated = true;
             _pathChallenge = null;
             _pending.PathChallenge = false;
-            _pathValidationDeadline = null;
+            _timers[TimerKind.PathValidation] = null;
             return;
         }
 
@@ -73,7 +72,7 @@ internal sealed partial class Connection
         _bytesSent = 0;
 
         // max(3 PTO, 6 kInitialRtt) with the larger of the two paths' estimates (section 8.2.4).
-        _pathValidationDeadline = now + Math.Max(3 * _rtt.ProbeTimeout(PeerMaxAckDelay), 6 * RttEstimator.InitialRtt);
+        _timers[TimerKind.PathValidation] = now + Math.Max(3 * _rtt.ProbeTimeout(PeerMaxAckDelay), 6 * RttEstimator.InitialRtt);
         if (!SameHost(previous, Remote))
         {
             // A new host, not just a new port: the old path's window and RTT say nothing about it (section 9.4).
@@ -120,7 +119,7 @@ internal sealed partial class Connection
         _connectionIds.MoveToSpareId();
         _pathChallenge = RandomNumberGenerator.GetBytes(PathChallengeLength);
         _pending.PathChallenge = true;
-        _pathValidationDeadline = now + Math.Max(3 * _rtt.ProbeTimeout(PeerMaxAckDelay), 6 * RttEstimator.InitialRtt);
+        _timers[TimerKind.PathValidation] = now + Math.Max(3 * _rtt.ProbeTimeout(PeerMaxAckDelay), 6 * RttEstimator.InitialRtt);
         _pending.Ping = true;
         ResetPathMtu(now); // a new local address may be a new network
         LocalMigrations++;
@@ -134,7 +133,7 @@ internal sealed partial class Connection
             _addressValidated = true;
             _pathChallenge = null;
             _pending.PathChallenge = false;
-            _pathValidationDeadline = null;
+            _timers[TimerKind.PathValidation] = null;
             PathValidations++;
         }
     }
@@ -142,7 +141,7 @@ internal sealed partial class Connection
     /// <summary>The new address never answered: back to the last validated one (section 9.3.2).</summary>
     private void OnPathValidationTimeout()
     {
-        _pathValidationDeadline = null;
+        _timers[TimerKind.PathValidation] = null;
         _pathChallenge = null;
         _pending.PathChallenge = false;
         if (_validatedRemote is not null)

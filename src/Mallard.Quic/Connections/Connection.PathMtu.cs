@@ -53,7 +53,7 @@ internal sealed partial class Connection
         writer.Padding(writer.Remaining);
         space.NextPacketNumber++;
         _pathMtu.OnProbeSent(packetNumber);
-        _pacingDeadline = null;
+        _timers[TimerKind.Pacing] = null;
         Seal(now, datagram, new PacketLayout(SpaceId.Application, 0, -1, packetNumberOffset, packetNumberLength, position, writer.Length, packetNumber, AckEliciting: true, MtuProbe: true));
         _bytesSent += size;
 

@@ -33,8 +33,6 @@ internal sealed partial class Connection
     /// <summary>Set while building: ack-eliciting frames waited for the window or the pacer.</summary>
     private bool _sendBlocked;
 
-    /// <summary>When the pacer next lets a packet go, while something waits for it; null otherwise.</summary>
-    private long? _pacingDeadline;
 
     /// <summary>
     /// Writes the next datagram to send into <paramref name="datagram"/> and returns its length,
@@ -114,11 +112,11 @@ internal sealed partial class Connection
             // Nothing went: say why, so that the window grows only when it is used (RFC 9002 section 7.8)
             // and the pacer's wake-up is armed only when something waits for it.
             _congestion.ApplicationLimited = !_sendBlocked;
-            _pacingDeadline = _sendBlocked && !_pacingOpen && !closing ? now + pacingDelay : null;
+            _timers[TimerKind.Pacing] = _sendBlocked && !_pacingOpen && !closing ? now + pacingDelay : null;
             return 0;
         }
 
-        _pacingDeadline = null;
+        _timers[TimerKind.Pacing] = null;
 
         // A PATH_CHALLENGE also checks that the new path carries 1200-octet datagrams (RFC 9000 section 8.2.1).
         padToMinimum |= _pathChallengeInDatagram;
@@ -451,18 +449,18 @@ internal sealed partial class Connection
 
         if (earliestLoss is not null)
         {
-            _lossDetectionTimer = earliestLoss;
+            _timers[TimerKind.LossDetection] = earliestLoss;
             return;
         }
 
         bool anyInFlight = Array.Exists(_spaces, s => !s.Discarded && s.Loss.AckElicitingInFlight > 0);
         if (AmplificationLimited || (!anyInFlight && (IsServer || _peerAddressValidated)))
         {
-            _lossDetectionTimer = null;
+            _timers[TimerKind.LossDetection] = null;
             return;
         }
 
-        _lossDetectionTimer = ProbeTimeout(now, out _);
+        _timers[TimerKind.LossDetection] = ProbeTimeout(now, out _);
     }
 
     /// <summary>When the PTO fires and for which space (RFC 9002 appendix A.8, GetPtoTimeAndSpace).</summary>
@@ -534,7 +532,7 @@ internal sealed partial class Connection
         PacketSpace space = Space(spaceId);
         if (!space.CanSend)
         {
-            _lossDetectionTimer = null;
+            _timers[TimerKind.LossDetection] = null;
             return;
         }
 

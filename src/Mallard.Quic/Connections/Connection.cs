@@ -46,11 +46,9 @@ internal sealed partial class Connection : IDisposable
     private long _bytesReceived;
     private long _bytesSent;
     private int _ptoCount;
-    private long? _lossDetectionTimer;
     private long _idleTimeout;
-    private long _idleDeadline = long.MaxValue;
     private bool _ackElicitingSentSinceReceive;
-    private long? _closeDeadline;
+    private readonly TimerTable _timers = new();
     private bool _closeFramePending;
     private int _keyLogLinesWritten;
     private bool _disposed;
@@ -249,35 +247,20 @@ internal sealed partial class Connection : IDisposable
                 return null;
             }
 
-            if (_closeDeadline is long close)
+            if (_timers[TimerKind.Close] is long close)
             {
                 return close;
             }
 
-            long next = _idleDeadline;
-            if (_lossDetectionTimer is long loss)
-            {
-                next = Math.Min(next, loss);
-            }
-
+            long next = _timers.Earliest ?? long.MaxValue;
             if (ApplicationSpace.AckDeadline is long ack && !AmplificationLimited)
             {
                 next = Math.Min(next, ack);
             }
 
-            if (_pathValidationDeadline is long validation)
-            {
-                next = Math.Min(next, validation);
-            }
-
             if (KeepAliveDeadline is long keepAlive)
             {
                 next = Math.Min(next, keepAlive);
-            }
-
-            if (_pacingDeadline is long paced)
-            {
-                next = Math.Min(next, paced);
             }
 
             return next == long.MaxValue ? null : next;
@@ -293,7 +276,7 @@ internal sealed partial class Connection : IDisposable
             return;
         }
 
-        if (_closeDeadline is long close)
+        if (_timers[TimerKind.Close] is long close)
         {
             if (now >= close)
             {
@@ -303,14 +286,14 @@ internal sealed partial class Connection : IDisposable
             return;
         }
 
-        if (now >= _idleDeadline)
+        if (_timers.IsDue(TimerKind.Idle, now))
         {
             Error ??= new ConnectionError((ulong)TransportErrorCode.NoError, false, "idle timeout", false, Cause: ConnectionEndCause.IdleTimeout);
             State = ConnectionState.Closed;
             return;
         }
 
-        if (_pathValidationDeadline is long validation && now >= validation)
+        if (_timers.IsDue(TimerKind.PathValidation, now))
         {
             OnPathValidationTimeout();
         }
@@ -320,7 +303,7 @@ internal sealed partial class Connection : IDisposable
             _pending.Ping = true;
         }
 
-        if (_lossDetectionTimer is long timer && now >= timer)
+        if (_timers.IsDue(TimerKind.LossDetection, now))
         {
             OnLossDetectionTimeout(now);
         }
@@ -480,8 +463,8 @@ internal sealed partial class Connection : IDisposable
     {
         State = ConnectionState.Closing;
         _closeFramePending = true;
-        _closeDeadline = now + (3 * _rtt.ProbeTimeout(0));
-        _lossDetectionTimer = null;
+        _timers[TimerKind.Close] = now + (3 * _rtt.ProbeTimeout(0));
+        _timers[TimerKind.LossDetection] = null;
     }
 
     private void EnterDraining(long now, ConnectionError error)
@@ -489,8 +472,8 @@ internal sealed partial class Connection : IDisposable
         Error ??= error;
         State = ConnectionState.Draining;
         _closeFramePending = false;
-        _closeDeadline = now + (3 * _rtt.ProbeTimeout(0));
-        _lossDetectionTimer = null;
+        _timers[TimerKind.Close] = now + (3 * _rtt.ProbeTimeout(0));
+        _timers[TimerKind.LossDetection] = null;
     }
 
     /// <summary>A protocol violation: close with the transport error (RFC 9000 section 11.1).</summary>
@@ -515,7 +498,7 @@ internal sealed partial class Connection : IDisposable
             (_, 0) => _idleTimeout,
             _ => Math.Min(_idleTimeout, peer),
         };
-        _idleDeadline = effective == 0 ? long.MaxValue : now + Math.Max(effective, 3 * _rtt.ProbeTimeout(0));
+        _timers[TimerKind.Idle] = effective == 0 ? null : now + Math.Max(effective, 3 * _rtt.ProbeTimeout(0));
     }
 
     private void WriteKeyLog()

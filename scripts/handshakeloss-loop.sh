@@ -57,14 +57,14 @@ for run in $(seq 1 "$RUNS"); do
   ip netns exec "$NS" env TESTCASE=handshakeloss QLOGDIR="$dir/qlog" SSLKEYLOGFILE="$dir/keys.log" timeout 120 \
     dotnet "$WORK/mallard/mallard.dll" interop client -k --downloads "$dir/downloads" \
     $(for f in 0 1 2 3 4 5; do echo "https://127.0.0.1:443/file$f"; done) >"$dir/client.log" 2>&1 || rc=$?
-  seconds=$(echo "$(date +%s.%N) - $start" | bc)
+  seconds=$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { printf "%.2f", a - b }')
   kill "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
   ip netns del "$NS"
   if [ "$rc" -ne 0 ]; then
     failures=$((failures + 1))
     echo "run $run FAILED (exit $rc) in $seconds s; kept $dir"
-  elif [ "$(echo "$seconds > 10" | bc)" = 1 ]; then
+  elif awk -v s="$seconds" 'BEGIN { exit !(s > 10) }'; then
     echo "run $run ok in $seconds s (slow); kept $dir"
   else
     echo "run $run ok in $seconds s"

@@ -19,30 +19,41 @@ internal sealed unsafe class BatchReceiver : IDisposable
 {
     public const int BatchSize = 32;
 
-
     /// <summary>The largest message GRO makes (the largest UDP payload).</summary>
-    public const int CoalescedSlotSize = 65_535;
+    public const int CoalescedMessageSize = 65_535;
 
     /// <summary>MSG_TRUNC in msg_flags: the datagram was longer than its buffer.</summary>
     private const int MsgTrunc = 0x20;
 
     private readonly byte* _data;
+    private readonly byte* _overflow;
+    private readonly byte[] _straddling = [];
     private readonly MessageHeaders _messages;
     private bool _disposed;
 
-    /// <param name="slotSize">The largest datagram to read (used when not <paramref name="coalescing"/>).</param>
-    /// <param name="coalescing">Whether the socket has UDP GRO on (<see cref="TryEnableCoalescing"/>): fewer, 64 KiB slots with room for the segment size.</param>
+    /// <param name="slotSize">The largest datagram to read: the max_udp_payload_size this endpoint advertised.</param>
+    /// <param name="coalescing">
+    /// Whether the socket has UDP GRO on (<see cref="TryEnableCoalescing"/>): each message then
+    /// continues from its slot into an overflow area, up to 64 KiB, and carries its segment size.
+    /// </param>
     public BatchReceiver(int slotSize, bool coalescing = false)
     {
         Coalescing = coalescing;
-        int size = coalescing ? CoalescedSlotSize : slotSize;
 
-        // As many messages as without GRO — small datagrams (acknowledgements) are rarely joined,
-        // and eight 64 KiB slots read a peer's ACKs eight at a time, which cost a quic-go client's
-        // download through a Mallard server a fifth of its rate. Native memory is committed only
-        // where the kernel writes: 32 pages for 32 small datagrams, up to 2 MiB under a burst.
-        _data = (byte*)NativeMemory.Alloc((nuint)(BatchSize * size));
-        _messages = new MessageHeaders(BatchSize, _data, size, withControl: coalescing);
+        // Native memory is committed only where the kernel writes. Small datagrams (acknowledgements,
+        // which GRO rarely joins) land in the dense slots, 32 of them in a dozen pages; only a burst
+        // that GRO joined reaches the overflow area, up to 2 MiB. (One 64 KiB slot per message made
+        // every endpoint keep 32 pages, 128 KB, for its acknowledgements alone; eight such slots read
+        // a quic-go client's ACKs eight at a time and cost its download a fifth of its rate.)
+        _data = (byte*)NativeMemory.Alloc((nuint)(BatchSize * slotSize));
+        int overflowSize = coalescing ? CoalescedMessageSize - slotSize : 0;
+        if (overflowSize > 0)
+        {
+            _overflow = (byte*)NativeMemory.Alloc((nuint)(BatchSize * overflowSize));
+            _straddling = new byte[slotSize];
+        }
+
+        _messages = new MessageHeaders(BatchSize, _data, slotSize, withControl: coalescing, _overflow, overflowSize);
     }
 
     /// <summary>Whether messages may hold several datagrams (UDP GRO).</summary>
@@ -122,23 +133,54 @@ internal sealed unsafe class BatchReceiver : IDisposable
 
             ReadOnlySpan<byte> name = _messages.Address(i);
             name = name[..Math.Min(name.Length, addressBuffer.Length)];
-            byte* message = _data + (i * SlotSize);
+            byte* slot = _data + (i * SlotSize);
+            byte* overflow = _overflow + (i * _messages.OverflowSize);
             int length = (int)headers[i].Length;
             int segment = Coalescing ? _messages.SegmentSize(i) : 0;
             if (segment <= 0 || segment >= length)
             {
+                if (length > SlotSize)
+                {
+                    oversized++; // one datagram larger than this endpoint advertised
+                    continue;
+                }
+
                 name.CopyTo(addressBuffer);
                 address.Size = name.Length;
-                deliver(address, new Span<byte>(message, length));
+                deliver(address, new Span<byte>(slot, length));
                 continue;
             }
 
-            // GRO joined datagrams of `segment` octets (the last may be shorter): one each.
+            // GRO joined datagrams of `segment` octets (the last may be shorter), from the slot on into
+            // the overflow area: one each, the one that straddles the two copied together first.
             for (int offset = 0; offset < length; offset += segment)
             {
+                int size = Math.Min(segment, length - offset);
+                Span<byte> datagram;
+                if (offset + size <= SlotSize)
+                {
+                    datagram = new Span<byte>(slot + offset, size);
+                }
+                else if (offset >= SlotSize)
+                {
+                    datagram = new Span<byte>(overflow + (offset - SlotSize), size);
+                }
+                else if (size <= _straddling.Length)
+                {
+                    int inSlot = SlotSize - offset;
+                    new Span<byte>(slot + offset, inSlot).CopyTo(_straddling);
+                    new Span<byte>(overflow, size - inSlot).CopyTo(_straddling.AsSpan(inSlot));
+                    datagram = _straddling.AsSpan(0, size);
+                }
+                else
+                {
+                    oversized++; // joined datagrams each larger than this endpoint advertised
+                    continue;
+                }
+
                 name.CopyTo(addressBuffer); // the handler may have reused the address
                 address.Size = name.Length;
-                deliver(address, new Span<byte>(message + offset, Math.Min(segment, length - offset)));
+                deliver(address, datagram);
                 CoalescedDatagrams++;
             }
         }
@@ -153,6 +195,7 @@ internal sealed unsafe class BatchReceiver : IDisposable
             _disposed = true;
             _messages.Dispose();
             NativeMemory.Free(_data);
+            NativeMemory.Free(_overflow);
         }
     }
 

@@ -25,21 +25,35 @@ internal sealed unsafe class MessageHeaders : IDisposable
     /// <param name="slots">Where datagram i lives: <paramref name="slots"/> + i × <paramref name="slotSize"/> (pinned or native).</param>
     /// <param name="slotSize">The largest datagram a slot holds.</param>
     /// <param name="withControl">Whether each message gets room for a control message (the segment size of a GRO read).</param>
-    public MessageHeaders(int count, byte* slots, int slotSize, bool withControl = false)
+    /// <param name="overflow">
+    /// For a GRO read: a second area where a message longer than its slot continues (message i
+    /// at <paramref name="overflow"/> + i × <paramref name="overflowSize"/>), so that small datagrams
+    /// touch only the dense slots; null for one slot per message.
+    /// </param>
+    /// <param name="overflowSize">The overflow each message may use.</param>
+    public MessageHeaders(int count, byte* slots, int slotSize, bool withControl = false, byte* overflow = null, int overflowSize = 0)
     {
         Count = count;
         SlotSize = slotSize;
+        OverflowSize = overflow is null ? 0 : overflowSize;
+        int vectorsPerMessage = overflow is null ? 1 : 2;
         int controlSize = withControl ? ControlSize : 0;
-        _memory = (byte*)NativeMemory.AllocZeroed((nuint)(count * (sizeof(LinuxNative.MMsgHdr) + sizeof(LinuxNative.IoVec) + AddressSize + controlSize)));
+        _memory = (byte*)NativeMemory.AllocZeroed((nuint)(count * (sizeof(LinuxNative.MMsgHdr) + (vectorsPerMessage * sizeof(LinuxNative.IoVec)) + AddressSize + controlSize)));
         Headers = (LinuxNative.MMsgHdr*)_memory;
         var vectors = (LinuxNative.IoVec*)(Headers + count);
-        byte* names = (byte*)(vectors + count);
+        byte* names = (byte*)(vectors + (vectorsPerMessage * count));
         _control = withControl ? names + (count * AddressSize) : null;
         for (int i = 0; i < count; i++)
         {
-            vectors[i].Base = slots + (i * slotSize);
-            Headers[i].Iov = &vectors[i];
-            Headers[i].IovLength = 1;
+            LinuxNative.IoVec* first = &vectors[i * vectorsPerMessage];
+            first->Base = slots + (i * slotSize);
+            if (overflow is not null)
+            {
+                first[1].Base = overflow + (i * overflowSize);
+            }
+
+            Headers[i].Iov = first;
+            Headers[i].IovLength = (nuint)vectorsPerMessage;
             Headers[i].Name = names + (i * AddressSize);
         }
     }
@@ -47,6 +61,9 @@ internal sealed unsafe class MessageHeaders : IDisposable
     public int Count { get; }
 
     public int SlotSize { get; }
+
+    /// <summary>The overflow a message may continue into beyond its slot (0: none).</summary>
+    public int OverflowSize { get; }
 
     public LinuxNative.MMsgHdr* Headers { get; }
 
@@ -57,6 +74,11 @@ internal sealed unsafe class MessageHeaders : IDisposable
         {
             Headers[i].NameLength = AddressSize;
             Headers[i].Iov->Length = (nuint)SlotSize;
+            if (OverflowSize > 0)
+            {
+                Headers[i].Iov[1].Length = (nuint)OverflowSize;
+            }
+
             Headers[i].Flags = 0;
             if (_control is not null)
             {

@@ -95,6 +95,25 @@ public class BatchReceiverTests
     }
 
     [Fact]
+    public void WithGroADatagramLargerThanASlotIsStillDroppedAndCounted()
+    {
+        using var receiving = Bound();
+        using var sender = Bound();
+        Assert.True(BatchReceiver.TryEnableCoalescing(receiving));
+        sender.SendTo(new byte[3_000], receiving.LocalEndPoint!); // one datagram, not joined: over the 1,500 advertised
+        sender.SendTo(new byte[1_500], receiving.LocalEndPoint!);
+        using var batch = new BatchReceiver(1_500, coalescing: true);
+        var lengths = new List<int>();
+
+        SpinWait.SpinUntil(() => receiving.Available > 0, 2_000);
+        Thread.Sleep(50);
+        batch.Receive(receiving, new SocketAddress(AddressFamily.InterNetwork), (_, datagram) => lengths.Add(datagram.Length), out int oversized);
+
+        Assert.Equal([1_500], lengths);
+        Assert.Equal(1, oversized);
+    }
+
+    [Fact]
     public async Task WithMallardQuicPortableIoAConnectionReadsOneDatagramAtATimeAndStillWorks()
     {
         // The portable path (FIONREAD + recvfrom) is what other systems use; on Linux it is chosen

@@ -27,9 +27,10 @@ internal sealed partial class Connection
     private int TrySendPathMtuProbe(long now, Span<byte> datagram)
     {
         PacketSpace space = ApplicationSpace;
-        if (!HandshakeConfirmed || !space.CanSend || (IsServer && !_addressValidated) || _pathChallenge is not null
-            || !_pacingOpen || Array.Exists(_spaces, s => s.ProbesWanted > 0)
-            || _pathMtu.ProbeDue(now) is not int size || size > datagram.Length || !_congestion.CanSend(size))
+        // Every Send passes here: the usual answer (no search under way) comes first and cheapest.
+        if (!HandshakeConfirmed || _pathMtu.ProbeDue(now) is not int size || !space.CanSend || (IsServer && !_addressValidated)
+            || _pathChallenge is not null || !_pacingOpen || size > datagram.Length || !_congestion.CanSend(size)
+            || Array.Exists(_spaces, s => s.ProbesWanted > 0))
         {
             return 0;
         }

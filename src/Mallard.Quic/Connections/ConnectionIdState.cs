@@ -29,6 +29,8 @@ internal sealed class ConnectionIdState
     /// <param name="activeLimit">This endpoint's active_connection_id_limit: how many of the peer's IDs it keeps.</param>
     public ConnectionIdState(byte[] localId, byte[] localResetToken, byte[] peerId, ulong activeLimit)
     {
+        FirstLocalId = localId;
+        FirstLocalResetToken = localResetToken;
         _local.Add(new LocalConnectionId(_nextLocalSequence++, localId, localResetToken));
         _peer.Add(new PeerConnectionId(0, peerId, null));
         PeerCurrent = peerId;
@@ -39,22 +41,25 @@ internal sealed class ConnectionIdState
     public byte[] PeerCurrent { get; private set; }
 
     /// <summary>The first ID this endpoint chose: the source of its long-header packets and its initial_source_connection_id.</summary>
-    public byte[] FirstLocalId => _local[0].Id;
+    public byte[] FirstLocalId { get; }
 
     /// <summary>The stateless reset token of <see cref="FirstLocalId"/> (a server sends it as a transport parameter).</summary>
-    public byte[] FirstLocalResetToken => _local[0].ResetToken;
+    public byte[] FirstLocalResetToken { get; }
+
+    /// <summary>This endpoint's IDs remembered: only those not retired, so a peer that retires every ID it gets cannot grow the list.</summary>
+    public int LocalRemembered => _local.Count;
 
     /// <summary>The peer's first ID (sequence 0), which its initial_source_connection_id must match.</summary>
     public byte[] FirstPeerId => _peer[0].Id;
 
     /// <summary>This endpoint's IDs not yet retired: the ones packets may arrive on.</summary>
-    public IEnumerable<byte[]> ActiveLocalIds => _local.Where(c => !c.Retired).Select(c => c.Id);
+    public IEnumerable<byte[]> ActiveLocalIds => _local.Select(c => c.Id);
 
     /// <summary>Sequence numbers of the peer's IDs waiting for a RETIRE_CONNECTION_ID.</summary>
     public IReadOnlyList<ulong> ToRetire => _toRetire;
 
     /// <summary>Whether NEW_CONNECTION_ID or RETIRE_CONNECTION_ID frames wait to be sent.</summary>
-    public bool HasFramesToSend => _toRetire.Count > 0 || _local.Exists(c => !c.Announced && !c.Retired && c.Sequence > 0);
+    public bool HasFramesToSend => _toRetire.Count > 0 || _local.Exists(c => !c.Announced && c.Sequence > 0);
 
     /// <summary>Retirements owed at most, sent or not (RFC 9000 section 5.1.2: at least twice the limit must fit).</summary>
     private int MaxRetirementsOutstanding => (int)Math.Min(1024, Math.Max(16, 2 * _activeLimit));
@@ -86,7 +91,7 @@ internal sealed class ConnectionIdState
     /// <summary>Issues new IDs until <paramref name="limit"/> are active (RFC 9000 section 5.1.1); <paramref name="issued"/> learns each.</summary>
     public void Issue(int limit, Func<byte[]> newId, Func<byte[], byte[]> resetTokenFor, Action<byte[]>? issued)
     {
-        while (_local.Count(c => !c.Retired) < limit)
+        while (_local.Count < limit)
         {
             byte[] id = newId();
             _local.Add(new LocalConnectionId(_nextLocalSequence++, id, resetTokenFor(id)));
@@ -153,12 +158,12 @@ internal sealed class ConnectionIdState
         }
 
         LocalConnectionId? issued = _local.Find(c => c.Sequence == sequence);
-        if (issued is null || issued.Retired)
+        if (issued is null)
         {
-            return null;
+            return null; // retired already
         }
 
-        issued.Retired = true;
+        _local.Remove(issued);
         retired = issued.Id;
         return null;
     }
@@ -186,7 +191,7 @@ internal sealed class ConnectionIdState
     {
         foreach (LocalConnectionId issued in _local)
         {
-            if (!issued.Announced && !issued.Retired && issued.Sequence > 0 && writer.NewConnectionId(issued.Sequence, 0, issued.Id, issued.ResetToken))
+            if (!issued.Announced && issued.Sequence > 0 && writer.NewConnectionId(issued.Sequence, 0, issued.Id, issued.ResetToken))
             {
                 issued.Announced = true;
                 frames.Add(new SentFrame(SentFrameKind.NewConnectionId, issued.Sequence));
@@ -205,9 +210,9 @@ internal sealed class ConnectionIdState
     public void OnNewConnectionIdLost(ulong sequence)
     {
         LocalConnectionId? issued = _local.Find(c => c.Sequence == sequence);
-        if (issued is { Retired: false })
+        if (issued is not null)
         {
-            issued.Announced = false;
+            issued.Announced = false; // unless retired since (then forgotten)
         }
     }
 
@@ -244,11 +249,9 @@ internal sealed class ConnectionIdState
         return null;
     }
 
-    /// <summary>An ID this endpoint issued.</summary>
+    /// <summary>An ID this endpoint issued and the peer has not retired.</summary>
     private sealed record LocalConnectionId(ulong Sequence, byte[] Id, byte[] ResetToken)
     {
-        public bool Retired { get; set; }
-
         public bool Announced { get; set; }
     }
 

@@ -76,6 +76,27 @@ public class ConnectionIdStateTests
     }
 
     [Fact]
+    public void APeerRetiringEveryIdItGetsCannotGrowTheList()
+    {
+        // Each retirement is answered with a new ID (RFC 9000 section 5.1.1); the retired ones are forgotten.
+        var state = new ConnectionIdState([1], Token, [9], activeLimit: 4);
+        byte next = 0;
+        state.Issue(4, () => [next++, 1, 2, 3], _ => Token, null);
+        for (ulong sequence = 0; sequence < 10_000; sequence++)
+        {
+            Assert.Null(state.OnRetireConnectionId(sequence, out byte[]? retired));
+            Assert.NotNull(retired);
+            state.Issue(4, () => [next++, 1, 2, 3], _ => Token, null);
+        }
+
+        Assert.Equal(4, state.LocalRemembered);
+        Assert.Equal(4, state.ActiveLocalIds.Count());
+        Assert.Equal([1], state.FirstLocalId); // still the handshake's source ID
+        Assert.Null(state.OnRetireConnectionId(5, out byte[]? again)); // retired long ago: nothing, no error
+        Assert.Null(again);
+    }
+
+    [Fact]
     public void IssuedIdsAreAnnouncedAndAnnouncedAgainWhenLost()
     {
         var state = new ConnectionIdState([1], Token, [9], activeLimit: 4);

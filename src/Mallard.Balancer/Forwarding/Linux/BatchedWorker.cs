@@ -266,7 +266,7 @@ internal sealed unsafe class BatchedWorker(System.Net.Sockets.Socket socket, Flo
                     previous = client;
                     io.ReplyGroups[i] = group;
 
-                    byte* name = io.ReplyNames + (i * LinuxBatchIo.AddressSize);
+                    byte* name = io.ReplyName(i);
                     client.Buffer.Span[..client.Size].CopyTo(new Span<byte>(name, LinuxBatchIo.AddressSize));
                     header->Name = name;
                     header->NameLength = (uint)client.Size;

@@ -12,53 +12,30 @@ namespace Mallard.Balancer.Forwarding.Linux;
 internal sealed unsafe class LinuxBatchIo : IDisposable
 {
     public const int BatchSize = 32;
-    public const int AddressSize = 128;
+    public const int AddressSize = MessageHeaders.AddressSize;
     public const int MaxEvents = 64;
 
-    private readonly int _slotSize;
-    private readonly byte* _memory;
-    private readonly nuint _memoryLength;
-    private readonly byte* _receiveNames;
+    private readonly byte* _data;
+    private readonly byte* _events;
+    private readonly MessageHeaders _receive;
+    private readonly MessageHeaders _reply;
     private bool _disposed;
 
     public LinuxBatchIo(int slotSize)
     {
-        _slotSize = slotSize;
+        SlotSize = slotSize;
         EpollFd = LinuxNative.epoll_create1(0);
         if (EpollFd < 0)
         {
             throw new SocketException(Marshal.GetLastPInvokeError());
         }
 
-        int headers = BatchSize * sizeof(LinuxNative.MMsgHdr);
-        int vectors = BatchSize * sizeof(LinuxNative.IoVec);
-        _memoryLength = (nuint)((2 * (headers + vectors + (BatchSize * AddressSize) + (BatchSize * slotSize))) + (MaxEvents * 16));
-        _memory = (byte*)NativeMemory.AllocZeroed(_memoryLength);
-        byte* next = _memory;
-        ReceiveHeaders = Take<LinuxNative.MMsgHdr>(ref next, BatchSize);
-        ReplyHeaders = Take<LinuxNative.MMsgHdr>(ref next, BatchSize);
-        LinuxNative.IoVec* receiveVectors = Take<LinuxNative.IoVec>(ref next, BatchSize);
-        LinuxNative.IoVec* replyVectors = Take<LinuxNative.IoVec>(ref next, BatchSize);
-        byte* receiveNames = next;
-        _receiveNames = receiveNames;
-        next += BatchSize * AddressSize;
-        ReplyNames = next;
-        next += BatchSize * AddressSize;
-        ReceiveData = next;
-        next += BatchSize * slotSize;
-        ReplyData = next;
-        next += BatchSize * slotSize;
-        Events = next;
-        for (int i = 0; i < BatchSize; i++)
-        {
-            receiveVectors[i].Base = ReceiveData + (i * slotSize);
-            replyVectors[i].Base = ReplyData + (i * slotSize);
-            ReceiveHeaders[i].Iov = &receiveVectors[i];
-            ReceiveHeaders[i].IovLength = 1;
-            ReceiveHeaders[i].Name = receiveNames + (i * AddressSize);
-            ReplyHeaders[i].Iov = &replyVectors[i];
-            ReplyHeaders[i].IovLength = 1;
-        }
+        _data = (byte*)NativeMemory.AllocZeroed((nuint)(2 * BatchSize * slotSize));
+        _events = (byte*)NativeMemory.AllocZeroed((nuint)(MaxEvents * 16));
+        ReceiveData = _data;
+        ReplyData = _data + (BatchSize * slotSize);
+        _receive = new MessageHeaders(BatchSize, ReceiveData, slotSize);
+        _reply = new MessageHeaders(BatchSize, ReplyData, slotSize);
     }
 
     public int EpollFd { get; }
@@ -69,31 +46,23 @@ internal sealed unsafe class LinuxBatchIo : IDisposable
     /// <summary>Which recvmmsg each reply slot came from: replies of one group share a client address.</summary>
     public int[] ReplyGroups { get; } = new int[BatchSize];
 
-    public int SlotSize => _slotSize;
+    public int SlotSize { get; }
 
-    public LinuxNative.MMsgHdr* ReceiveHeaders { get; }
+    public LinuxNative.MMsgHdr* ReceiveHeaders => _receive.Headers;
 
-    public LinuxNative.MMsgHdr* ReplyHeaders { get; }
+    public LinuxNative.MMsgHdr* ReplyHeaders => _reply.Headers;
 
     public byte* ReceiveData { get; }
 
     public byte* ReplyData { get; }
 
-    public byte* ReplyNames { get; }
+    public byte* Events => _events;
 
-    public byte* Events { get; }
+    /// <summary>The address buffer of reply slot <paramref name="index"/> (<see cref="AddressSize"/> octets).</summary>
+    public byte* ReplyName(int index) => _reply.NameBuffer(index);
 
     /// <summary>Makes every receive slot ready for the next recvmmsg.</summary>
-    public void ResetReceive()
-    {
-        for (int i = 0; i < BatchSize; i++)
-        {
-            ReceiveHeaders[i].Name = _receiveNames + (i * AddressSize);
-            ReceiveHeaders[i].NameLength = AddressSize;
-            ReceiveHeaders[i].Iov->Length = (nuint)_slotSize;
-            ReceiveHeaders[i].Flags = 0;
-        }
-    }
+    public void ResetReceive() => _receive.PrepareReceive();
 
     /// <summary>Watches <paramref name="fd"/> for input, tagged with <paramref name="tag"/>.</summary>
     public void Watch(int fd, ulong tag)
@@ -116,15 +85,10 @@ internal sealed unsafe class LinuxBatchIo : IDisposable
             _disposed = true;
             Sender.Dispose();
             LinuxNative.close(EpollFd);
-            NativeMemory.Free(_memory);
+            _receive.Dispose();
+            _reply.Dispose();
+            NativeMemory.Free(_data);
+            NativeMemory.Free(_events);
         }
-    }
-
-    private static T* Take<T>(ref byte* next, int count)
-        where T : unmanaged
-    {
-        T* start = (T*)next;
-        next += count * sizeof(T);
-        return start;
     }
 }

@@ -1,13 +1,12 @@
 using System.Runtime.InteropServices;
-using Mallard.Linux;
 
-namespace Mallard.Quic.Hosting.Linux;
+namespace Mallard.Linux;
 
 /// <summary>
 /// The native message headers of a batch of datagrams for recvmmsg or sendmmsg: one
 /// <c>mmsghdr</c>, one iovec over the datagram's slot and one address buffer per datagram, laid
-/// out once. <see cref="BatchReceiver"/> and <see cref="BatchSender"/> differ only in where the
-/// slots live and which way the datagrams go.
+/// out once. Mallard.Quic's batch receiver and sender and the balancer's forwarding threads differ
+/// only in where the slots live and which way the datagrams go. One source file compiled into each.
 /// </summary>
 internal sealed unsafe class MessageHeaders : IDisposable
 {
@@ -19,6 +18,7 @@ internal sealed unsafe class MessageHeaders : IDisposable
 
     private readonly byte* _memory;
     private readonly byte* _control;
+    private readonly byte* _names;
     private bool _disposed;
 
     /// <param name="count">Datagrams in the batch.</param>
@@ -42,6 +42,7 @@ internal sealed unsafe class MessageHeaders : IDisposable
         Headers = (LinuxNative.MMsgHdr*)_memory;
         var vectors = (LinuxNative.IoVec*)(Headers + count);
         byte* names = (byte*)(vectors + (vectorsPerMessage * count));
+        _names = names;
         _control = withControl ? names + (count * AddressSize) : null;
         for (int i = 0; i < count; i++)
         {
@@ -72,6 +73,7 @@ internal sealed unsafe class MessageHeaders : IDisposable
     {
         for (int i = 0; i < Count; i++)
         {
+            Headers[i].Name = _names + (i * AddressSize);
             Headers[i].NameLength = AddressSize;
             Headers[i].Iov->Length = (nuint)SlotSize;
             if (OverflowSize > 0)
@@ -106,12 +108,17 @@ internal sealed unsafe class MessageHeaders : IDisposable
             : 0;
     }
 
+    /// <summary>The address buffer of datagram <paramref name="index"/> (<see cref="AddressSize"/> octets), wherever its header points now.</summary>
+    public byte* NameBuffer(int index) => _names + (index * AddressSize);
+
     /// <summary>The address of datagram <paramref name="index"/>, as long as the kernel or <see cref="SetAddress"/> wrote it.</summary>
     public ReadOnlySpan<byte> Address(int index) => new(Headers[index].Name, (int)Headers[index].NameLength);
 
+    /// <summary>Datagram <paramref name="index"/> goes to <paramref name="name"/> (a sockaddr, copied into its buffer).</summary>
     public void SetAddress(int index, ReadOnlySpan<byte> name)
     {
-        name.CopyTo(new Span<byte>(Headers[index].Name, AddressSize));
+        name.CopyTo(new Span<byte>(NameBuffer(index), AddressSize));
+        Headers[index].Name = NameBuffer(index);
         Headers[index].NameLength = (uint)name.Length;
     }
 

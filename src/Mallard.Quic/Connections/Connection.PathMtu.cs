@@ -112,13 +112,12 @@ internal sealed partial class Connection
     /// The PTO fired: when large 1-RTT packets (not probes) are among those unacknowledged, nothing
     /// may be getting through because of their size, and no loss will ever be declared to say so.
     /// </summary>
-    private void OnPathMtuProbeTimeout(long now)
+    private void OnPathMtuProbeTimeout()
     {
         foreach (SentPacket packet in ApplicationSpace.Loss.Unacknowledged)
         {
             if (packet.AckEliciting && !packet.MtuProbe && packet.Size > PathMtuDiscovery.BasePlpmtu)
             {
-                _now = now;
                 OnSuspiciousPathMtuLoss();
                 return;
             }

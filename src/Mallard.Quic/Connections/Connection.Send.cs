@@ -527,7 +527,7 @@ internal sealed partial class Connection
             return;
         }
 
-        OnPathMtuProbeTimeout(now);
+        OnPathMtuProbeTimeout(); // OnTimeout has set _now
         ProbeTimeout(now, out SpaceId spaceId);
         PacketSpace space = Space(spaceId);
         if (!space.CanSend)

@@ -303,23 +303,73 @@ public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
 
     /// <summary>Waits for the next datagram from the peer.</summary>
     /// <exception cref="QuicException">The connection closed and no datagram is left to read.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // a state machine per call would be garbage on the data path
     public async ValueTask<byte[]> ReadDatagramAsync(CancellationToken cancellationToken = default)
     {
         // No lock: received datagrams wait in a queue the application reads directly.
-        ChannelReader<byte[]> reader = _connection.DatagramReader;
+        ChannelReader<ReceivedDatagram> reader = _connection.DatagramReader;
         while (true)
         {
-            if (reader.TryRead(out byte[]? payload))
+            if (reader.TryRead(out ReceivedDatagram received))
             {
-                return payload;
+                return received.TakeArray();
             }
 
-            if (!await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            await WaitForDatagramAsync(reader, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Waits for the next datagram from the peer and copies it into <paramref name="buffer"/>,
+    /// allocating nothing: the form for a receive loop that reuses one buffer. A buffer of
+    /// max(1,500, <see cref="QuicConnectionOptions.MaxUdpPayloadSize"/>) octets holds any datagram
+    /// this connection accepts.
+    /// </summary>
+    /// <returns>The datagram's length.</returns>
+    /// <exception cref="ArgumentException">The next datagram is longer than <paramref name="buffer"/>; it stays queued (unless another reader raced for it, which then loses it).</exception>
+    /// <exception cref="QuicException">The connection closed and no datagram is left to read.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<int> ReadDatagramAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ChannelReader<ReceivedDatagram> reader = _connection.DatagramReader;
+        while (true)
+        {
+            if (reader.TryPeek(out ReceivedDatagram next) && next.Length > buffer.Length)
             {
-                lock (Gate)
+                throw new ArgumentException($"the next datagram has {next.Length} octets; the buffer holds {buffer.Length}", nameof(buffer));
+            }
+
+            if (reader.TryRead(out ReceivedDatagram received))
+            {
+                try
                 {
-                    throw ClosedException();
+                    if (received.Length > buffer.Length)
+                    {
+                        throw new ArgumentException($"the next datagram has {received.Length} octets; the buffer holds {buffer.Length}", nameof(buffer));
+                    }
+
+                    received.Payload.CopyTo(buffer.Span);
+                    return received.Length;
                 }
+                finally
+                {
+                    received.Release();
+                }
+            }
+
+            await WaitForDatagramAsync(reader, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits until a datagram can be read; throws when the connection has closed and none is left.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WaitForDatagramAsync(ChannelReader<ReceivedDatagram> reader, CancellationToken cancellationToken)
+    {
+        if (!await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            lock (Gate)
+            {
+                throw ClosedException();
             }
         }
     }
@@ -416,6 +466,7 @@ public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
     }
 
     /// <summary>Runs <paramref name="attempt"/> under the lock until it succeeds, waking on every change; throws once the connection is closed.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // a state machine per call would be garbage on the data path
     internal async ValueTask WaitAsync(Func<Connection, bool> attempt, CancellationToken cancellationToken)
     {
         while (true)

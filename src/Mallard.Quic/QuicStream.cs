@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Mallard.Quic.Connections;
 using Mallard.Quic.Hosting;
 
@@ -49,6 +50,7 @@ public sealed class QuicStream : Stream
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     /// <inheritdoc/>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // a state machine per call would be garbage on the data path
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (_state.Receive is null)
@@ -76,6 +78,7 @@ public sealed class QuicStream : Stream
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => WriteAsync(buffer, false, cancellationToken);
 
     /// <summary>Writes, and sends the FIN with the last octet when <paramref name="completeWrites"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // a state machine per call would be garbage on the data path
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, bool completeWrites, CancellationToken cancellationToken = default)
     {
         if (_state.Send is null)

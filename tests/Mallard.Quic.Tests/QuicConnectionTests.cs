@@ -170,6 +170,37 @@ public class QuicConnectionTests
     }
 
     [Fact]
+    public async Task ADatagramIsReadIntoTheCallersBufferAndOneTooLongForItStaysQueued()
+    {
+        await using QuicListener listener = await Listen(datagrams: true);
+        Task<QuicConnection> accepted = listener.AcceptConnectionAsync().AsTask();
+        await using QuicConnection client = await Connect(listener, datagrams: true);
+        await using QuicConnection server = await accepted.WaitAsync(TimeSpan.FromSeconds(10));
+
+        client.SendDatagram("quack"u8.ToArray());
+        client.SendDatagram(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 });
+        var buffer = new byte[1_500];
+        int length = await server.ReadDatagramAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("quack", System.Text.Encoding.ASCII.GetString(buffer, 0, length));
+
+        // Waiting in a buffer that is too small for the next one: refused by name, and nothing is lost.
+        for (int waited = 0; server.DatagramStatistics.Received < 2 && waited < 1_000; waited++)
+        {
+            await Task.Delay(10);
+        }
+
+        var refused = await Assert.ThrowsAsync<ArgumentException>(async () => await server.ReadDatagramAsync(new byte[4]));
+        Assert.Equal("buffer", refused.ParamName);
+        Assert.Contains("10 octets", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(10, await server.ReadDatagramAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(10, buffer[9]);
+
+        // Once the connection has closed and nothing is left, the reader learns it.
+        await client.CloseAsync(0);
+        await Assert.ThrowsAsync<QuicException>(async () => await server.ReadDatagramAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public async Task ACommandStreamAndDatagramTelemetryShareOneConnection()
     {
         await using QuicListener listener = await Listen(datagrams: true);

@@ -22,9 +22,14 @@ namespace Mallard.Quic.Connections;
 internal sealed partial class Connection
 {
     private readonly ConcurrentQueue<QueuedDatagram> _datagramsToSend = new();
-    private readonly Channel<byte[]> _datagramsReceived;
+    private readonly Channel<ReceivedDatagram> _datagramsReceived;
     private readonly Queue<(ulong Id, QuicDatagramDelivery Delivery)> _datagramOutcomes = new();
     private int _datagramsQueued;
+
+    // The send queue's head, taken out of the queue while it waits for room in a packet: peeking
+    // at a ConcurrentQueue would freeze its segment and make every later enqueue allocate a new one.
+    private QueuedDatagram _heldDatagram;
+    private bool _holdingDatagram;
     private long _nextDatagramId;
     private bool _datagramsFirst = true;
     private int _packetsSinceStreamLed;
@@ -58,10 +63,11 @@ internal sealed partial class Connection
     public int DatagramsWaiting => _datagramsReceived.Reader.Count;
 
     /// <summary>
-    /// Received datagrams, oldest first; safe from any thread. Completed when the connection ends,
-    /// after which what is left can still be read.
+    /// Received datagrams, oldest first, each in a buffer rented from <see cref="ArrayPool{T}.Shared"/>
+    /// that its reader returns; safe from any thread. Completed when the connection ends, after
+    /// which what is left can still be read.
     /// </summary>
-    public ChannelReader<byte[]> DatagramReader => _datagramsReceived.Reader;
+    public ChannelReader<ReceivedDatagram> DatagramReader => _datagramsReceived.Reader;
 
     /// <summary>A number to track one datagram by (<see cref="QueueDatagram(ReadOnlySpan{byte}, ulong, long, long)"/>); safe from any thread.</summary>
     public ulong NewDatagramId() => (ulong)Interlocked.Increment(ref _nextDatagramId);
@@ -118,8 +124,34 @@ internal sealed partial class Connection
         return result;
     }
 
-    /// <summary>Takes the oldest received datagram.</summary>
-    public bool TryReadDatagram(out byte[] payload) => _datagramsReceived.Reader.TryRead(out payload!);
+    /// <summary>Takes the oldest received datagram, as an array of its own.</summary>
+    public bool TryReadDatagram(out byte[] payload)
+    {
+        if (!_datagramsReceived.Reader.TryRead(out ReceivedDatagram received))
+        {
+            payload = [];
+            return false;
+        }
+
+        payload = received.TakeArray();
+        return true;
+    }
+
+    /// <summary>Copies the oldest received datagram into <paramref name="destination"/> and takes it, allocating nothing; false when none waits or it does not fit (then it stays).</summary>
+    public bool TryReadDatagram(Span<byte> destination, out int length)
+    {
+        length = 0;
+        if (!_datagramsReceived.Reader.TryPeek(out ReceivedDatagram next) || next.Length > destination.Length
+            || !_datagramsReceived.Reader.TryRead(out ReceivedDatagram received))
+        {
+            return false;
+        }
+
+        received.Payload.CopyTo(destination);
+        length = received.Length;
+        received.Release();
+        return true;
+    }
 
     /// <summary>Takes the next outcome of a tracked datagram: acknowledged, or declared lost (RFC 9221 section 5.2).</summary>
     public bool TryTakeDatagramOutcome(out ulong id, out QuicDatagramDelivery delivery)
@@ -145,7 +177,7 @@ internal sealed partial class Connection
         return best;
     }
 
-    private bool HasDatagramsToSend => !_datagramsToSend.IsEmpty;
+    private bool HasDatagramsToSend => _holdingDatagram || !_datagramsToSend.IsEmpty;
 
     /// <summary>A DATAGRAM frame arrived (RFC 9221 section 3 and 4).</summary>
     private void OnDatagramFrame(long now, ref Frame frame)
@@ -164,7 +196,7 @@ internal sealed partial class Connection
         }
 
         // A real-time flow wants the newest data: a full queue gives up its oldest datagram (OnReceivedDatagramDropped).
-        _datagramsReceived.Writer.TryWrite(frame.Data.ToArray());
+        _datagramsReceived.Writer.TryWrite(ReceivedDatagram.Copy(frame.Data));
         Datagrams.Received++;
         _qlog?.DatagramDataMoved(now, frame.Data.Length, fromApplication: false);
     }
@@ -172,7 +204,7 @@ internal sealed partial class Connection
     /// <summary>Writes as many queued datagrams as fit; one that does not fit waits for the next packet, one past its age is dropped.</summary>
     private void WriteDatagrams(ref FrameWriter writer, List<SentFrame> frames)
     {
-        while (_datagramsToSend.TryPeek(out QueuedDatagram next))
+        while (PeekQueuedDatagram(out QueuedDatagram next))
         {
             if (next.Deadline < _now)
             {
@@ -282,6 +314,12 @@ internal sealed partial class Connection
     /// <summary>Datagrams still queued when the connection ends were never sent: they count as lost; readers learn of the end.</summary>
     private void AbandonQueuedDatagrams()
     {
+        while (PeekQueuedDatagram(out QueuedDatagram queued))
+        {
+            TakeQueuedDatagram();
+            ReleaseDatagram(queued, sent: false);
+        }
+
         while (_datagramsToSend.TryDequeue(out QueuedDatagram queued))
         {
             Interlocked.Decrement(ref _datagramsQueued);
@@ -291,21 +329,41 @@ internal sealed partial class Connection
         _datagramsReceived.Writer.TryComplete();
     }
 
-    /// <summary>Removes the datagram at the head of the send queue (the core is its only consumer).</summary>
+    /// <summary>The datagram at the head of the send queue, held until <see cref="TakeQueuedDatagram"/> (the core is the queue's only consumer).</summary>
+    private bool PeekQueuedDatagram(out QueuedDatagram next)
+    {
+        if (!_holdingDatagram)
+        {
+            if (!_datagramsToSend.TryDequeue(out _heldDatagram))
+            {
+                next = default;
+                return false;
+            }
+
+            _holdingDatagram = true;
+        }
+
+        next = _heldDatagram;
+        return true;
+    }
+
+    /// <summary>Removes the datagram at the head of the send queue, which <see cref="PeekQueuedDatagram"/> returned.</summary>
     private void TakeQueuedDatagram()
     {
-        _datagramsToSend.TryDequeue(out _);
+        _holdingDatagram = false;
+        _heldDatagram = default;
         Interlocked.Decrement(ref _datagramsQueued);
     }
 
     /// <summary>The receive queue was full and gave up its oldest datagram for a new one.</summary>
-    private void OnReceivedDatagramDropped(byte[] oldest)
+    private void OnReceivedDatagramDropped(ReceivedDatagram oldest)
     {
         _qlog?.DatagramDropped(_now, oldest.Length, "receive_queue_full");
         Datagrams.DroppedOnReceive++;
+        oldest.Release();
     }
 
-    private Channel<byte[]> NewDatagramReceiveQueue(int capacity) => Channel.CreateBounded<byte[]>(
+    private Channel<ReceivedDatagram> NewDatagramReceiveQueue(int capacity) => Channel.CreateBounded<ReceivedDatagram>(
         new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleWriter = true },
         OnReceivedDatagramDropped);
 

@@ -89,8 +89,9 @@ internal sealed partial class Connection
     {
         bool large = false;
         bool small = false;
-        foreach (SentPacket packet in lost)
+        for (int i = 0; i < lost.Count; i++)
         {
+            SentPacket packet = lost[i];
             if (packet.MtuProbe)
             {
                 _pathMtu.OnProbeLost(packet.Number, _now);
@@ -114,8 +115,10 @@ internal sealed partial class Connection
     /// </summary>
     private void OnPathMtuProbeTimeout()
     {
-        foreach (SentPacket packet in ApplicationSpace.Loss.Unacknowledged)
+        IReadOnlyList<SentPacket> unacknowledged = ApplicationSpace.Loss.Unacknowledged;
+        for (int i = 0; i < unacknowledged.Count; i++)
         {
+            SentPacket packet = unacknowledged[i];
             if (packet.AckEliciting && !packet.MtuProbe && packet.Size > PathMtuDiscovery.BasePlpmtu)
             {
                 OnSuspiciousPathMtuLoss();

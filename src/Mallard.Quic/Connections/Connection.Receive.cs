@@ -30,6 +30,9 @@ internal sealed partial class Connection
 
     private const int MaxHandshakeResendsOnServerInitial = 8;
 
+    /// <summary>How long, in microseconds, nothing must be in flight before a busy period's sent-packet records are given back.</summary>
+    private const long RecordTrimDelay = 1_000_000;
+
     /// <summary>
     /// Processes one received datagram (decrypted in place). Undecryptable or malformed packets
     /// are dropped and counted; a protocol violation closes the connection with its error code.
@@ -356,8 +359,9 @@ internal sealed partial class Connection
         int exponent = PeerParameters is { } peer ? (int)peer.AckDelayExponent : 3;
         long ackDelay = spaceId == SpaceId.Application ? (long)Math.Min(frame.AckDelay, (ulong)long.MaxValue >> 21) << exponent : 0;
         AckOutcome outcome = space.Loss.OnAckReceived(ranges[..count], ackDelay, now, _rtt, PeerMaxAckDelay, HandshakeConfirmed, _congestion);
-        foreach (SentPacket packet in outcome.Acknowledged)
+        for (int i = 0; i < outcome.Acknowledged.Count; i++) // an index, not foreach: an IReadOnlyList's enumerator is boxed
         {
+            SentPacket packet = outcome.Acknowledged[i];
             if (spaceId == SpaceId.Application)
             {
                 _keyPhases?.OnPacketAcknowledged(packet.Number);
@@ -373,9 +377,11 @@ internal sealed partial class Connection
         OnPacketsLost(space, outcome.Lost);
         bool anyAcknowledged = outcome.Acknowledged.Count > 0;
         space.Loss.ReleaseResults(); // the outcome's packets describe later ones from here on
-        if (_congestion.BytesInFlight == 0)
+        if (_congestion.BytesInFlight == 0 && _sentPackets.Count > SentPacketPool.IdleCapacity)
         {
-            _sentPackets.Trim();
+            // Not at once: a bulk transfer empties its flight for a moment now and then, and would
+            // make all its records again (RecordTrimDelay).
+            _timers[TimerKind.TrimRecords] ??= now + RecordTrimDelay;
         }
 
         if (anyAcknowledged)

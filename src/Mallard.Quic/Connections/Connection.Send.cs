@@ -560,8 +560,16 @@ internal sealed partial class Connection
     /// <summary>Queues again what the oldest <paramref name="packets"/> unacknowledged ack-eliciting packets of <paramref name="space"/> carried, for a probe to take.</summary>
     private void RequeueUnacknowledged(PacketSpace space, int packets)
     {
-        foreach (SentPacket packet in space.Loss.Unacknowledged.Where(p => p.AckEliciting).Take(packets))
+        IReadOnlyList<SentPacket> unacknowledged = space.Loss.Unacknowledged;
+        for (int i = 0; i < unacknowledged.Count && packets > 0; i++)
         {
+            SentPacket packet = unacknowledged[i];
+            if (!packet.AckEliciting)
+            {
+                continue;
+            }
+
+            packets--;
             foreach (SentFrame frame in packet.Frames)
             {
                 OnFrameLost(space, frame);
@@ -576,8 +584,9 @@ internal sealed partial class Connection
             OnPathMtuPacketsLost(lost);
         }
 
-        foreach (SentPacket packet in lost)
+        for (int i = 0; i < lost.Count; i++)
         {
+            SentPacket packet = lost[i];
             _qlog?.PacketLost(_now, space.Id, packet.Number, "loss_detection");
             foreach (SentFrame frame in packet.Frames)
             {

@@ -177,6 +177,9 @@ internal sealed partial class Connection : IDisposable
     /// <summary>Sequence numbers of the peer's connection IDs waiting to be retired (RETIRE_CONNECTION_ID not yet sent).</summary>
     internal IReadOnlyList<ulong> ConnectionIdsToRetire => _connectionIds.ToRetire;
 
+    /// <summary>Sent-packet records kept for reuse (tests of what an idle connection holds).</summary>
+    internal int SentPacketRecordsKept => _sentPackets.Count;
+
     /// <summary>The congestion controller's ssthresh (long.MaxValue until the first congestion event or HyStart++ exit).</summary>
     internal long SlowStartThreshold => _congestion.SlowStartThreshold;
 
@@ -306,6 +309,15 @@ internal sealed partial class Connection : IDisposable
         if (_timers.IsDue(TimerKind.LossDetection, now))
         {
             OnLossDetectionTimeout(now);
+        }
+
+        if (_timers.IsDue(TimerKind.TrimRecords, now))
+        {
+            _timers[TimerKind.TrimRecords] = null;
+            if (_congestion.BytesInFlight == 0)
+            {
+                _sentPackets.Trim();
+            }
         }
     }
 

@@ -12,6 +12,7 @@ internal sealed class ConnectionSchedule
 {
     private readonly Queue<Connection> _ready = new();
     private readonly PriorityQueue<Connection, long> _timers = new();
+    private readonly List<(Connection, long)> _liveTimers = []; // reused by each rebuild of _timers
     private readonly List<Connection> _touched = [];
     private int _connections;
 
@@ -145,7 +146,8 @@ internal sealed class ConnectionSchedule
 
         if (_timers.Count > (2 * _connections) + 64)
         {
-            var live = new List<(Connection, long)>();
+            List<(Connection, long)> live = _liveTimers;
+            live.Clear();
             while (_timers.TryDequeue(out Connection? queued, out long at))
             {
                 if (queued.ScheduledTimeout == at)
@@ -155,6 +157,7 @@ internal sealed class ConnectionSchedule
             }
 
             _timers.EnqueueRange(live);
+            live.Clear();
         }
     }
 }

@@ -17,6 +17,12 @@ internal enum TimerKind
 
     /// <summary>When the pacer lets a waiting packet go (RFC 9002 section 7.7).</summary>
     Pacing,
+
+    /// <summary>
+    /// A while after the last packet in flight was acknowledged: the sent-packet records a busy
+    /// period needed are given back, unless sending has resumed (set only when there are some to give).
+    /// </summary>
+    TrimRecords,
 }
 
 /// <summary>

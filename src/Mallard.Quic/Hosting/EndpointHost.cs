@@ -35,7 +35,7 @@ internal sealed class EndpointHost : IAsyncDisposable
     private readonly Timer _timer;
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<Connection, IConnectionWaker> _handles = [];
-    private static readonly Action<EndpointHost> SendPump = static host => host.RunSendPump();
+    private readonly SendPumpWorkItem _sendPump;
 
     private readonly Action<Connection> _visitTouched;
     private readonly BatchReceiver.DatagramHandler _deliver;
@@ -59,6 +59,7 @@ internal sealed class EndpointHost : IAsyncDisposable
         _socket = socket;
         _endpoint = endpoint;
         _timer = new Timer(_ => OnTimer());
+        _sendPump = new SendPumpWorkItem(this);
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
     }
 
@@ -208,7 +209,7 @@ internal sealed class EndpointHost : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _sendQueued, 1) == 0)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(SendPump, this, preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(_sendPump, preferLocal: false); // one work item, reused: nothing allocated per run
         }
     }
 
@@ -467,5 +468,11 @@ internal sealed class EndpointHost : IAsyncDisposable
                 return;
             }
         }
+    }
+
+    /// <summary>The send pump as a thread-pool work item of its own, queued again and again without a wrapper per run.</summary>
+    private sealed class SendPumpWorkItem(EndpointHost host) : IThreadPoolWorkItem
+    {
+        public void Execute() => host.RunSendPump();
     }
 }

@@ -56,7 +56,7 @@ internal sealed class SentPacket
         MtuProbe = mtuProbe;
         if (frames.Length > _frames.Length)
         {
-            _frames = new SentFrame[Math.Max(frames.Length, 4)];
+            _frames = new SentFrame[Math.Max(4, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)frames.Length))];
         }
 
         frames.CopyTo(_frames);

@@ -3,17 +3,21 @@ namespace Mallard.Quic.Recovery;
 /// <summary>
 /// The <see cref="SentPacket"/> records one connection reuses. Sends take one, and loss
 /// detection gives it back once the packet is acknowledged, declared lost or forgotten, so a
-/// connection in steady state allocates none. At most <see cref="Capacity"/> wait here, and
-/// <see cref="Trim"/> gives most of them up when nothing is in flight, so that a connection that
-/// once had a large window in flight does not keep its records while idle.
+/// connection in steady state allocates none. The connection calls <see cref="Trim"/> once it has
+/// had nothing in flight for a while, so that one that once had a large window in flight does
+/// not keep its records while idle.
 /// </summary>
 internal sealed class SentPacketPool
 {
-    /// <summary>Records kept at most: enough to absorb the burst between a large ACK and the sends it allows.</summary>
-    public const int Capacity = 256;
+    /// <summary>
+    /// Records kept at most while busy. Keeping a returned record never raises the connection's
+    /// peak memory (a record is made only when none waits here, so those waiting plus those in
+    /// flight never exceed the most that were ever in flight at once); this only bounds a bug.
+    /// </summary>
+    public const int Capacity = 16_384;
 
     /// <summary>
-    /// Records kept by an idle connection: enough that a request and its answer, sent after a
+    /// Records an idle connection keeps: enough that a request and its answer, sent after a
     /// pause, need no new ones, and no more than a few kilobytes.
     /// </summary>
     public const int IdleCapacity = 32;
@@ -50,11 +54,6 @@ internal sealed class SentPacketPool
     /// <summary>Keeps at most <see cref="IdleCapacity"/> records.</summary>
     public void Trim()
     {
-        if (_free.Count <= IdleCapacity)
-        {
-            return;
-        }
-
         while (_free.Count > IdleCapacity)
         {
             _free.Pop();

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics;
 using Mallard.Quic.Transport;
 
@@ -19,10 +18,10 @@ namespace Mallard.Quic.Streams;
 /// </remarks>
 internal sealed class ReassemblyBuffer
 {
-    private const int PageShift = 12;
-    private const int PageSize = 1 << PageShift;
-    private const int PageMask = PageSize - 1;
-    private const int WordsPerPage = PageSize / 64;
+    private const int PageShift = StreamPages.PageShift;
+    private const int PageSize = StreamPages.PageSize;
+    private const int PageMask = StreamPages.PageMask;
+    private const int WordsPerPage = StreamPages.WordsPerPage;
 
     private readonly TransportErrorCode _limitError;
 
@@ -239,7 +238,7 @@ internal sealed class ReassemblyBuffer
         }
     }
 
-    /// <summary>4 KiB of stream data and a bit per octet for what has arrived, both pooled.</summary>
+    /// <summary>4 KiB of stream data and a bit per octet for what has arrived, both pooled (<see cref="StreamPages"/>).</summary>
     private struct Page
     {
         public byte[] Data;
@@ -247,17 +246,17 @@ internal sealed class ReassemblyBuffer
 
         public static Page Rent()
         {
-            ulong[] arrived = ArrayPool<ulong>.Shared.Rent(WordsPerPage);
+            ulong[] arrived = StreamPages.Bitmaps.Rent(WordsPerPage);
             Array.Clear(arrived, 0, WordsPerPage);
-            return new Page { Data = ArrayPool<byte>.Shared.Rent(PageSize), Arrived = arrived };
+            return new Page { Data = StreamPages.Data.Rent(PageSize), Arrived = arrived };
         }
 
         public void Return()
         {
             if (Data is not null)
             {
-                ArrayPool<byte>.Shared.Return(Data);
-                ArrayPool<ulong>.Shared.Return(Arrived);
+                StreamPages.Data.Return(Data);
+                StreamPages.Bitmaps.Return(Arrived);
                 this = default;
             }
         }

@@ -8,15 +8,14 @@ namespace Mallard.Quic.Streams;
 /// </summary>
 internal sealed class SendBuffer
 {
-    /// <summary>Above this, an empty buffer is given back rather than kept for the next write.</summary>
-    private const int RetainedCapacity = 64 * 1024;
-
-    // Octets from AckedPrefix to WrittenEnd live at _data[_start .. _start + Buffered). Releasing
-    // the acknowledged prefix only moves _start; live octets move when a write needs the room at
-    // the end, and the array doubles when it is more than half full, so each octet is copied a
-    // bounded number of times (moving them on every ACK cost a megabyte-sized memmove each).
-    private byte[] _data = [];
-    private int _start;
+    // Octets from AckedPrefix to WrittenEnd live in pooled pages (StreamPages): a ring where slot
+    // (_head + i) holds the octets [_firstPageOffset + i * PageSize, + PageSize). Writing appends
+    // pages, an advancing acknowledged prefix gives whole pages back, and nothing is ever moved or
+    // copied twice; a stream with nothing unacknowledged holds no page at all.
+    private byte[]?[] _pages = new byte[]?[4];
+    private int _head;
+    private int _pageCount;
+    private ulong _firstPageOffset;
     private readonly RangeSet _acked = new();
     private readonly RangeSet _lost = new();
     private bool _finAcked;
@@ -55,6 +54,9 @@ internal sealed class SendBuffer
     /// <summary>Octets written and not yet acknowledged (what the sender still holds).</summary>
     public ulong Buffered => WrittenEnd - AckedPrefix;
 
+    /// <summary>Pages held: those with octets written and not yet acknowledged.</summary>
+    public int PagesHeld => _pageCount;
+
     public void Write(ReadOnlySpan<byte> data)
     {
         if (FinWritten)
@@ -62,17 +64,14 @@ internal sealed class SendBuffer
             throw new InvalidOperationException("the stream's writing side is already finished");
         }
 
-        int live = (int)Buffered;
-        if (_start + live + data.Length > _data.Length)
+        while (!data.IsEmpty)
         {
-            byte[] target = live + data.Length <= _data.Length / 2 ? _data : new byte[Math.Max(2 * _data.Length, live + data.Length)];
-            _data.AsSpan(_start, live).CopyTo(target);
-            _data = target;
-            _start = 0;
+            Span<byte> room = PageAt(WrittenEnd, allocate: true).AsSpan((int)(WrittenEnd & StreamPages.PageMask));
+            int take = Math.Min(room.Length, data.Length);
+            data[..take].CopyTo(room);
+            data = data[take..];
+            WrittenEnd += (ulong)take;
         }
-
-        data.CopyTo(_data.AsSpan(_start + live));
-        WrittenEnd += (ulong)data.Length;
     }
 
     public void Finish() => FinWritten = true;
@@ -139,18 +138,9 @@ internal sealed class SendBuffer
         _finAcked |= fin;
         if (_acked.Ranges.Count > 0 && _acked.Ranges[0].Start <= AckedPrefix && _acked.Ranges[0].End > AckedPrefix)
         {
-            ulong newPrefix = _acked.Ranges[0].End;
-            _start += (int)(newPrefix - AckedPrefix);
-            AckedPrefix = newPrefix;
-            _acked.Remove(0, newPrefix);
-            if (Buffered == 0)
-            {
-                _start = 0;
-                if (_data.Length > RetainedCapacity)
-                {
-                    _data = [];
-                }
-            }
+            AckedPrefix = _acked.Ranges[0].End;
+            _acked.Remove(0, AckedPrefix);
+            ReleasePagesBelow(AckedPrefix);
         }
     }
 
@@ -174,8 +164,60 @@ internal sealed class SendBuffer
         }
     }
 
+    /// <summary>Copies the buffered octets [<paramref name="offset"/>, + <paramref name="length"/>) into <paramref name="destination"/>, across pages.</summary>
     private void Copy(ulong offset, int length, Span<byte> destination)
     {
-        _data.AsSpan(_start + (int)(offset - AckedPrefix), length).CopyTo(destination);
+        while (length > 0)
+        {
+            ReadOnlySpan<byte> page = PageAt(offset, allocate: false).AsSpan((int)(offset & StreamPages.PageMask));
+            int take = Math.Min(page.Length, length);
+            page[..take].CopyTo(destination);
+            destination = destination[take..];
+            offset += (ulong)take;
+            length -= take;
+        }
+    }
+
+    /// <summary>The page holding stream offset <paramref name="offset"/>; with <paramref name="allocate"/>, appended when it is the next one.</summary>
+    private byte[] PageAt(ulong offset, bool allocate)
+    {
+        if (_pageCount == 0)
+        {
+            _firstPageOffset = offset & ~(ulong)StreamPages.PageMask;
+        }
+
+        int index = (int)((offset - _firstPageOffset) >> StreamPages.PageShift);
+        if (index == _pageCount && allocate)
+        {
+            if (_pageCount == _pages.Length)
+            {
+                var grown = new byte[]?[_pages.Length * 2];
+                for (int i = 0; i < _pageCount; i++)
+                {
+                    grown[i] = _pages[(_head + i) & (_pages.Length - 1)];
+                }
+
+                _pages = grown;
+                _head = 0;
+            }
+
+            _pages[(_head + _pageCount) & (_pages.Length - 1)] = StreamPages.Data.Rent(StreamPages.PageSize);
+            _pageCount++;
+        }
+
+        return _pages[(_head + index) & (_pages.Length - 1)]!;
+    }
+
+    /// <summary>Gives back every page whose octets all lie below <paramref name="offset"/>, and the last one too once nothing is buffered.</summary>
+    private void ReleasePagesBelow(ulong offset)
+    {
+        while (_pageCount > 0 && (_firstPageOffset + StreamPages.PageSize <= offset || offset == WrittenEnd))
+        {
+            StreamPages.Data.Return(_pages[_head]!);
+            _pages[_head] = null;
+            _head = (_head + 1) & (_pages.Length - 1);
+            _pageCount--;
+            _firstPageOffset += StreamPages.PageSize;
+        }
     }
 }

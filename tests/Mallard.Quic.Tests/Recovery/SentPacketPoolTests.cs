@@ -1,5 +1,8 @@
 using Mallard.Quic.Congestion;
+using Mallard.Quic.Connections;
 using Mallard.Quic.Recovery;
+using Mallard.Quic.Tests.Connections;
+using Mallard.Quic.Tests.TestSupport;
 
 namespace Mallard.Quic.Tests.Recovery;
 
@@ -87,5 +90,22 @@ public class SentPacketPoolTests
         Assert.Equal(SentPacketPool.Capacity, pool.Count);
         pool.Trim();
         Assert.Equal(SentPacketPool.IdleCapacity, pool.Count);
+    }
+
+    [Fact]
+    public void AConnectionKeepsItsRecordsThroughABulkTransferAndGivesThemBackASecondAfterIt()
+    {
+        using var network = new VirtualNetwork(5) { Delay = 20_000 };
+        ConnectionTests.Transfer(network, 3_000_000);
+        Connection server = network.ServerConnection!;
+        Assert.True(network.RunUntil(() => server.BytesInFlight == 0, 5_000_000));
+
+        // The flight that just ended needed more records than an idle connection keeps: they stay
+        // for now, so that a transfer whose flight empties for a moment does not make them all again.
+        int kept = server.SentPacketRecordsKept;
+        Assert.True(kept > SentPacketPool.IdleCapacity, $"{kept} records kept after a 3 MB flight");
+
+        network.RunUntil(() => false, 1_500_000);
+        Assert.Equal(SentPacketPool.IdleCapacity, server.SentPacketRecordsKept);
     }
 }

@@ -116,10 +116,34 @@ public class SendBufferTests
     }
 
     [Fact]
+    public void PagesAreHeldOnlyForUnacknowledgedOctets()
+    {
+        var buffer = new SendBuffer(ulong.MaxValue);
+        Assert.Equal(0, buffer.PagesHeld);
+        buffer.Write(new byte[10_000]); // octets 0..9999: three 4 KiB pages
+        Assert.Equal(3, buffer.PagesHeld);
+
+        byte[] chunk = new byte[10_000];
+        Assert.True(buffer.TryNext(10_000, chunk, out _, out int length, out _));
+        Assert.Equal(10_000, length);
+        buffer.OnAcked(0, 5_000, false); // the first page is wholly acknowledged
+        Assert.Equal(2, buffer.PagesHeld);
+        buffer.OnAcked(5_000, 5_000, false); // everything: no page is kept for an idle stream
+        Assert.Equal(0, buffer.PagesHeld);
+
+        // The next write starts in the middle of a page, on a fresh one.
+        buffer.Write(Data);
+        Assert.Equal(1, buffer.PagesHeld);
+        Assert.True(buffer.TryNext(1_000, chunk, out ulong offset, out length, out _));
+        Assert.Equal((10_000UL, Data.Length), (offset, length));
+        Assert.Equal(Data, chunk[..length]);
+    }
+
+    [Fact]
     public void WritesAcknowledgementsAndLossesInterleavedKeepEveryOctetInPlace()
     {
-        // Writes of odd sizes while the acknowledged prefix advances make the buffer compact and
-        // grow many times; every octet sent (first time or again after a loss) must be the one written.
+        // Writes of odd sizes while the acknowledged prefix advances cross page boundaries and
+        // release pages many times; every octet sent (first time or again after a loss) must be the one written.
         var random = new Random(12);
         var buffer = new SendBuffer(ulong.MaxValue);
         byte[] chunk = new byte[4096];

@@ -3,6 +3,7 @@
 //
 //	-mode server -listen ADDR            answer "quack" with "quack-ack", close anything else with 0x101
 //	-mode client -server ADDR -count N   send N messages, expect "quack-ack" to each
+//	  [-interval MS]                     pausing MS milliseconds after each (as mallard siduck quack -i)
 package main
 
 import (
@@ -34,12 +35,13 @@ func main() {
 	server := flag.String("server", "127.0.0.1:4433", "client: server address")
 	count := flag.Int("count", 3, "client: messages to send")
 	message := flag.String("message", "quack", "client: payload to send")
+	interval := flag.Int("interval", 0, "client: milliseconds to wait after each quack-ack")
 	flag.Parse()
 	var err error
 	if *mode == "server" {
 		err = serve(*listen)
 	} else {
-		err = quack(*server, *count, *message)
+		err = quack(*server, *count, *message, time.Duration(*interval)*time.Millisecond)
 	}
 	if err != nil {
 		fmt.Println("error:", err)
@@ -85,7 +87,7 @@ func serve(listen string) error {
 	}
 }
 
-func quack(server string, count int, message string) error {
+func quack(server string, count int, message string, interval time.Duration) error {
 	tlsConf := &tls.Config{InsecureSkipVerify: true, NextProtos: alpn}
 	conn, err := quic.DialAddr(server, tlsConf, &quic.Config{EnableDatagrams: true, HandshakeIdleTimeout: 5 * time.Second})
 	if err != nil {
@@ -125,6 +127,7 @@ func quack(server string, count int, message string) error {
 		}
 		acked++
 		fmt.Printf("quack-ack in %v\n", time.Since(start))
+		time.Sleep(interval)
 	}
 	conn.CloseWithError(0, "")
 	fmt.Printf("%d of %d acked\n", acked, count)

@@ -567,9 +567,9 @@ internal sealed partial class Connection
 
         PeerParameters = parameters;
         _qlog?.ParametersSet(now, local: false, parameters);
-        _peerMaxData = parameters.InitialMaxData;
-        _peerMaxStreamsBidi = parameters.InitialMaxStreamsBidi;
-        _peerMaxStreamsUni = parameters.InitialMaxStreamsUni;
+        _flowControl.RaisePeerLimit(parameters.InitialMaxData);
+        _bidirectionalStreams.RaisePeerLimit(parameters.InitialMaxStreamsBidi);
+        _unidirectionalStreams.RaisePeerLimit(parameters.InitialMaxStreamsUni);
         if (!IsServer && parameters.StatelessResetToken is byte[] token)
         {
             _connectionIds.SetFirstPeerResetToken(token);

@@ -17,27 +17,17 @@ internal sealed partial class Connection
 
     private readonly Dictionary<ulong, StreamState> _streams = [];
     private readonly Queue<ulong> _incomingStreams = new();
-    private ulong _localBidiOpened;
-    private ulong _localUniOpened;
-    private ulong _peerBidiOpened;
-    private ulong _peerUniOpened;
-    private ulong _peerMaxStreamsBidi;
-    private ulong _peerMaxStreamsUni;
-    private ulong _localMaxStreamsBidi;
-    private ulong _localMaxStreamsUni;
-    private ulong _peerMaxData;
-    private ulong _dataSent;
-    private ulong _localMaxData;
-    private ulong _dataReceived;
-    private ulong _dataRead;
-    private ulong _connectionReceiveWindow;
-    private long _lastMaxDataUpdate;
-    private ulong _dataBlockedAt = ulong.MaxValue;
+    private readonly StreamCounts _bidirectionalStreams;
+    private readonly StreamCounts _unidirectionalStreams;
+    private readonly ConnectionFlowControl _flowControl;
+
+    /// <summary>The counts and limits of one kind of stream.</summary>
+    private StreamCounts StreamsOf(bool bidirectional) => bidirectional ? _bidirectionalStreams : _unidirectionalStreams;
 
     /// <summary>Whether a stream of this kind can be opened now (the peer's MAX_STREAMS allows it).</summary>
     public bool CanOpenStream(bool bidirectional) =>
         PeerParameters is not null && State == ConnectionState.Established
-        && (bidirectional ? _localBidiOpened < _peerMaxStreamsBidi : _localUniOpened < _peerMaxStreamsUni);
+        && StreamsOf(bidirectional).CanOpen;
 
     /// <summary>Opens a stream (RFC 9000 section 2.1); false when the peer's limit is reached.</summary>
     public bool TryOpenStream(bool bidirectional, out ulong streamId)
@@ -48,7 +38,7 @@ internal sealed partial class Connection
             return false;
         }
 
-        ulong index = bidirectional ? _localBidiOpened++ : _localUniOpened++;
+        ulong index = StreamsOf(bidirectional).Open();
         streamId = (index << 2) | (bidirectional ? 0UL : 2UL) | (IsServer ? 1UL : 0UL);
         ulong peerLimit = bidirectional ? PeerParameters!.InitialMaxStreamDataBidiRemote : PeerParameters!.InitialMaxStreamDataUni;
         _streams[streamId] = new StreamState(streamId, IsServer, peerLimit, _localParameters.InitialMaxStreamDataBidiLocal);
@@ -86,11 +76,10 @@ internal sealed partial class Connection
         }
 
         int read = stream.Receive.Read(destination);
-        _dataRead += (ulong)read;
         finished = stream.Receive.IsFinished || stream.PeerResetCode is not null;
         if (read > 0)
         {
-            UpdateReceiveWindows(now, stream);
+            UpdateReceiveWindows(now, stream, (ulong)read);
         }
 
         ReleaseIfDone(stream);
@@ -123,13 +112,13 @@ internal sealed partial class Connection
         switch (frame.Type)
         {
             case FrameType.MaxData:
-                _peerMaxData = Math.Max(_peerMaxData, frame.Maximum);
+                _flowControl.RaisePeerLimit(frame.Maximum);
                 return;
             case FrameType.MaxStreamsBidi:
-                _peerMaxStreamsBidi = Math.Max(_peerMaxStreamsBidi, frame.Maximum);
+                _bidirectionalStreams.RaisePeerLimit(frame.Maximum);
                 return;
             case FrameType.MaxStreamsUni:
-                _peerMaxStreamsUni = Math.Max(_peerMaxStreamsUni, frame.Maximum);
+                _unidirectionalStreams.RaisePeerLimit(frame.Maximum);
                 return;
         }
 
@@ -181,9 +170,10 @@ internal sealed partial class Connection
         }
 
         ulong index = streamId >> 2;
+        StreamCounts counts = StreamsOf(bidirectional);
         if (local)
         {
-            if (index >= (bidirectional ? _localBidiOpened : _localUniOpened))
+            if (index >= counts.OpenedLocally)
             {
                 Fail(now, TransportErrorCode.StreamStateError, $"stream {streamId} was never opened", frameType);
             }
@@ -191,14 +181,13 @@ internal sealed partial class Connection
             return null;
         }
 
-        if (index >= (bidirectional ? _localMaxStreamsBidi : _localMaxStreamsUni))
+        if (index >= counts.LocalLimit)
         {
             Fail(now, TransportErrorCode.StreamLimitError, $"stream {streamId} is beyond the advertised MAX_STREAMS", frameType);
             return null;
         }
 
-        ref ulong opened = ref bidirectional ? ref _peerBidiOpened : ref _peerUniOpened;
-        if (index < opened)
+        if (index < counts.OpenedByPeer)
         {
             return null; // Finished and released already.
         }
@@ -206,9 +195,9 @@ internal sealed partial class Connection
         ulong peerLimit = PeerParameters is { } peer ? (bidirectional ? peer.InitialMaxStreamDataBidiLocal : 0) : 0;
         ulong window = bidirectional ? _localParameters.InitialMaxStreamDataBidiRemote : _localParameters.InitialMaxStreamDataUni;
         StreamState? stream = null;
-        for (; opened <= index; opened++)
+        for (; counts.OpenedByPeer <= index; counts.OpenedByPeer++)
         {
-            ulong id = (opened << 2) | (streamId & 3);
+            ulong id = (counts.OpenedByPeer << 2) | (streamId & 3);
             stream = new StreamState(id, IsServer, peerLimit, window);
             _streams[id] = stream;
             _incomingStreams.Enqueue(id);
@@ -258,8 +247,7 @@ internal sealed partial class Connection
     /// <summary>Connection-level flow control on what arrives (RFC 9000 section 4.1).</summary>
     private void CountReceived(long now, ulong newOctets, ulong frameType)
     {
-        _dataReceived += newOctets;
-        if (_dataReceived > _localMaxData)
+        if (!_flowControl.OnReceived(newOctets))
         {
             Fail(now, TransportErrorCode.FlowControlError, "the peer sent more than MAX_DATA allows", frameType);
         }
@@ -274,7 +262,7 @@ internal sealed partial class Connection
     /// (BENCHMARKS.md: a 400 MB download on loopback held 2-5 MB in the socket and a datagram's
     /// round trip was 11.7 ms; with the minimum, under 0.6 MB and 1.7 ms).
     /// </summary>
-    private void UpdateReceiveWindows(long now, StreamState stream)
+    private void UpdateReceiveWindows(long now, StreamState stream, ulong read)
     {
         long twoRtts = 2 * (_rtt.MinRtt > 0 ? _rtt.MinRtt : _rtt.SmoothedRtt);
         Streams.ReassemblyBuffer receive = stream.Receive!;
@@ -290,15 +278,10 @@ internal sealed partial class Connection
             stream.MaxStreamDataPending = true;
         }
 
-        if (_localMaxData - _dataRead < _connectionReceiveWindow / 2)
+        // The connection's window may reach one and a half streams' worth, so that one stream at
+        // its largest window never blocks on the connection's.
+        if (_flowControl.OnRead(read, now, twoRtts, _options.MaxReceiveWindow * 3 / 2))
         {
-            if (now - _lastMaxDataUpdate < twoRtts)
-            {
-                _connectionReceiveWindow = Math.Min(_connectionReceiveWindow * 2, Math.Max(_options.MaxReceiveWindow * 3 / 2, _connectionReceiveWindow));
-            }
-
-            _lastMaxDataUpdate = now;
-            _localMaxData = _dataRead + _connectionReceiveWindow;
             _pending.MaxData = true;
         }
     }
@@ -315,14 +298,13 @@ internal sealed partial class Connection
 
         if (!stream.IsLocal)
         {
+            StreamsOf(stream.IsBidirectional).GrantOneMore();
             if (stream.IsBidirectional)
             {
-                _localMaxStreamsBidi++;
                 _pending.MaxStreamsBidirectional = true;
             }
             else
             {
-                _localMaxStreamsUni++;
                 _pending.MaxStreamsUnidirectional = true;
             }
         }
@@ -333,7 +315,7 @@ internal sealed partial class Connection
         foreach (StreamState stream in _streams.Values)
         {
             if (stream.ResetPending || stream.StopSendingPending || stream.MaxStreamDataPending
-                || (stream.CanSendData && stream.Send!.HasDataToSend && (stream.Send.HasLostData || _dataSent < _peerMaxData || stream.Send.SentEnd == stream.Send.WrittenEnd)))
+                || (stream.CanSendData && stream.Send!.HasDataToSend && (stream.Send.HasLostData || _flowControl.Credit > 0 || stream.Send.SentEnd == stream.Send.WrittenEnd)))
             {
                 return true;
             }
@@ -371,19 +353,19 @@ internal sealed partial class Connection
             frames.Add(new SentFrame(SentFrameKind.NewToken));
         }
 
-        if (_pending.MaxData && writer.MaxData(_localMaxData))
+        if (_pending.MaxData && writer.MaxData(_flowControl.LocalLimit))
         {
             _pending.MaxData = false;
             frames.Add(new SentFrame(SentFrameKind.MaxData));
         }
 
-        if (_pending.MaxStreamsBidirectional && writer.MaxStreams(true, _localMaxStreamsBidi))
+        if (_pending.MaxStreamsBidirectional && writer.MaxStreams(true, _bidirectionalStreams.LocalLimit))
         {
             _pending.MaxStreamsBidirectional = false;
             frames.Add(new SentFrame(SentFrameKind.MaxStreamsBidi));
         }
 
-        if (_pending.MaxStreamsUnidirectional && writer.MaxStreams(false, _localMaxStreamsUni))
+        if (_pending.MaxStreamsUnidirectional && writer.MaxStreams(false, _unidirectionalStreams.LocalLimit))
         {
             _pending.MaxStreamsUnidirectional = false;
             frames.Add(new SentFrame(SentFrameKind.MaxStreamsUni));
@@ -430,14 +412,14 @@ internal sealed partial class Connection
                 Streams.SendBuffer send = stream.Send;
                 int overhead = 1 + VariableLengthInteger.EncodedLength(stream.Id) + VariableLengthInteger.EncodedLength(send.WrittenEnd) + VariableLengthInteger.EncodedLength((ulong)writer.Remaining);
                 int room = writer.Remaining - overhead;
-                ulong credit = _peerMaxData - _dataSent;
+                ulong credit = _flowControl.Credit;
                 if (!send.HasLostData && send.SentEnd < send.WrittenEnd)
                 {
                     if (credit == 0)
                     {
-                        if (_dataBlockedAt != _peerMaxData && writer.DataBlocked(_peerMaxData))
+                        if (_flowControl.DataBlockedDue && writer.DataBlocked(_flowControl.PeerLimit))
                         {
-                            _dataBlockedAt = _peerMaxData;
+                            _flowControl.OnDataBlockedSent();
                             frames.Add(new SentFrame(SentFrameKind.DataBlocked));
                         }
 
@@ -454,7 +436,7 @@ internal sealed partial class Connection
                 }
 
                 writer.Stream(stream.Id, offset, Chunk.AsSpan(0, length), fin);
-                _dataSent += send.SentEnd - sentBefore;
+                _flowControl.OnSent(send.SentEnd - sentBefore);
                 frames.Add(new SentFrame(SentFrameKind.Stream, stream.Id, offset, length, fin));
             }
 

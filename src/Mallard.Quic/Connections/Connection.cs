@@ -76,10 +76,9 @@ internal sealed partial class Connection : IDisposable
         _pathMtu = new PathMtuDiscovery(options.DiscoverPathMtu);
         _localParameters = options.LocalParameters.Clone();
         _idleTimeout = (long)_localParameters.MaxIdleTimeout * 1000;
-        _connectionReceiveWindow = _localParameters.InitialMaxData;
-        _localMaxData = _localParameters.InitialMaxData;
-        _localMaxStreamsBidi = _localParameters.InitialMaxStreamsBidi;
-        _localMaxStreamsUni = _localParameters.InitialMaxStreamsUni;
+        _flowControl = new ConnectionFlowControl(_localParameters.InitialMaxData);
+        _bidirectionalStreams = new StreamCounts(_localParameters.InitialMaxStreamsBidi);
+        _unidirectionalStreams = new StreamCounts(_localParameters.InitialMaxStreamsUni);
         _datagramsReceived = NewDatagramReceiveQueue(options.DatagramReceiveQueueCapacity);
 
         byte[] sourceConnectionId = options.ConnectionIds.NewConnectionId();
@@ -176,6 +175,12 @@ internal sealed partial class Connection : IDisposable
 
     /// <summary>Sequence numbers of the peer's connection IDs waiting to be retired (RETIRE_CONNECTION_ID not yet sent).</summary>
     internal IReadOnlyList<ulong> ConnectionIdsToRetire => _connectionIds.ToRetire;
+
+    /// <summary>Connection-level flow control (tests that play a peer ignoring it raise its limit).</summary>
+    internal ConnectionFlowControl FlowControl => _flowControl;
+
+    /// <summary>Bidirectional stream counts and limits (tests that play a peer ignoring MAX_STREAMS raise its limit).</summary>
+    internal StreamCounts BidirectionalStreams => _bidirectionalStreams;
 
     /// <summary>Sent-packet records kept for reuse (tests of what an idle connection holds).</summary>
     internal int SentPacketRecordsKept => _sentPackets.Count;

@@ -1,4 +1,3 @@
-using System.Reflection;
 using Mallard.Quic.Connections;
 using Mallard.Quic.Tests.TestSupport;
 using Mallard.Quic.Transport;
@@ -81,7 +80,7 @@ public class HostileInputTests
         Assert.True(network.RunUntil(() => client.HandshakeConfirmed));
 
         // Five streams of 250 KiB each fit their stream windows but not the 1 MiB connection window.
-        SetField(client, "_peerMaxData", ulong.MaxValue);
+        client.FlowControl.RaisePeerLimit(ulong.MaxValue); // a client that ignores the server's MAX_DATA
         for (int i = 0; i < 5; i++)
         {
             Assert.True(client.TryOpenStream(true, out ulong id));
@@ -99,7 +98,7 @@ public class HostileInputTests
         using var network = new VirtualNetwork();
         Connection client = network.Connect();
         Assert.True(network.RunUntil(() => client.HandshakeConfirmed));
-        SetField(client, "_peerMaxStreamsBidi", 1000UL);
+        client.BidirectionalStreams.RaisePeerLimit(1000); // a client that ignores the server's MAX_STREAMS
         for (int i = 0; i <= 100; i++)
         {
             Assert.True(client.TryOpenStream(true, out ulong id));
@@ -110,7 +109,4 @@ public class HostileInputTests
         Assert.True(network.RunUntil(() => client.State != ConnectionState.Established));
         Assert.Equal((ulong)TransportErrorCode.StreamLimitError, network.ServerConnection!.Error!.Code);
     }
-
-    private static void SetField(Connection connection, string name, ulong value) =>
-        typeof(Connection).GetField(name, BindingFlags.NonPublic | BindingFlags.Instance)!.SetValue(connection, value);
 }

@@ -58,7 +58,7 @@ internal sealed partial class Connection
         if (Remote.Equals(_validatedRemote))
         {
             // Back to the address that was validated last: nothing to prove (section 9.3.3).
-            _addressValidated = true;
+            _amplification.Validate();
             _pathChallenge = null;
             _pending.PathChallenge = false;
             _timers[TimerKind.PathValidation] = null;
@@ -67,9 +67,7 @@ internal sealed partial class Connection
 
         _pathChallenge = RandomNumberGenerator.GetBytes(PathChallengeLength);
         _pending.PathChallenge = true;
-        _addressValidated = false;
-        _bytesReceived = 0;
-        _bytesSent = 0;
+        _amplification.StartOver();
 
         // max(3 PTO, 6 kInitialRtt) with the larger of the two paths' estimates (section 8.2.4).
         _timers[TimerKind.PathValidation] = now + Math.Max(3 * _rtt.ProbeTimeout(PeerMaxAckDelay), 6 * RttEstimator.InitialRtt);
@@ -130,7 +128,7 @@ internal sealed partial class Connection
         if (_pathChallenge is not null && data.SequenceEqual(_pathChallenge))
         {
             _validatedRemote = Remote;
-            _addressValidated = true;
+            _amplification.Validate();
             _pathChallenge = null;
             _pending.PathChallenge = false;
             _timers[TimerKind.PathValidation] = null;
@@ -147,7 +145,7 @@ internal sealed partial class Connection
         if (_validatedRemote is not null)
         {
             Remote = _validatedRemote;
-            _addressValidated = true;
+            _amplification.Validate();
         }
     }
 

@@ -28,7 +28,7 @@ internal sealed partial class Connection
     {
         PacketSpace space = ApplicationSpace;
         // Every Send passes here: the usual answer (no search under way) comes first and cheapest.
-        if (!HandshakeConfirmed || _pathMtu.ProbeDue(now) is not int size || !space.CanSend || (IsServer && !_addressValidated)
+        if (!HandshakeConfirmed || _pathMtu.ProbeDue(now) is not int size || !space.CanSend || !_amplification.AddressValidated
             || _pathChallenge is not null || !_pacingOpen || size > datagram.Length || !_congestion.CanSend(size)
             || Array.Exists(_spaces, s => s.ProbesWanted > 0))
         {
@@ -56,7 +56,7 @@ internal sealed partial class Connection
         _pathMtu.OnProbeSent(packetNumber);
         _timers[TimerKind.Pacing] = null;
         Seal(now, datagram, new PacketLayout(SpaceId.Application, 0, -1, packetNumberOffset, packetNumberLength, position, writer.Length, packetNumber, AckEliciting: true, MtuProbe: true));
-        _bytesSent += size;
+        _amplification.OnSent(size);
 
         // A small ack-eliciting packet right behind the probe: its acknowledgement reveals a lost
         // probe by the time threshold within about an RTT (RFC 9002 section 6.1.2). A receiver of

@@ -84,7 +84,7 @@ internal sealed partial class Connection
         // and 9.3.1); counted after the packets, so a datagram that moved the path counts for it.
         if (from is null || from.Equals(Remote))
         {
-            _bytesReceived += datagram.Length;
+            _amplification.OnReceived(datagram.Length);
         }
 
         _receivedFrom = null;
@@ -201,7 +201,7 @@ internal sealed partial class Connection
         if (IsServer && packet.Form == QuicPacketType.Handshake)
         {
             // A Handshake packet proves the client's address and ends the Initial space (RFC 9001 section 4.9.1).
-            _addressValidated = true;
+            _amplification.Validate();
             InitialSpace.Discard(_congestion);
         }
 

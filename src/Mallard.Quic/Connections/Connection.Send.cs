@@ -53,10 +53,7 @@ internal sealed partial class Connection
             return 0;
         }
 
-        if (IsServer && !_addressValidated)
-        {
-            max = (int)Math.Min(max, (3 * _bytesReceived) - _bytesSent);
-        }
+        max = (int)Math.Min(max, _amplification.Allowance);
 
         if (max < MinimumPacketRoom)
         {
@@ -136,7 +133,7 @@ internal sealed partial class Connection
             Seal(now, datagram, layouts[i]);
         }
 
-        _bytesSent += offset;
+        _amplification.OnSent(offset);
         if (discardInitial)
         {
             InitialSpace.Discard(_congestion);
@@ -161,10 +158,9 @@ internal sealed partial class Connection
     /// nothing and arms no timer that would only want to send (RFC 9002 section 6.2.2.1).
     /// </summary>
     private bool AmplificationLimited =>
-        IsServer && !_addressValidated
 
         // Initial datagrams are padded to 1200 octets; wait for more from the client.
-        && (3 * _bytesReceived) - _bytesSent < (InitialSpace.Discarded ? MinimumPacketRoom : MinimumInitialDatagramSize);
+        _amplification.Allowance < (InitialSpace.Discarded ? MinimumPacketRoom : MinimumInitialDatagramSize);
 
     /// <summary>The largest datagram to send on the current path now: 1200 until the handshake is confirmed, then what path MTU discovery confirmed.</summary>
     private int MaxUdpPayload => _pathMtu.Current;

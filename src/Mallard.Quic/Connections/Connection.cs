@@ -41,10 +41,8 @@ internal sealed partial class Connection : IDisposable
     private byte[] _token = [];
     private bool _receivedFromPeer;
     private bool _retryReceived;
-    private bool _addressValidated;
+    private readonly AmplificationLimit _amplification;
     private bool _peerAddressValidated;
-    private long _bytesReceived;
-    private long _bytesSent;
     private int _ptoCount;
     private long _idleTimeout;
     private bool _ackElicitingSentSinceReceive;
@@ -74,6 +72,7 @@ internal sealed partial class Connection : IDisposable
             : new CubicController(MinimumInitialDatagramSize);
         _pacer = new Pacer(_congestion.CongestionWindow);
         _pathMtu = new PathMtuDiscovery(options.DiscoverPathMtu);
+        _amplification = new AmplificationLimit(validated: !options.IsServer); // a client needs no proof of its server's address
         _localParameters = options.LocalParameters.Clone();
         _idleTimeout = (long)_localParameters.MaxIdleTimeout * 1000;
         _flowControl = new ConnectionFlowControl(_localParameters.InitialMaxData);
@@ -235,7 +234,10 @@ internal sealed partial class Connection : IDisposable
         bool addressValidated = false)
     {
         var connection = new Connection(options, originalDestinationConnectionId ?? initialDestinationConnectionId, clientSourceConnectionId, remote, version);
-        connection._addressValidated = addressValidated;
+        if (addressValidated)
+        {
+            connection._amplification.Validate();
+        }
         if (originalDestinationConnectionId is not null)
         {
             connection._retrySourceConnectionId = initialDestinationConnectionId;

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Mallard.Quic.Frames;
 using Mallard.Quic.Packets;
@@ -14,23 +13,15 @@ namespace Mallard.Quic.Connections;
 /// Datagrams go before stream data by default (a real-time message must not wait behind a bulk
 /// transfer) or take turns with it; one that waited past its maximum age is dropped, not sent late.
 /// <para>
-/// The two queues are the one part of the core the application touches without the host's lock
-/// (<see cref="QueueDatagram(ReadOnlySpan{byte}, ulong, long, long)"/>, <see cref="DatagramReader"/>): a real-time message then never
-/// waits for the lock behind a burst of stream work. Everything else here runs on the core's thread.
+/// The two queues (<see cref="DatagramQueues"/>) are the one part of the core the application
+/// touches without the host's lock (<see cref="QueueDatagram(ReadOnlySpan{byte}, ulong, long, long)"/>,
+/// <see cref="DatagramReader"/>): a real-time message then never waits for the lock behind a burst
+/// of stream work. Everything else here runs on the core's thread.
 /// </para>
 /// </summary>
 internal sealed partial class Connection
 {
-    private readonly ConcurrentQueue<QueuedDatagram> _datagramsToSend = new();
-    private readonly Channel<ReceivedDatagram> _datagramsReceived;
-    private readonly Queue<(ulong Id, QuicDatagramDelivery Delivery)> _datagramOutcomes = new();
-    private int _datagramsQueued;
-
-    // The send queue's head, taken out of the queue while it waits for room in a packet: peeking
-    // at a ConcurrentQueue would freeze its segment and make every later enqueue allocate a new one.
-    private QueuedDatagram _heldDatagram;
-    private bool _holdingDatagram;
-    private long _nextDatagramId;
+    private readonly DatagramQueues _datagrams;
     private bool _datagramsFirst = true;
     private int _packetsSinceStreamLed;
 
@@ -38,7 +29,7 @@ internal sealed partial class Connection
     private const int StreamTurnEvery = 8;
 
     /// <summary>DATAGRAM counters: sent, received, dropped by a full queue, acknowledged, lost.</summary>
-    public DatagramCounters Datagrams { get; } = new();
+    public DatagramCounters Datagrams => _datagrams.Counters;
 
     /// <summary>
     /// The largest DATAGRAM payload that can be sent now: the peer's max_datagram_frame_size and
@@ -60,17 +51,17 @@ internal sealed partial class Connection
     }
 
     /// <summary>Received datagrams waiting to be read.</summary>
-    public int DatagramsWaiting => _datagramsReceived.Reader.Count;
+    public int DatagramsWaiting => _datagrams.Waiting;
 
     /// <summary>
     /// Received datagrams, oldest first, each in a buffer rented from <see cref="ArrayPool{T}.Shared"/>
     /// that its reader returns; safe from any thread. Completed when the connection ends, after
     /// which what is left can still be read.
     /// </summary>
-    public ChannelReader<ReceivedDatagram> DatagramReader => _datagramsReceived.Reader;
+    public ChannelReader<ReceivedDatagram> DatagramReader => _datagrams.Reader;
 
     /// <summary>A number to track one datagram by (<see cref="QueueDatagram(ReadOnlySpan{byte}, ulong, long, long)"/>); safe from any thread.</summary>
-    public ulong NewDatagramId() => (ulong)Interlocked.Increment(ref _nextDatagramId);
+    public ulong NewDatagramId() => _datagrams.NewId();
 
     /// <summary>
     /// Queues <paramref name="payload"/> (copied) as one DATAGRAM frame; safe from any thread. With
@@ -98,18 +89,8 @@ internal sealed partial class Connection
             return DatagramQueueResult.TooLarge;
         }
 
-        if (Interlocked.Increment(ref _datagramsQueued) > _options.DatagramSendQueueCapacity)
-        {
-            Interlocked.Decrement(ref _datagramsQueued);
-            Datagrams.CountDroppedOnSend();
-            return DatagramQueueResult.QueueFull;
-        }
-
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, payload.Length));
-        payload.CopyTo(buffer);
         long age = maxAge > 0 ? maxAge : _options.DatagramMaxAge;
-        _datagramsToSend.Enqueue(new QueuedDatagram(buffer, payload.Length, id, age > 0 ? now + age : long.MaxValue));
-        return DatagramQueueResult.Queued;
+        return _datagrams.TryEnqueue(payload, id, age > 0 ? now + age : long.MaxValue) ? DatagramQueueResult.Queued : DatagramQueueResult.QueueFull;
     }
 
     /// <summary>
@@ -125,41 +106,13 @@ internal sealed partial class Connection
     }
 
     /// <summary>Takes the oldest received datagram, as an array of its own.</summary>
-    public bool TryReadDatagram(out byte[] payload)
-    {
-        if (!_datagramsReceived.Reader.TryRead(out ReceivedDatagram received))
-        {
-            payload = [];
-            return false;
-        }
-
-        payload = received.TakeArray();
-        return true;
-    }
+    public bool TryReadDatagram(out byte[] payload) => _datagrams.TryRead(out payload);
 
     /// <summary>Copies the oldest received datagram into <paramref name="destination"/> and takes it, allocating nothing; false when none waits or it does not fit (then it stays).</summary>
-    public bool TryReadDatagram(Span<byte> destination, out int length)
-    {
-        length = 0;
-        if (!_datagramsReceived.Reader.TryPeek(out ReceivedDatagram next) || next.Length > destination.Length
-            || !_datagramsReceived.Reader.TryRead(out ReceivedDatagram received))
-        {
-            return false;
-        }
-
-        received.Payload.CopyTo(destination);
-        length = received.Length;
-        received.Release();
-        return true;
-    }
+    public bool TryReadDatagram(Span<byte> destination, out int length) => _datagrams.TryRead(destination, out length);
 
     /// <summary>Takes the next outcome of a tracked datagram: acknowledged, or declared lost (RFC 9221 section 5.2).</summary>
-    public bool TryTakeDatagramOutcome(out ulong id, out QuicDatagramDelivery delivery)
-    {
-        bool taken = _datagramOutcomes.TryDequeue(out (ulong Id, QuicDatagramDelivery Delivery) outcome);
-        (id, delivery) = outcome;
-        return taken;
-    }
+    public bool TryTakeDatagramOutcome(out ulong id, out QuicDatagramDelivery delivery) => _datagrams.TryTakeOutcome(out id, out delivery);
 
     /// <summary>The largest payload of a DATAGRAM frame with a length (type 0x31) that is at most <paramref name="frameSize"/> octets.</summary>
     private static long LargestPayloadInFrame(long frameSize)
@@ -177,7 +130,7 @@ internal sealed partial class Connection
         return best;
     }
 
-    private bool HasDatagramsToSend => _holdingDatagram || !_datagramsToSend.IsEmpty;
+    private bool HasDatagramsToSend => _datagrams.HasToSend;
 
     /// <summary>A DATAGRAM frame arrived (RFC 9221 section 3 and 4).</summary>
     private void OnDatagramFrame(long now, ref Frame frame)
@@ -196,21 +149,19 @@ internal sealed partial class Connection
         }
 
         // A real-time flow wants the newest data: a full queue gives up its oldest datagram (OnReceivedDatagramDropped).
-        _datagramsReceived.Writer.TryWrite(ReceivedDatagram.Copy(frame.Data));
-        Datagrams.Received++;
+        _datagrams.Deliver(frame.Data);
         _qlog?.DatagramDataMoved(now, frame.Data.Length, fromApplication: false);
     }
 
     /// <summary>Writes as many queued datagrams as fit; one that does not fit waits for the next packet, one past its age is dropped.</summary>
     private void WriteDatagrams(ref FrameWriter writer, List<SentFrame> frames)
     {
-        while (PeekQueuedDatagram(out QueuedDatagram next))
+        while (_datagrams.TryPeek(out QueuedDatagram next))
         {
             if (next.Deadline < _now)
             {
-                TakeQueuedDatagram();
                 _qlog?.DatagramDropped(_now, next.Length, "expired");
-                ReleaseDatagram(next, sent: false, expired: true);
+                _datagrams.Take(next, sent: false, expired: true);
                 continue;
             }
 
@@ -220,19 +171,17 @@ internal sealed partial class Connection
                 if (next.Length > MaxDatagramPayload)
                 {
                     // The path or the peer's limit shrank below it since it was queued: it can never go.
-                    TakeQueuedDatagram();
-                    ReleaseDatagram(next, sent: false);
+                    _datagrams.Take(next, sent: false);
                     continue;
                 }
 
                 return;
             }
 
-            TakeQueuedDatagram();
             _qlog?.DatagramDataMoved(_now, next.Length, fromApplication: true);
-            writer.Datagram(next.Buffer.AsSpan(0, next.Length));
+            writer.Datagram(next.Payload);
             frames.Add(new SentFrame(SentFrameKind.Datagram, next.Id, Length: next.Length));
-            ReleaseDatagram(next, sent: true);
+            _datagrams.Take(next, sent: true);
         }
     }
 
@@ -270,107 +219,11 @@ internal sealed partial class Connection
         }
     }
 
-    private void ReleaseDatagram(QueuedDatagram datagram, bool sent, bool expired = false)
-    {
-        ArrayPool<byte>.Shared.Return(datagram.Buffer);
-        if (sent)
-        {
-            Datagrams.Sent++;
-            return;
-        }
-
-        if (expired)
-        {
-            Datagrams.Expired++;
-        }
-        else
-        {
-            Datagrams.Lost++;
-        }
-
-        if (datagram.Id != 0)
-        {
-            _datagramOutcomes.Enqueue((datagram.Id, expired ? QuicDatagramDelivery.Expired : QuicDatagramDelivery.Lost));
-        }
-    }
-
-    private void OnDatagramOutcome(SentFrame frame, bool acknowledged)
-    {
-        if (acknowledged)
-        {
-            Datagrams.Acknowledged++;
-        }
-        else
-        {
-            Datagrams.Lost++;
-        }
-
-        if (frame.Id != 0)
-        {
-            _datagramOutcomes.Enqueue((frame.Id, acknowledged ? QuicDatagramDelivery.Acknowledged : QuicDatagramDelivery.Lost));
-        }
-    }
+    private void OnDatagramOutcome(SentFrame frame, bool acknowledged) => _datagrams.OnOutcome(frame.Id, acknowledged);
 
     /// <summary>Datagrams still queued when the connection ends were never sent: they count as lost; readers learn of the end.</summary>
-    private void AbandonQueuedDatagrams()
-    {
-        while (PeekQueuedDatagram(out QueuedDatagram queued))
-        {
-            TakeQueuedDatagram();
-            ReleaseDatagram(queued, sent: false);
-        }
-
-        while (_datagramsToSend.TryDequeue(out QueuedDatagram queued))
-        {
-            Interlocked.Decrement(ref _datagramsQueued);
-            ReleaseDatagram(queued, sent: false);
-        }
-
-        _datagramsReceived.Writer.TryComplete();
-    }
-
-    /// <summary>The datagram at the head of the send queue, held until <see cref="TakeQueuedDatagram"/> (the core is the queue's only consumer).</summary>
-    private bool PeekQueuedDatagram(out QueuedDatagram next)
-    {
-        if (!_holdingDatagram)
-        {
-            if (!_datagramsToSend.TryDequeue(out _heldDatagram))
-            {
-                next = default;
-                return false;
-            }
-
-            _holdingDatagram = true;
-        }
-
-        next = _heldDatagram;
-        return true;
-    }
-
-    /// <summary>Removes the datagram at the head of the send queue, which <see cref="PeekQueuedDatagram"/> returned.</summary>
-    private void TakeQueuedDatagram()
-    {
-        _holdingDatagram = false;
-        _heldDatagram = default;
-        Interlocked.Decrement(ref _datagramsQueued);
-    }
+    private void AbandonQueuedDatagrams() => _datagrams.Abandon();
 
     /// <summary>The receive queue was full and gave up its oldest datagram for a new one.</summary>
-    private void OnReceivedDatagramDropped(ReceivedDatagram oldest)
-    {
-        _qlog?.DatagramDropped(_now, oldest.Length, "receive_queue_full");
-        Datagrams.DroppedOnReceive++;
-        oldest.Release();
-    }
-
-    private Channel<ReceivedDatagram> NewDatagramReceiveQueue(int capacity) => Channel.CreateBounded<ReceivedDatagram>(
-        new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleWriter = true },
-        OnReceivedDatagramDropped);
-
-    /// <summary>A datagram waiting to be sent.</summary>
-    /// <param name="Buffer">A pooled copy of the payload.</param>
-    /// <param name="Length">The payload's length.</param>
-    /// <param name="Id">Its tracking number, or 0 when untracked.</param>
-    /// <param name="Deadline">When it expires unsent, on the connection's clock; long.MaxValue for never.</param>
-    private readonly record struct QueuedDatagram(byte[] Buffer, int Length, ulong Id, long Deadline);
+    private void OnReceivedDatagramDropped(ReceivedDatagram oldest) => _qlog?.DatagramDropped(_now, oldest.Length, "receive_queue_full");
 }

@@ -78,7 +78,7 @@ internal sealed partial class Connection : IDisposable
         _flowControl = new ConnectionFlowControl(_localParameters.InitialMaxData);
         _bidirectionalStreams = new StreamCounts(_localParameters.InitialMaxStreamsBidi);
         _unidirectionalStreams = new StreamCounts(_localParameters.InitialMaxStreamsUni);
-        _datagramsReceived = NewDatagramReceiveQueue(options.DatagramReceiveQueueCapacity);
+        _datagrams = new DatagramQueues(options.DatagramSendQueueCapacity, options.DatagramReceiveQueueCapacity, OnReceivedDatagramDropped);
 
         byte[] sourceConnectionId = options.ConnectionIds.NewConnectionId();
         _connectionIds = new ConnectionIdState(sourceConnectionId, options.ResetTokenFor(sourceConnectionId), peerConnectionId, _localParameters.ActiveConnectionIdLimit);

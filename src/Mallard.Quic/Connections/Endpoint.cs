@@ -17,7 +17,7 @@ internal sealed class Endpoint : IDisposable
 {
     private static readonly uint[] SupportedVersions = [QuicVersion.V1];
 
-    private readonly Dictionary<byte[], Connection> _byConnectionId = new(ConnectionIdComparer.Instance);
+    private readonly Dictionary<byte[], Connection> _byConnectionId = new(ContentComparer.Instance);
     private readonly Dictionary<byte[], Connection>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
     private readonly List<Connection> _connections = [];
     private readonly Queue<(SocketAddress Destination, byte[] Datagram)> _output = new();

@@ -18,7 +18,8 @@ internal sealed class TlsClient : TlsHandshake
     private bool _retried;
     private ushort _retrySuite;
     private byte[]? _cookie;
-    private X509Certificate2? _serverCertificate;
+    private byte[]? _serverCertificate;
+    private X509Certificate2? _parsedServerCertificate;
 
     public TlsClient(TlsClientOptions options)
     {
@@ -41,7 +42,7 @@ internal sealed class TlsClient : TlsHandshake
     public override void Dispose()
     {
         _keyExchange.Dispose();
-        _serverCertificate?.Dispose();
+        _parsedServerCertificate?.Dispose();
     }
 
     protected override bool Process(EncryptionLevel level, HandshakeType type, ReadOnlySpan<byte> message)
@@ -206,20 +207,24 @@ internal sealed class TlsClient : TlsHandshake
             return Fail(TlsAlert.DecodeError, "malformed or empty Certificate");
         }
 
-        X509Certificate2[] certificates;
-        try
+        _serverCertificate = chain[0];
+        if (!_options.SkipCertificateValidation || _options.ValidateCertificate is not null)
         {
-            certificates = [.. chain.Select(der => X509CertificateLoader.LoadCertificate(der))];
-        }
-        catch (CryptographicException)
-        {
-            return Fail(TlsAlert.BadCertificate, "a certificate could not be parsed");
-        }
+            X509Certificate2[] certificates;
+            try
+            {
+                certificates = [.. chain.Select(der => X509CertificateLoader.LoadCertificate(der))];
+            }
+            catch (CryptographicException)
+            {
+                return Fail(TlsAlert.BadCertificate, "a certificate could not be parsed");
+            }
 
-        _serverCertificate = certificates[0];
-        if (!_options.SkipCertificateValidation && !Validate(certificates, out string reason))
-        {
-            return Fail(TlsAlert.BadCertificate, "the server's certificate did not validate: " + reason);
+            _parsedServerCertificate = certificates[0];
+            if (!_options.SkipCertificateValidation && !Validate(certificates, out string reason))
+            {
+                return Fail(TlsAlert.BadCertificate, "the server's certificate did not validate: " + reason);
+            }
         }
 
         AddToTranscript(message);
@@ -245,9 +250,26 @@ internal sealed class TlsClient : TlsHandshake
             return Fail(TlsAlert.DecodeError, "malformed CertificateVerify");
         }
 
-        X509Certificate2 certificate = _serverCertificate!;
-        using AsymmetricAlgorithm? key = (AsymmetricAlgorithm?)certificate.GetECDsaPublicKey() ?? certificate.GetRSAPublicKey();
-        if (key is null || !SupportedSignatureSchemes.Contains(scheme) || !HandshakeSignature.Verify(scheme, key, server: true, TranscriptHash(), signature))
+        AsymmetricAlgorithm? key;
+        try
+        {
+            key = ServerKeyCache.KeyOf(_serverCertificate!, _parsedServerCertificate);
+        }
+        catch (CryptographicException)
+        {
+            return Fail(TlsAlert.BadCertificate, "the server's certificate could not be parsed");
+        }
+
+        bool verified = false;
+        if (key is not null && SupportedSignatureSchemes.Contains(scheme))
+        {
+            lock (key) // shared by every connection to a server with this certificate
+            {
+                verified = HandshakeSignature.Verify(scheme, key, server: true, TranscriptHash(), signature);
+            }
+        }
+
+        if (!verified)
         {
             return Fail(TlsAlert.DecryptError, "the CertificateVerify signature does not verify");
         }

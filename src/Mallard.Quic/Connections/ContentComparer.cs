@@ -1,9 +1,9 @@
 namespace Mallard.Quic.Connections;
 
-/// <summary>Compares connection IDs by content, and looks them up by span without allocating.</summary>
-internal sealed class ConnectionIdComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+/// <summary>Compares byte arrays (connection IDs, certificates) by content, and looks them up by span without allocating; the hash is seeded per process, so a peer cannot choose colliding keys.</summary>
+internal sealed class ContentComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
 {
-    public static readonly ConnectionIdComparer Instance = new();
+    public static readonly ContentComparer Instance = new();
 
     public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
 

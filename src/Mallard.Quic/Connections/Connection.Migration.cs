@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using Mallard.Quic.Frames;
 using Mallard.Quic.Recovery;
 
@@ -16,11 +15,7 @@ namespace Mallard.Quic.Connections;
 /// </summary>
 internal sealed partial class Connection
 {
-    /// <summary>PATH_CHALLENGE data: eight octets (RFC 9000 section 19.17).</summary>
-    private const int PathChallengeLength = 8;
-
-    private SocketAddress? _validatedRemote;
-    private byte[]? _pathChallenge;
+    private readonly PathValidation _pathValidation = new();
     private SocketAddress? _receivedFrom;
     private bool _pathChallengeInDatagram;
 
@@ -28,10 +23,10 @@ internal sealed partial class Connection
     public int PathMigrations { get; private set; }
 
     /// <summary>New peer addresses confirmed with PATH_CHALLENGE and PATH_RESPONSE.</summary>
-    public int PathValidations { get; private set; }
+    public int PathValidations => _pathValidation.Validations;
 
     /// <summary>Whether the current peer address still awaits its PATH_RESPONSE.</summary>
-    public bool PathValidationPending => _pathChallenge is not null;
+    public bool PathValidationPending => _pathValidation.Pending;
 
     /// <summary>
     /// After a packet is processed: a server moves to the address of the newest packet when it is
@@ -51,21 +46,21 @@ internal sealed partial class Connection
             return;
         }
 
-        _validatedRemote ??= Remote;
+        _pathValidation.RememberIfFirst(Remote);
         SocketAddress previous = Remote;
         Remote = Endpoint.Copy(from);
         PathMigrations++;
-        if (Remote.Equals(_validatedRemote))
+        if (Remote.Equals(_pathValidation.Validated))
         {
             // Back to the address that was validated last: nothing to prove (section 9.3.3).
             _amplification.Validate();
-            _pathChallenge = null;
+            _pathValidation.Stop();
             _pending.PathChallenge = false;
             _timers[TimerKind.PathValidation] = null;
             return;
         }
 
-        _pathChallenge = RandomNumberGenerator.GetBytes(PathChallengeLength);
+        _pathValidation.Start();
         _pending.PathChallenge = true;
         _amplification.StartOver();
 
@@ -115,7 +110,7 @@ internal sealed partial class Connection
     public void MigrateToNewPath(long now)
     {
         _connectionIds.MoveToSpareId();
-        _pathChallenge = RandomNumberGenerator.GetBytes(PathChallengeLength);
+        _pathValidation.Start();
         _pending.PathChallenge = true;
         _timers[TimerKind.PathValidation] = now + Math.Max(3 * _rtt.ProbeTimeout(PeerMaxAckDelay), 6 * RttEstimator.InitialRtt);
         _pending.Ping = true;
@@ -125,14 +120,11 @@ internal sealed partial class Connection
 
     private void OnPathResponse(ReadOnlySpan<byte> data)
     {
-        if (_pathChallenge is not null && data.SequenceEqual(_pathChallenge))
+        if (_pathValidation.TryComplete(data, Remote))
         {
-            _validatedRemote = Remote;
             _amplification.Validate();
-            _pathChallenge = null;
             _pending.PathChallenge = false;
             _timers[TimerKind.PathValidation] = null;
-            PathValidations++;
         }
     }
 
@@ -140,18 +132,18 @@ internal sealed partial class Connection
     private void OnPathValidationTimeout()
     {
         _timers[TimerKind.PathValidation] = null;
-        _pathChallenge = null;
+        _pathValidation.Stop();
         _pending.PathChallenge = false;
-        if (_validatedRemote is not null)
+        if (_pathValidation.Validated is SocketAddress validated)
         {
-            Remote = _validatedRemote;
+            Remote = validated;
             _amplification.Validate();
         }
     }
 
     private void WritePathChallenge(ref FrameWriter writer, List<SentFrame> frames)
     {
-        if (_pending.PathChallenge && _pathChallenge is not null && writer.PathChallenge(_pathChallenge))
+        if (_pending.PathChallenge && _pathValidation.Challenge is byte[] challenge && writer.PathChallenge(challenge))
         {
             _pending.PathChallenge = false;
             _pathChallengeInDatagram = true;
@@ -161,7 +153,7 @@ internal sealed partial class Connection
 
     private void OnPathChallengeLost()
     {
-        if (_pathChallenge is not null)
+        if (_pathValidation.Pending)
         {
             _pending.PathChallenge = true;
         }

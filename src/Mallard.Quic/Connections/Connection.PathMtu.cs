@@ -29,7 +29,7 @@ internal sealed partial class Connection
         PacketSpace space = ApplicationSpace;
         // Every Send passes here: the usual answer (no search under way) comes first and cheapest.
         if (!HandshakeConfirmed || _pathMtu.ProbeDue(now) is not int size || !space.CanSend || !_amplification.AddressValidated
-            || _pathChallenge is not null || !_pacingOpen || size > datagram.Length || !_congestion.CanSend(size)
+            || _pathValidation.Pending || !_pacingOpen || size > datagram.Length || !_congestion.CanSend(size)
             || Array.Exists(_spaces, s => s.ProbesWanted > 0))
         {
             return 0;

@@ -141,10 +141,8 @@ public class QuicConnectionTests
     [Fact]
     public async Task DatagramsEchoThroughThePublicApiWithDeliveryReports()
     {
-        await using QuicListener listener = await Listen(datagrams: true);
-        Task<QuicConnection> accepted = listener.AcceptConnectionAsync().AsTask();
-        await using QuicConnection client = await Connect(listener, datagrams: true);
-        await using QuicConnection server = await accepted.WaitAsync(TimeSpan.FromSeconds(10));
+        await using DatagramPair pair = await DatagramPair.ConnectAsync();
+        (QuicConnection client, QuicConnection server) = (pair.Client, pair.Server);
         Task echo = Task.Run(async () =>
         {
             await foreach (byte[] datagram in server.ReadDatagramsAsync())
@@ -172,10 +170,8 @@ public class QuicConnectionTests
     [Fact]
     public async Task ADatagramIsReadIntoTheCallersBufferAndOneTooLongForItStaysQueued()
     {
-        await using QuicListener listener = await Listen(datagrams: true);
-        Task<QuicConnection> accepted = listener.AcceptConnectionAsync().AsTask();
-        await using QuicConnection client = await Connect(listener, datagrams: true);
-        await using QuicConnection server = await accepted.WaitAsync(TimeSpan.FromSeconds(10));
+        await using DatagramPair pair = await DatagramPair.ConnectAsync();
+        (QuicConnection client, QuicConnection server) = (pair.Client, pair.Server);
 
         client.SendDatagram("quack"u8.ToArray());
         client.SendDatagram(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 });
@@ -203,10 +199,8 @@ public class QuicConnectionTests
     [Fact]
     public async Task ACommandStreamAndDatagramTelemetryShareOneConnection()
     {
-        await using QuicListener listener = await Listen(datagrams: true);
-        Task<QuicConnection> accepted = listener.AcceptConnectionAsync().AsTask();
-        await using QuicConnection client = await Connect(listener, datagrams: true);
-        await using QuicConnection server = await accepted.WaitAsync(TimeSpan.FromSeconds(10));
+        await using DatagramPair pair = await DatagramPair.ConnectAsync();
+        (QuicConnection client, QuicConnection server) = (pair.Client, pair.Server);
 
         // Telemetry: the client sends full-size datagrams as fast as the queue takes them.
         using var stop = new CancellationTokenSource();
@@ -395,4 +389,23 @@ public class QuicConnectionTests
         SkipCertificateValidation = true,
         CipherSuites = suites,
     });
+
+    /// <summary>A listener and a client and server connection with datagrams enabled, disposed together.</summary>
+    private sealed record DatagramPair(QuicListener Listener, QuicConnection Client, QuicConnection Server) : IAsyncDisposable
+    {
+        public static async Task<DatagramPair> ConnectAsync()
+        {
+            QuicListener listener = await Listen(datagrams: true);
+            Task<QuicConnection> accepted = listener.AcceptConnectionAsync().AsTask();
+            QuicConnection client = await Connect(listener, datagrams: true);
+            return new DatagramPair(listener, client, await accepted.WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Server.DisposeAsync();
+            await Client.DisposeAsync();
+            await Listener.DisposeAsync();
+        }
+    }
 }

@@ -33,6 +33,18 @@ internal sealed partial class Connection
     /// <summary>Set while building: ack-eliciting frames waited for the window or the pacer.</summary>
     private bool _sendBlocked;
 
+    // Whether the datagram being built carries a probe (LastDatagramStandsAlone).
+    private bool _probeInDatagram;
+
+    /// <summary>
+    /// Whether the datagram the last <see cref="Send(long, Span{byte})"/> wrote should be sent on its
+    /// own rather than joined with the next ones into one segmented (GSO) send: a handshake
+    /// datagram or a probe. Joined datagrams travel as one packet until they are segmented — on
+    /// loopback and veth links, not before the receiving socket — so a filter or a queue that drops
+    /// one drops them all, and the redundancy of sending two probes (RFC 9002 section 6.2.4) is lost.
+    /// </summary>
+    public bool LastDatagramStandsAlone => !HandshakeConfirmed || _probeInDatagram;
+
 
     /// <summary>
     /// Writes the next datagram to send into <paramref name="datagram"/> and returns its length,
@@ -41,6 +53,7 @@ internal sealed partial class Connection
     public int Send(long now, Span<byte> datagram)
     {
         _now = now;
+        _probeInDatagram = false;
         if (State is ConnectionState.Closed or ConnectionState.Draining || (State == ConnectionState.Closing && !_closeFramePending))
         {
             return 0;
@@ -171,6 +184,7 @@ internal sealed partial class Connection
         layout = default;
         PacketSpace space = Space(spaceId);
         bool probe = space.ProbesWanted > 0;
+        _probeInDatagram |= probe;
         bool congestionLimited = !closing && !probe && (!_pacingOpen || !_congestion.CanSend(buffer.Length));
         bool ackDue = space.AckPending && (spaceId != SpaceId.Application || space.UnacknowledgedAckEliciting >= 2 || (space.AckDeadline is long deadline && now >= deadline));
         bool hasFrames = closing || probe || ackDue || (!congestionLimited && HasAckElicitingToSend(spaceId));

@@ -189,8 +189,15 @@ internal sealed class Endpoint : IDisposable
         // Only connections that something happened to are asked (ConnectionSchedule).
         int sent = _schedule.Send(now, buffer, out Connection? sender);
         destination = sender?.Remote;
+        LastSendStandsAlone = sender?.LastDatagramStandsAlone ?? false;
         return sent;
     }
+
+    /// <summary>
+    /// Whether the datagram the last <see cref="Send"/> wrote should leave in a send of its own,
+    /// not joined with its neighbours into one segmented (GSO) send (<see cref="Connection.LastDatagramStandsAlone"/>).
+    /// </summary>
+    public bool LastSendStandsAlone { get; private set; }
 
     /// <summary>The connections waiting for a send poll, and the timer queue's entries (for tests of the schedule).</summary>
     internal (int Ready, int TimerEntries) ScheduleSize => (_schedule.Ready, _schedule.TimerEntries);

@@ -265,7 +265,7 @@ internal sealed class EndpointHost : IAsyncDisposable
         int length;
         while (count < SendBudget && (length = _endpoint.Send(now, batch.Slot(count), out SocketAddress? destination)) > 0)
         {
-            batch.Set(count++, length, destination!);
+            batch.Set(count++, length, destination!, _endpoint.LastSendStandsAlone);
         }
 
         if (count > 0)

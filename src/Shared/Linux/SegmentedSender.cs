@@ -48,12 +48,13 @@ internal sealed unsafe class SegmentedSender : IDisposable
     /// <summary>
     /// Sends <paramref name="datagrams"/>[0..<paramref name="count"/>), each with one iovec and the
     /// same destination (or none, on a connected socket). A datagram the kernel refuses is skipped
-    /// and counted in the outcome, and sending goes on after it.
+    /// and counted in the outcome, and sending goes on after it. Without <paramref name="segment"/>
+    /// each datagram is a message of its own, so that each travels, and may be lost, on its own.
     /// </summary>
-    public SendOutcome Send(int fd, LinuxNative.MMsgHdr* datagrams, int count)
+    public SendOutcome Send(int fd, LinuxNative.MMsgHdr* datagrams, int count, bool segment = true)
     {
         var outcome = default(SendOutcome);
-        if (!Enabled || count < 2)
+        if (!Enabled || count < 2 || !segment)
         {
             SendEach(fd, datagrams, count, ref outcome);
             return outcome;

@@ -18,6 +18,7 @@ internal sealed unsafe class BatchSender : IDisposable
     private readonly byte[] _slots;
     private readonly MessageHeaders _messages;
     private readonly SegmentedSender _sender;
+    private readonly bool[] _standsAlone;
     private bool _disposed;
 
     public BatchSender(int capacity, int slotSize)
@@ -27,6 +28,7 @@ internal sealed unsafe class BatchSender : IDisposable
         _slots = GC.AllocateArray<byte>(capacity * slotSize, pinned: true);
         _messages = new MessageHeaders(capacity, (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_slots)), slotSize);
         _sender = new SegmentedSender(capacity);
+        _standsAlone = new bool[capacity];
     }
 
     /// <summary>How many datagrams one flush sends at most.</summary>
@@ -47,9 +49,13 @@ internal sealed unsafe class BatchSender : IDisposable
     /// <summary>Where the core writes datagram <paramref name="index"/>.</summary>
     public Span<byte> Slot(int index) => _slots.AsSpan(index * SlotSize, SlotSize);
 
-    /// <summary>Datagram <paramref name="index"/> is <paramref name="length"/> octets for <paramref name="destination"/>.</summary>
-    public void Set(int index, int length, SocketAddress destination)
+    /// <summary>
+    /// Datagram <paramref name="index"/> is <paramref name="length"/> octets for <paramref name="destination"/>;
+    /// a run to one destination that holds one that <paramref name="standsAlone"/> is sent unsegmented.
+    /// </summary>
+    public void Set(int index, int length, SocketAddress destination, bool standsAlone = false)
     {
+        _standsAlone[index] = standsAlone;
         _messages.Headers[index].Iov->Length = (nuint)length;
         _messages.SetAddress(index, destination.Buffer.Span[..destination.Size]);
     }
@@ -66,12 +72,15 @@ internal sealed unsafe class BatchSender : IDisposable
             for (int run = 0; run < count;)
             {
                 int end = run + 1;
+                bool standsAlone = _standsAlone[run];
                 while (end < count && SameDestination(run, end))
                 {
+                    standsAlone |= _standsAlone[end];
                     end++;
                 }
 
-                SegmentedSender.SendOutcome outcome = _sender.Send(fd, &_messages.Headers[run], end - run);
+                // A run with a datagram that stands alone goes as separate messages of one sendmmsg.
+                SegmentedSender.SendOutcome outcome = _sender.Send(fd, &_messages.Headers[run], end - run, segment: !standsAlone);
                 Failed += outcome.Failed;
                 run = end;
             }

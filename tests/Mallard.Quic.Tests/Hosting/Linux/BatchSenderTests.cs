@@ -47,6 +47,32 @@ public class BatchSenderTests
         }
     }
 
+    [Fact]
+    public void ARunWithADatagramThatStandsAloneIsNotSegmented()
+    {
+        Assert.True(BatchReceiver.IsSupported, "the batched send path needs Linux on x86-64 or arm64");
+        using Socket sending = Bound();
+        using Socket receiving = Bound();
+        using var batch = new BatchSender(4, 1_500);
+        for (int i = 0; i < 4; i++)
+        {
+            batch.Slot(i)[..1_200].Fill((byte)i);
+            batch.Set(i, 1_200, receiving.LocalEndPoint!.Serialize(), standsAlone: i == 1); // two probes of a handshake, say
+        }
+
+        batch.Flush(sending, 4);
+
+        // Four datagrams arrive, as four packets all the way (none was joined into a GSO message).
+        Assert.Equal(0, batch.Segmented);
+        receiving.ReceiveTimeout = 2_000;
+        for (int i = 0; i < 4; i++)
+        {
+            byte[] buffer = new byte[2_000];
+            Assert.Equal(1_200, receiving.Receive(buffer));
+            Assert.Equal((byte)i, buffer[0]);
+        }
+    }
+
     private static Socket Bound()
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);

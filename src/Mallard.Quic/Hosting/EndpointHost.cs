@@ -181,7 +181,13 @@ internal sealed class EndpointHost : IAsyncDisposable
             QueueSend(); // more may wait: the pump carries on after the socket has been read again
         }
 
-        if (_endpoint.NextTimeout is long next)
+        long? wake = _endpoint.NextTimeout;
+        if (_batch?.OverflowReleaseDue is long release)
+        {
+            wake = Math.Min(wake ?? long.MaxValue, release);
+        }
+
+        if (wake is long next)
         {
             long dueMilliseconds = Math.Max(0, (next - now + 999) / 1000);
             _timer.Change(dueMilliseconds, Timeout.Infinite);
@@ -338,7 +344,9 @@ internal sealed class EndpointHost : IAsyncDisposable
 
             try
             {
-                _endpoint.OnTimeout(HostClock.Now);
+                long now = HostClock.Now;
+                _endpoint.OnTimeout(now);
+                _batch?.ReleaseIdleOverflow(now);
             }
             catch (Exception failure) when (failure is not OutOfMemoryException)
             {

@@ -58,6 +58,15 @@ internal static unsafe partial class LinuxNative
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
 
+    /// <summary>madvise advice: the pages' contents may be dropped; they read as zeros when touched again.</summary>
+    public const int MAdvDontNeed = 4;
+
+    /// <summary>The size of a memory page (4 KiB on the machines Mallard runs on; asked of the kernel through Environment).</summary>
+    public static readonly int PageSize = Environment.SystemPageSize;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int madvise(void* address, nuint length, int advice);
+
     /// <summary>struct cmsghdr on LP64: length, level, type; the data follows at offset 16.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct CMsgHdr

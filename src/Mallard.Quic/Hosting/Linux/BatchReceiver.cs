@@ -27,6 +27,8 @@ internal sealed unsafe class BatchReceiver : IDisposable
 
     private readonly byte* _data;
     private readonly byte* _overflow;
+    private readonly nuint _overflowBytes;
+    private long _overflowUsedAt = -1;
     private readonly byte[] _straddling = [];
     private readonly MessageHeaders _messages;
     private bool _disposed;
@@ -49,7 +51,9 @@ internal sealed unsafe class BatchReceiver : IDisposable
         int overflowSize = coalescing ? CoalescedMessageSize - slotSize : 0;
         if (overflowSize > 0)
         {
-            _overflow = (byte*)NativeMemory.Alloc((nuint)(BatchSize * overflowSize));
+            // Page-aligned, so that its pages can be given back while idle (ReleaseIdleOverflow).
+            _overflowBytes = (nuint)(BatchSize * overflowSize);
+            _overflow = (byte*)NativeMemory.AlignedAlloc(_overflowBytes, (nuint)LinuxNative.PageSize);
             _straddling = new byte[slotSize];
         }
 
@@ -153,6 +157,11 @@ internal sealed unsafe class BatchReceiver : IDisposable
 
             // GRO joined datagrams of `segment` octets (the last may be shorter), from the slot on into
             // the overflow area: one each, the one that straddles the two copied together first.
+            if (length > SlotSize)
+            {
+                _overflowUsedAt = HostClock.Now;
+            }
+
             for (int offset = 0; offset < length; offset += segment)
             {
                 int size = Math.Min(segment, length - offset);
@@ -188,6 +197,39 @@ internal sealed unsafe class BatchReceiver : IDisposable
         return count;
     }
 
+    /// <summary>
+    /// When the overflow area holds pages that a GRO burst wrote and that nothing has written for
+    /// <see cref="OverflowIdleTime"/>: the time (on <see cref="HostClock"/>) to give them back; null otherwise.
+    /// </summary>
+    public long? OverflowReleaseDue => _overflowUsedAt >= 0 ? _overflowUsedAt + OverflowIdleTime : null;
+
+    /// <summary>How long, in microseconds, the overflow area goes unused before its pages are given back.</summary>
+    public const long OverflowIdleTime = 1_000_000;
+
+    /// <summary>
+    /// Gives the overflow area's pages back to the kernel once it has gone unused for
+    /// <see cref="OverflowIdleTime"/>: a connection that downloaded something keeps up to 2 MiB
+    /// there otherwise, for as long as it lives. The next burst faults them in again. Call
+    /// between receives (under the host's lock).
+    /// </summary>
+    public void ReleaseIdleOverflow(long now)
+    {
+        if (OverflowReleaseDue is not long due || now < due || _disposed)
+        {
+            return;
+        }
+
+        _overflowUsedAt = -1;
+        nuint pages = _overflowBytes & ~(nuint)(LinuxNative.PageSize - 1);
+        if (LinuxNative.madvise(_overflow, pages, LinuxNative.MAdvDontNeed) == 0)
+        {
+            OverflowReleases++;
+        }
+    }
+
+    /// <summary>Times the overflow area's pages were given back.</summary>
+    public long OverflowReleases { get; private set; }
+
     public void Dispose()
     {
         if (!_disposed)
@@ -195,7 +237,7 @@ internal sealed unsafe class BatchReceiver : IDisposable
             _disposed = true;
             _messages.Dispose();
             NativeMemory.Free(_data);
-            NativeMemory.Free(_overflow);
+            NativeMemory.AlignedFree(_overflow);
         }
     }
 

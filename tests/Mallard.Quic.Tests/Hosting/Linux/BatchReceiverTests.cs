@@ -63,35 +63,36 @@ public class BatchReceiverTests
         using var receiving = Bound();
         using var sending = Bound();
         Assert.True(BatchReceiver.TryEnableCoalescing(receiving), "UDP_GRO needs Linux 5.0");
-        using var sender = new BatchSender(20, 1_500);
-        var destination = receiving.LocalEndPoint!.Serialize();
-        for (int i = 0; i < 20; i++)
-        {
-            Span<byte> slot = sender.Slot(i);
-            int length = i == 19 ? 700 : 1_200;
-            slot[..length].Fill((byte)i);
-            sender.Set(i, length, destination);
-        }
-
-        sender.Flush(sending, 20);
-        Assert.True(sender.Segmented > 0, "the kernel refused GSO");
-
+        SendGsoBurst(sending, receiving, fill: 0);
         using var batch = new BatchReceiver(1_500, coalescing: true);
-        var received = new List<byte[]>();
-        SpinWait.SpinUntil(() => receiving.Available > 0, 2_000);
-        Thread.Sleep(20);
-        while (batch.Receive(receiving, new SocketAddress(AddressFamily.InterNetwork), (_, datagram) => received.Add(datagram.ToArray()), out _) > 0)
-        {
-        }
-
-        Assert.Equal(20, received.Count);
-        for (int i = 0; i < 20; i++)
-        {
-            Assert.Equal(i == 19 ? 700 : 1_200, received[i].Length);
-            Assert.All(received[i], octet => Assert.Equal((byte)i, octet));
-        }
-
+        List<byte[]> received = ReceiveAll(batch, receiving);
+        AssertBurst(received, fill: 0);
         Assert.True(batch.CoalescedDatagrams > 0, "no message held more than one datagram");
+    }
+
+    [Fact]
+    public void TheOverflowAreaIsGivenBackASecondAfterTheLastBurstAndServesTheNextOne()
+    {
+        Assert.True(BatchReceiver.IsSupported, "the batched receive path needs Linux on x86-64 or arm64");
+        using var receiving = Bound();
+        using var sending = Bound();
+        Assert.True(BatchReceiver.TryEnableCoalescing(receiving), "UDP_GRO needs Linux 5.0");
+        using var batch = new BatchReceiver(1_500, coalescing: true);
+        Assert.Null(batch.OverflowReleaseDue); // nothing written there yet
+
+        SendGsoBurst(sending, receiving, fill: 1);
+        AssertBurst(ReceiveAll(batch, receiving), fill: 1);
+        long due = batch.OverflowReleaseDue ?? throw new Xunit.Sdk.XunitException("a joined burst did not reach the overflow area");
+
+        batch.ReleaseIdleOverflow(due - 1); // not yet
+        Assert.Equal(0, batch.OverflowReleases);
+        batch.ReleaseIdleOverflow(due);
+        Assert.Equal(1, batch.OverflowReleases);
+        Assert.Null(batch.OverflowReleaseDue);
+
+        // The pages come back on the next burst, which arrives intact.
+        SendGsoBurst(sending, receiving, fill: 2);
+        AssertBurst(ReceiveAll(batch, receiving), fill: 2);
     }
 
     [Fact]
@@ -151,6 +152,44 @@ public class BatchReceiverTests
         finally
         {
             Environment.SetEnvironmentVariable("MALLARD_QUIC_PORTABLE_IO", null);
+        }
+    }
+
+    /// <summary>A GSO send of 20 datagrams, 19 of 1,200 octets and a last one of 700, each filled with <paramref name="fill"/> plus its index.</summary>
+    private static void SendGsoBurst(Socket sending, Socket receiving, byte fill)
+    {
+        using var sender = new BatchSender(20, 1_500);
+        var destination = receiving.LocalEndPoint!.Serialize();
+        for (int i = 0; i < 20; i++)
+        {
+            int length = i == 19 ? 700 : 1_200;
+            sender.Slot(i)[..length].Fill((byte)(fill + i));
+            sender.Set(i, length, destination);
+        }
+
+        sender.Flush(sending, 20);
+        Assert.True(sender.Segmented > 0, "the kernel refused GSO");
+    }
+
+    private static List<byte[]> ReceiveAll(BatchReceiver batch, Socket receiving)
+    {
+        var received = new List<byte[]>();
+        SpinWait.SpinUntil(() => receiving.Available > 0, 2_000);
+        Thread.Sleep(20);
+        while (batch.Receive(receiving, new SocketAddress(AddressFamily.InterNetwork), (_, datagram) => received.Add(datagram.ToArray()), out _) > 0)
+        {
+        }
+
+        return received;
+    }
+
+    private static void AssertBurst(List<byte[]> received, byte fill)
+    {
+        Assert.Equal(20, received.Count);
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.Equal(i == 19 ? 700 : 1_200, received[i].Length);
+            Assert.All(received[i], octet => Assert.Equal((byte)(fill + i), octet));
         }
     }
 

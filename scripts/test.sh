@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 # Peers and tools the tests start for real come from Debian's packages: quic-go 0.29 (built by
 # the balancer's interop tests with Debian's Go) and, for the network-namespace tests, iproute2,
 # nftables and conntrack; tshark decrypts a captured SiDUCK exchange with the key log; systemd's
-# systemd-analyze checks the example unit (whose ExecReload runs procps' kill).
-APT_PACKAGES=(golang-go golang-github-lucas-clemente-quic-go-dev iproute2 nftables conntrack mount tshark systemd procps)
+# systemd-analyze checks the example unit (whose ExecReload runs procps' kill); chromium shows the
+# balancer's dashboard to Playwright (which never downloads a browser of its own).
+APT_PACKAGES=(golang-go golang-github-lucas-clemente-quic-go-dev iproute2 nftables conntrack mount tshark systemd procps chromium)
 if ((${#APT_PACKAGES[@]})); then
   missing=()
   for package in "${APT_PACKAGES[@]}"; do

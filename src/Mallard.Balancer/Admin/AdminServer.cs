@@ -12,12 +12,28 @@ using Microsoft.Extensions.Logging;
 namespace Mallard.Balancer.Admin;
 
 /// <summary>
-/// The admin HTTP endpoint (Kestrel): <c>/metrics</c> in Prometheus text, <c>/status</c> as JSON
-/// and <c>/healthz</c>. It binds to one address, loopback by default; it has no authentication,
-/// so expose it only where every caller may read routing state.
+/// The admin HTTP endpoint (Kestrel): a live dashboard at <c>/</c> (a self-contained page that
+/// polls <c>/status</c>), <c>/metrics</c> in Prometheus text, <c>/status</c> as JSON and
+/// <c>/healthz</c>. It binds to one address, loopback by default; it has no authentication, so
+/// expose it only where every caller may read routing state.
 /// </summary>
 internal sealed class AdminServer : IAsyncDisposable
 {
+    /// <summary>
+    /// What the dashboard may do in the browser: run its own inline script and style, fetch
+    /// <c>/status</c> from this origin, draw inline SVG — nothing from anywhere else.
+    /// </summary>
+    private const string DashboardPolicy = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+    private static readonly Lazy<byte[]> Dashboard = new(() =>
+    {
+        using Stream page = typeof(AdminServer).Assembly.GetManifestResourceStream("Mallard.Balancer.Admin.Dashboard.html")
+            ?? throw new InvalidOperationException("the dashboard page is missing from the assembly");
+        using var copy = new MemoryStream();
+        page.CopyTo(copy);
+        return copy.ToArray();
+    });
+
     private readonly WebApplication _app;
 
     private AdminServer(WebApplication app, IPEndPoint endpoint)
@@ -34,6 +50,12 @@ internal sealed class AdminServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(kestrel => kestrel.Listen(endpoint));
         WebApplication app = builder.Build();
+        app.MapGet("/", (HttpContext context) =>
+        {
+            context.Response.Headers.ContentSecurityPolicy = DashboardPolicy;
+            context.Response.Headers.XContentTypeOptions = "nosniff";
+            return Results.Bytes(Dashboard.Value, "text/html; charset=utf-8");
+        });
         app.MapGet("/metrics", () => Results.Text(PrometheusTextWriter.Write(metrics()), PrometheusTextWriter.ContentType));
         app.MapGet("/status", () => Results.Text(JsonSerializer.Serialize(status(), StatusJsonContext.Default.BalancerStatus), "application/json"));
         app.MapGet("/healthz", () => Results.Text("ok\n"));

@@ -11,7 +11,12 @@ internal static class DemoCommand
     {
         var megabytes = new Option<int>("--megabytes") { Description = "Size of the download.", DefaultValueFactory = _ => 20 };
         var returnPath = new Option<string>("--return-path") { Description = "The balancer's return path: per-client-address (the server follows the client) or per-connection (the balancer hides the move).", DefaultValueFactory = _ => "per-client-address" };
-        var command = new Command("demo", "Run two QUIC servers behind mallard lb on loopback and show one connection surviving a NAT rebinding.") { megabytes, returnPath };
+        var hold = new Option<int?>("--hold")
+        {
+            Description = "After the download, keep everything running with telemetry flowing, to look at the balancer's dashboard: until Ctrl+C, or for the given number of seconds.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var command = new Command("demo", "Run two QUIC servers behind mallard lb on loopback and show one connection surviving a NAT rebinding.") { megabytes, returnPath, hold };
         command.SetAction(parse => MallardCommand.Guard(error, () =>
         {
             int size = parse.GetValue(megabytes);
@@ -26,8 +31,15 @@ internal static class DemoCommand
                 "per-connection" => ReturnPathMode.PerConnection,
                 var other => throw new CliException($"--return-path \"{other}\" is not per-client-address or per-connection."),
             };
+            // --hold alone: until stopped; --hold N: N seconds.
+            TimeSpan? holdFor = parse.GetResult(hold) is null ? null : parse.GetValue(hold) is int seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
+            if (holdFor is { } chosen && chosen != Timeout.InfiniteTimeSpan && chosen.TotalSeconds is < 1 or > 86_400)
+            {
+                throw new CliException($"--hold {chosen.TotalSeconds} is out of range; it must be 1 to 86400 seconds, or nothing to hold until stopped.");
+            }
+
             using QuicCliSupport.StopSignal stop = QuicCliSupport.OnTerminate();
-            return new DemoRunner(size, mode, output).RunAsync(stop.Token).GetAwaiter().GetResult();
+            return new DemoRunner(size, mode, output, holdFor).RunAsync(stop.Token).GetAwaiter().GetResult();
         }));
         return command;
     }

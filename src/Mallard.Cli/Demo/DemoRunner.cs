@@ -15,9 +15,11 @@ namespace Mallard.Cli.Demo;
 /// QUIC-LB server IDs, mallard lb in front of them, a NAT in front of the client, and one QUIC
 /// connection that downloads while it sends telemetry datagrams. Halfway through, the NAT gives
 /// the client a new public port. The balancer still routes by connection ID to the same server,
-/// which follows the client to its new address, and the download completes intact.
+/// which follows the client to its new address, and the download completes intact. The
+/// balancer's live dashboard is up throughout; with a hold time, everything keeps running after
+/// the download (telemetry still flowing) so that it can be looked at.
 /// </summary>
-internal sealed class DemoRunner(long megabytes, ReturnPathMode returnPath, TextWriter output)
+internal sealed class DemoRunner(long megabytes, ReturnPathMode returnPath, TextWriter output, TimeSpan? hold = null)
 {
     private static readonly QuicLbConfig Config = new(0, 4, 8);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -33,6 +35,7 @@ internal sealed class DemoRunner(long megabytes, ReturnPathMode returnPath, Text
         Log($"servers   A on {a.EndPoint} (server ID {a.ServerId}), B on {b.EndPoint} (server ID {b.ServerId}); QUIC-LB config 0, plaintext");
         Log($"balancer  mallard lb on {front}, routing by connection ID, return path {(returnPath == ReturnPathMode.PerConnection ? "per-connection" : "per-client-address")}");
         Log($"NAT       the client sends to {nat.EndPoint}; the balancer sees it as {nat.PublicEndPoint}");
+        Log($"dashboard http://{balancer.AdminEndpoint}/ (the balancer's live view; /status and /metrics beside it)");
 
         await using QuicConnection connection = await QuicConnection.ConnectAsync(new QuicClientConnectionOptions
         {
@@ -90,15 +93,29 @@ internal sealed class DemoRunner(long megabytes, ReturnPathMode returnPath, Text
             return 1;
         }
 
+        bool survived = received == total && intact && a.Connections + b.Connections == 1;
+        if (hold is TimeSpan holdFor)
+        {
+            Log(holdFor == Timeout.InfiniteTimeSpan
+                ? $"holding   telemetry keeps flowing; the dashboard is at http://{balancer.AdminEndpoint}/ — Ctrl+C to stop"
+                : $"holding   telemetry keeps flowing for {holdFor.TotalSeconds:0} s; the dashboard is at http://{balancer.AdminEndpoint}/");
+            try
+            {
+                await Task.Delay(holdFor, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
         await telemetryStop.CancelAsync().ConfigureAwait(false);
         long datagramsSent = await telemetry.ConfigureAwait(false);
         QuicDatagramStatistics datagrams = connection.DatagramStatistics;
-        bool survived = received == total && intact && a.Connections + b.Connections == 1;
         Log($"client    100 %: {received:N0} octets, {(intact ? "every octet as sent" : "CORRUPTED")}; {datagramsSent} telemetry datagrams sent, {datagrams.Received} echoed");
         Log(survived
             ? $"the connection survived the rebinding: one connection, no reconnect, server {owner.Name} all along"
             : "the connection did not survive the rebinding");
-        await connection.CloseAsync(0, stop).ConfigureAwait(false);
+        await connection.CloseAsync(0, CancellationToken.None).ConfigureAwait(false);
         return survived ? 0 : 1;
     }
 
@@ -128,7 +145,7 @@ internal sealed class DemoRunner(long megabytes, ReturnPathMode returnPath, Text
     private BalancerSettings Settings(DemoServer a, DemoServer b) => BalancerConfigLoader.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
     {
         ["Mallard:Balancer:Listen:0"] = "127.0.0.1:0",
-        ["Mallard:Balancer:Admin"] = "off",
+        ["Mallard:Balancer:Admin"] = "127.0.0.1:0",
         ["Mallard:Balancer:ReturnPath"] = returnPath == ReturnPathMode.PerConnection ? "per-connection" : "per-client-address",
         ["Mallard:Balancer:Configs:0:Id"] = "0",
         ["Mallard:Balancer:Configs:0:ServerIdLength"] = "4",

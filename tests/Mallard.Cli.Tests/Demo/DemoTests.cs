@@ -26,7 +26,19 @@ public class DemoTests
         Assert.Contains("the connection survived the rebinding", run.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TheDemoShowsWhereItsDashboardIsAndHoldsWhenAsked()
+    {
+        CliRun run = await Task.Run(() => CliRun.Of("demo", "--megabytes", "2", "--hold", "1"));
+
+        Assert.True(run.ExitCode == 0, run.Output + run.Error);
+        Assert.Matches(@"dashboard http://127\.0\.0\.1:\d+/ ", run.Output);
+        Assert.Contains("holding   telemetry keeps flowing for 1 s", run.Output, StringComparison.Ordinal);
+        Assert.Contains("the connection survived the rebinding", run.Output, StringComparison.Ordinal);
+    }
+
     [Theory]
+    [InlineData("--hold", "0", "mallard: --hold 0 is out of range; it must be 1 to 86400 seconds, or nothing to hold until stopped.")]
     [InlineData("--megabytes", "0", "mallard: --megabytes 0 is out of range; it must be 1 to 10000.")]
     [InlineData("--return-path", "sideways", "mallard: --return-path \"sideways\" is not per-client-address or per-connection.")]
     public void BadOptionsNameTheOptionAndWhatIsAllowed(string option, string value, string message)

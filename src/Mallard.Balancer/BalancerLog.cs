@@ -8,7 +8,7 @@ internal static partial class BalancerLog
     [LoggerMessage(1, LogLevel.Information, "Listening on {Endpoint} ({ReturnPath}, {Workers} workers)")]
     public static partial void Listening(ILogger logger, string endpoint, string returnPath, int workers);
 
-    [LoggerMessage(2, LogLevel.Information, "Admin endpoint on http://{Endpoint} (/metrics, /status)")]
+    [LoggerMessage(2, LogLevel.Information, "Admin endpoint on http://{Endpoint} (dashboard at /, /metrics, /status)")]
     public static partial void AdminListening(ILogger logger, string endpoint);
 
     [LoggerMessage(3, LogLevel.Warning, "Backend {Backend} is down: {Reason}")]
@@ -31,4 +31,7 @@ internal static partial class BalancerLog
 
     [LoggerMessage(9, LogLevel.Information, "Stopped; {Flows} flows closed")]
     public static partial void Stopped(ILogger logger, long flows);
+
+    [LoggerMessage(10, LogLevel.Information, "Exporting metrics over OTLP ({Protocol}) to {Endpoint} every {Interval}")]
+    public static partial void OtlpExporting(ILogger logger, string endpoint, string protocol, TimeSpan interval);
 }

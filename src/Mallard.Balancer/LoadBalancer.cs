@@ -33,6 +33,7 @@ public sealed class LoadBalancer : IAsyncDisposable
     private readonly Meter _meter;
     private HealthChecker? _health;
     private AdminServer? _admin;
+    private OpenTelemetry.Metrics.MeterProvider? _otlp;
     private long _generation;
     private long _lastLimitLog = long.MinValue / 2;
 
@@ -94,6 +95,12 @@ public sealed class LoadBalancer : IAsyncDisposable
             }
 
             balancer._health = new HealthChecker(() => balancer._routing.Current, balancer.OnHealthChanged, balancer._time);
+            if (settings.Otlp is { } otlp)
+            {
+                balancer._otlp = OtlpExport.Start(otlp, MeterName);
+                BalancerLog.OtlpExporting(balancer._logger, otlp.Endpoint.ToString(), otlp.Grpc ? "grpc" : "http/protobuf", otlp.Interval);
+            }
+
             if (settings.Admin is not null)
             {
                 balancer._admin = await AdminServer.StartAsync(settings.Admin, balancer.GetStatus, () => balancer.MetricFamilies, cancellation).ConfigureAwait(false);
@@ -110,8 +117,8 @@ public sealed class LoadBalancer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Swaps in a new configuration atomically. Listen addresses, the admin address and the
-    /// worker count need a restart (a warning says so); everything else applies at once.
+    /// Swaps in a new configuration atomically. Listen addresses, the admin address, the worker
+    /// count and OTLP export need a restart (a warning says so); everything else applies at once.
     /// Backends that stay keep their health and counters; flows to removed backends close.
     /// Connections routed by connection ID to backends that stay are not disturbed.
     /// </summary>
@@ -134,7 +141,12 @@ public sealed class LoadBalancer : IAsyncDisposable
             BalancerLog.NeedsRestart(_logger, "Workers");
         }
 
-        BalancerSettings applied = next with { Listeners = current.Listeners, Admin = current.Admin, Workers = current.Workers };
+        if (!Equals(current.Otlp, next.Otlp))
+        {
+            BalancerLog.NeedsRestart(_logger, "Otlp");
+        }
+
+        BalancerSettings applied = next with { Listeners = current.Listeners, Admin = current.Admin, Workers = current.Workers, Otlp = current.Otlp };
         lock (_control)
         {
             var kept = new HashSet<IPEndPoint>(applied.Backends.Select(b => b.Address));
@@ -209,6 +221,7 @@ public sealed class LoadBalancer : IAsyncDisposable
             listener.Dispose();
         }
 
+        _otlp?.Dispose(); // sends the last figures
         _meter.Dispose();
         BalancerLog.Stopped(_logger, flows);
     }

@@ -16,7 +16,7 @@ public static class BalancerConfigLoader
     public const string SectionPath = "Mallard:Balancer";
 
     private static readonly string[] KnownFields =
-        ["Listen", "Admin", "Configs", "Backends", "RouteBy", "ReturnPath", "Fallback", "Proxy", "Health", "Workers"];
+        ["Listen", "Admin", "Configs", "Backends", "RouteBy", "ReturnPath", "Fallback", "Proxy", "Health", "Workers", "Otlp"];
 
     /// <summary>
     /// The built-in configuration used without <c>--config</c>: listen on 127.0.0.1:4433, admin on
@@ -106,7 +106,10 @@ public static class BalancerConfigLoader
             LoadFallback(section.GetSection("Fallback")),
             LoadProxy(section.GetSection("Proxy")),
             LoadHealth(section.GetSection("Health")),
-            LoadWorkers(section.GetSection("Workers")));
+            LoadWorkers(section.GetSection("Workers")))
+        {
+            Otlp = LoadOtlp(section.GetSection("Otlp")),
+        };
     }
 
     /// <summary>Parses <c>ADDRESS:PORT</c> (IPv6 in brackets) with a message naming <paramref name="path"/>.</summary>
@@ -319,6 +322,34 @@ public static class BalancerConfigLoader
             timeout,
             InRange(options.UnhealthyThreshold ?? 3, 1, 100, $"{section.Path}:UnhealthyThreshold"),
             InRange(options.HealthyThreshold ?? 2, 1, 100, $"{section.Path}:HealthyThreshold"));
+    }
+
+    private static OtlpSettings? LoadOtlp(IConfigurationSection section)
+    {
+        if (!section.Exists() || section.Value is "off")
+        {
+            return null;
+        }
+
+        OtlpOptions options = Bind<OtlpOptions>(section);
+        if (!Uri.TryCreate(options.Endpoint, UriKind.Absolute, out Uri? endpoint) || endpoint.Scheme is not ("http" or "https"))
+        {
+            throw new MallardConfigException($"{section.Path}:Endpoint", $"\"{options.Endpoint}\" is not a collector address; write http://HOST:PORT or https://HOST:PORT, for example http://127.0.0.1:4318.");
+        }
+
+        bool grpc = options.Protocol switch
+        {
+            null or "http/protobuf" => false,
+            "grpc" => true,
+            string other => throw new MallardConfigException($"{section.Path}:Protocol", $"\"{other}\" is not an OTLP protocol; use http/protobuf (default) or grpc."),
+        };
+        TimeSpan interval = options.Interval ?? TimeSpan.FromSeconds(30);
+        if (interval < TimeSpan.FromSeconds(1) || interval > TimeSpan.FromHours(1))
+        {
+            throw new MallardConfigException($"{section.Path}:Interval", $"{interval} is out of range; it must be 00:00:01 to 01:00:00.");
+        }
+
+        return new OtlpSettings(endpoint, grpc, interval);
     }
 
     private static int LoadWorkers(IConfigurationSection section)

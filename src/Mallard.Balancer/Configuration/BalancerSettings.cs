@@ -13,4 +13,8 @@ public sealed record BalancerSettings(
     FallbackSettings Fallback,
     ProxySettings Proxy,
     HealthCheckSettings Health,
-    int Workers);
+    int Workers)
+{
+    /// <summary>OTLP export of the balancer's meter, or null (the default) for none.</summary>
+    public OtlpSettings? Otlp { get; init; }
+}

@@ -32,6 +32,9 @@ internal static partial class BalancerLog
     [LoggerMessage(9, LogLevel.Information, "Stopped; {Flows} flows closed")]
     public static partial void Stopped(ILogger logger, long flows);
 
+    [LoggerMessage(11, LogLevel.Information, "Restored {Restored} of {Recorded} flows from the flow journal on {Endpoint}")]
+    public static partial void FlowsRestored(ILogger logger, int restored, int recorded, string endpoint);
+
     [LoggerMessage(10, LogLevel.Information, "Exporting metrics over OTLP ({Protocol}) to {Endpoint} every {Interval}")]
     public static partial void OtlpExporting(ILogger logger, string endpoint, string protocol, TimeSpan interval);
 }

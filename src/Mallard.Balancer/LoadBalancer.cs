@@ -32,6 +32,7 @@ public sealed class LoadBalancer : IAsyncDisposable
     private readonly Timer _sweeper;
     private readonly Meter _meter;
     private HealthChecker? _health;
+    private FlowJournal? _journal;
     private AdminServer? _admin;
     private OpenTelemetry.Metrics.MeterProvider? _otlp;
     private long _generation;
@@ -86,12 +87,28 @@ public sealed class LoadBalancer : IAsyncDisposable
         var balancer = new LoadBalancer(settings, loggerFactory, time ?? TimeProvider.System);
         try
         {
-            foreach (ListenerSettings listenerSettings in settings.Listeners)
+            IReadOnlyList<FlowJournal.JournalRecord> previous = [];
+            if (settings.Proxy.FlowJournal is string journalPath)
             {
-                var flows = new FlowTable(listenerSettings.ReturnPath, settings.Proxy, balancer.ProxyCounters, balancer.ReportPassiveFailure, balancer.ReportRelayLimit, balancer.Milliseconds);
-                Listener listener = Listener.Start(listenerSettings, settings.Workers, flows, balancer._routing, settings.Proxy.MaxDatagramSize, batched);
+                balancer._journal = FlowJournal.Open(journalPath, settings.Listeners.Count * settings.Proxy.MaxFlows, out previous);
+            }
+
+            for (int index = 0; index < settings.Listeners.Count; index++)
+            {
+                ListenerSettings listenerSettings = settings.Listeners[index];
+                var flows = new FlowTable(listenerSettings.ReturnPath, settings.Proxy, balancer.ProxyCounters, balancer.ReportPassiveFailure, balancer.ReportRelayLimit, balancer.Milliseconds)
+                {
+                    Journal = balancer._journal,
+                    ListenerIndex = index,
+                };
+                List<Upstream> restored = balancer.Restore(previous, index, listenerSettings, flows);
+                Listener listener = Listener.Start(listenerSettings, settings.Workers, flows, balancer._routing, settings.Proxy.MaxDatagramSize, batched, restored);
                 balancer._listeners.Add(listener);
                 BalancerLog.Listening(balancer._logger, listener.Endpoint.ToString(), Describe(listenerSettings.ReturnPath), listener.Workers.Count);
+                if (previous.Count > 0)
+                {
+                    BalancerLog.FlowsRestored(balancer._logger, restored.Count, previous.Count(r => r.Listener == index), listener.Endpoint.ToString());
+                }
             }
 
             balancer._health = new HealthChecker(() => balancer._routing.Current, balancer.OnHealthChanged, balancer._time);
@@ -221,6 +238,7 @@ public sealed class LoadBalancer : IAsyncDisposable
             listener.Dispose();
         }
 
+        _journal?.Dispose(); // its flows stay recorded: a balancer started next relays them again
         _otlp?.Dispose(); // sends the last figures
         _meter.Dispose();
         BalancerLog.Stopped(_logger, flows);
@@ -284,6 +302,46 @@ public sealed class LoadBalancer : IAsyncDisposable
     private void ReportPassiveFailure(Backend backend, string reason) => _health?.ReportPassiveFailure(backend, reason);
 
     /// <summary>The data path's clock: milliseconds on the balancer's <see cref="TimeProvider"/> (tests drive it by hand).</summary>
+    /// <summary>
+    /// Opens again the flows of listener <paramref name="index"/> that the journal says a previous
+    /// process relayed: same client address, same backend, the same upstream port when it is free.
+    /// Flows to a backend no longer configured, or from a client of another address family than
+    /// the listener, are left closed.
+    /// </summary>
+    private List<Upstream> Restore(IReadOnlyList<FlowJournal.JournalRecord> previous, int index, ListenerSettings listener, FlowTable flows)
+    {
+        var restored = new List<Upstream>();
+        long now = Milliseconds();
+        foreach (FlowJournal.JournalRecord record in previous)
+        {
+            Backend? backend = record.Listener == index && record.Client.AddressFamily == listener.Endpoint.AddressFamily
+                ? _routing.Current.Backends.FirstOrDefault(b => b.Address.Equals(record.Backend))
+                : null;
+            if (backend is null)
+            {
+                continue;
+            }
+
+            SocketAddress client = record.Client.Serialize();
+            Upstream upstream;
+            try
+            {
+                upstream = Upstream.Open(backend, ReturnPath.CopyOf(EndpointKey.From(client), client), ProxyCounters, ReportPassiveFailure, Settings.Proxy, now, record.UpstreamPort);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                continue;
+            }
+
+            if (flows.Adopt(upstream))
+            {
+                restored.Add(upstream);
+            }
+        }
+
+        return restored;
+    }
+
     private long Milliseconds() => _time.GetTimestamp() / Math.Max(1, _time.TimestampFrequency / 1000);
 
     private void ReportRelayLimit(string problem)

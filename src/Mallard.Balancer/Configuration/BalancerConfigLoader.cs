@@ -278,13 +278,22 @@ public static class BalancerConfigLoader
         }
 
         int maxFlows = InRange(options.MaxFlows ?? 16_384, 1, 1 << 20, $"{section.Path}:MaxFlows");
+        string? journal = options.FlowJournal is null or "" or "off" ? null : Path.GetFullPath(options.FlowJournal);
+        if (journal is not null && !Directory.Exists(Path.GetDirectoryName(journal)))
+        {
+            throw new MallardConfigException($"{section.Path}:FlowJournal", $"the folder of \"{options.FlowJournal}\" does not exist; name a file in an existing folder the balancer may write, for example /var/lib/mallard/flows, or \"off\".");
+        }
+
         return new ProxySettings(
             maxFlows,
             InRange(options.MaxFlowsPerSourceAddress ?? Math.Min(1024, maxFlows), 1, maxFlows, $"{section.Path}:MaxFlowsPerSourceAddress"),
             Positive(options.FlowIdleTimeout ?? TimeSpan.FromSeconds(30), $"{section.Path}:FlowIdleTimeout"),
             hold,
             InRange(options.MaxDatagramSize ?? 4096, 1200, 65_527, $"{section.Path}:MaxDatagramSize"),
-            ParsePortRange(options.UpstreamPorts ?? "16384-32767", $"{section.Path}:UpstreamPorts"));
+            ParsePortRange(options.UpstreamPorts ?? "16384-32767", $"{section.Path}:UpstreamPorts"))
+        {
+            FlowJournal = journal,
+        };
     }
 
     private static PortRange? ParsePortRange(string text, string path)

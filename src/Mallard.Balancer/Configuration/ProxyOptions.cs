@@ -20,4 +20,7 @@ public sealed class ProxyOptions
 
     /// <summary>Upstream port range such as <c>16384-32767</c> (the default), or <c>ephemeral</c> for kernel-chosen ports.</summary>
     public string? UpstreamPorts { get; set; }
+
+    /// <summary>A file in which the flows are kept, so that a balancer started after a crash relays them again; none by default.</summary>
+    public string? FlowJournal { get; set; }
 }

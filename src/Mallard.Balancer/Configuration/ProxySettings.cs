@@ -15,4 +15,13 @@ namespace Mallard.Balancer.Configuration;
 /// each flow's port is derived from the client address and backend, so a restarted balancer
 /// relays an existing connection from the same port and the backend sees no change of address.
 /// </param>
-public sealed record ProxySettings(int MaxFlows, int MaxFlowsPerSourceAddress, TimeSpan FlowIdleTimeout, TimeSpan ReturnPathHoldTime, int MaxDatagramSize, PortRange? UpstreamPorts);
+public sealed record ProxySettings(int MaxFlows, int MaxFlowsPerSourceAddress, TimeSpan FlowIdleTimeout, TimeSpan ReturnPathHoldTime, int MaxDatagramSize, PortRange? UpstreamPorts)
+{
+    /// <summary>
+    /// The file that keeps the flows (<see cref="Forwarding.FlowJournal"/>), or null for none. A
+    /// balancer started after a crash or a restart opens the flows it names again at once, so a
+    /// backend's replies to a client that is silent (a download) are relayed without waiting for
+    /// the client to speak.
+    /// </summary>
+    public string? FlowJournal { get; init; }
+}

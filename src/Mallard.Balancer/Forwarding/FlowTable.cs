@@ -49,6 +49,12 @@ internal sealed class FlowTable : IDisposable
 
     public ReturnPathMode Mode => _mode;
 
+    /// <summary>Where opened flows are recorded so that a restarted balancer relays them again, or null.</summary>
+    public FlowJournal? Journal { get; init; }
+
+    /// <summary>This table's listener, by its index in the configuration (what the journal records).</summary>
+    public int ListenerIndex { get; init; }
+
     public int Count => Volatile.Read(ref _flows);
 
     /// <summary>Proxy:ReturnPathHoldTime in milliseconds, as the current settings say.</summary>
@@ -148,6 +154,7 @@ internal sealed class FlowTable : IDisposable
         }
 
         Volatile.Read(ref _evictionCandidates).Enqueue(flow);
+        Record(flow);
         opened = true;
         if (byConnection && flow.TryAddConnectionId(MaxConnectionIdsPerFlow))
         {
@@ -182,6 +189,48 @@ internal sealed class FlowTable : IDisposable
         return false;
     }
 
+    /// <summary>
+    /// Takes in a flow a previous process relayed (restored from the <see cref="Journal"/>) as
+    /// if it had just opened; false when the limits leave no room for it (it is closed).
+    /// </summary>
+    public bool Adopt(Upstream flow)
+    {
+        ProxySettings settings = Volatile.Read(ref _settings);
+        EndpointKey source = flow.Source;
+        if (_bySource.AddOrUpdate(source, 1, (_, count) => count + 1) > settings.MaxFlowsPerSourceAddress
+            || Interlocked.Increment(ref _flows) > settings.MaxFlows)
+        {
+            ReleaseSource(source);
+            flow.Dispose();
+            return false;
+        }
+
+        if (!_byClient.TryAdd((flow.ReturnPath.Key, flow.BackendKey), flow))
+        {
+            Interlocked.Decrement(ref _flows);
+            ReleaseSource(source);
+            flow.Dispose();
+            return false;
+        }
+
+        Volatile.Read(ref _evictionCandidates).Enqueue(flow);
+        Record(flow);
+        _counters.CountFlowRestored();
+        return true;
+    }
+
+    private void Record(Upstream flow)
+    {
+        if (Journal is null)
+        {
+            return;
+        }
+
+        SocketAddress address = flow.ReturnPath.Address;
+        var client = (IPEndPoint)new IPEndPoint(address.Family == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0).Create(address);
+        flow.JournalSlot = Journal.Record(new FlowJournal.JournalRecord(ListenerIndex, client, flow.Backend.Address, flow.LocalEndpoint.Port));
+    }
+
     /// <summary>Closes a flow taken out of the table and releases its place.</summary>
     private void Close(Upstream upstream)
     {
@@ -190,6 +239,7 @@ internal sealed class FlowTable : IDisposable
             return;
         }
 
+        Journal?.Forget(upstream.JournalSlot);
         upstream.Dispose();
         Interlocked.Decrement(ref _flows);
         ReleaseSource(upstream.Source);

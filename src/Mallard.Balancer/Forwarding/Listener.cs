@@ -28,9 +28,10 @@ internal sealed class Listener : IDisposable
 
     /// <summary>
     /// Binds <paramref name="workerCount"/> sockets (SO_REUSEPORT on Linux; elsewhere one socket
-    /// and one thread) and starts a thread on each.
+    /// and one thread) and starts a thread on each; the threads relay the replies of the
+    /// <paramref name="restored"/> flows (already in <paramref name="flows"/>) as of their own.
     /// </summary>
-    public static Listener Start(ListenerSettings settings, int workerCount, FlowTable flows, RoutingState routing, int maxDatagramSize, bool batched)
+    public static Listener Start(ListenerSettings settings, int workerCount, FlowTable flows, RoutingState routing, int maxDatagramSize, bool batched, IReadOnlyList<Upstream>? restored = null)
     {
         bool reusePort = OperatingSystem.IsLinux();
         int count = reusePort ? workerCount : 1;
@@ -48,8 +49,17 @@ internal sealed class Listener : IDisposable
             var listener = new Listener(settings, flows, bound);
             for (int i = 0; i < sockets.Count; i++)
             {
-                var worker = ListenerWorker.Create(sockets[i], flows, routing, $"mallard-lb {bound} #{i}", batched, maxDatagramSize);
-                listener._workers.Add(worker);
+                listener._workers.Add(ListenerWorker.Create(sockets[i], flows, routing, $"mallard-lb {bound} #{i}", batched, maxDatagramSize));
+            }
+
+            // Flows restored from the journal are shared out before the threads start.
+            for (int i = 0; i < (restored?.Count ?? 0); i++)
+            {
+                listener._workers[i % listener._workers.Count].Adopt(restored![i]);
+            }
+
+            foreach (ListenerWorker worker in listener._workers)
+            {
                 worker.Start();
             }
 

@@ -21,6 +21,7 @@ internal abstract class ListenerWorker : IDisposable
     protected const int SweepIntervalMilliseconds = 1000;
 
     private readonly Thread _thread;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Upstream> _adopted = new();
     private volatile bool _stopping;
 
     protected ListenerWorker(Socket socket, FlowTable flows, RoutingState routing, string name, int maxDatagramSize)
@@ -53,6 +54,9 @@ internal abstract class ListenerWorker : IDisposable
         batched ? new BatchedWorker(socket, flows, routing, name, maxDatagramSize) : new PortableWorker(socket, flows, routing, name, maxDatagramSize);
 
     public void Start() => _thread.Start();
+
+    /// <summary>Gives this thread a flow restored from the journal, to relay its replies as of one it opened; call before <see cref="Start"/>.</summary>
+    public void Adopt(Upstream upstream) => _adopted.Enqueue(upstream);
 
     /// <summary>
     /// Opens a listening socket. With <paramref name="reusePort"/> several sockets share the
@@ -104,6 +108,15 @@ internal abstract class ListenerWorker : IDisposable
 
     /// <summary>Takes over the replies of a flow this thread just opened.</summary>
     protected abstract void OnFlowOpened(Upstream upstream);
+
+    /// <summary>Takes over the flows given to this thread with <see cref="Adopt"/>; the loop calls it as it begins.</summary>
+    protected void TakeAdopted()
+    {
+        while (_adopted.TryDequeue(out Upstream? upstream))
+        {
+            OnFlowOpened(upstream);
+        }
+    }
 
     /// <summary>Routes one client datagram and finds or opens its flow; null when it is dropped.</summary>
     protected Upstream? Resolve(ReadOnlySpan<byte> datagram, SocketAddress from, long now)

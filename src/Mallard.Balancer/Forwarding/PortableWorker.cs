@@ -18,6 +18,7 @@ internal sealed class PortableWorker(Socket socket, FlowTable flows, RoutingStat
         byte[] buffer = GC.AllocateUninitializedArray<byte>(65_536, pinned: true);
         var from = new SocketAddress(Socket.AddressFamily);
         long lastSweep = Flows.Now;
+        TakeAdopted();
         while (!Stopping)
         {
             int received = -1;

@@ -91,13 +91,17 @@ internal sealed class Upstream : IDisposable
     /// trying a few neighbours when it is taken, and the kernel's choice after that.
     /// </summary>
     public static Upstream Open(Backend backend, ReturnPath returnPath, ProxyCounters counters,
-        Action<Backend, string> reportFailure, ProxySettings settings, long now)
+        Action<Backend, string> reportFailure, ProxySettings settings, long now, int? port = null)
     {
         var socket = new Socket(backend.Address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
             Mallard.Linux.DontFragment.Apply(socket); // a relayed path MTU probe too large for this hop is dropped, as a router would
-            if (settings.UpstreamPorts is PortRange range)
+            if (port is int restored && TryBind(socket, restored, backend.Address.AddressFamily))
+            {
+                // The port a previous process relayed this flow from (FlowJournal): the backend sees no change.
+            }
+            else if (settings.UpstreamPorts is PortRange range)
             {
                 BindStablePort(socket, range, returnPath.Key.StableHash(backend.Key.StableHash(0)), backend.Address.AddressFamily);
             }
@@ -114,6 +118,22 @@ internal sealed class Upstream : IDisposable
         {
             BackendKey = EndpointKey.From(backend.Address),
         };
+    }
+
+    /// <summary>Where this flow's record is in the <see cref="FlowJournal"/>, or -1.</summary>
+    public int JournalSlot { get; set; } = -1;
+
+    private static bool TryBind(Socket socket, int port, AddressFamily family)
+    {
+        try
+        {
+            socket.Bind(new IPEndPoint(family == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, port));
+            return true;
+        }
+        catch (SocketException error) when (error.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
+        {
+            return false;
+        }
     }
 
     private static void BindStablePort(Socket socket, PortRange range, ulong hash, AddressFamily family)

@@ -3,6 +3,7 @@ namespace Mallard.Balancer.Metrics;
 /// <summary>Relay counters shared by the threads of one balancer (flow events are rare; these use interlocked adds).</summary>
 public sealed class ProxyCounters
 {
+    private long _flowsRestored;
     private long _flowsOpened;
     private long _flowsClosed;
     private long _flowLimitReached;
@@ -55,6 +56,9 @@ public sealed class ProxyCounters
     /// <summary>Datagrams that could not be sent to a backend.</summary>
     public long BackendSendErrors => Volatile.Read(ref _backendSendErrors);
 
+    /// <summary>Flows a previous process relayed, opened again from the flow journal at start-up.</summary>
+    public long FlowsRestored => Volatile.Read(ref _flowsRestored);
+
     /// <summary>Every relay event counter by its metric tag, the one list that /metrics and /status both report.</summary>
     public IEnumerable<(string Event, long Count)> Events() =>
     [
@@ -70,9 +74,12 @@ public sealed class ProxyCounters
         ("oversized_reply", OversizedReplies),
         ("client_send_error", ClientSendErrors),
         ("backend_send_error", BackendSendErrors),
+        ("flow_restored", FlowsRestored),
     ];
 
     internal void CountFlowOpened() => Interlocked.Increment(ref _flowsOpened);
+
+    internal void CountFlowRestored() => Interlocked.Increment(ref _flowsRestored);
 
     internal void CountFlowClosed() => Interlocked.Increment(ref _flowsClosed);
 

@@ -118,6 +118,7 @@ public class BalancerConfigLoaderTests
     [InlineData("\"Fallback\": { \"FlowIdleTimeout\": \"00:00:00\" }", "Mallard:Balancer:Fallback:FlowIdleTimeout: 00:00:00 must be longer than zero (write hh:mm:ss, for example 00:00:30).")]
     [InlineData("\"Proxy\": { \"MaxFlows\": 100, \"MaxFlowsPerSourceAddress\": 101 }", "Mallard:Balancer:Proxy:MaxFlowsPerSourceAddress: 101 is out of range; it must be 1 to 100.")]
     [InlineData("\"Proxy\": { \"MaxDatagramSize\": 1000 }", "Mallard:Balancer:Proxy:MaxDatagramSize: 1000 is out of range; it must be 1200 to 65527.")]
+    [InlineData("\"Proxy\": { \"FlowJournal\": \"/no-such-folder/flows\" }", "Mallard:Balancer:Proxy:FlowJournal: the folder of \"/no-such-folder/flows\" does not exist; name a file in an existing folder the balancer may write, for example /var/lib/mallard/flows, or \"off\".")]
     [InlineData("\"Health\": { \"Interval\": \"00:00:01\", \"Timeout\": \"00:00:02\" }", "Mallard:Balancer:Health:Timeout: 00:00:02 is longer than the interval 00:00:01; a probe must finish before the next starts.")]
     [InlineData("\"ReturnPath\": \"sticky\"", "Mallard:Balancer:ReturnPath: \"sticky\" is not a return-path mode; use per-client-address (default) or per-connection.")]
     [InlineData("\"RouteBy\": \"dcid\"", "Mallard:Balancer:RouteBy: \"dcid\" is not a routing mode; use connection-id (default) or client-address.")]

@@ -58,6 +58,7 @@ internal sealed unsafe class BatchedWorker(System.Net.Sockets.Socket socket, Flo
     private void RunLoop(LinuxBatchIo io)
     {
         io.Watch((int)Socket.SafeHandle.DangerousGetHandle(), ListenTag);
+        TakeAdopted();
         var from = new SocketAddress(Socket.AddressFamily);
         long lastSweep = Flows.Now;
         while (!Stopping)

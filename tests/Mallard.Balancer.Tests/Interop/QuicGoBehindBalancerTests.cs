@@ -98,6 +98,62 @@ public sealed partial class QuicGoBehindBalancerTests
     [GeneratedRegex("server=(\\w+) bytes=")]
     private static partial Regex ServerName();
 
+    /// <summary>
+    /// A quic-go client downloads 60 MB from a quic-go server through a `mallard lb` process with
+    /// a flow journal; the balancer is killed with SIGKILL a few megabytes in and a new one
+    /// started at once. The client, which only acknowledges what arrives, says nothing while no
+    /// balancer runs; the new balancer opens its flow again from the journal, so the server's
+    /// retransmissions reach it and the download completes, every octet checked.
+    /// </summary>
+    [Fact]
+    public async Task ADownloadCompletesAfterTheBalancerIsKilledAndStartedAgainWithAFlowJournal()
+    {
+        int[] ports = FreePorts.Udp(2);
+        using RunningProcess server = await QuicGoLb.StartServerAsync("A", ServerIds[0], ports[0]);
+        string folder = Directory.CreateTempSubdirectory("mallard-journal-").FullName;
+        try
+        {
+            string config = Path.Combine(folder, "lb.json");
+            await File.WriteAllTextAsync(config, $$"""
+                { "Mallard": { "Balancer": {
+                  "Listen": [ "127.0.0.1:{{ports[1]}}" ], "Admin": "off",
+                  "Configs": [ { "Id": 0, "ServerIdLength": 4, "NonceLength": 8 } ],
+                  "Backends": [ { "Address": "127.0.0.1:{{ports[0]}}", "ServerIds": { "0": "{{ServerIds[0]}}" } } ],
+                  "Health": { "Enabled": false },
+                  "Proxy": { "FlowJournal": "{{Path.Combine(folder, "flows")}}" }
+                } } }
+                """);
+            string[] balancer = [Path.Combine(AppContext.BaseDirectory, "mallard.dll"), "lb", "--config", config];
+            RunningProcess first = RunningProcess.Start("dotnet", balancer);
+            RunningProcess? second = null;
+            try
+            {
+                Assert.True(await first.WaitForOutputAsync("Listening on", TimeSpan.FromSeconds(30)), first.Output);
+                using RunningProcess client = RunningProcess.Start(await QuicGoLb.PathAsync(),
+                    ["-mode", "client", "-connect", $"127.0.0.1:{ports[1]}", "-download", "60000000", "-report-at", "3000000", "-idle", "10s"]);
+                Assert.True(await client.WaitForOutputAsync("received", TimeSpan.FromSeconds(30)), client.Output);
+
+                first.Kill();
+                await first.WaitForExitAsync(TimeSpan.FromSeconds(10));
+                second = RunningProcess.Start("dotnet", balancer);
+
+                int exit = await client.WaitForExitAsync(TimeSpan.FromSeconds(60));
+                Assert.True(exit == 0, $"client: {client.Output}\nbalancer after the kill: {second.Output}");
+                Assert.Contains("conn=0 ok download bytes=60000000", client.Output, StringComparison.Ordinal);
+                Assert.True(await second.WaitForOutputAsync("Restored 1 of 1 flows", TimeSpan.FromSeconds(10)), second.Output);
+            }
+            finally
+            {
+                first.Dispose();
+                second?.Dispose();
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>Three quicgo-lb servers behind a balancer.</summary>
     private sealed class Fleet : IAsyncDisposable
     {

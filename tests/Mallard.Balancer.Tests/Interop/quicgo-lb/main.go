@@ -1,6 +1,7 @@
 // quicgo-lb: a quic-go 0.29 server that issues QUIC-LB connection IDs for its server ID, and a
 // client that checks a transfer through mallard lb, optionally changing its source address or
-// pausing in the middle. Built by the balancer's interop tests from Debian's quic-go package
+// pausing in the middle, or that downloads (-download N: the server sends N octets and the client,
+// after its request, only acknowledges). Built by the balancer's interop tests from Debian's quic-go package
 // (GO111MODULE=off GOPATH=/usr/share/gocode go build).
 package main
 
@@ -103,12 +104,14 @@ func (r *rebindingConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	}
 }
 
-func (r *rebindingConn) WriteTo(p []byte, addr net.Addr) (int, error) { return r.conn().WriteTo(p, addr) }
-func (r *rebindingConn) Close() error                                 { return r.conn().Close() }
-func (r *rebindingConn) LocalAddr() net.Addr                          { return r.conn().LocalAddr() }
-func (r *rebindingConn) SetDeadline(t time.Time) error                { return r.conn().SetDeadline(t) }
-func (r *rebindingConn) SetReadDeadline(t time.Time) error            { return r.conn().SetReadDeadline(t) }
-func (r *rebindingConn) SetWriteDeadline(t time.Time) error           { return r.conn().SetWriteDeadline(t) }
+func (r *rebindingConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	return r.conn().WriteTo(p, addr)
+}
+func (r *rebindingConn) Close() error                       { return r.conn().Close() }
+func (r *rebindingConn) LocalAddr() net.Addr                { return r.conn().LocalAddr() }
+func (r *rebindingConn) SetDeadline(t time.Time) error      { return r.conn().SetDeadline(t) }
+func (r *rebindingConn) SetReadDeadline(t time.Time) error  { return r.conn().SetReadDeadline(t) }
+func (r *rebindingConn) SetWriteDeadline(t time.Time) error { return r.conn().SetWriteDeadline(t) }
 
 func selfSigned() tls.Certificate {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -152,9 +155,16 @@ func serve(listen, name, serverIDHex string, configID, nonceLen int, keyHex stri
 				}
 				go func(stream quic.Stream) {
 					hash := sha256.New()
-					n, err := io.Copy(hash, stream)
+					request := &prefixWriter{limit: 64}
+					n, err := io.Copy(io.MultiWriter(hash, request), stream)
 					if err != nil {
 						stream.CancelWrite(1)
+						return
+					}
+					var size int
+					if _, err := fmt.Sscanf(string(request.data), "download %d", &size); err == nil {
+						stream.Write(pattern(size, 0))
+						stream.Close()
 						return
 					}
 					fmt.Fprintf(stream, "server=%s bytes=%d sha256=%x remote=%s\n", name, n, hash.Sum(nil), conn.RemoteAddr())
@@ -163,6 +173,78 @@ func serve(listen, name, serverIDHex string, configID, nonceLen int, keyHex stri
 			}
 		}(conn)
 	}
+}
+
+// prefixWriter keeps the first limit octets written to it.
+type prefixWriter struct {
+	limit int
+	data  []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	if room := p.limit - len(p.data); room > 0 {
+		if room > len(b) {
+			room = len(b)
+		}
+		p.data = append(p.data, b[:room]...)
+	}
+	return len(b), nil
+}
+
+// pattern is the data of a transfer: octet i is i*7 + index.
+func pattern(size, index int) []byte {
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(i*7 + index)
+	}
+	return data
+}
+
+// download asks for size octets and reads them, printing a line when reportAt have arrived.
+func download(target string, size, reportAt int, idle time.Duration) (string, error) {
+	addr, err := net.ResolveUDPAddr("udp", target)
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := quic.DialAddrContext(ctx, addr.String(), &tls.Config{InsecureSkipVerify: true, NextProtos: []string{alpn}},
+		&quic.Config{MaxIdleTimeout: idle, HandshakeIdleTimeout: idle})
+	if err != nil {
+		return "", fmt.Errorf("handshake: %w", err)
+	}
+	defer conn.CloseWithError(0, "done")
+	stream, err := conn.OpenStreamSync(ctx)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(stream, "download %d\n", size)
+	stream.Close()
+	expected := pattern(size, 0)
+	buffer := make([]byte, 64*1024)
+	received := 0
+	for {
+		n, err := stream.Read(buffer)
+		if n > 0 {
+			if received+n > size || string(buffer[:n]) != string(expected[received:received+n]) {
+				return "", fmt.Errorf("the data differs at %d", received)
+			}
+			if received < reportAt && received+n >= reportAt {
+				fmt.Printf("received %d\n", received+n)
+			}
+			received += n
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", fmt.Errorf("read at %d: %w", received, err)
+		}
+	}
+	if received != size {
+		return "", fmt.Errorf("received %d of %d octets", received, size)
+	}
+	return fmt.Sprintf("download bytes=%d", received), nil
 }
 
 func transfer(target string, index, size, rebindAt, pauseAt int, idle time.Duration) (string, error) {
@@ -187,10 +269,7 @@ func transfer(target string, index, size, rebindAt, pauseAt int, idle time.Durat
 	if err != nil {
 		return "", err
 	}
-	data := make([]byte, size)
-	for i := range data {
-		data[i] = byte(i*7 + index)
-	}
+	data := pattern(size, index)
 	sum := sha256.Sum256(data)
 	const chunk = 16 * 1024
 	for written := 0; written < size; {
@@ -239,6 +318,8 @@ func main() {
 	rebindAt := flag.Int("rebind-at", 0, "client: move to a new source port after this many bytes")
 	pauseAt := flag.Int("pause-at", 0, "client: after this many bytes, wait for a line on stdin")
 	idle := flag.Duration("idle", 5*time.Second, "client: idle timeout")
+	downloadSize := flag.Int("download", 0, "client: download this many octets instead of sending")
+	reportAt := flag.Int("report-at", 0, "client: with -download, print a line when this many octets have arrived")
 	flag.Parse()
 	switch *mode {
 	case "server":
@@ -246,7 +327,13 @@ func main() {
 	case "client":
 		failed := 0
 		for i := 0; i < *connections; i++ {
-			line, err := transfer(*target, i, *size, *rebindAt, *pauseAt, *idle)
+			var line string
+			var err error
+			if *downloadSize > 0 {
+				line, err = download(*target, *downloadSize, *reportAt, *idle)
+			} else {
+				line, err = transfer(*target, i, *size, *rebindAt, *pauseAt, *idle)
+			}
 			if err != nil {
 				fmt.Printf("conn=%d failed: %v\n", i, err)
 				failed++

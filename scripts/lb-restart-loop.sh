@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Restarts `mallard lb` RESTARTS times while QUIC transfers run through it, and reports what the
+# clients lost. On loopback, no root needed. One quic-go 0.29 server (quicgo-lb, issuing QUIC-LB
+# connection IDs) behind a balancer with a flow journal (Proxy:FlowJournal); two quic-go clients
+# run one connection after another for the whole loop:
+#   - a silent one: each connection downloads DOWNLOAD_MB and only acknowledges what arrives;
+#   - a chatty one: each connection uploads UPLOAD_MB, which the server checks (SHA-256).
+# Every transfer is checked octet by octet by its client. The balancer is stopped every
+# INTERVAL seconds — SIGTERM, or SIGKILL with MODE=kill — and a new one started at once.
+#
+#   scripts/lb-restart-loop.sh [RESTARTS=100] [MODE=term|kill] [INTERVAL=1.0] [DOWNLOAD_MB=40] [UPLOAD_MB=8]
+#
+# Prints one line per restart and a summary: transfers completed and failed per client, and the
+# balancer's "Restored N of M flows" lines. A failed transfer is a lost connection or lost octets.
+set -euo pipefail
+RESTARTS=${1:-100}
+MODE=${2:-term}
+INTERVAL=${3:-1.0}
+DOWNLOAD_MB=${4:-40}
+UPLOAD_MB=${5:-8}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d /tmp/mallard-restart-XXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -n "${LB:-}" ] && kill -9 "$LB" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+export GO111MODULE=off GOPATH=/usr/share/gocode CGO_ENABLED=0 GOCACHE=/tmp/mallard-gocache
+(cd "$ROOT/tests/Mallard.Balancer.Tests/Interop/quicgo-lb" && go build -o "$WORK/quicgo-lb" main.go)
+dotnet build "$ROOT/src/Mallard.Cli" -c Release -o "$WORK/mallard" >/dev/null
+
+free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+SERVER_PORT=$(free_port)
+LB_PORT=$(free_port)
+"$WORK/quicgo-lb" -mode server -name A -server-id 41414141 -listen "127.0.0.1:$SERVER_PORT" >"$WORK/server.log" 2>&1 &
+PIDS+=($!)
+cat >"$WORK/lb.json" <<EOF
+{ "Mallard": { "Balancer": {
+  "Listen": [ "127.0.0.1:$LB_PORT" ], "Admin": "off",
+  "Configs": [ { "Id": 0, "ServerIdLength": 4, "NonceLength": 8 } ],
+  "Backends": [ { "Address": "127.0.0.1:$SERVER_PORT", "ServerIds": { "0": "41414141" } } ],
+  "Health": { "Enabled": false },
+  "Proxy": { "FlowJournal": "$WORK/flows" }
+} } }
+EOF
+
+start_lb() {
+  dotnet "$WORK/mallard/mallard.dll" lb --config "$WORK/lb.json" >>"$WORK/lb.log" 2>&1 &
+  LB=$!
+  for _ in $(seq 1 200); do grep -q "Listening on" "$WORK/lb.log" 2>/dev/null && return; sleep 0.05; done
+}
+start_lb
+
+# Clients: enough connections one after another to outlast the loop; stopped at the end.
+"$WORK/quicgo-lb" -mode client -connect "127.0.0.1:$LB_PORT" -connections 100000 -download $((DOWNLOAD_MB * 1000000)) -idle 15s >"$WORK/silent.log" 2>&1 &
+SILENT=$!
+PIDS+=($SILENT)
+"$WORK/quicgo-lb" -mode client -connect "127.0.0.1:$LB_PORT" -connections 100000 -bytes $((UPLOAD_MB * 1000000)) -idle 15s >"$WORK/chatty.log" 2>&1 &
+CHATTY=$!
+PIDS+=($CHATTY)
+
+for restart in $(seq 1 "$RESTARTS"); do
+  sleep "$INTERVAL"
+  before=$(date +%s.%N)
+  if [ "$MODE" = kill ]; then kill -9 "$LB"; else kill -TERM "$LB"; fi
+  wait "$LB" 2>/dev/null || true
+  cat "$WORK/lb.log" >>"$WORK/lb.all.log"; : >"$WORK/lb.log"
+  start_lb
+  gap=$(echo "$(date +%s.%N) - $before" | bc)
+  printf 'restart %d (%s): new balancer listening after %.2f s; silent ok %d failed %d, chatty ok %d failed %d\n' "$restart" "$MODE" "$gap" \
+    "$(grep -c ' ok ' "$WORK/silent.log" || true)" "$(grep -c 'failed' "$WORK/silent.log" || true)" \
+    "$(grep -c ' ok ' "$WORK/chatty.log" || true)" "$(grep -c 'failed' "$WORK/chatty.log" || true)"
+done
+
+sleep 3 # let the transfers in flight at the last restart finish
+kill "$SILENT" "$CHATTY" 2>/dev/null || true
+cat "$WORK/lb.log" >>"$WORK/lb.all.log"
+echo
+echo "silent downloads ($DOWNLOAD_MB MB): $(grep -c ' ok ' "$WORK/silent.log" || true) completed, $(grep -c 'failed' "$WORK/silent.log" || true) failed"
+echo "chatty uploads ($UPLOAD_MB MB): $(grep -c ' ok ' "$WORK/chatty.log" || true) completed, $(grep -c 'failed' "$WORK/chatty.log" || true) failed"
+echo "flows restored at restarts: $(grep -o 'Restored [0-9]* of [0-9]* flows' "$WORK/lb.all.log" | awk '{r+=$2; m+=$4} END {printf "%d of %d recorded", r, m}')"
+grep -h 'failed' "$WORK/silent.log" "$WORK/chatty.log" | head -5 || true

@@ -23,7 +23,7 @@ WORK=$(mktemp -d /tmp/mallard-restart-XXXX)
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  [ -n "${LB:-}" ] && kill -9 "$LB" 2>/dev/null || true
+  [ -n "${LB:-}" ] && { kill "$LB" 2>/dev/null; wait "$LB" 2>/dev/null; } || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -175,6 +175,27 @@ func serve(listen, name, serverIDHex string, configID, nonceLen int, keyHex stri
 	}
 }
 
+// connect dials the balancer over pconn and opens the transfer's stream.
+func connect(pconn net.PacketConn, target string, idle time.Duration) (quic.Connection, quic.Stream, error) {
+	addr, err := net.ResolveUDPAddr("udp", target)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := quic.DialContext(ctx, pconn, addr, "localhost", &tls.Config{InsecureSkipVerify: true, NextProtos: []string{alpn}},
+		&quic.Config{MaxIdleTimeout: idle, HandshakeIdleTimeout: idle})
+	if err != nil {
+		return nil, nil, fmt.Errorf("handshake: %w", err)
+	}
+	stream, err := conn.OpenStreamSync(ctx)
+	if err != nil {
+		conn.CloseWithError(0, "")
+		return nil, nil, err
+	}
+	return conn, stream, nil
+}
+
 // prefixWriter keeps the first limit octets written to it.
 type prefixWriter struct {
 	limit int
@@ -202,22 +223,16 @@ func pattern(size, index int) []byte {
 
 // download asks for size octets and reads them, printing a line when reportAt have arrived.
 func download(target string, size, reportAt int, idle time.Duration) (string, error) {
-	addr, err := net.ResolveUDPAddr("udp", target)
+	pconn, err := net.ListenUDP("udp", nil)
 	if err != nil {
 		return "", err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := quic.DialAddrContext(ctx, addr.String(), &tls.Config{InsecureSkipVerify: true, NextProtos: []string{alpn}},
-		&quic.Config{MaxIdleTimeout: idle, HandshakeIdleTimeout: idle})
+	defer pconn.Close()
+	conn, stream, err := connect(pconn, target, idle)
 	if err != nil {
-		return "", fmt.Errorf("handshake: %w", err)
+		return "", err
 	}
 	defer conn.CloseWithError(0, "done")
-	stream, err := conn.OpenStreamSync(ctx)
-	if err != nil {
-		return "", err
-	}
 	fmt.Fprintf(stream, "download %d\n", size)
 	stream.Close()
 	expected := pattern(size, 0)
@@ -253,22 +268,11 @@ func transfer(target string, index, size, rebindAt, pauseAt int, idle time.Durat
 		return "", err
 	}
 	defer pconn.Close()
-	addr, err := net.ResolveUDPAddr("udp", target)
+	conn, stream, err := connect(pconn, target, idle)
 	if err != nil {
 		return "", err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := quic.DialContext(ctx, pconn, addr, "localhost", &tls.Config{InsecureSkipVerify: true, NextProtos: []string{alpn}},
-		&quic.Config{MaxIdleTimeout: idle, HandshakeIdleTimeout: idle})
-	if err != nil {
-		return "", fmt.Errorf("handshake: %w", err)
 	}
 	defer conn.CloseWithError(0, "done")
-	stream, err := conn.OpenStreamSync(ctx)
-	if err != nil {
-		return "", err
-	}
 	data := pattern(size, index)
 	sum := sha256.Sum256(data)
 	const chunk = 16 * 1024

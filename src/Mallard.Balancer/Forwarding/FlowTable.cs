@@ -92,6 +92,7 @@ internal sealed class FlowTable : IDisposable
             {
                 _byClient.TryRemove(KeyValuePair.Create((before, backendKey), known));
                 _byClient[(client, backendKey)] = known;
+                Rerecord(known); // a balancer restarted from the journal sends to where the client is now
             }
 
             return known;
@@ -217,6 +218,15 @@ internal sealed class FlowTable : IDisposable
         Record(flow);
         _counters.CountFlowRestored();
         return true;
+    }
+
+    private void Rerecord(Upstream flow)
+    {
+        if (Journal is not null)
+        {
+            Journal.Forget(flow.JournalSlot);
+            Record(flow);
+        }
     }
 
     private void Record(Upstream flow)

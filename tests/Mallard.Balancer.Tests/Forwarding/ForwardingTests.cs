@@ -127,6 +127,43 @@ public class ForwardingTests
         Assert.Equal(1, balancer.ProxyCounters.LiveFlows);
     }
 
+    /// <summary>
+    /// Per-connection mode with a flow journal: once the return path has moved, the journal names
+    /// the new address, so a balancer started after this one relays the flow to where the client is.
+    /// </summary>
+    [Fact]
+    public async Task AReturnPathThatMovedIsWhatABalancerStartedFromTheJournalUses()
+    {
+        string folder = Directory.CreateTempSubdirectory("mallard-journal-").FullName;
+        try
+        {
+            using var a = new UdpTestBackend("A");
+            BalancerSettings settings = TestSettings.Loopback([(a.Endpoint, "41414141")],
+                ("ReturnPath", "per-connection"), ("Proxy:ReturnPathHoldTime", "00:00:00.200"), ("Proxy:FlowJournal", Path.Combine(folder, "flows")));
+            byte[] packet = Packets.Short(Convert.FromHexString("00414141410102030405060708"));
+            IPEndPoint moved;
+            await using (LoadBalancer balancer = await RunningBalancer.StartAsync(settings))
+            {
+                using var before = new TestClient(balancer.ListenEndpoints[0]);
+                using var after = new TestClient(balancer.ListenEndpoints[0]);
+                moved = after.LocalEndpoint;
+                Assert.Equal("A", before.Exchange(packet));
+                await Task.Delay(400);
+                Assert.Equal("A", after.Exchange(packet));
+                Assert.Equal(1, balancer.ProxyCounters.ReturnPathMoved);
+            }
+
+            await using LoadBalancer restarted = await RunningBalancer.StartAsync(settings);
+            Mallard.Balancer.Forwarding.Upstream flow = Assert.Single(restarted.Listeners[0].Flows.Snapshot());
+            Assert.Equal(moved, (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(flow.ReturnPath.Address));
+            Assert.Equal(1, restarted.ProxyCounters.FlowsRestored);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>An attacker who replays a connection's packets from another address while the client is active gets nothing.</summary>
     [Fact]
     public async Task PerConnectionIgnoresASpoofedAddressWhileTheClientIsActive()

@@ -90,7 +90,14 @@ public sealed class LoadBalancer : IAsyncDisposable
             IReadOnlyList<FlowJournal.JournalRecord> previous = [];
             if (settings.Proxy.FlowJournal is string journalPath)
             {
-                balancer._journal = FlowJournal.Open(journalPath, settings.Listeners.Count * settings.Proxy.MaxFlows, out previous);
+                try
+                {
+                    balancer._journal = FlowJournal.Open(journalPath, settings.Listeners.Count * settings.Proxy.MaxFlows, out previous);
+                }
+                catch (Exception failure) when (failure is IOException or UnauthorizedAccessException)
+                {
+                    throw new MallardConfigException($"{BalancerConfigLoader.SectionPath}:Proxy:FlowJournal", failure.Message + ".", failure);
+                }
             }
 
             for (int index = 0; index < settings.Listeners.Count; index++)

@@ -26,13 +26,15 @@ internal sealed class FlowJournal : IDisposable
     private const int Version = 1;
     private const byte Live = 1;
 
+    private readonly FileStream _stream;
     private readonly MemoryMappedFile _file;
     private readonly MemoryMappedViewAccessor _view;
     private readonly Stack<int> _free = new();
     private readonly Lock _gate = new();
 
-    private FlowJournal(MemoryMappedFile file, MemoryMappedViewAccessor view, int slots)
+    private FlowJournal(FileStream stream, MemoryMappedFile file, MemoryMappedViewAccessor view, int slots)
     {
+        _stream = stream;
         _file = file;
         _view = view;
         Slots = slots;
@@ -48,13 +50,25 @@ internal sealed class FlowJournal : IDisposable
     /// Opens (or creates) the journal at <paramref name="path"/> with room for
     /// <paramref name="slots"/> flows, and returns the flows it held: what a previous process
     /// relayed when it ended. The file is then empty; restored flows are recorded again as they
-    /// are opened. A file of another size or version is started afresh.
+    /// are opened. A file of another size or version is started afresh. The file stays locked
+    /// while the journal is open: a second balancer given the same file is refused.
     /// </summary>
+    /// <exception cref="IOException">Another process has the journal open.</exception>
     public static FlowJournal Open(string path, int slots, out IReadOnlyList<JournalRecord> previous)
     {
         long length = HeaderSize + ((long)slots * SlotSize);
         var records = new List<JournalRecord>();
-        using (var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException error)
+        {
+            throw new IOException($"the flow journal {path} is in use by another process (one balancer per journal file)", error);
+        }
+
+        try
         {
             if (stream.Length == length)
             {
@@ -80,11 +94,18 @@ internal sealed class FlowJournal : IDisposable
             BinaryPrimitives.WriteInt32LittleEndian(header[4..], Version);
             stream.Position = 0;
             stream.Write(header);
+            stream.Flush();
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
         }
 
-        MemoryMappedFile file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, length, MemoryMappedFileAccess.ReadWrite);
+        // Mapped through the locked stream itself, which stays open (and locked) with the journal.
+        MemoryMappedFile file = MemoryMappedFile.CreateFromFile(stream, null, length, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
         MemoryMappedViewAccessor view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.ReadWrite);
-        var journal = new FlowJournal(file, view, slots);
+        var journal = new FlowJournal(stream, file, view, slots);
         for (int i = slots - 1; i >= 0; i--)
         {
             journal._free.Push(i);
@@ -132,6 +153,7 @@ internal sealed class FlowJournal : IDisposable
     {
         _view.Dispose();
         _file.Dispose();
+        _stream.Dispose();
     }
 
     /// <summary>One relayed flow as the journal keeps it.</summary>

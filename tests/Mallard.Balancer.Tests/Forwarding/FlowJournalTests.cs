@@ -45,6 +45,15 @@ public sealed class FlowJournalTests : IDisposable
     }
 
     [Fact]
+    public void ASecondBalancerCannotOpenAJournalInUse()
+    {
+        string path = Path.Combine(_folder, "flows");
+        using FlowJournal first = FlowJournal.Open(path, slots: 2, out _);
+        var refused = Assert.Throws<IOException>(() => FlowJournal.Open(path, slots: 2, out _));
+        Assert.Contains("in use by another process", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AFullJournalCountsAndATornSlotIsIgnored()
     {
         string path = Path.Combine(_folder, "flows");

@@ -36,6 +36,35 @@ public class LbCommandTests
         Assert.Equal("mallard: Mallard:Balancer:Backends:0:ServerIds:0: \"4141\" is not a server ID of this config; write exactly 4 octets as 8 hex digits.\n", run.Error.ReplaceLineEndings("\n"));
     }
 
+    [Fact]
+    public void AFlowJournalInUseByAnotherBalancerStopsStartUpByName()
+    {
+        string folder = Directory.CreateTempSubdirectory("mallard-journal-").FullName;
+        try
+        {
+            string journal = Path.Combine(folder, "flows");
+            string path = Path.Combine(folder, "lb.json");
+            File.WriteAllText(path, $$"""
+                { "Mallard": { "Balancer": { "Listen": [ "127.0.0.1:0" ], "Admin": "off",
+                  "Configs": [ { "Id": 0, "ServerIdLength": 4, "NonceLength": 8 } ],
+                  "Backends": [ { "Address": "127.0.0.1:4434", "ServerIds": { "0": "41414141" } } ],
+                  "Health": { "Enabled": false }, "Proxy": { "FlowJournal": "{{journal}}" } } } }
+                """);
+
+            // Another balancer holds the journal (its lock is the file's, as FileShare.None takes it).
+            using (new FileStream(journal, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+            {
+                CliRun run = CliRun.Of("lb", "--config", path);
+                Assert.Equal(1, run.ExitCode);
+                Assert.EndsWith($"mallard: Mallard:Balancer:Proxy:FlowJournal: the flow journal {journal} is in use by another process (one balancer per journal file).\n", run.Error.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>
     /// The real process: it forwards, reloads when the file changes and on SIGHUP, keeps the
     /// running configuration when the new one is invalid, and stops cleanly on SIGTERM.

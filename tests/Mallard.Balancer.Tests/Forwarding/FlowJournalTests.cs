@@ -106,7 +106,7 @@ public sealed class FlowJournalTests : IDisposable
               "Proxy": { "FlowJournal": "{{journal}}" }
             } } }
             """);
-        string mallard = Path.Combine(AppContext.BaseDirectory, "mallard.dll");
+        string mallard = MallardProcess.Dll;
 
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         client.Bind(new IPEndPoint(IPAddress.Loopback, 0));

@@ -49,7 +49,7 @@ public sealed class NatRebindingTests
             servers.Add(RunningProcess.Start("ip", lb.Wrap(binary, "-mode", "server", "-name", ((char)('A' + i)).ToString(), "-server-id", $"4{i + 1}4{i + 1}4{i + 1}4{i + 1}", "-listen", $"127.0.0.1:{4434 + i}")));
         }
 
-        using RunningProcess balancer = RunningProcess.Start("ip", lb.Wrap("dotnet", Path.Combine(AppContext.BaseDirectory, "mallard.dll"), "lb", "--config", config));
+        using RunningProcess balancer = RunningProcess.Start("ip", lb.Wrap("dotnet", MallardProcess.Dll, "lb", "--config", config));
         Assert.True(await balancer.WaitForOutputAsync("Listening on", TimeSpan.FromSeconds(20)), balancer.Output);
 
         // The client is silent while paused: a case that should survive gets an idle timeout

@@ -123,7 +123,7 @@ public sealed partial class QuicGoBehindBalancerTests
                   "Proxy": { "FlowJournal": "{{Path.Combine(folder, "flows")}}" }
                 } } }
                 """);
-            string[] balancer = [Path.Combine(AppContext.BaseDirectory, "mallard.dll"), "lb", "--config", config];
+            string[] balancer = [MallardProcess.Dll, "lb", "--config", config];
             RunningProcess first = RunningProcess.Start("dotnet", balancer);
             RunningProcess? second = null;
             try

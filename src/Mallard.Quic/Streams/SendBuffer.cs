@@ -66,7 +66,8 @@ internal sealed class SendBuffer
 
         while (!data.IsEmpty)
         {
-            Span<byte> room = PageAt(WrittenEnd, allocate: true).AsSpan((int)(WrittenEnd & StreamPages.PageMask));
+            int within = (int)(WrittenEnd & StreamPages.PageMask);
+            Span<byte> room = PageAt(WrittenEnd, allocate: true).AsSpan(within, StreamPages.PageSize - within); // a page is PageSize octets, whatever the pool handed out
             int take = Math.Min(room.Length, data.Length);
             data[..take].CopyTo(room);
             data = data[take..];
@@ -169,7 +170,8 @@ internal sealed class SendBuffer
     {
         while (length > 0)
         {
-            ReadOnlySpan<byte> page = PageAt(offset, allocate: false).AsSpan((int)(offset & StreamPages.PageMask));
+            int within = (int)(offset & StreamPages.PageMask);
+            ReadOnlySpan<byte> page = PageAt(offset, allocate: false).AsSpan(within, StreamPages.PageSize - within);
             int take = Math.Min(page.Length, length);
             page[..take].CopyTo(destination);
             destination = destination[take..];

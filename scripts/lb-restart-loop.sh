@@ -6,9 +6,11 @@
 #   - a silent one: each connection downloads DOWNLOAD_MB and only acknowledges what arrives;
 #   - a chatty one: each connection uploads UPLOAD_MB, which the server checks (SHA-256).
 # Every transfer is checked octet by octet by its client. The balancer is stopped every
-# INTERVAL seconds — SIGTERM, or SIGKILL with MODE=kill — and a new one started at once.
+# INTERVAL seconds — SIGTERM, or SIGKILL with MODE=kill — and a new one started at once. With
+# OTHER_COMMIT, the balancers alternate between that commit's build and the working tree's, so
+# every restart is an upgrade or a downgrade.
 #
-#   scripts/lb-restart-loop.sh [RESTARTS=100] [MODE=term|kill] [INTERVAL=1.0] [DOWNLOAD_MB=40] [UPLOAD_MB=8]
+#   scripts/lb-restart-loop.sh [RESTARTS=100] [MODE=term|kill] [INTERVAL=1.0] [DOWNLOAD_MB=40] [UPLOAD_MB=8] [OTHER_COMMIT]
 #
 # Prints one line per restart and a summary: transfers completed and failed per client, and the
 # balancer's "Restored N of M flows" lines. A failed transfer is a lost connection or lost octets.
@@ -18,12 +20,14 @@ MODE=${2:-term}
 INTERVAL=${3:-1.0}
 DOWNLOAD_MB=${4:-40}
 UPLOAD_MB=${5:-8}
+OTHER=${6:-}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d /tmp/mallard-restart-XXXX)
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   [ -n "${LB:-}" ] && { kill "$LB" 2>/dev/null; wait "$LB" 2>/dev/null; } || true
+  [ -n "$OTHER" ] && git -C "$ROOT" worktree remove --force "$WORK/other-src" 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -31,6 +35,12 @@ trap cleanup EXIT
 export GO111MODULE=off GOPATH=/usr/share/gocode CGO_ENABLED=0 GOCACHE=/tmp/mallard-gocache
 (cd "$ROOT/tests/Mallard.Balancer.Tests/Interop/quicgo-lb" && go build -o "$WORK/quicgo-lb" main.go)
 dotnet build "$ROOT/src/Mallard.Cli" -c Release -o "$WORK/mallard" >/dev/null
+BUILDS=("$WORK/mallard")
+if [ -n "$OTHER" ]; then
+  git -C "$ROOT" worktree add -f "$WORK/other-src" "$OTHER" >/dev/null 2>&1
+  dotnet build "$WORK/other-src/src/Mallard.Cli" -c Release -o "$WORK/other" >/dev/null
+  BUILDS+=("$WORK/other")
+fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 SERVER_PORT=$(free_port)
@@ -47,12 +57,12 @@ cat >"$WORK/lb.json" <<EOF
 } } }
 EOF
 
-start_lb() {
-  dotnet "$WORK/mallard/mallard.dll" lb --config "$WORK/lb.json" >>"$WORK/lb.log" 2>&1 &
+start_lb() { # $1: which build, by index into BUILDS
+  dotnet "${BUILDS[$1]}/mallard.dll" lb --config "$WORK/lb.json" >>"$WORK/lb.log" 2>&1 &
   LB=$!
   for _ in $(seq 1 200); do grep -q "Listening on" "$WORK/lb.log" 2>/dev/null && return; sleep 0.05; done
 }
-start_lb
+start_lb 0
 
 # Clients: enough connections one after another to outlast the loop; stopped at the end.
 "$WORK/quicgo-lb" -mode client -connect "127.0.0.1:$LB_PORT" -connections 100000 -download $((DOWNLOAD_MB * 1000000)) -idle 15s >"$WORK/silent.log" 2>&1 &
@@ -68,9 +78,9 @@ for restart in $(seq 1 "$RESTARTS"); do
   if [ "$MODE" = kill ]; then kill -9 "$LB"; else kill -TERM "$LB"; fi
   wait "$LB" 2>/dev/null || true
   cat "$WORK/lb.log" >>"$WORK/lb.all.log"; : >"$WORK/lb.log"
-  start_lb
+  start_lb $((restart % ${#BUILDS[@]}))
   gap=$(echo "$(date +%s.%N) - $before" | bc)
-  printf 'restart %d (%s): new balancer listening after %.2f s; silent ok %d failed %d, chatty ok %d failed %d\n' "$restart" "$MODE" "$gap" \
+  printf 'restart %d (%s%s): new balancer listening after %.2f s; silent ok %d failed %d, chatty ok %d failed %d\n' "$restart" "$MODE" "$([ ${#BUILDS[@]} -gt 1 ] && echo ", build $((restart % ${#BUILDS[@]}))")" "$gap" \
     "$(grep -c ' ok ' "$WORK/silent.log" || true)" "$(grep -c 'failed' "$WORK/silent.log" || true)" \
     "$(grep -c ' ok ' "$WORK/chatty.log" || true)" "$(grep -c 'failed' "$WORK/chatty.log" || true)"
 done

@@ -12,19 +12,5 @@ internal sealed record CliRun(int ExitCode, string Output, string Error)
     }
 
     /// <summary>The repository root, found from the test binaries.</summary>
-    public static string RepositoryRoot
-    {
-        get
-        {
-            for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            {
-                if (File.Exists(Path.Combine(directory.FullName, "Mallard.slnx")))
-                {
-                    return directory.FullName;
-                }
-            }
-
-            throw new DirectoryNotFoundException("Mallard.slnx not found above the test binaries.");
-        }
-    }
+    public static string RepositoryRoot => Mallard.TestSupport.Repository.Root;
 }

@@ -17,16 +17,8 @@ public static class MallardProcess
             var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
             string framework = output.Name;
             string configuration = output.Parent!.Name;
-            for (DirectoryInfo? directory = output; directory is not null; directory = directory.Parent)
-            {
-                if (File.Exists(Path.Combine(directory.FullName, "Mallard.slnx")))
-                {
-                    string dll = Path.Combine(directory.FullName, "src", "Mallard.Cli", "bin", configuration, framework, "mallard.dll");
-                    return File.Exists(dll) ? dll : throw new FileNotFoundException($"the mallard command is not built at {dll}", dll);
-                }
-            }
-
-            throw new DirectoryNotFoundException("Mallard.slnx not found above the test binaries.");
+            string dll = Path.Combine(Repository.Root, "src", "Mallard.Cli", "bin", configuration, framework, "mallard.dll");
+            return File.Exists(dll) ? dll : throw new FileNotFoundException($"the mallard command is not built at {dll}", dll);
         }
     }
 }

@@ -341,9 +341,16 @@ public static class BalancerConfigLoader
         }
 
         OtlpOptions options = Bind<OtlpOptions>(section);
-        if (!Uri.TryCreate(options.Endpoint, UriKind.Absolute, out Uri? endpoint) || endpoint.Scheme is not ("http" or "https"))
+        if (Uri.TryCreate(options.Endpoint, UriKind.Absolute, out Uri? withUser) && withUser.UserInfo.Length > 0)
         {
-            throw new MallardConfigException($"{section.Path}:Endpoint", $"\"{options.Endpoint}\" is not a collector address; write http://HOST:PORT or https://HOST:PORT, for example http://127.0.0.1:4318.");
+            // Not quoted: the message is logged, and the address holds a password.
+            throw new MallardConfigException($"{section.Path}:Endpoint", "the collector address carries a user name or password; write it without them.");
+        }
+
+        if (!Uri.TryCreate(options.Endpoint, UriKind.Absolute, out Uri? endpoint) || endpoint.Scheme is not ("http" or "https")
+            || endpoint.Query.Length > 0 || endpoint.Fragment.Length > 0)
+        {
+            throw new MallardConfigException($"{section.Path}:Endpoint", $"\"{options.Endpoint}\" is not a collector address; write http://HOST:PORT or https://HOST:PORT, with a path if the collector has one but no query or fragment, for example http://127.0.0.1:4318.");
         }
 
         bool grpc = options.Protocol switch

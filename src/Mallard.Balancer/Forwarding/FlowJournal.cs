@@ -25,6 +25,9 @@ internal sealed class FlowJournal : IDisposable
     private const uint Magic = 0x4A424C4D; // "MLBJ"
     private const int Version = 1;
     private const byte Live = 1;
+    // How .NET reports the file's lock held elsewhere: the lock's EWOULDBLOCK on Linux, a sharing violation on Windows.
+    private const int LockHeldOnLinux = 11;
+    private const int SharingViolation = unchecked((int)0x80070020);
 
     private readonly FileStream _stream;
     private readonly MemoryMappedFile _file;
@@ -50,10 +53,11 @@ internal sealed class FlowJournal : IDisposable
     /// Opens (or creates) the journal at <paramref name="path"/> with room for
     /// <paramref name="slots"/> flows, and returns the flows it held: what a previous process
     /// relayed when it ended. The file is then empty; restored flows are recorded again as they
-    /// are opened. A file of another size or version is started afresh. The file stays locked
+    /// are opened. A journal of another size keeps its records; one of another version is started
+    /// afresh; a file that is not a journal is refused. The file stays locked
     /// while the journal is open: a second balancer given the same file is refused.
     /// </summary>
-    /// <exception cref="IOException">Another process has the journal open.</exception>
+    /// <exception cref="IOException">Another process has the journal open, or the file is not a journal.</exception>
     public static FlowJournal Open(string path, int slots, out IReadOnlyList<JournalRecord> previous)
     {
         long length = HeaderSize + ((long)slots * SlotSize);
@@ -63,28 +67,14 @@ internal sealed class FlowJournal : IDisposable
         {
             stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException error)
+        catch (IOException error) when (error.HResult is LockHeldOnLinux or SharingViolation)
         {
             throw new IOException($"the flow journal {path} is in use by another process (one balancer per journal file)", error);
         }
 
         try
         {
-            if (stream.Length == length)
-            {
-                var buffer = new byte[length];
-                stream.ReadExactly(buffer);
-                if (BinaryPrimitives.ReadUInt32LittleEndian(buffer) == Magic && BinaryPrimitives.ReadInt32LittleEndian(buffer.AsSpan(4)) == Version)
-                {
-                    for (int i = 0; i < slots; i++)
-                    {
-                        if (JournalRecord.TryRead(buffer.AsSpan(HeaderSize + (i * SlotSize), SlotSize), out JournalRecord record))
-                        {
-                            records.Add(record);
-                        }
-                    }
-                }
-            }
+            ReadRecords(stream, path, records);
 
             // Start over: a header and empty slots.
             stream.SetLength(0);
@@ -113,6 +103,39 @@ internal sealed class FlowJournal : IDisposable
 
         previous = records;
         return journal;
+    }
+
+    /// <summary>
+    /// Reads the live records of an existing journal, whatever its number of slots (the limits
+    /// may have changed since it was written). A file that is not a journal is never overwritten:
+    /// a configuration that names the wrong file stops start-up instead of destroying it.
+    /// </summary>
+    private static void ReadRecords(FileStream stream, string path, List<JournalRecord> records)
+    {
+        if (stream.Length == 0)
+        {
+            return; // just created
+        }
+
+        Span<byte> header = stackalloc byte[HeaderSize];
+        if (stream.Length < HeaderSize || stream.Read(header) != HeaderSize || BinaryPrimitives.ReadUInt32LittleEndian(header) != Magic)
+        {
+            throw new IOException($"{path} is not a flow journal; name a file of its own for Proxy:FlowJournal (this one is left as it is)");
+        }
+
+        if (BinaryPrimitives.ReadInt32LittleEndian(header[4..]) != Version)
+        {
+            return; // another version's layout: started afresh
+        }
+
+        Span<byte> slot = stackalloc byte[SlotSize];
+        while (stream.Read(slot) == SlotSize)
+        {
+            if (JournalRecord.TryRead(slot, out JournalRecord record))
+            {
+                records.Add(record);
+            }
+        }
     }
 
     /// <summary>Writes a flow into a free slot; returns the slot, or -1 when the journal is full (counted).</summary>

@@ -198,9 +198,16 @@ internal sealed class FlowTable : IDisposable
     {
         ProxySettings settings = Volatile.Read(ref _settings);
         EndpointKey source = flow.Source;
-        if (_bySource.AddOrUpdate(source, 1, (_, count) => count + 1) > settings.MaxFlowsPerSourceAddress
-            || Interlocked.Increment(ref _flows) > settings.MaxFlows)
+        if (_bySource.AddOrUpdate(source, 1, (_, count) => count + 1) > settings.MaxFlowsPerSourceAddress)
         {
+            ReleaseSource(source);
+            flow.Dispose();
+            return false;
+        }
+
+        if (Interlocked.Increment(ref _flows) > settings.MaxFlows)
+        {
+            Interlocked.Decrement(ref _flows);
             ReleaseSource(source);
             flow.Dispose();
             return false;

@@ -20,7 +20,7 @@ internal static class OtlpExport
                 exporter.Protocol = settings.Grpc ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
 
                 // Set in code, the endpoint is used as written: over HTTP it must name the signal's path.
-                exporter.Endpoint = settings.Grpc ? settings.Endpoint : new Uri(settings.Endpoint, "v1/metrics");
+                exporter.Endpoint = settings.Grpc ? settings.Endpoint : new Uri(settings.Endpoint.AbsoluteUri.TrimEnd('/') + "/v1/metrics");
                 reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)settings.Interval.TotalMilliseconds;
                 reader.TemporalityPreference = MetricReaderTemporalityPreference.Cumulative;
             })

@@ -124,7 +124,8 @@ public class BalancerConfigLoaderTests
     [InlineData("\"RouteBy\": \"dcid\"", "Mallard:Balancer:RouteBy: \"dcid\" is not a routing mode; use connection-id (default) or client-address.")]
     [InlineData("\"Workers\": 1000", "Mallard:Balancer:Workers: \"1000\" is not a worker count; use 1 to 256, or 0 for one per core.")]
     [InlineData("\"Listn\": [ ]", "Mallard:Balancer:Listn: unknown field; the balancer section takes Listen, Admin, Configs, Backends, RouteBy, ReturnPath, Fallback, Proxy, Health, Workers, Otlp.")]
-    [InlineData("\"Otlp\": { \"Endpoint\": \"collector:4318\" }", "Mallard:Balancer:Otlp:Endpoint: \"collector:4318\" is not a collector address; write http://HOST:PORT or https://HOST:PORT, for example http://127.0.0.1:4318.")]
+    [InlineData("\"Otlp\": { \"Endpoint\": \"collector:4318\" }", "Mallard:Balancer:Otlp:Endpoint: \"collector:4318\" is not a collector address; write http://HOST:PORT or https://HOST:PORT, with a path if the collector has one but no query or fragment, for example http://127.0.0.1:4318.")]
+    [InlineData("\"Otlp\": { \"Endpoint\": \"http://user:secret@127.0.0.1:4318\" }", "Mallard:Balancer:Otlp:Endpoint: the collector address carries a user name or password; write it without them.")]
     [InlineData("\"Otlp\": { \"Endpoint\": \"http://127.0.0.1:4318\", \"Protocol\": \"http/json\" }", "Mallard:Balancer:Otlp:Protocol: \"http/json\" is not an OTLP protocol; use http/protobuf (default) or grpc.")]
     [InlineData("\"Otlp\": { \"Endpoint\": \"http://127.0.0.1:4318\", \"Interval\": \"00:00:00.500\" }", "Mallard:Balancer:Otlp:Interval: 00:00:00.5000000 is out of range; it must be 00:00:01 to 01:00:00.")]
     public void ChecksEverySection(string section, string message)

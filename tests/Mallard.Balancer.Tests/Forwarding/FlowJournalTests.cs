@@ -54,6 +54,33 @@ public sealed class FlowJournalTests : IDisposable
     }
 
     [Fact]
+    public void AFileThatIsNotAJournalIsRefusedAndLeftAsItIs()
+    {
+        string path = Path.Combine(_folder, "lb.json");
+        File.WriteAllText(path, "{ \"Mallard\": { } }");
+        var refused = Assert.Throws<IOException>(() => FlowJournal.Open(path, slots: 2, out _));
+        Assert.Contains("is not a flow journal", refused.Message, StringComparison.Ordinal);
+        Assert.Equal("{ \"Mallard\": { } }", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void AJournalWrittenWithOtherLimitsKeepsItsFlows()
+    {
+        string path = Path.Combine(_folder, "flows");
+        var record = new FlowJournal.JournalRecord(0, new IPEndPoint(IPAddress.Loopback, 1), new IPEndPoint(IPAddress.Loopback, 2), 3);
+        using (FlowJournal journal = FlowJournal.Open(path, slots: 8, out _))
+        {
+            journal.Record(record);
+        }
+
+        using (FlowJournal journal = FlowJournal.Open(path, slots: 2, out IReadOnlyList<FlowJournal.JournalRecord> previous))
+        {
+            Assert.Equal([record], previous); // MaxFlows was lowered; the flow is still restored
+            Assert.Equal(2, journal.Slots);
+        }
+    }
+
+    [Fact]
     public void AFullJournalCountsAndATornSlotIsIgnored()
     {
         string path = Path.Combine(_folder, "flows");

@@ -175,25 +175,32 @@ func serve(listen, name, serverIDHex string, configID, nonceLen int, keyHex stri
 	}
 }
 
-// connect dials the balancer over pconn and opens the transfer's stream.
-func connect(pconn net.PacketConn, target string, idle time.Duration) (quic.Connection, quic.Stream, error) {
+// connect dials the balancer from a socket of its own (which can move, rebindingConn) and
+// opens the transfer's stream; close the connection, then the socket.
+func connect(target string, idle time.Duration) (*rebindingConn, quic.Connection, quic.Stream, error) {
 	addr, err := net.ResolveUDPAddr("udp", target)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	pconn, err := newRebindingConn()
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, err := quic.DialContext(ctx, pconn, addr, "localhost", &tls.Config{InsecureSkipVerify: true, NextProtos: []string{alpn}},
 		&quic.Config{MaxIdleTimeout: idle, HandshakeIdleTimeout: idle})
 	if err != nil {
-		return nil, nil, fmt.Errorf("handshake: %w", err)
+		pconn.Close()
+		return nil, nil, nil, fmt.Errorf("handshake: %w", err)
 	}
 	stream, err := conn.OpenStreamSync(ctx)
 	if err != nil {
 		conn.CloseWithError(0, "")
-		return nil, nil, err
+		pconn.Close()
+		return nil, nil, nil, err
 	}
-	return conn, stream, nil
+	return pconn, conn, stream, nil
 }
 
 // prefixWriter keeps the first limit octets written to it.
@@ -223,15 +230,11 @@ func pattern(size, index int) []byte {
 
 // download asks for size octets and reads them, printing a line when reportAt have arrived.
 func download(target string, size, reportAt int, idle time.Duration) (string, error) {
-	pconn, err := net.ListenUDP("udp", nil)
+	pconn, conn, stream, err := connect(target, idle)
 	if err != nil {
 		return "", err
 	}
 	defer pconn.Close()
-	conn, stream, err := connect(pconn, target, idle)
-	if err != nil {
-		return "", err
-	}
 	defer conn.CloseWithError(0, "done")
 	fmt.Fprintf(stream, "download %d\n", size)
 	stream.Close()
@@ -263,15 +266,11 @@ func download(target string, size, reportAt int, idle time.Duration) (string, er
 }
 
 func transfer(target string, index, size, rebindAt, pauseAt int, idle time.Duration) (string, error) {
-	pconn, err := newRebindingConn()
+	pconn, conn, stream, err := connect(target, idle)
 	if err != nil {
 		return "", err
 	}
 	defer pconn.Close()
-	conn, stream, err := connect(pconn, target, idle)
-	if err != nil {
-		return "", err
-	}
 	defer conn.CloseWithError(0, "done")
 	data := pattern(size, index)
 	sum := sha256.Sum256(data)

@@ -4,6 +4,7 @@ using Mallard.Balancer.Admin;
 using Mallard.Balancer.Configuration;
 using Mallard.Balancer.Forwarding;
 using Mallard.Balancer.Forwarding.Linux;
+using Mallard.Balancer.HandOver;
 using Mallard.Balancer.Health;
 using Mallard.Balancer.Metrics;
 using Mallard.Balancer.Routing;
@@ -31,8 +32,10 @@ public sealed class LoadBalancer : IAsyncDisposable
     private readonly RoutingState _routing;
     private readonly Timer _sweeper;
     private readonly Meter _meter;
+    private readonly TaskCompletionSource<int> _handedOver = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private HealthChecker? _health;
     private FlowJournal? _journal;
+    private HandOverServer? _handOverServer;
     private AdminServer? _admin;
     private OpenTelemetry.Metrics.MeterProvider? _otlp;
     private long _generation;
@@ -68,6 +71,13 @@ public sealed class LoadBalancer : IAsyncDisposable
     /// <summary>When the balancer started.</summary>
     public DateTimeOffset StartedAt { get; }
 
+    /// <summary>
+    /// Completes with the successor's process ID once another <c>mallard lb</c> has taken over
+    /// this one's sockets and flows through <c>Proxy:HandOverSocket</c>. This balancer forwards
+    /// nothing more; dispose it (its copies of the sockets close, the successor's stay open).
+    /// </summary>
+    public Task<int> HandedOver => _handedOver.Task;
+
     internal IReadOnlyList<MetricFamily> MetricFamilies { get; }
 
     internal IReadOnlyList<Listener> Listeners => _listeners;
@@ -85,21 +95,36 @@ public sealed class LoadBalancer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         var balancer = new LoadBalancer(settings, loggerFactory, time ?? TimeProvider.System);
+        List<(HandedItem Item, System.Net.Sockets.Socket Socket)> handed = [];
+        HandOverClient? predecessor = null;
         try
         {
-            IReadOnlyList<FlowJournal.JournalRecord> previous = [];
-            if (settings.Proxy.FlowJournal is string journalPath)
+            long started = Environment.TickCount64;
+            if (settings.Proxy.HandOverSocket is string handOverPath && batched)
             {
+                // A running balancer answering there hands over its sockets: nothing is rebound,
+                // no datagram is lost. A refusal stops this start (HandOverRefusedException).
+                predecessor = HandOverClient.TryConnect(handOverPath, balancer._logger);
                 try
                 {
-                    balancer._journal = FlowJournal.Open(journalPath, settings.Listeners.Count * settings.Proxy.MaxFlows, out previous);
+                    handed = predecessor?.TakeOver() ?? [];
                 }
-                catch (Exception failure) when (failure is IOException or UnauthorizedAccessException)
+                catch (IOException failure)
                 {
-                    throw new MallardConfigException($"{BalancerConfigLoader.SectionPath}:Proxy:FlowJournal", failure.Message + ".", failure);
+                    HandOverLog.NoPredecessor(balancer._logger, handOverPath, failure.Message);
+                    predecessor!.Dispose();
+                    predecessor = null;
                 }
             }
 
+            IReadOnlyList<FlowJournal.JournalRecord> previous = [];
+            if (predecessor is null && settings.Proxy.FlowJournal is string journalPath)
+            {
+                balancer._journal = OpenJournal(journalPath, settings, out previous);
+            }
+
+            var used = new HashSet<System.Net.Sockets.Socket>();
+            int handedFlows = 0;
             for (int index = 0; index < settings.Listeners.Count; index++)
             {
                 ListenerSettings listenerSettings = settings.Listeners[index];
@@ -108,13 +133,36 @@ public sealed class LoadBalancer : IAsyncDisposable
                     Journal = balancer._journal,
                     ListenerIndex = index,
                 };
-                List<Upstream> restored = balancer.Restore(previous, index, listenerSettings, flows);
-                Listener listener = Listener.Start(listenerSettings, settings.Workers, flows, balancer._routing, settings.Proxy.MaxDatagramSize, batched, restored);
+                string key = listenerSettings.Endpoint.ToString();
+                List<System.Net.Sockets.Socket> inherited = [.. handed.Where(h => !h.Item.IsFlow && h.Item.Listener == key).Select(h => h.Socket)];
+                used.UnionWith(inherited);
+                List<Upstream> restored = predecessor is null
+                    ? balancer.Restore(previous, index, listenerSettings, flows)
+                    : balancer.AdoptHanded(handed, key, listenerSettings, flows, used);
+                handedFlows += predecessor is null ? 0 : restored.Count;
+                Listener listener = Listener.Start(listenerSettings, settings.Workers, flows, balancer._routing, settings.Proxy.MaxDatagramSize, batched, restored, inherited);
                 balancer._listeners.Add(listener);
                 BalancerLog.Listening(balancer._logger, listener.Endpoint.ToString(), Describe(listenerSettings.ReturnPath), listener.Workers.Count);
                 if (previous.Count > 0)
                 {
                     BalancerLog.FlowsRestored(balancer._logger, restored.Count, previous.Count(r => r.Listener == index), listener.Endpoint.ToString());
+                }
+            }
+
+            if (predecessor is not null)
+            {
+                // Sockets of listeners no longer configured close here, with their flows.
+                handed.Where(h => !used.Contains(h.Socket)).ToList().ForEach(h => h.Socket.Dispose());
+                predecessor.Ready();
+                HandOverLog.TookOver(balancer._logger, predecessor.Predecessor, used.Count - handed.Count(h => h.Item.IsFlow && used.Contains(h.Socket)),
+                    handedFlows, handed.Count(h => h.Item.IsFlow) - handedFlows, Environment.TickCount64 - started);
+                predecessor.Dispose();
+                predecessor = null;
+                if (settings.Proxy.FlowJournal is string handedJournal)
+                {
+                    // The predecessor has closed the journal; it holds the same flows, recorded again here.
+                    balancer._journal = OpenJournal(handedJournal, settings, out _);
+                    balancer._listeners.ForEach(l => l.Flows.AttachJournal(balancer._journal));
                 }
             }
 
@@ -125,16 +173,26 @@ public sealed class LoadBalancer : IAsyncDisposable
                 BalancerLog.OtlpExporting(balancer._logger, otlp.Endpoint.ToString(), otlp.Grpc ? "grpc" : "http/protobuf", otlp.Interval);
             }
 
-            if (settings.Admin is not null)
+            await balancer.StartAdminAsync(cancellation).ConfigureAwait(false);
+            if (settings.Proxy.HandOverSocket is string servePath)
             {
-                balancer._admin = await AdminServer.StartAsync(settings.Admin, balancer.GetStatus, () => balancer.MetricFamilies, cancellation).ConfigureAwait(false);
-                BalancerLog.AdminListening(balancer._logger, balancer._admin.Endpoint.ToString());
+                if (batched)
+                {
+                    balancer._handOverServer = HandOverServer.Start(servePath, balancer, balancer._logger);
+                    HandOverLog.Serving(balancer._logger, servePath);
+                }
+                else
+                {
+                    HandOverLog.NoPredecessor(balancer._logger, servePath, "the portable data plane cannot hand its sockets over; only the Linux batched one can");
+                }
             }
 
             return balancer;
         }
         catch
         {
+            predecessor?.Dispose(); // the running balancer resumes
+            handed.ForEach(h => h.Socket.Dispose());
             await balancer.DisposeAsync().ConfigureAwait(false);
             throw;
         }
@@ -228,6 +286,7 @@ public sealed class LoadBalancer : IAsyncDisposable
     /// <summary>Stops forwarding, closes every flow and the admin endpoint.</summary>
     public async ValueTask DisposeAsync()
     {
+        _handOverServer?.Dispose();
         await _sweeper.DisposeAsync().ConfigureAwait(false);
         if (_admin is not null)
         {
@@ -248,7 +307,150 @@ public sealed class LoadBalancer : IAsyncDisposable
         _journal?.Dispose(); // its flows stay recorded: a balancer started next relays them again
         _otlp?.Dispose(); // sends the last figures
         _meter.Dispose();
-        BalancerLog.Stopped(_logger, flows);
+        if (!_handedOver.Task.IsCompleted)
+        {
+            BalancerLog.Stopped(_logger, flows);
+        }
+    }
+
+    /// <summary>
+    /// The first half of a hand-over: stops every forwarding thread and the sweeper (sockets stay
+    /// open, datagrams queue in the kernel), frees the admin address for the successor, and lists
+    /// every listening and upstream socket with the state of its flow.
+    /// </summary>
+    internal IReadOnlyList<(HandedItem Item, System.Net.Sockets.Socket Socket)> PauseForHandOver()
+    {
+        _sweeper.Change(Timeout.Infinite, Timeout.Infinite);
+        foreach (ListenerWorker worker in _listeners.SelectMany(l => l.Workers))
+        {
+            worker.Pause();
+        }
+
+        if (_admin is not null)
+        {
+            _admin.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            _admin = null;
+        }
+
+        long now = Milliseconds();
+        var items = new List<(HandedItem, System.Net.Sockets.Socket)>();
+        foreach (Listener listener in _listeners)
+        {
+            string key = listener.Settings.Endpoint.ToString();
+            items.AddRange(listener.Workers.Select(w => (new HandedItem(key), w.ListeningSocket)));
+            Dictionary<Upstream, List<ConnectionIdKey>> connectionIds = listener.Flows.ConnectionIdsByFlow();
+            foreach (Upstream flow in listener.Flows.Snapshot().Where(f => !f.IsClosed))
+            {
+                var item = new HandedItem(key)
+                {
+                    Client = flow.ReturnPath.Address,
+                    Backend = flow.Backend.Address,
+                    Answered = flow.Answered,
+                    IdleMilliseconds = Math.Max(0, now - flow.LastActivity),
+                    ConnectionIds = connectionIds.GetValueOrDefault(flow) ?? [],
+                };
+                items.Add((item, flow.Socket));
+            }
+        }
+
+        return items;
+    }
+
+    /// <summary>A hand-over failed before the successor forwarded: everything runs again as before.</summary>
+    internal void ResumeAfterHandOver()
+    {
+        foreach (ListenerWorker worker in _listeners.SelectMany(l => l.Workers))
+        {
+            worker.Resume();
+        }
+
+        _sweeper.Change(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        try
+        {
+            StartAdminAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (IOException failure)
+        {
+            BalancerLog.ReloadRejected(_logger, $"the admin endpoint could not be bound again after the failed hand-over: {failure.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The successor forwards on the sockets: this process lets go of the flow journal, and of
+    /// its copies of the sockets without ever shutting them down (they are the successor's now).
+    /// </summary>
+    internal void ReleaseForHandOver(IReadOnlyList<(HandedItem Item, System.Net.Sockets.Socket Socket)> items)
+    {
+        foreach ((_, System.Net.Sockets.Socket socket) in items)
+        {
+            // .NET shuts down a socket it closes while a call still holds it, unless the
+            // descriptor lacks close-on-exec (then the socket is taken as shared with another process).
+            LinuxNative.fcntl((int)socket.SafeHandle.DangerousGetHandle(), LinuxNative.FSetFd, 0);
+        }
+
+        _listeners.ForEach(l => l.Flows.DetachJournal());
+        _journal?.Dispose();
+        _journal = null;
+    }
+
+    /// <summary>The successor has everything: <see cref="HandedOver"/> completes.</summary>
+    internal void CompleteHandOver(int successor) => _handedOver.TrySetResult(successor);
+
+    private async Task StartAdminAsync(CancellationToken cancellation)
+    {
+        if (Settings.Admin is not null)
+        {
+            _admin = await AdminServer.StartAsync(Settings.Admin, GetStatus, () => MetricFamilies, cancellation).ConfigureAwait(false);
+            BalancerLog.AdminListening(_logger, _admin.Endpoint.ToString());
+        }
+    }
+
+    private static FlowJournal OpenJournal(string path, BalancerSettings settings, out IReadOnlyList<FlowJournal.JournalRecord> previous)
+    {
+        try
+        {
+            return FlowJournal.Open(path, settings.Listeners.Count * settings.Proxy.MaxFlows, out previous);
+        }
+        catch (Exception failure) when (failure is IOException or UnauthorizedAccessException)
+        {
+            throw new MallardConfigException($"{BalancerConfigLoader.SectionPath}:Proxy:FlowJournal", failure.Message + ".", failure);
+        }
+    }
+
+    /// <summary>
+    /// Takes in the flows of listener <paramref name="key"/> that a running balancer handed over
+    /// with their upstream sockets. Flows to a backend no longer configured close.
+    /// </summary>
+    private List<Upstream> AdoptHanded(List<(HandedItem Item, System.Net.Sockets.Socket Socket)> handed, string key, ListenerSettings listener, FlowTable flows, HashSet<System.Net.Sockets.Socket> used)
+    {
+        var adopted = new List<Upstream>();
+        long now = Milliseconds();
+        foreach ((HandedItem item, System.Net.Sockets.Socket socket) in handed)
+        {
+            if (!item.IsFlow || item.Listener != key)
+            {
+                continue;
+            }
+
+            used.Add(socket);
+            Backend? backend = item.Client!.Family == listener.Endpoint.AddressFamily
+                ? _routing.Current.Backends.FirstOrDefault(b => b.Address.Equals(item.Backend))
+                : null;
+            if (backend is null)
+            {
+                socket.Dispose();
+                continue;
+            }
+
+            Upstream upstream = Upstream.FromHandedSocket(socket, backend, ReturnPath.CopyOf(EndpointKey.From(item.Client), item.Client), ProxyCounters,
+                ReportPassiveFailure, Settings.Proxy, now - item.IdleMilliseconds, item.Answered);
+            if (flows.AdoptHanded(upstream, item.ConnectionIds))
+            {
+                adopted.Add(upstream);
+            }
+        }
+
+        return adopted;
     }
 
     internal long[] SumBranches() => Sum(c => c.Branches);

@@ -284,6 +284,18 @@ public static class BalancerConfigLoader
             throw new MallardConfigException($"{section.Path}:FlowJournal", $"the folder of \"{options.FlowJournal}\" does not exist; name a file in an existing folder the balancer may write, for example /var/lib/mallard/flows, or \"off\".");
         }
 
+        string? handOver = options.HandOverSocket is null or "" or "off" ? null : Path.GetFullPath(options.HandOverSocket);
+        if (handOver is not null && !Directory.Exists(Path.GetDirectoryName(handOver)))
+        {
+            throw new MallardConfigException($"{section.Path}:HandOverSocket", $"the folder of \"{options.HandOverSocket}\" does not exist; name a socket in an existing folder only the balancer's user may write, for example /run/mallard/handover, or \"off\".");
+        }
+
+        // sun_path holds 108 octets with the terminating zero; the socket is first bound under a name with ".PID" added.
+        if (handOver is not null && System.Text.Encoding.UTF8.GetByteCount(handOver) > 107 - 8)
+        {
+            throw new MallardConfigException($"{section.Path}:HandOverSocket", $"\"{handOver}\" is longer than 99 octets, the most a Unix socket path may be here.");
+        }
+
         return new ProxySettings(
             maxFlows,
             InRange(options.MaxFlowsPerSourceAddress ?? Math.Min(1024, maxFlows), 1, maxFlows, $"{section.Path}:MaxFlowsPerSourceAddress"),
@@ -293,6 +305,7 @@ public static class BalancerConfigLoader
             ParsePortRange(options.UpstreamPorts ?? "16384-32767", $"{section.Path}:UpstreamPorts"))
         {
             FlowJournal = journal,
+            HandOverSocket = handOver,
         };
     }
 

@@ -23,4 +23,7 @@ public sealed class ProxyOptions
 
     /// <summary>A file in which the flows are kept, so that a balancer started after a crash relays them again; none by default.</summary>
     public string? FlowJournal { get; set; }
+
+    /// <summary>A Unix socket through which a new balancer process takes over this one's sockets and flows without losing a packet; none by default.</summary>
+    public string? HandOverSocket { get; set; }
 }

@@ -24,4 +24,11 @@ public sealed record ProxySettings(int MaxFlows, int MaxFlowsPerSourceAddress, T
     /// the client to speak.
     /// </summary>
     public string? FlowJournal { get; init; }
+
+    /// <summary>
+    /// The Unix socket of zero-loss restarts (<see cref="HandOver.HandOverServer"/>), or null for
+    /// none. A balancer started with the same path takes over the running one's listening and
+    /// upstream sockets and its flows; the running one stops.
+    /// </summary>
+    public string? HandOverSocket { get; init; }
 }

@@ -17,7 +17,7 @@ namespace Mallard.Balancer.Forwarding;
 /// write is ignored, never restored half. The file holds <c>listeners × Proxy:MaxFlows</c> slots
 /// (64 octets each, 1 MiB per 16,384 flows), so it is bounded like the flow tables it mirrors.
 /// </remarks>
-internal sealed class FlowJournal : IDisposable
+internal sealed unsafe class FlowJournal : IDisposable
 {
     public const int SlotSize = 64;
 
@@ -34,6 +34,7 @@ internal sealed class FlowJournal : IDisposable
     private readonly MemoryMappedViewAccessor _view;
     private readonly Stack<int> _free = new();
     private readonly Lock _gate = new();
+    private readonly byte* _slots;
 
     private FlowJournal(FileStream stream, MemoryMappedFile file, MemoryMappedViewAccessor view, int slots)
     {
@@ -41,6 +42,9 @@ internal sealed class FlowJournal : IDisposable
         _file = file;
         _view = view;
         Slots = slots;
+        byte* mapped = null;
+        _view.SafeMemoryMappedViewHandle.AcquirePointer(ref mapped);
+        _slots = mapped + _view.PointerOffset + HeaderSize;
     }
 
     /// <summary>Slots in the file.</summary>
@@ -151,9 +155,7 @@ internal sealed class FlowJournal : IDisposable
             }
         }
 
-        Span<byte> bytes = stackalloc byte[SlotSize];
-        record.Write(bytes);
-        _view.WriteArray(HeaderSize + ((long)slot * SlotSize), bytes.ToArray(), 0, SlotSize);
+        record.Write(new Span<byte>(_slots + ((long)slot * SlotSize), SlotSize));
         return slot;
     }
 
@@ -165,7 +167,7 @@ internal sealed class FlowJournal : IDisposable
             return;
         }
 
-        _view.Write(HeaderSize + ((long)slot * SlotSize), (byte)0);
+        _slots[(long)slot * SlotSize] = 0;
         lock (_gate)
         {
             _free.Push(slot);
@@ -174,6 +176,7 @@ internal sealed class FlowJournal : IDisposable
 
     public void Dispose()
     {
+        _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _file.Dispose();
         _stream.Dispose();

@@ -35,6 +35,7 @@ internal sealed class FlowTable : IDisposable
     private readonly Action<Backend, string> _reportFailure;
     private readonly Action<string> _reportLimit;
     private ProxySettings _settings;
+    private FlowJournal? _journal;
     private int _flows;
 
     public FlowTable(ReturnPathMode mode, ProxySettings settings, ProxyCounters counters, Action<Backend, string> reportFailure, Action<string> reportLimit, Func<long> clock)
@@ -50,7 +51,11 @@ internal sealed class FlowTable : IDisposable
     public ReturnPathMode Mode => _mode;
 
     /// <summary>Where opened flows are recorded so that a restarted balancer relays them again, or null.</summary>
-    public FlowJournal? Journal { get; init; }
+    public FlowJournal? Journal
+    {
+        get => Volatile.Read(ref _journal);
+        init => _journal = value;
+    }
 
     /// <summary>This table's listener, by its index in the configuration (what the journal records).</summary>
     public int ListenerIndex { get; init; }
@@ -191,17 +196,76 @@ internal sealed class FlowTable : IDisposable
     }
 
     /// <summary>
-    /// Takes in a flow a previous process relayed (restored from the <see cref="Journal"/>) as
-    /// if it had just opened; false when the limits leave no room for it (it is closed).
+    /// Starts recording flows in <paramref name="journal"/>, those open now included (a successor
+    /// opens the journal only once the process it took over from has closed it).
     /// </summary>
-    public bool Adopt(Upstream flow)
+    public void AttachJournal(FlowJournal journal)
+    {
+        Volatile.Write(ref _journal, journal);
+        foreach (Upstream flow in _byClient.Values)
+        {
+            if (flow.JournalSlot < 0 && !flow.IsClosed)
+            {
+                Record(flow);
+            }
+        }
+    }
+
+    /// <summary>Stops recording flows: the journal now belongs to the process this one handed over to.</summary>
+    public void DetachJournal() => Volatile.Write(ref _journal, null);
+
+    /// <summary>The connection IDs each flow is known by (per-connection return path), for a hand-over.</summary>
+    public Dictionary<Upstream, List<ConnectionIdKey>> ConnectionIdsByFlow()
+    {
+        var byFlow = new Dictionary<Upstream, List<ConnectionIdKey>>(ReferenceEqualityComparer.Instance);
+        foreach (KeyValuePair<ConnectionIdKey, Upstream> entry in _byConnectionId)
+        {
+            if (!byFlow.TryGetValue(entry.Value, out List<ConnectionIdKey>? ids))
+            {
+                byFlow[entry.Value] = ids = [];
+            }
+
+            ids.Add(entry.Key);
+        }
+
+        return byFlow;
+    }
+
+    /// <summary>
+    /// Takes in a flow that another process handed over with its socket, known also by
+    /// <paramref name="connectionIds"/>; false when the limits leave no room for it (it is closed).
+    /// </summary>
+    public bool AdoptHanded(Upstream flow, IReadOnlyList<ConnectionIdKey> connectionIds)
+    {
+        if (!Adopt(flow, handed: true))
+        {
+            return false;
+        }
+
+        foreach (ConnectionIdKey id in connectionIds)
+        {
+            if (flow.TryAddConnectionId(MaxConnectionIdsPerFlow))
+            {
+                _byConnectionId[id] = flow;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Takes in a flow a previous process relayed (restored from the <see cref="Journal"/>, or
+    /// handed over with its socket) as if it had just opened; false when the limits leave no room
+    /// for it (it is closed).
+    /// </summary>
+    public bool Adopt(Upstream flow, bool handed = false)
     {
         ProxySettings settings = Volatile.Read(ref _settings);
         EndpointKey source = flow.Source;
         if (_bySource.AddOrUpdate(source, 1, (_, count) => count + 1) > settings.MaxFlowsPerSourceAddress)
         {
             ReleaseSource(source);
-            flow.Dispose();
+            flow.Discard();
             return false;
         }
 
@@ -209,7 +273,7 @@ internal sealed class FlowTable : IDisposable
         {
             Interlocked.Decrement(ref _flows);
             ReleaseSource(source);
-            flow.Dispose();
+            flow.Discard();
             return false;
         }
 
@@ -217,35 +281,47 @@ internal sealed class FlowTable : IDisposable
         {
             Interlocked.Decrement(ref _flows);
             ReleaseSource(source);
-            flow.Dispose();
+            flow.Discard();
             return false;
         }
 
         Volatile.Read(ref _evictionCandidates).Enqueue(flow);
         Record(flow);
-        _counters.CountFlowRestored();
+        if (handed)
+        {
+            _counters.CountFlowTakenOver();
+        }
+        else
+        {
+            _counters.CountFlowRestored();
+        }
+
         return true;
     }
 
     private void Rerecord(Upstream flow)
     {
-        if (Journal is not null)
+        if (Journal is FlowJournal journal)
         {
-            Journal.Forget(flow.JournalSlot);
+            journal.Forget(flow.ReleaseJournalSlot());
             Record(flow);
         }
     }
 
     private void Record(Upstream flow)
     {
-        if (Journal is null)
+        if (Journal is not FlowJournal journal)
         {
             return;
         }
 
         SocketAddress address = flow.ReturnPath.Address;
         var client = (IPEndPoint)new IPEndPoint(address.Family == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0).Create(address);
-        flow.JournalSlot = Journal.Record(new FlowJournal.JournalRecord(ListenerIndex, client, flow.Backend.Address, flow.LocalEndpoint.Port));
+        int slot = journal.Record(new FlowJournal.JournalRecord(ListenerIndex, client, flow.Backend.Address, flow.LocalEndpoint.Port));
+        if (!flow.TryTakeJournalSlot(slot))
+        {
+            journal.Forget(slot); // recorded twice at once (a journal attached while the flow opened)
+        }
     }
 
     /// <summary>Closes a flow taken out of the table and releases its place.</summary>
@@ -256,7 +332,7 @@ internal sealed class FlowTable : IDisposable
             return;
         }
 
-        Journal?.Forget(upstream.JournalSlot);
+        Journal?.Forget(upstream.ReleaseJournalSlot());
         upstream.Dispose();
         Interlocked.Decrement(ref _flows);
         ReleaseSource(upstream.Source);

@@ -30,18 +30,26 @@ internal sealed class Listener : IDisposable
     /// Binds <paramref name="workerCount"/> sockets (SO_REUSEPORT on Linux; elsewhere one socket
     /// and one thread) and starts a thread on each; the threads relay the replies of the
     /// <paramref name="restored"/> flows (already in <paramref name="flows"/>) as of their own.
+    /// With <paramref name="inherited"/> sockets (a hand-over), those are used first: every one
+    /// of them, since each holds the datagrams the kernel hashed to it, and more are bound only
+    /// up to <paramref name="workerCount"/>.
     /// </summary>
-    public static Listener Start(ListenerSettings settings, int workerCount, FlowTable flows, RoutingState routing, int maxDatagramSize, bool batched, IReadOnlyList<Upstream>? restored = null)
+    public static Listener Start(ListenerSettings settings, int workerCount, FlowTable flows, RoutingState routing, int maxDatagramSize, bool batched,
+        IReadOnlyList<Upstream>? restored = null, IReadOnlyList<Socket>? inherited = null)
     {
         bool reusePort = OperatingSystem.IsLinux();
         int count = reusePort ? workerCount : 1;
-        var sockets = new List<Socket>();
+        var sockets = new List<Socket>(inherited ?? []);
         try
         {
-            Socket first = ListenerWorker.Bind(settings.Endpoint, reusePort);
-            sockets.Add(first);
+            Socket first = sockets.Count > 0 ? sockets[0] : ListenerWorker.Bind(settings.Endpoint, reusePort);
+            if (sockets.Count == 0)
+            {
+                sockets.Add(first);
+            }
+
             var bound = (IPEndPoint)first.LocalEndPoint!;
-            for (int i = 1; i < count; i++)
+            for (int i = sockets.Count; i < count; i++)
             {
                 sockets.Add(ListenerWorker.Bind(bound, reusePort));
             }

@@ -20,9 +20,11 @@ internal abstract class ListenerWorker : IDisposable
     /// <summary>How often a thread sweeps its router's decision tables, in milliseconds.</summary>
     protected const int SweepIntervalMilliseconds = 1000;
 
-    private readonly Thread _thread;
+    private readonly string _name;
     private readonly System.Collections.Concurrent.ConcurrentQueue<Upstream> _adopted = new();
+    private Thread _thread;
     private volatile bool _stopping;
+    private volatile bool _paused;
 
     protected ListenerWorker(Socket socket, FlowTable flows, RoutingState routing, string name, int maxDatagramSize)
     {
@@ -30,6 +32,7 @@ internal abstract class ListenerWorker : IDisposable
         Flows = flows;
         MaxDatagramSize = maxDatagramSize;
         Router = new PacketRouter(routing);
+        _name = name;
         _thread = new Thread(Run) { IsBackground = true, Name = name };
     }
 
@@ -47,13 +50,44 @@ internal abstract class ListenerWorker : IDisposable
 
     protected int MaxDatagramSize { get; }
 
-    protected bool Stopping => _stopping;
+    /// <summary>Whether the loop must end: the worker is being disposed or paused.</summary>
+    protected bool Stopping => _stopping || _paused;
 
     /// <summary>The Linux batched plane where asked for and available, the portable one otherwise.</summary>
     public static ListenerWorker Create(Socket socket, FlowTable flows, RoutingState routing, string name, bool batched, int maxDatagramSize) =>
         batched ? new BatchedWorker(socket, flows, routing, name, maxDatagramSize) : new PortableWorker(socket, flows, routing, name, maxDatagramSize);
 
     public void Start() => _thread.Start();
+
+    /// <summary>
+    /// Ends the thread's loop and waits for it, leaving every socket open: datagrams queue in the
+    /// kernel until this worker resumes or another process takes the sockets over (hand-over).
+    /// </summary>
+    public void Pause()
+    {
+        _paused = true;
+        Wake();
+        if (_thread.IsAlive && Thread.CurrentThread != _thread)
+        {
+            _thread.Join();
+        }
+    }
+
+    /// <summary>Starts the loop again after <see cref="Pause"/>, with the flows it relayed before.</summary>
+    public void Resume()
+    {
+        _paused = false;
+        _thread = new Thread(Run) { IsBackground = true, Name = _name };
+        _thread.Start();
+    }
+
+    /// <summary>The listening socket, for a hand-over.</summary>
+    public Socket ListeningSocket => Socket;
+
+    /// <summary>Wakes the loop at once to see <see cref="Stopping"/> (otherwise it notices within a sweep interval).</summary>
+    protected virtual void Wake()
+    {
+    }
 
     /// <summary>Gives this thread a flow restored from the journal, to relay its replies as of one it opened; call before <see cref="Start"/>.</summary>
     public void Adopt(Upstream upstream) => _adopted.Enqueue(upstream);
@@ -96,11 +130,19 @@ internal abstract class ListenerWorker : IDisposable
     public void Dispose()
     {
         _stopping = true;
+        Wake();
         Socket.Dispose();
         if (_thread.IsAlive && Thread.CurrentThread != _thread)
         {
             _thread.Join(TimeSpan.FromSeconds(5));
         }
+
+        Released();
+    }
+
+    /// <summary>Frees what the data plane holds beyond the sockets, once the thread has ended.</summary>
+    protected virtual void Released()
+    {
     }
 
     /// <summary>The thread's loop, until <see cref="Stopping"/>.</summary>

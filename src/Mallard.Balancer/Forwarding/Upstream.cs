@@ -22,6 +22,7 @@ internal sealed class Upstream : IDisposable
     private long _lastActivity;
     private int _connectionIds;
     private int _answered;
+    private int _journalSlot = -1;
     private volatile bool _closed;
 
     private Upstream(Socket socket, Backend backend, ReturnPath returnPath, ProxyCounters counters,
@@ -121,7 +122,25 @@ internal sealed class Upstream : IDisposable
     }
 
     /// <summary>Where this flow's record is in the <see cref="FlowJournal"/>, or -1.</summary>
-    public int JournalSlot { get; set; } = -1;
+    public int JournalSlot => Volatile.Read(ref _journalSlot);
+
+    /// <summary>Keeps <paramref name="slot"/> as this flow's record; false when it already has one (the caller frees <paramref name="slot"/>).</summary>
+    public bool TryTakeJournalSlot(int slot) => Interlocked.CompareExchange(ref _journalSlot, slot, -1) == -1;
+
+    /// <summary>Gives up this flow's record slot; returns it (or -1) for the journal to free.</summary>
+    public int ReleaseJournalSlot() => Interlocked.Exchange(ref _journalSlot, -1);
+
+    /// <summary>
+    /// Wraps an upstream socket another process opened for this flow and handed over: the
+    /// backend sees the same port, and the datagrams queued on it are read here.
+    /// </summary>
+    public static Upstream FromHandedSocket(Socket socket, Backend backend, ReturnPath returnPath, ProxyCounters counters,
+        Action<Backend, string> reportFailure, ProxySettings settings, long lastActivity, bool answered) =>
+        new(socket, backend, returnPath, counters, reportFailure, settings, lastActivity)
+        {
+            BackendKey = EndpointKey.From(backend.Address),
+            _answered = answered ? 1 : 0,
+        };
 
     private static bool TryBind(Socket socket, int port, AddressFamily family)
     {
@@ -228,5 +247,12 @@ internal sealed class Upstream : IDisposable
         _closed = true;
         _socket.Dispose();
         _counters.CountFlowClosed();
+    }
+
+    /// <summary>Closes a flow that was never counted open (restored or handed over, then refused by the limits).</summary>
+    public void Discard()
+    {
+        _closed = true;
+        _socket.Dispose();
     }
 }

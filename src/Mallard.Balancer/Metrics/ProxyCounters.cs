@@ -4,6 +4,7 @@ namespace Mallard.Balancer.Metrics;
 public sealed class ProxyCounters
 {
     private long _flowsRestored;
+    private long _flowsTakenOver;
     private long _flowsOpened;
     private long _flowsClosed;
     private long _flowLimitReached;
@@ -23,8 +24,8 @@ public sealed class ProxyCounters
     /// <summary>Upstream flows closed (idle, backend removed, shutdown).</summary>
     public long FlowsClosed => Volatile.Read(ref _flowsClosed);
 
-    /// <summary>Flows open now.</summary>
-    public long LiveFlows => FlowsOpened - FlowsClosed;
+    /// <summary>Flows open now (opened here, restored or taken over, and not closed).</summary>
+    public long LiveFlows => FlowsOpened + FlowsRestored + FlowsTakenOver - FlowsClosed;
 
     /// <summary>Packets dropped because the listener already had its maximum number of flows.</summary>
     public long FlowLimitReached => Volatile.Read(ref _flowLimitReached);
@@ -59,6 +60,9 @@ public sealed class ProxyCounters
     /// <summary>Flows a previous process relayed, opened again from the flow journal at start-up.</summary>
     public long FlowsRestored => Volatile.Read(ref _flowsRestored);
 
+    /// <summary>Flows a running balancer handed over with their sockets to this one as it started (zero-loss restart).</summary>
+    public long FlowsTakenOver => Volatile.Read(ref _flowsTakenOver);
+
     /// <summary>Every relay event counter by its metric tag, the one list that /metrics and /status both report.</summary>
     public IEnumerable<(string Event, long Count)> Events() =>
     [
@@ -75,11 +79,14 @@ public sealed class ProxyCounters
         ("client_send_error", ClientSendErrors),
         ("backend_send_error", BackendSendErrors),
         ("flow_restored", FlowsRestored),
+        ("flow_taken_over", FlowsTakenOver),
     ];
 
     internal void CountFlowOpened() => Interlocked.Increment(ref _flowsOpened);
 
     internal void CountFlowRestored() => Interlocked.Increment(ref _flowsRestored);
+
+    internal void CountFlowTakenOver() => Interlocked.Increment(ref _flowsTakenOver);
 
     internal void CountFlowClosed() => Interlocked.Increment(ref _flowsClosed);
 

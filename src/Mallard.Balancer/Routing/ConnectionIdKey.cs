@@ -37,13 +37,21 @@ internal readonly struct ConnectionIdKey : IEquatable<ConnectionIdKey>
 
     public override int GetHashCode() => HashCode.Combine(_a, _b, _c, _length);
 
-    public override string ToString()
+    /// <summary>Writes the connection ID's octets to <paramref name="destination"/> (20 octets or more); returns their count.</summary>
+    public int CopyTo(Span<byte> destination)
     {
         Span<byte> octets = stackalloc byte[24];
         BinaryPrimitives.WriteUInt64LittleEndian(octets, _a);
         BinaryPrimitives.WriteUInt64LittleEndian(octets[8..], _b);
         BinaryPrimitives.WriteUInt32LittleEndian(octets[16..], _c);
-        return Convert.ToHexStringLower(octets[.._length]);
+        octets[.._length].CopyTo(destination);
+        return _length;
+    }
+
+    public override string ToString()
+    {
+        Span<byte> octets = stackalloc byte[MaxLength];
+        return Convert.ToHexStringLower(octets[..CopyTo(octets)]);
     }
 
     public static bool operator ==(ConnectionIdKey left, ConnectionIdKey right) => left.Equals(right);

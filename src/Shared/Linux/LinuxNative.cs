@@ -58,6 +58,42 @@ internal static unsafe partial class LinuxNative
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
 
+    /// <summary>eventfd flags: non-blocking, closed on exec.</summary>
+    public const int EfdNonBlock = 0x800;
+    public const int EfdCloExec = 0x80000;
+
+    /// <summary>A counter descriptor that epoll reports readable once written: wakes a thread blocked in epoll_wait.</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int eventfd(uint initval, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint read(int fd, void* buffer, nuint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint write(int fd, void* buffer, nuint count);
+
+    /// <summary>fcntl command: set the descriptor's flags (FD_CLOEXEC is the only one).</summary>
+    public const int FSetFd = 2;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fcntl(int fd, int command, int argument);
+
+    /// <summary>SOL_SOCKET and SCM_RIGHTS: a cmsg carrying file descriptors over a Unix socket.</summary>
+    public const int SolSocket = 1;
+    public const int ScmRights = 1;
+
+    /// <summary>recvmsg flag: descriptors received are closed on exec; msg_flags bit: control data was cut short.</summary>
+    public const int MsgCmsgCloExec = 0x40000000;
+    public const int MsgCTrunc = 0x8;
+    public const int MsgTrunc = 0x20;
+
+    /// <summary>sendmsg and recvmsg take a struct msghdr: the first 56 octets of <see cref="MMsgHdr"/>.</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint sendmsg(int sockfd, MMsgHdr* message, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint recvmsg(int sockfd, MMsgHdr* message, int flags);
+
     /// <summary>madvise advice: the pages' contents may be dropped; they read as zeros when touched again.</summary>
     public const int MAdvDontNeed = 4;
 

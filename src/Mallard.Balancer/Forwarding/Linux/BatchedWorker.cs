@@ -15,6 +15,10 @@ internal sealed unsafe class BatchedWorker(System.Net.Sockets.Socket socket, Flo
     : ListenerWorker(socket, flows, routing, name, maxDatagramSize)
 {
     private const ulong ListenTag = 0;
+    private const ulong WakeTag = ulong.MaxValue;
+
+    // Written to wake epoll_wait when the worker pauses or stops.
+    private readonly int _wake = LinuxNative.eventfd(0, LinuxNative.EfdNonBlock | LinuxNative.EfdCloExec);
 
     private readonly Dictionary<ulong, Upstream> _owned = [];
     private readonly Upstream?[] _targets = new Upstream?[LinuxBatchIo.BatchSize];
@@ -58,6 +62,17 @@ internal sealed unsafe class BatchedWorker(System.Net.Sockets.Socket socket, Flo
     private void RunLoop(LinuxBatchIo io)
     {
         io.Watch((int)Socket.SafeHandle.DangerousGetHandle(), ListenTag);
+        io.Watch(_wake, WakeTag);
+
+        // Resumed after a pause: the flows this thread relayed before are watched again.
+        foreach ((ulong tag, Upstream upstream) in _owned)
+        {
+            if (!upstream.IsClosed)
+            {
+                io.Watch((int)upstream.Socket.SafeHandle.DangerousGetHandle(), tag);
+            }
+        }
+
         TakeAdopted();
         var from = new SocketAddress(Socket.AddressFamily);
         long lastSweep = Flows.Now;
@@ -76,6 +91,12 @@ internal sealed unsafe class BatchedWorker(System.Net.Sockets.Socket socket, Flo
                 if (tag == ListenTag)
                 {
                     ReceiveClients(io, from);
+                }
+                else if (tag == WakeTag)
+                {
+                    // A stale wake-up from before a pause: drained, so that it fires once.
+                    ulong count;
+                    LinuxNative.read(_wake, &count, sizeof(ulong));
                 }
                 else if (_owned.TryGetValue(tag, out Upstream? upstream))
                 {
@@ -334,6 +355,17 @@ internal sealed unsafe class BatchedWorker(System.Net.Sockets.Socket socket, Flo
             first = end;
         }
     }
+
+    /// <summary>The flows whose replies this thread relays (read while the thread is paused).</summary>
+    public IEnumerable<Upstream> Owned => _owned.Values.Where(u => !u.IsClosed);
+
+    protected override void Wake()
+    {
+        ulong one = 1;
+        LinuxNative.write(_wake, &one, sizeof(ulong));
+    }
+
+    protected override void Released() => LinuxNative.close(_wake);
 
     protected override void OnFlowOpened(Upstream upstream)
     {

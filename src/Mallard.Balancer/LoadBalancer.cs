@@ -315,8 +315,8 @@ public sealed class LoadBalancer : IAsyncDisposable
 
     /// <summary>
     /// The first half of a hand-over: stops every forwarding thread and the sweeper (sockets stay
-    /// open, datagrams queue in the kernel), frees the admin address for the successor, and lists
-    /// every listening and upstream socket with the state of its flow.
+    /// open, datagrams queue in the kernel) and lists every listening and upstream socket with
+    /// the state of its flow.
     /// </summary>
     internal IReadOnlyList<(HandedItem Item, System.Net.Sockets.Socket Socket)> PauseForHandOver()
     {
@@ -324,12 +324,6 @@ public sealed class LoadBalancer : IAsyncDisposable
         foreach (ListenerWorker worker in _listeners.SelectMany(l => l.Workers))
         {
             worker.Pause();
-        }
-
-        if (_admin is not null)
-        {
-            _admin.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            _admin = null;
         }
 
         long now = Milliseconds();
@@ -365,19 +359,12 @@ public sealed class LoadBalancer : IAsyncDisposable
         }
 
         _sweeper.Change(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
-        try
-        {
-            StartAdminAsync(CancellationToken.None).GetAwaiter().GetResult();
-        }
-        catch (IOException failure)
-        {
-            BalancerLog.ReloadRejected(_logger, $"the admin endpoint could not be bound again after the failed hand-over: {failure.Message}");
-        }
     }
 
     /// <summary>
-    /// The successor forwards on the sockets: this process lets go of the flow journal, and of
-    /// its copies of the sockets without ever shutting them down (they are the successor's now).
+    /// The successor forwards on the sockets: this process lets go of the flow journal and the
+    /// admin address, and of its copies of the sockets without ever shutting them down (they are
+    /// the successor's now).
     /// </summary>
     internal void ReleaseForHandOver(IReadOnlyList<(HandedItem Item, System.Net.Sockets.Socket Socket)> items)
     {
@@ -391,6 +378,13 @@ public sealed class LoadBalancer : IAsyncDisposable
         _listeners.ForEach(l => l.Flows.DetachJournal());
         _journal?.Dispose();
         _journal = null;
+
+        // The successor binds the admin address next.
+        if (_admin is not null)
+        {
+            _admin.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            _admin = null;
+        }
     }
 
     /// <summary>The successor has everything: <see cref="HandedOver"/> completes.</summary>

@@ -25,6 +25,9 @@ public sealed class RunningProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>The process ID.</summary>
+    public int Id => _process.Id;
+
     /// <summary>Whether the process has ended.</summary>
     public bool HasExited => _process.HasExited;
 
@@ -41,6 +44,27 @@ public sealed class RunningProcess : IDisposable
 
     /// <summary>Sends SIGKILL (<c>kill -9</c>): the process ends at once, as in a crash, and cleans nothing up.</summary>
     public void Kill() => Signal(9, "SIGKILL");
+
+    /// <summary>Sends a signal by number (SIGHUP 1, SIGUSR2 12, ...).</summary>
+    public void Signal(int number) => Signal(number, $"signal {number}");
+
+    /// <summary>Sends a signal to any process, such as one that a process of ours started; false when it is gone.</summary>
+    public static bool Signal(int processId, int number) => SendSignal(processId, number) == 0;
+
+    /// <summary>
+    /// Waits until the process itself has ended, without waiting for its output to close (a
+    /// process it started may hold that open); false at the deadline.
+    /// </summary>
+    public async Task<bool> WaitForProcessExitAsync(TimeSpan timeout)
+    {
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (!_process.HasExited && Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        return _process.HasExited;
+    }
 
     private void Signal(int number, string name)
     {
@@ -73,7 +97,11 @@ public sealed class RunningProcess : IDisposable
         return running;
     }
 
-    public async Task<bool> WaitForOutputAsync(string text, TimeSpan timeout)
+    /// <summary>
+    /// Waits until the output holds <paramref name="text"/>; gives up early when the process has
+    /// exited, unless <paramref name="afterExit"/> (a process it started may still write to it).
+    /// </summary>
+    public async Task<bool> WaitForOutputAsync(string text, TimeSpan timeout, bool afterExit = false)
     {
         long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         while (Environment.TickCount64 < deadline)
@@ -83,7 +111,7 @@ public sealed class RunningProcess : IDisposable
                 return true;
             }
 
-            if (_process.HasExited)
+            if (_process.HasExited && !afterExit)
             {
                 break;
             }

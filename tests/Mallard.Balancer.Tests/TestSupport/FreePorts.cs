@@ -6,6 +6,14 @@ namespace Mallard.Balancer.Tests.TestSupport;
 /// <summary>Loopback UDP ports that were free a moment ago, for peers that need a port in their command line.</summary>
 internal static class FreePorts
 {
+    /// <summary>A loopback TCP port that was free a moment ago (for an admin endpoint).</summary>
+    public static int Tcp()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     public static int[] Udp(int count)
     {
         var sockets = new List<Socket>();

@@ -228,6 +228,10 @@ func pattern(size, index int) []byte {
 	return data
 }
 
+// readRate, when above zero, caps how fast download reads (octets per second), so that a transfer
+// lasts long enough for what a test does to the balancer in the middle of it.
+var readRate int
+
 // download asks for size octets and reads them, printing a line when reportAt have arrived.
 func download(target string, size, reportAt int, idle time.Duration) (string, error) {
 	pconn, conn, stream, err := connect(target, idle)
@@ -241,6 +245,7 @@ func download(target string, size, reportAt int, idle time.Duration) (string, er
 	expected := pattern(size, 0)
 	buffer := make([]byte, 64*1024)
 	received := 0
+	started := time.Now()
 	for {
 		n, err := stream.Read(buffer)
 		if n > 0 {
@@ -251,6 +256,10 @@ func download(target string, size, reportAt int, idle time.Duration) (string, er
 				fmt.Printf("received %d\n", received+n)
 			}
 			received += n
+			if readRate > 0 {
+				due := started.Add(time.Duration(float64(received) / float64(readRate) * float64(time.Second)))
+				time.Sleep(time.Until(due))
+			}
 		}
 		if err == io.EOF {
 			break
@@ -323,6 +332,7 @@ func main() {
 	idle := flag.Duration("idle", 5*time.Second, "client: idle timeout")
 	downloadSize := flag.Int("download", 0, "client: download this many octets instead of sending")
 	reportAt := flag.Int("report-at", 0, "client: with -download, print a line when this many octets have arrived")
+	flag.IntVar(&readRate, "read-rate", 0, "client: with -download, read at most this many octets per second (0: as fast as they come)")
 	flag.Parse()
 	switch *mode {
 	case "server":

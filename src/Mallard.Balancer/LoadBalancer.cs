@@ -84,6 +84,8 @@ public sealed class LoadBalancer : IAsyncDisposable
 
     internal RoutingSnapshot Snapshot => _routing.Current;
 
+    internal RoutingState Routing => _routing;
+
     /// <summary>Binds the listeners and the admin endpoint and starts forwarding and health checks.</summary>
     /// <exception cref="System.Net.Sockets.SocketException">A listening address cannot be bound.</exception>
     public static Task<LoadBalancer> StartAsync(BalancerSettings settings, ILoggerFactory loggerFactory, TimeProvider? time = null, CancellationToken cancellation = default) =>
@@ -99,11 +101,30 @@ public sealed class LoadBalancer : IAsyncDisposable
         HandOverClient? predecessor = null;
         try
         {
-            long started = Environment.TickCount64;
+            // The flow tables come first: a successor builds all it can before the running balancer pauses.
+            var tables = new List<FlowTable>(settings.Listeners.Count);
+            for (int index = 0; index < settings.Listeners.Count; index++)
+            {
+                tables.Add(new FlowTable(settings.Listeners[index].ReturnPath, settings.Proxy, balancer.ProxyCounters, balancer.ReportPassiveFailure, balancer.ReportRelayLimit, balancer.Milliseconds)
+                {
+                    ListenerIndex = index,
+                });
+            }
+
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             if (settings.Proxy.HandOverSocket is string handOverPath && batched)
             {
                 // A running balancer answering there hands over its sockets: nothing is rebound,
                 // no datagram is lost. A refusal stops this start (HandOverRefusedException).
+                if (File.Exists(handOverPath))
+                {
+                    // Compiled and logged once before the running balancer pauses, not while.
+                    HandOverLog.Asking(balancer._logger, handOverPath);
+                    HandOverWarmUp.Prepare();
+                    HandOverWarmUp.Rehearse(balancer, batched);
+                    started = System.Diagnostics.Stopwatch.GetTimestamp();
+                }
+
                 predecessor = HandOverClient.TryConnect(handOverPath, balancer._logger);
                 try
                 {
@@ -121,31 +142,40 @@ public sealed class LoadBalancer : IAsyncDisposable
             if (predecessor is null && settings.Proxy.FlowJournal is string journalPath)
             {
                 balancer._journal = OpenJournal(journalPath, settings, out previous);
+                tables.ForEach(t => t.AttachJournal(balancer._journal));
             }
 
+            // From here to the listeners' start, no process forwards in a hand-over: plain loops, nothing to log.
             var used = new HashSet<System.Net.Sockets.Socket>();
-            int handedFlows = 0;
+            var restoredCounts = new int[settings.Listeners.Count];
             for (int index = 0; index < settings.Listeners.Count; index++)
             {
                 ListenerSettings listenerSettings = settings.Listeners[index];
-                var flows = new FlowTable(listenerSettings.ReturnPath, settings.Proxy, balancer.ProxyCounters, balancer.ReportPassiveFailure, balancer.ReportRelayLimit, balancer.Milliseconds)
-                {
-                    Journal = balancer._journal,
-                    ListenerIndex = index,
-                };
                 string key = listenerSettings.Endpoint.ToString();
-                List<System.Net.Sockets.Socket> inherited = [.. handed.Where(h => !h.Item.IsFlow && h.Item.Listener == key).Select(h => h.Socket)];
-                used.UnionWith(inherited);
+                var inherited = new List<System.Net.Sockets.Socket>();
+                foreach ((HandedItem item, System.Net.Sockets.Socket socket) in handed)
+                {
+                    if (!item.IsFlow && item.Listener == key)
+                    {
+                        inherited.Add(socket);
+                        used.Add(socket);
+                    }
+                }
+
                 List<Upstream> restored = predecessor is null
-                    ? balancer.Restore(previous, index, listenerSettings, flows)
-                    : balancer.AdoptHanded(handed, key, listenerSettings, flows, used);
-                handedFlows += predecessor is null ? 0 : restored.Count;
-                Listener listener = Listener.Start(listenerSettings, settings.Workers, flows, balancer._routing, settings.Proxy.MaxDatagramSize, batched, restored, inherited);
-                balancer._listeners.Add(listener);
-                BalancerLog.Listening(balancer._logger, listener.Endpoint.ToString(), Describe(listenerSettings.ReturnPath), listener.Workers.Count);
+                    ? balancer.Restore(previous, index, listenerSettings, tables[index])
+                    : balancer.AdoptHanded(handed, key, listenerSettings, tables[index], used);
+                restoredCounts[index] = restored.Count;
+                balancer._listeners.Add(Listener.Start(listenerSettings, settings.Workers, tables[index], balancer._routing, settings.Proxy.MaxDatagramSize, batched, restored, inherited));
+            }
+
+            for (int index = 0; index < balancer._listeners.Count; index++)
+            {
+                Listener listener = balancer._listeners[index];
+                BalancerLog.Listening(balancer._logger, listener.Endpoint.ToString(), Describe(listener.Settings.ReturnPath), listener.Workers.Count);
                 if (previous.Count > 0)
                 {
-                    BalancerLog.FlowsRestored(balancer._logger, restored.Count, previous.Count(r => r.Listener == index), listener.Endpoint.ToString());
+                    BalancerLog.FlowsRestored(balancer._logger, restoredCounts[index], previous.Count(r => r.Listener == index), listener.Endpoint.ToString());
                 }
             }
 
@@ -154,8 +184,9 @@ public sealed class LoadBalancer : IAsyncDisposable
                 // Sockets of listeners no longer configured close here, with their flows.
                 handed.Where(h => !used.Contains(h.Socket)).ToList().ForEach(h => h.Socket.Dispose());
                 predecessor.Ready();
+                int handedFlows = restoredCounts.Sum();
                 HandOverLog.TookOver(balancer._logger, predecessor.Predecessor, used.Count - handed.Count(h => h.Item.IsFlow && used.Contains(h.Socket)),
-                    handedFlows, handed.Count(h => h.Item.IsFlow) - handedFlows, Environment.TickCount64 - started);
+                    handedFlows, handed.Count(h => h.Item.IsFlow) - handedFlows, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 predecessor.Dispose();
                 predecessor = null;
                 if (settings.Proxy.FlowJournal is string handedJournal)
@@ -321,33 +352,34 @@ public sealed class LoadBalancer : IAsyncDisposable
     internal IReadOnlyList<(HandedItem Item, System.Net.Sockets.Socket Socket)> PauseForHandOver()
     {
         _sweeper.Change(Timeout.Infinite, Timeout.Infinite);
-        foreach (ListenerWorker worker in _listeners.SelectMany(l => l.Workers))
-        {
-            worker.Pause();
-        }
+        List<ListenerWorker> workers = [.. _listeners.SelectMany(l => l.Workers)];
+        workers.ForEach(w => w.Pause());
+        workers.ForEach(w => w.WaitPaused());
 
         long now = Milliseconds();
         var items = new List<(HandedItem, System.Net.Sockets.Socket)>();
-        foreach (Listener listener in _listeners)
-        {
-            string key = listener.Settings.Endpoint.ToString();
-            items.AddRange(listener.Workers.Select(w => (new HandedItem(key), w.ListeningSocket)));
-            Dictionary<Upstream, List<ConnectionIdKey>> connectionIds = listener.Flows.ConnectionIdsByFlow();
-            foreach (Upstream flow in listener.Flows.Snapshot().Where(f => !f.IsClosed))
-            {
-                var item = new HandedItem(key)
-                {
-                    Client = flow.ReturnPath.Address,
-                    Backend = flow.Backend.Address,
-                    Answered = flow.Answered,
-                    IdleMilliseconds = Math.Max(0, now - flow.LastActivity),
-                    ConnectionIds = connectionIds.GetValueOrDefault(flow) ?? [],
-                };
-                items.Add((item, flow.Socket));
-            }
-        }
-
+        _listeners.ForEach(l => ListHandedItems(l, now, items));
         return items;
+    }
+
+    /// <summary>Adds a listener's listening sockets and flows to a hand-over's <paramref name="items"/>.</summary>
+    internal static void ListHandedItems(Listener listener, long now, List<(HandedItem Item, System.Net.Sockets.Socket Socket)> items)
+    {
+        string key = listener.Settings.Endpoint.ToString();
+        items.AddRange(listener.Workers.Select(w => (new HandedItem(key), w.ListeningSocket)));
+        Dictionary<Upstream, List<ConnectionIdKey>> connectionIds = listener.Flows.ConnectionIdsByFlow();
+        foreach (Upstream flow in listener.Flows.Snapshot().Where(f => !f.IsClosed))
+        {
+            var item = new HandedItem(key)
+            {
+                Client = flow.ReturnPath.Address,
+                Backend = flow.Backend.Address,
+                Answered = flow.Answered,
+                IdleMilliseconds = Math.Max(0, now - flow.LastActivity),
+                ConnectionIds = connectionIds.GetValueOrDefault(flow) ?? [],
+            };
+            items.Add((item, flow.Socket));
+        }
     }
 
     /// <summary>A hand-over failed before the successor forwarded: everything runs again as before.</summary>
@@ -415,7 +447,7 @@ public sealed class LoadBalancer : IAsyncDisposable
     /// Takes in the flows of listener <paramref name="key"/> that a running balancer handed over
     /// with their upstream sockets. Flows to a backend no longer configured close.
     /// </summary>
-    private List<Upstream> AdoptHanded(List<(HandedItem Item, System.Net.Sockets.Socket Socket)> handed, string key, ListenerSettings listener, FlowTable flows, HashSet<System.Net.Sockets.Socket> used)
+    internal List<Upstream> AdoptHanded(List<(HandedItem Item, System.Net.Sockets.Socket Socket)> handed, string key, ListenerSettings listener, FlowTable flows, HashSet<System.Net.Sockets.Socket> used)
     {
         var adopted = new List<Upstream>();
         long now = Milliseconds();

@@ -20,9 +20,10 @@ internal abstract class ListenerWorker : IDisposable
     /// <summary>How often a thread sweeps its router's decision tables, in milliseconds.</summary>
     protected const int SweepIntervalMilliseconds = 1000;
 
-    private readonly string _name;
     private readonly System.Collections.Concurrent.ConcurrentQueue<Upstream> _adopted = new();
-    private Thread _thread;
+    private readonly Thread _thread;
+    private readonly ManualResetEventSlim _idle = new(false);
+    private readonly ManualResetEventSlim _resume = new(false);
     private volatile bool _stopping;
     private volatile bool _paused;
 
@@ -32,8 +33,7 @@ internal abstract class ListenerWorker : IDisposable
         Flows = flows;
         MaxDatagramSize = maxDatagramSize;
         Router = new PacketRouter(routing);
-        _name = name;
-        _thread = new Thread(Run) { IsBackground = true, Name = name };
+        _thread = new Thread(Body) { IsBackground = true, Name = name };
     }
 
     /// <summary>Whether this thread uses the Linux batched data plane.</summary>
@@ -60,25 +60,31 @@ internal abstract class ListenerWorker : IDisposable
     public void Start() => _thread.Start();
 
     /// <summary>
-    /// Ends the thread's loop and waits for it, leaving every socket open: datagrams queue in the
+    /// Asks the thread to leave its loop, leaving every socket open: datagrams queue in the
     /// kernel until this worker resumes or another process takes the sockets over (hand-over).
+    /// Call <see cref="WaitPaused"/> next; asking every thread first lets them stop together.
     /// </summary>
     public void Pause()
     {
         _paused = true;
         Wake();
+    }
+
+    /// <summary>Waits until the thread has left its loop after <see cref="Pause"/> (it then waits, alive, for <see cref="Resume"/>).</summary>
+    public void WaitPaused()
+    {
         if (_thread.IsAlive && Thread.CurrentThread != _thread)
         {
-            _thread.Join();
+            _idle.Wait();
         }
     }
 
-    /// <summary>Starts the loop again after <see cref="Pause"/>, with the flows it relayed before.</summary>
+    /// <summary>Runs the loop again after <see cref="Pause"/>, with the flows it relayed before.</summary>
     public void Resume()
     {
+        _idle.Reset();
         _paused = false;
-        _thread = new Thread(Run) { IsBackground = true, Name = _name };
-        _thread.Start();
+        _resume.Set();
     }
 
     /// <summary>The listening socket, for a hand-over.</summary>
@@ -130,6 +136,7 @@ internal abstract class ListenerWorker : IDisposable
     public void Dispose()
     {
         _stopping = true;
+        _resume.Set();
         Wake();
         Socket.Dispose();
         if (_thread.IsAlive && Thread.CurrentThread != _thread)
@@ -147,6 +154,27 @@ internal abstract class ListenerWorker : IDisposable
 
     /// <summary>The thread's loop, until <see cref="Stopping"/>.</summary>
     protected abstract void Run();
+
+    // The thread: the loop, and after a pause a wait to run it again.
+    private void Body()
+    {
+        while (true)
+        {
+            Run();
+            _idle.Set();
+            if (_stopping)
+            {
+                return;
+            }
+
+            _resume.Wait();
+            _resume.Reset();
+            if (_stopping)
+            {
+                return;
+            }
+        }
+    }
 
     /// <summary>Takes over the replies of a flow this thread just opened.</summary>
     protected abstract void OnFlowOpened(Upstream upstream);

@@ -8,8 +8,8 @@ internal static partial class HandOverLog
     [LoggerMessage(40, LogLevel.Information, "Hand-over: process {Successor} asked for the sockets; forwarding paused")]
     public static partial void Starting(ILogger logger, int successor);
 
-    [LoggerMessage(41, LogLevel.Information, "Hand-over: process {Successor} took over {Listening} listening sockets and {Flows} flows in {Milliseconds} ms; stopping")]
-    public static partial void Completed(ILogger logger, int successor, int listening, int flows, long milliseconds);
+    [LoggerMessage(41, LogLevel.Information, "Hand-over: process {Successor} took over {Listening} listening sockets and {Flows} flows; {Milliseconds:0.0} ms from its request to its forwarding; stopping")]
+    public static partial void Completed(ILogger logger, int successor, int listening, int flows, double milliseconds);
 
     [LoggerMessage(42, LogLevel.Warning, "Hand-over to process {Successor} failed ({Reason}); forwarding again")]
     public static partial void Failed(ILogger logger, int successor, string reason);
@@ -17,8 +17,11 @@ internal static partial class HandOverLog
     [LoggerMessage(43, LogLevel.Warning, "Hand-over request refused: {Reason}")]
     public static partial void Refused(ILogger logger, string reason);
 
-    [LoggerMessage(44, LogLevel.Information, "Took over from process {Predecessor}: {Listening} listening sockets and {Flows} flows ({Dropped} dropped) in {Milliseconds} ms")]
-    public static partial void TookOver(ILogger logger, int predecessor, int listening, int flows, int dropped, long milliseconds);
+    [LoggerMessage(44, LogLevel.Information, "Took over from process {Predecessor}: {Listening} listening sockets and {Flows} flows ({Dropped} dropped); {Milliseconds:0.0} ms from asking to forwarding")]
+    public static partial void TookOver(ILogger logger, int predecessor, int listening, int flows, int dropped, double milliseconds);
+
+    [LoggerMessage(47, LogLevel.Information, "Taking over from the balancer on {Path}")]
+    public static partial void Asking(ILogger logger, string path);
 
     [LoggerMessage(45, LogLevel.Warning, "No hand-over from {Path} ({Reason}); starting afresh")]
     public static partial void NoPredecessor(ILogger logger, string path, string reason);

@@ -85,6 +85,7 @@ internal sealed class HandOverServer : IDisposable
 
     private void Serve()
     {
+        HandOverWarmUp.Prepare();
         while (!_stopping)
         {
             Socket connection;
@@ -123,7 +124,7 @@ internal sealed class HandOverServer : IDisposable
         }
 
         HandOverLog.Starting(_logger, successor);
-        long started = Environment.TickCount64;
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         IReadOnlyList<(HandedItem Item, Socket Socket)> items = _balancer.PauseForHandOver();
         try
         {
@@ -138,7 +139,7 @@ internal sealed class HandOverServer : IDisposable
             _balancer.ReleaseForHandOver(items);
             _handedOver = true;
             TrySend(channel, buffer, HandOverProtocol.Kind.Released);
-            HandOverLog.Completed(_logger, successor, items.Count(i => !i.Item.IsFlow), items.Count(i => i.Item.IsFlow), Environment.TickCount64 - started);
+            HandOverLog.Completed(_logger, successor, items.Count(i => !i.Item.IsFlow), items.Count(i => i.Item.IsFlow), System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             _balancer.CompleteHandOver(successor);
             return true;
         }

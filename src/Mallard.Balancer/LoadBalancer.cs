@@ -181,12 +181,14 @@ public sealed class LoadBalancer : IAsyncDisposable
 
             if (predecessor is not null)
             {
+                double forwardingAfter = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                predecessor.Ready();
+
                 // Sockets of listeners no longer configured close here, with their flows.
                 handed.Where(h => !used.Contains(h.Socket)).ToList().ForEach(h => h.Socket.Dispose());
-                predecessor.Ready();
                 int handedFlows = restoredCounts.Sum();
                 HandOverLog.TookOver(balancer._logger, predecessor.Predecessor, used.Count - handed.Count(h => h.Item.IsFlow && used.Contains(h.Socket)),
-                    handedFlows, handed.Count(h => h.Item.IsFlow) - handedFlows, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    handedFlows, handed.Count(h => h.Item.IsFlow) - handedFlows, forwardingAfter);
                 predecessor.Dispose();
                 predecessor = null;
                 if (settings.Proxy.FlowJournal is string handedJournal)

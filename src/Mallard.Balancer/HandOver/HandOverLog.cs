@@ -8,7 +8,7 @@ internal static partial class HandOverLog
     [LoggerMessage(40, LogLevel.Information, "Hand-over: process {Successor} asked for the sockets; forwarding paused")]
     public static partial void Starting(ILogger logger, int successor);
 
-    [LoggerMessage(41, LogLevel.Information, "Hand-over: process {Successor} took over {Listening} listening sockets and {Flows} flows; {Milliseconds:0.0} ms from its request to its forwarding; stopping")]
+    [LoggerMessage(41, LogLevel.Information, "Hand-over: process {Successor} took over {Listening} listening sockets and {Flows} flows; forwarding paused {Milliseconds:0.0} ms (until it said it forwards); stopping")]
     public static partial void Completed(ILogger logger, int successor, int listening, int flows, double milliseconds);
 
     [LoggerMessage(42, LogLevel.Warning, "Hand-over to process {Successor} failed ({Reason}); forwarding again")]
@@ -17,7 +17,7 @@ internal static partial class HandOverLog
     [LoggerMessage(43, LogLevel.Warning, "Hand-over request refused: {Reason}")]
     public static partial void Refused(ILogger logger, string reason);
 
-    [LoggerMessage(44, LogLevel.Information, "Took over from process {Predecessor}: {Listening} listening sockets and {Flows} flows ({Dropped} dropped); {Milliseconds:0.0} ms from asking to forwarding")]
+    [LoggerMessage(44, LogLevel.Information, "Took over from process {Predecessor}: {Listening} listening sockets and {Flows} flows ({Dropped} dropped); forwarding {Milliseconds:0.0} ms after asking")]
     public static partial void TookOver(ILogger logger, int predecessor, int listening, int flows, int dropped, double milliseconds);
 
     [LoggerMessage(47, LogLevel.Information, "Taking over from the balancer on {Path}")]

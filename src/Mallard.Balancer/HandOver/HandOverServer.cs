@@ -124,8 +124,8 @@ internal sealed class HandOverServer : IDisposable
         }
 
         HandOverLog.Starting(_logger, successor);
-        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         IReadOnlyList<(HandedItem Item, Socket Socket)> items = _balancer.PauseForHandOver();
+        long paused = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             SendItems(channel, buffer, items);
@@ -136,10 +136,11 @@ internal sealed class HandOverServer : IDisposable
                 throw new IOException(length == 0 ? "the successor closed the connection" : $"the successor said: {HandOverProtocol.ReadText(buffer.AsSpan(0, length))}");
             }
 
+            double pause = System.Diagnostics.Stopwatch.GetElapsedTime(paused).TotalMilliseconds;
             _balancer.ReleaseForHandOver(items);
             _handedOver = true;
             TrySend(channel, buffer, HandOverProtocol.Kind.Released);
-            HandOverLog.Completed(_logger, successor, items.Count(i => !i.Item.IsFlow), items.Count(i => i.Item.IsFlow), System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            HandOverLog.Completed(_logger, successor, items.Count(i => !i.Item.IsFlow), items.Count(i => i.Item.IsFlow), pause);
             _balancer.CompleteHandOver(successor);
             return true;
         }

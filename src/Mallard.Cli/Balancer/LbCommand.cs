@@ -80,8 +80,6 @@ internal static class LbCommand
             throw new CliException($"cannot bind the admin address {settings.Admin}: {failure.Message}");
         }
 
-        // Under systemd (Type=notify): this process is the service now, also when it took over.
-        SystemdNotifier.Notify($"READY=1\nMAINPID={Environment.ProcessId}");
         ILogger logger = loggers.CreateLogger("Mallard.Cli.Lb");
 
         await using (balancer.ConfigureAwait(false))
@@ -106,6 +104,10 @@ internal static class LbCommand
                 signal.Cancel = true;
                 StartSuccessor(settings, balancer, logger);
             });
+            // Under systemd (Type=notify): this process is the service now, also when it took over;
+            // said only once every signal is handled, so that a reload at once cannot kill it.
+            SystemdNotifier.Notify($"READY=1\nMAINPID={Environment.ProcessId}");
+            logger.LogInformation("Running: SIGHUP reloads the configuration, SIGUSR2 hands over to a new process, SIGTERM stops");
             if (await Task.WhenAny(stop.Task, balancer.HandedOver).ConfigureAwait(false) == stop.Task)
             {
                 SystemdNotifier.Notify("STOPPING=1");

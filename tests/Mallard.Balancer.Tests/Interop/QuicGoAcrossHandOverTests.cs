@@ -38,7 +38,7 @@ public sealed partial class QuicGoAcrossHandOverTests
                 """);
             string[] balancer = [MallardProcess.Dll, "lb", "--config", config];
             first = RunningProcess.Start("dotnet", balancer);
-            Assert.True(await first.WaitForOutputAsync("Waiting for a successor", TimeSpan.FromSeconds(30)), first.Output);
+            Assert.True(await first.WaitForOutputAsync("Running:", TimeSpan.FromSeconds(30)), first.Output);
             using RunningProcess client = RunningProcess.Start(await QuicGoLb.PathAsync(),
                 ["-mode", "client", "-connect", $"127.0.0.1:{ports[1]}", "-download", "60000000", "-report-at", "3000000", "-read-rate", "10000000", "-idle", "10s"]);
             Assert.True(await client.WaitForOutputAsync("received", TimeSpan.FromSeconds(30)), client.Output);
@@ -50,7 +50,7 @@ public sealed partial class QuicGoAcrossHandOverTests
             Assert.Equal(0, first.ExitCode);
 
             // By signal: SIGUSR2 makes the second start its own successor (its output goes where the second's goes).
-            Assert.True(await second.WaitForOutputAsync("Waiting for a successor", TimeSpan.FromSeconds(10)), second.Output);
+            Assert.True(await second.WaitForOutputAsync("Running:", TimeSpan.FromSeconds(10)), second.Output);
             second.Signal(12);
             Assert.True(await second.WaitForOutputAsync("SIGUSR2: started process", TimeSpan.FromSeconds(10)), second.Output);
             third = int.Parse(StartedProcess().Match(second.Output).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);

@@ -123,6 +123,94 @@ public class LbCommandTests
         }
     }
 
+    /// <summary>
+    /// As systemd runs it (Type=notify, ExecReload sending SIGUSR2): the balancer says READY=1
+    /// with its process ID; SIGUSR2 starts a successor that takes over and names itself the main
+    /// process, while the configuration file changes and SIGHUP arrives in the middle (the
+    /// successor reads the new file); SIGTERM then ends the successor with STOPPING=1.
+    /// </summary>
+    [Fact]
+    public async Task UnderSystemdASuccessorStartedBySigusr2TakesOverAndBecomesTheMainProcess()
+    {
+        using var backendA = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        using var backendB = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        string folder = Directory.CreateTempSubdirectory("mallard-systemd-").FullName;
+        string notifyPath = Path.Combine(folder, "notify");
+        using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        notify.Bind(new UnixDomainSocketEndPoint(notifyPath));
+        int listenPort = FreeUdpPort();
+        string proxy = $$""", "Proxy": { "HandOverSocket": "{{Path.Combine(folder, "handover")}}" }""";
+        string path = WriteConfig(listenPort, ((IPEndPoint)backendA.Client.LocalEndPoint!).Port, "41414141", proxy);
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "mallard.dll"), "lb", "--config", path])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["NOTIFY_SOCKET"] = notifyPath;
+        using var process = Process.Start(start)!;
+        var log = new StringBuilder();
+        process.OutputDataReceived += (_, line) => { lock (log) { log.AppendLine(line.Data); } };
+        process.ErrorDataReceived += (_, line) => { lock (log) { log.AppendLine(line.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        int successor = 0;
+        try
+        {
+            Assert.Equal($"READY=1\nMAINPID={process.Id}", await ReceiveAsync(notify, log));
+            Assert.True(await Eventually(() => Logged(log, "Waiting for a successor")), Snapshot(log));
+
+            // The backend moves in the file; the upgrade and a reload are asked for at once.
+            File.WriteAllText(path, File.ReadAllText(WriteConfig(listenPort, ((IPEndPoint)backendB.Client.LocalEndPoint!).Port, "41414141", proxy)));
+            Assert.Equal(0, kill(process.Id, 12));
+            Assert.Equal(0, kill(process.Id, 1));
+            string ready = await ReceiveAsync(notify, log);
+            Assert.True(ready.StartsWith("READY=1\nMAINPID=", StringComparison.Ordinal), ready);
+            successor = int.Parse(ready["READY=1\nMAINPID=".Length..], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.NotEqual(process.Id, successor);
+            Assert.True(process.WaitForExit(10_000), Snapshot(log));
+            Assert.Equal(0, process.ExitCode);
+            Assert.True(await Eventually(() => Logged(log, $"Took over from process {process.Id}")), Snapshot(log));
+
+            using var client = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+            byte[] toA = [0x40, 0x00, 0x41, 0x41, 0x41, 0x41, 1, 2, 3, 4, 5, 6, 7, 8, .. new byte[30]];
+            await client.SendAsync(toA, new IPEndPoint(IPAddress.Loopback, listenPort));
+            UdpReceiveResult atB = await backendB.ReceiveAsync().WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.Equal(toA, atB.Buffer);
+
+            Assert.Equal(0, kill(successor, 15));
+            Assert.Equal("STOPPING=1", await ReceiveAsync(notify, log));
+            successor = 0;
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+
+            if (successor != 0)
+            {
+                kill(successor, 9);
+            }
+
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static async Task<string> ReceiveAsync(Socket socket, StringBuilder log)
+    {
+        byte[] buffer = new byte[512];
+        try
+        {
+            int length = await socket.ReceiveAsync(buffer, SocketFlags.None).WaitAsync(TimeSpan.FromSeconds(30));
+            return Encoding.UTF8.GetString(buffer, 0, length);
+        }
+        catch (TimeoutException)
+        {
+            return "nothing from the balancer in 30 s; its log:\n" + Snapshot(log);
+        }
+    }
+
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
 #pragma warning disable SA1300, CA5392, IDE1006 // libc's own name
     private static extern int kill(int pid, int signal);
@@ -161,7 +249,7 @@ public class LbCommandTests
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
-    private static string WriteConfig(int port, int backendPort, string serverId)
+    private static string WriteConfig(int port, int backendPort, string serverId, string more = "")
     {
         string path = Path.Combine(Path.GetTempPath(), $"mallard-lb-cli-{Guid.NewGuid():N}.json");
         File.WriteAllText(path, $$"""
@@ -169,7 +257,7 @@ public class LbCommandTests
               "Listen": [ "127.0.0.1:{{port}}" ], "Admin": "off", "Workers": 1,
               "Configs": [ { "Id": 0, "ServerIdLength": 4, "NonceLength": 8 } ],
               "Backends": [ { "Address": "127.0.0.1:{{backendPort}}", "ServerIds": { "0": "{{serverId}}" } } ],
-              "Health": { "Enabled": false }
+              "Health": { "Enabled": false }{{more}}
             } } }
             """);
         return path;

@@ -96,6 +96,35 @@ internal sealed class CidConfigOptions
         }
     }
 
+    /// <summary>
+    /// The one configuration a server issues connection IDs under, with its server ID parsed from
+    /// <paramref name="serverIdHex"/> and checked against the configuration's length.
+    /// </summary>
+    public (QuicLbConfig Config, byte[] ServerId) ResolveServer(ParseResult parse, string serverIdHex)
+    {
+        QuicLbConfig config = Select(Resolve(parse, defaultConfigId: null), parse.GetValue(ConfigId));
+        byte[] serverId = CidCommand.ParseHex(serverIdHex, "--server-id");
+        if (serverId.Length != config.ServerIdLength)
+        {
+            throw new CliException($"--server-id is {serverId.Length} octets; config {config.ConfigId} needs exactly {config.ServerIdLength}.");
+        }
+
+        return (config, serverId);
+    }
+
+    // With a config file, --config-id picks the entry; a file with one entry needs no choice.
+    private static QuicLbConfig Select(IReadOnlyList<QuicLbConfig> configs, int? configId)
+    {
+        if (configId is null)
+        {
+            return configs.Count == 1 ? configs[0]
+                : throw new CliException($"the file holds {configs.Count} configurations; choose one with --config-id ({string.Join(", ", configs.Select(c => c.ConfigId))}).");
+        }
+
+        return configs.FirstOrDefault(c => c.ConfigId == configId)
+            ?? throw new CliException($"--config-id {configId} is not in the file; it holds {string.Join(", ", configs.Select(c => c.ConfigId))}.");
+    }
+
     // "options:NonceLength: ..." reads better on a command line as "--nonce-len: ...".
     private static string InlineMessage(MallardConfigException error)
     {

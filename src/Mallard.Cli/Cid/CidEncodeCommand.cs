@@ -25,14 +25,7 @@ internal static class CidEncodeCommand
         command.Options.Add(nonce);
         command.SetAction(parse => MallardCommand.Guard(error, () =>
         {
-            IReadOnlyList<QuicLbConfig> configs = configOptions.Resolve(parse, defaultConfigId: null);
-            QuicLbConfig config = Select(configs, parse.GetValue(configOptions.ConfigId));
-            byte[] serverIdOctets = CidCommand.ParseHex(parse.GetValue(serverId)!, "--server-id");
-            if (serverIdOctets.Length != config.ServerIdLength)
-            {
-                throw new CliException($"--server-id is {serverIdOctets.Length} octets; config {config.ConfigId} needs exactly {config.ServerIdLength}.");
-            }
-
+            (QuicLbConfig config, byte[] serverIdOctets) = configOptions.ResolveServer(parse, parse.GetValue(serverId)!);
             var encoder = new ConnectionIdEncoder(config, serverIdOctets);
             var connectionId = new byte[config.ConnectionIdLength];
             string? nonceText = parse.GetValue(nonce);
@@ -55,18 +48,5 @@ internal static class CidEncodeCommand
             return 0;
         }));
         return command;
-    }
-
-    // With a config file, --config-id picks the entry; a file with one entry needs no choice.
-    private static QuicLbConfig Select(IReadOnlyList<QuicLbConfig> configs, int? configId)
-    {
-        if (configId is null)
-        {
-            return configs.Count == 1 ? configs[0]
-                : throw new CliException($"the file holds {configs.Count} configurations; choose one with --config-id ({string.Join(", ", configs.Select(c => c.ConfigId))}).");
-        }
-
-        return configs.FirstOrDefault(c => c.ConfigId == configId)
-            ?? throw new CliException($"--config-id {configId} is not in the file; it holds {string.Join(", ", configs.Select(c => c.ConfigId))}.");
     }
 }

@@ -28,11 +28,27 @@ internal static class SiduckCommand
         var cert = new Option<FileInfo?>("--cert") { Description = "PEM certificate (a self-signed one is made without it)." };
         var key = new Option<FileInfo?>("--key") { Description = "PEM private key of --cert." };
         Option<string?> qlog = QlogOption();
-        var command = new Command("serve", "Answer every quack with quack-ack until stopped; anything else closes the connection with 0x101.") { listen, cert, key, qlog };
+        var serverId = new Option<string?>("--server-id")
+        {
+            Description = "Issue QUIC-LB connection IDs that carry this server ID (hex), under the configuration the --config/--config-id/--sid-len/--nonce-len/--key options give, so that mallard lb routes them here.",
+        };
+        var configOptions = new Cid.CidConfigOptions();
+        var command = new Command("serve", "Answer every quack with quack-ack until stopped; anything else closes the connection with 0x101.") { listen, cert, key, qlog, serverId };
+        configOptions.AddTo(command, encodes: true);
         command.SetAction(parse => MallardCommand.Guard(error, () =>
         {
             IPEndPoint address = QuicCliSupport.ParseEndPoint(parse.GetValue(listen)!, "--listen");
-            var server = new SiduckServer(address, QuicCliSupport.LoadServerCertificate(parse.GetValue(cert), parse.GetValue(key)), QuicCliSupport.CheckQlogDirectory(parse.GetValue(qlog)), output);
+            Mallard.Quic.Connections.IConnectionIdGenerator? connectionIds = null;
+            if (parse.GetValue(serverId) is string serverIdHex)
+            {
+                (Mallard.QuicLb.QuicLbConfig config, byte[] octets) = configOptions.ResolveServer(parse, serverIdHex);
+                connectionIds = new Mallard.Quic.Connections.QuicLbConnectionIdGenerator(config, octets);
+            }
+
+            var server = new SiduckServer(address, QuicCliSupport.LoadServerCertificate(parse.GetValue(cert), parse.GetValue(key)), QuicCliSupport.CheckQlogDirectory(parse.GetValue(qlog)), output)
+            {
+                ConnectionIds = connectionIds,
+            };
             using QuicCliSupport.StopSignal stop = QuicCliSupport.OnTerminate();
             return server.RunAsync(stop.Token).GetAwaiter().GetResult();
         }));

@@ -13,6 +13,9 @@ namespace Mallard.Cli.Siduck;
 /// </summary>
 internal sealed class SiduckServer(IPEndPoint listen, X509Certificate2? certificate, string? qlogDirectory, TextWriter output)
 {
+    /// <summary>The connection IDs to issue (QUIC-LB ones, behind mallard lb), or null for random ones.</summary>
+    public Mallard.Quic.Connections.IConnectionIdGenerator? ConnectionIds { get; init; }
+
     public async Task<int> RunAsync(CancellationToken stop)
     {
         QuicListener listener;
@@ -23,6 +26,7 @@ internal sealed class SiduckServer(IPEndPoint listen, X509Certificate2? certific
                 ListenEndPoint = listen,
                 ApplicationProtocols = SiduckProtocol.ApplicationProtocols,
                 ServerCertificate = certificate,
+                ConnectionIdGenerator = ConnectionIds,
                 ConnectionOptions = new QuicConnectionOptions
                 {
                     EnableDatagrams = true,

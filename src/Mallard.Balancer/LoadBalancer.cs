@@ -470,7 +470,7 @@ public sealed class LoadBalancer : IAsyncDisposable
                 continue;
             }
 
-            Upstream upstream = Upstream.FromHandedSocket(socket, backend, ReturnPath.CopyOf(EndpointKey.From(item.Client), item.Client), ProxyCounters,
+            Upstream upstream = Upstream.FromHandedSocket(socket, backend, ReturnPath.CopyOf(EndpointKey.From(item.Client), item.Client), flows.Counters,
                 ReportPassiveFailure, Settings.Proxy, now - item.IdleMilliseconds, item.Answered);
             if (flows.AdoptHanded(upstream, item.ConnectionIds))
             {

@@ -50,6 +50,9 @@ internal sealed class FlowTable : IDisposable
 
     public ReturnPathMode Mode => _mode;
 
+    /// <summary>The counters this table's flows count into.</summary>
+    public ProxyCounters Counters => _counters;
+
     /// <summary>Where opened flows are recorded so that a restarted balancer relays them again, or null.</summary>
     public FlowJournal? Journal
     {

@@ -52,6 +52,7 @@ public sealed class HandOverTests : IDisposable
             Assert.InRange(sentAtHandOver, 1, 5999); // the stream ran across the hand-over
             Assert.Empty(stream.Missing());
             Assert.Equal(21, second.ProxyCounters.FlowsTakenOver);
+            Assert.Equal(21, second.ProxyCounters.LiveFlows); // the rehearsal before the hand-over counted nothing here
             Assert.Equal(0, second.ProxyCounters.FlowsOpened);
 
             // Each client still reaches the backend from the port it had: the backend saw no change.

@@ -7,8 +7,9 @@ namespace Mallard.Balancer.Tests.Interop;
 /// <summary>
 /// Zero-loss restarts of the real <c>mallard lb</c> process under a quic-go 0.29 download: one
 /// hand-over by command (a second <c>mallard lb</c> started with the same configuration) and one
-/// by signal (SIGUSR2 starts the successor), while a client downloads 60 MB at 10 MB/s (so that
-/// both hand-overs fall in the middle), every octet checked.
+/// by signal (SIGUSR2 starts the successor) while the configuration file changes and SIGHUP asks
+/// for a reload, while a client downloads 60 MB at 10 MB/s (so that both hand-overs fall in the
+/// middle), every octet checked.
 /// </summary>
 public sealed partial class QuicGoAcrossHandOverTests
 {
@@ -19,6 +20,7 @@ public sealed partial class QuicGoAcrossHandOverTests
     {
         int[] ports = FreePorts.Udp(2);
         int admin = FreePorts.Tcp();
+        int spare = FreePorts.Udp(1)[0]; // a second backend the configuration gains during a hand-over
         using RunningProcess server = await QuicGoLb.StartServerAsync("A", ServerId, ports[0]);
         string folder = Directory.CreateTempSubdirectory("mallard-handover-").FullName;
         RunningProcess? first = null;
@@ -49,9 +51,13 @@ public sealed partial class QuicGoAcrossHandOverTests
             Assert.True(await first.WaitForProcessExitAsync(TimeSpan.FromSeconds(10)), first.Output);
             Assert.Equal(0, first.ExitCode);
 
-            // By signal: SIGUSR2 makes the second start its own successor (its output goes where the second's goes).
+            // By signal, with a configuration change and a reload racing it: SIGUSR2 makes the second
+            // start its own successor (whose output goes where the second's goes), SIGHUP right after.
             Assert.True(await second.WaitForOutputAsync("Running:", TimeSpan.FromSeconds(10)), second.Output);
+            await File.WriteAllTextAsync(config, (await File.ReadAllTextAsync(config)).Replace(
+                "\"Backends\": [ ", $"\"Backends\": [ {{ \"Address\": \"127.0.0.1:{spare}\", \"ServerIds\": {{ \"0\": \"42424242\" }} }}, ", StringComparison.Ordinal));
             second.Signal(12);
+            second.Signal(1);
             Assert.True(await second.WaitForOutputAsync("SIGUSR2: started process", TimeSpan.FromSeconds(10)), second.Output);
             third = int.Parse(StartedProcess().Match(second.Output).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
             Assert.True(await second.WaitForOutputAsync($"Took over from process {second.Id}", TimeSpan.FromSeconds(30), afterExit: true), second.Output);
@@ -66,6 +72,7 @@ public sealed partial class QuicGoAcrossHandOverTests
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{admin}") };
             string status = await http.GetStringAsync(new Uri("/status", UriKind.Relative));
             Assert.Contains("\"flow_taken_over\": 1,", status, StringComparison.Ordinal);
+            Assert.Contains($"127.0.0.1:{spare}", status, StringComparison.Ordinal); // it read the configuration as changed
         }
         finally
         {

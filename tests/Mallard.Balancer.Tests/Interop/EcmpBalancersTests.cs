@@ -12,7 +12,8 @@ namespace Mallard.Balancer.Tests.Interop;
 /// the test creates. The balancer that carries a connection leaves the ECMP group in the middle
 /// of it — killed, or only taken out of the route — and the router sends the client's packets
 /// to the other one, which has never seen the connection and routes it by its connection ID to
-/// the same server, from its own upstream address. Root only.
+/// the same server, from its own upstream address. Or the client's NAT rebinds until the hash
+/// sends it to the other balancer. Root only. docs/balancer.md tabulates what each case does.
 /// </summary>
 /// <remarks>
 /// What the server sees is a new peer address. A Mallard.Quic server validates it and answers
@@ -32,12 +33,7 @@ public sealed class EcmpBalancersTests
     public async Task AMallardQuicConnectionLivesOnWhenItsBalancerIsKilledAndTheOtherTakesIt()
     {
         using var fabric = new EcmpFabric("per-client-address");
-        for (int i = 0; i < 3; i++)
-        {
-            fabric.StartServer(RunningProcess.Start("ip", fabric.Servers.Wrap("dotnet", MallardProcess.Dll, "siduck", "serve", "--listen", $"10.78.30.1:{4434 + i}",
-                "--server-id", EcmpFabric.ServerIds[i], "--config-id", "0", "--sid-len", "4", "--nonce-len", "8")), "listening on");
-        }
-
+        StartSiduckServers(fabric);
         await fabric.StartBalancersAsync();
         using RunningProcess client = RunningProcess.Start("ip", fabric.Client.Wrap("dotnet", MallardProcess.Dll, "siduck", "quack", $"{Vip}:4433", "-k", "--count", "300", "--interval", "25", "--timeout", "2000"));
         Assert.True(await client.WaitForOutputAsync("seq=40 ", TimeSpan.FromSeconds(30)), client.Output + fabric.Logs());
@@ -55,6 +51,52 @@ public sealed class EcmpBalancersTests
         Assert.True(fabric.PacketsTo(1 - carrier) > 100, "the other balancer carried the rest: " + fabric.Logs());
     }
 
+    [Fact]
+    public async Task AMallardQuicConnectionLivesOnWhenItsClientsNatRebindsOntoTheOtherBalancer()
+    {
+        using var fabric = new EcmpFabric("per-client-address", behindNat: true);
+        StartSiduckServers(fabric);
+        await fabric.StartBalancersAsync();
+        using RunningProcess client = RunningProcess.Start("ip", fabric.Client.Wrap("dotnet", MallardProcess.Dll, "siduck", "quack", $"{Vip}:4433", "-k", "--count", "800", "--interval", "25", "--timeout", "2000"));
+        Assert.True(await client.WaitForOutputAsync("seq=40 ", TimeSpan.FromSeconds(30)), client.Output + fabric.Logs());
+
+        int moves = await fabric.RebindUntilRoutedToAsync(1 - fabric.Carrier());
+
+        // At most the quack in flight at each rebinding is lost; the connection goes on.
+        await client.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        Match statistics = Regex.Match(client.Output, "800 quacks sent, (\\d+) quack-acks received");
+        Assert.True(statistics.Success && int.Parse(statistics.Groups[1].Value, CultureInfo.InvariantCulture) >= 800 - moves - 1, $"{moves} rebindings\n" + client.Output + fabric.Logs());
+        Assert.Contains("seq=800 ", client.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Per-connection mode, where one balancer hides a rebinding from quic-go (NatRebindingTests):
+    /// once the rebinding lands on the other balancer, nothing hides it. (In per-client-address
+    /// mode a rebinding breaks a quic-go connection even with one balancer.)
+    /// </summary>
+    [Fact]
+    public async Task AQuicGoConnectionDiesWhenItsClientsNatRebindsOntoTheOtherBalancer()
+    {
+        using var fabric = new EcmpFabric("per-connection", behindNat: true);
+        string binary = await StartQuicGoServersAsync(fabric);
+        await fabric.StartBalancersAsync();
+        using RunningProcess client = RunningProcess.Start("ip", fabric.Client.Wrap(binary, "-mode", "client", "-connect", $"{Vip}:4433", "-download", "100000000", "-report-at", "5000000", "-read-rate", "5000000", "-idle", "4s"));
+        Assert.True(await client.WaitForOutputAsync("received", TimeSpan.FromSeconds(30)), client.Output + fabric.Logs());
+
+        // quic-go answers the address it first knew: the first balancer's upstream socket, which
+        // relays to the client's old public address, which the NAT has forgotten.
+        try
+        {
+            await fabric.RebindUntilRoutedToAsync(1 - fabric.Carrier());
+        }
+        catch (Xunit.Sdk.FailException failure)
+        {
+            Assert.Fail(failure.Message + "\n--- client ---\n" + client.Output);
+        }
+
+        Assert.Equal(1, await client.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+    }
+
     [Theory]
     [InlineData("per-client-address", false, true)]
     [InlineData("per-connection", false, true)]
@@ -63,12 +105,7 @@ public sealed class EcmpBalancersTests
     public async Task AQuicGoConnectionLivesOnOnlyWhileTheBalancerItFirstCameThroughRuns(string returnPath, bool kill, bool survives)
     {
         using var fabric = new EcmpFabric(returnPath);
-        string binary = await QuicGoLb.PathAsync();
-        for (int i = 0; i < 3; i++)
-        {
-            fabric.StartServer(RunningProcess.Start("ip", fabric.Servers.Wrap(binary, "-mode", "server", "-name", ((char)('A' + i)).ToString(), "-server-id", EcmpFabric.ServerIds[i], "-listen", $"10.78.30.1:{4434 + i}")), "listening");
-        }
-
+        string binary = await StartQuicGoServersAsync(fabric);
         await fabric.StartBalancersAsync();
         using RunningProcess client = RunningProcess.Start("ip", fabric.Client.Wrap(binary, "-mode", "client", "-connect", $"{Vip}:4433", "-download", "40000000", "-report-at", "5000000", "-read-rate", "5000000", "-idle", "4s"));
         Assert.True(await client.WaitForOutputAsync("received", TimeSpan.FromSeconds(30)), client.Output + fabric.Logs());
@@ -93,8 +130,28 @@ public sealed class EcmpBalancersTests
         }
     }
 
+    private static void StartSiduckServers(EcmpFabric fabric)
+    {
+        for (int i = 0; i < 3; i++)
+        {
+            fabric.StartServer(RunningProcess.Start("ip", fabric.Servers.Wrap("dotnet", MallardProcess.Dll, "siduck", "serve", "--listen", $"10.78.30.1:{4434 + i}",
+                "--server-id", EcmpFabric.ServerIds[i], "--config-id", "0", "--sid-len", "4", "--nonce-len", "8")), "listening on");
+        }
+    }
+
+    private static async Task<string> StartQuicGoServersAsync(EcmpFabric fabric)
+    {
+        string binary = await QuicGoLb.PathAsync();
+        for (int i = 0; i < 3; i++)
+        {
+            fabric.StartServer(RunningProcess.Start("ip", fabric.Servers.Wrap(binary, "-mode", "server", "-name", ((char)('A' + i)).ToString(), "-server-id", EcmpFabric.ServerIds[i], "-listen", $"10.78.30.1:{4434 + i}")), "listening");
+        }
+
+        return binary;
+    }
+
     /// <summary>
-    /// The namespaces: client — router — two balancers (the virtual address on each one's
+    /// The namespaces: client (optionally behind a NAT) — router — two balancers (the virtual address on each one's
     /// loopback, ECMP routes to both on the router) — servers (three ports on 10.78.30.1).
     /// </summary>
     private sealed class EcmpFabric : IDisposable
@@ -107,7 +164,7 @@ public sealed class EcmpBalancersTests
         private readonly RunningProcess?[] _balancers = new RunningProcess?[2];
         private readonly string _config;
 
-        public EcmpFabric(string returnPath)
+        public EcmpFabric(string returnPath, bool behindNat = false)
         {
             Assert.True(NetworkNamespace.IsRoot, "this test creates network namespaces and needs root (CI runs as root)");
             try
@@ -116,8 +173,28 @@ public sealed class EcmpBalancersTests
                 Router = Add("ro");
                 Balancers = [Add("b1"), Add("b2")];
                 Servers = Add("sv");
-                Link(Client, "10.78.1.2/24", Router, "10.78.1.1/24", "c");
-                Client.Exec("ip", "route", "add", "default", "via", "10.78.1.1");
+                if (behindNat)
+                {
+                    // client 10.78.0.2 — NAT (public addresses 10.78.1.10 to .41) — router 10.78.1.1
+                    Nat = Add("nt");
+                    Link(Client, "10.78.0.2/24", Nat, "10.78.0.1/24", "c");
+                    Client.Exec("ip", "route", "add", "default", "via", "10.78.0.1");
+                    Link(Nat, "10.78.1.2/24", Router, "10.78.1.1/24", "n");
+                    for (int i = 0; i < PublicAddresses; i++)
+                    {
+                        Nat.Exec("ip", "addr", "add", $"10.78.1.{10 + i}/24", "dev", $"n{_id}a");
+                    }
+
+                    Nat.Exec("sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward");
+                    Nat.Exec("ip", "route", "add", "default", "via", "10.78.1.1");
+                    Nat.Exec("nft", "add table ip mallard; add chain ip mallard post { type nat hook postrouting priority srcnat; }; add rule ip mallard post ip saddr 10.78.0.0/24 snat to 10.78.1.10");
+                }
+                else
+                {
+                    Link(Client, "10.78.1.2/24", Router, "10.78.1.1/24", "c");
+                    Client.Exec("ip", "route", "add", "default", "via", "10.78.1.1");
+                }
+
                 Router.Exec("sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward; echo 1 > /proc/sys/net/ipv4/fib_multipath_hash_policy");
                 for (int i = 0; i < 2; i++)
                 {
@@ -151,7 +228,13 @@ public sealed class EcmpBalancersTests
             }
         }
 
+        /// <summary>Public addresses the NAT can move the client to.</summary>
+        public const int PublicAddresses = 32;
+
         public NetworkNamespace Client { get; }
+
+        /// <summary>The NAT in front of the client, when the fabric has one.</summary>
+        public NetworkNamespace? Nat { get; }
 
         public NetworkNamespace Router { get; }
 
@@ -186,6 +269,39 @@ public sealed class EcmpBalancersTests
         public int Carrier() => PacketsTo(0) > PacketsTo(1) ? 0 : 1;
 
         public void Kill(int index) => _balancers[index]!.Kill();
+
+        /// <summary>
+        /// Rebinds the client's NAT to public address number <paramref name="address"/> until the
+        /// router's hash sends the client to balancer <paramref name="target"/> (each try a new
+        /// address, the old mapping forgotten, as a carrier NAT does); the number of tries.
+        /// </summary>
+        public async Task<int> RebindUntilRoutedToAsync(int target)
+        {
+            var tries = new System.Text.StringBuilder();
+            for (int attempt = 1; attempt < PublicAddresses; attempt++)
+            {
+                Nat!.Exec("nft", $"flush chain ip mallard post; add rule ip mallard post ip saddr 10.78.0.0/24 snat to 10.78.1.{10 + attempt}");
+                Nat.Exec("conntrack", "-F");
+                // Packets sent between the rule's change and the flush still took the old mapping:
+                // counted from a moment later. A connection that the move broke still sends its
+                // probes, so one packet that way and none the other tells.
+                await Task.Delay(150);
+                long before = PacketsTo(target);
+                long beforeOther = PacketsTo(1 - target);
+                await Task.Delay(600);
+                long toTarget = PacketsTo(target) - before;
+                long toOther = PacketsTo(1 - target) - beforeOther;
+                if (toTarget >= 1 && toOther == 0)
+                {
+                    return attempt;
+                }
+
+                tries.Append(CultureInfo.InvariantCulture, $" {toTarget}/{toOther}");
+            }
+
+            Assert.Fail($"no public address of {PublicAddresses - 1} hashed to balancer {target + 1} (packets to it / to the other, per try:{tries}): " + Logs());
+            return 0;
+        }
 
         /// <summary>Takes the other balancer out of the ECMP route, as a router does when it fails a health check.</summary>
         public void RouteOnlyTo(int index) => Router.Exec("ip", "route", "replace", $"{Vip}/32", "via", $"10.78.1{index + 1}.2");

@@ -144,6 +144,33 @@ public sealed class HandOverTests : IDisposable
     }
 
     [Fact]
+    public async Task TheSocketIsTheBalancerUsersAloneAndGarbageOnItChangesNothing()
+    {
+        using var backend = new UdpTestBackend("A");
+        BalancerSettings settings = Settings(backend);
+        await using LoadBalancer running = await RunningBalancer.StartAsync(settings);
+        if (OperatingSystem.IsLinux()) // hand-over exists on Linux alone
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(settings.Proxy.HandOverSocket!));
+        }
+
+        using (Socket socket = DescriptorChannel.OpenSocket())
+        {
+            socket.Connect(new UnixDomainSocketEndPoint(settings.Proxy.HandOverSocket!));
+            using var channel = new DescriptorChannel(socket, TimeSpan.FromSeconds(5));
+            channel.Send("GET / HTTP/1.1\r\n\r\n"u8, []);
+            byte[] buffer = new byte[DescriptorChannel.MaxMessageSize];
+            int length = channel.Receive(buffer, []);
+            Assert.Equal(HandOverProtocol.Kind.Refused, (HandOverProtocol.Kind)buffer[0]);
+            Assert.Equal("not a mallard lb hand-over request", HandOverProtocol.ReadText(buffer.AsSpan(0, length)));
+        }
+
+        using var client = new TestClient(running.ListenEndpoints[0]);
+        Assert.Equal("A", client.Exchange(Tagged(settings, "unmoved")));
+        Assert.False(running.HandedOver.IsCompleted);
+    }
+
+    [Fact]
     public async Task WithoutARunningBalancerAStaleSocketFileIsReplaced()
     {
         using var backend = new UdpTestBackend("A");

@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 # the balancer's interop tests with Debian's Go) and, for the network-namespace tests, iproute2,
 # nftables and conntrack; tshark decrypts a captured SiDUCK exchange with the key log; systemd's
 # systemd-analyze checks the example unit (whose ExecReload runs procps' kill); chromium shows the
-# balancer's dashboard to Playwright (which never downloads a browser of its own).
-APT_PACKAGES=(golang-go golang-github-lucas-clemente-quic-go-dev iproute2 nftables conntrack mount tshark systemd procps chromium)
+# balancer's dashboard to Playwright (which never downloads a browser of its own); clang and
+# libbpf-dev build the steering XDP program (the build of Mallard.Steering compiles it), which the
+# tests load through Debian's libbpf1.
+APT_PACKAGES=(golang-go golang-github-lucas-clemente-quic-go-dev iproute2 nftables conntrack mount tshark systemd procps chromium clang llvm libbpf-dev libbpf1)
 if ((${#APT_PACKAGES[@]})); then
   missing=()
   for package in "${APT_PACKAGES[@]}"; do

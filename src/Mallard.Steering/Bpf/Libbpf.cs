@@ -1,0 +1,77 @@
+using System.Runtime.InteropServices;
+
+namespace Mallard.Steering.Bpf;
+
+/// <summary>
+/// The libbpf calls steering needs (Debian's libbpf1, <c>libbpf.so.1</c>): open and load an
+/// object file, find its program and maps, read and write map entries, and run the program on a
+/// crafted frame (<c>bpf_prog_test_run_opts</c>). libbpf 1.x returns NULL or a negative error
+/// and sets errno.
+/// </summary>
+internal static unsafe partial class Libbpf
+{
+    private const string Library = "libbpf.so.1";
+
+    [LibraryImport(Library, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint bpf_object__open_file(string path, void* options);
+
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial int bpf_object__load(nint @object);
+
+    [LibraryImport(Library)]
+    public static partial void bpf_object__close(nint @object);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint bpf_object__find_program_by_name(nint @object, string name);
+
+    [LibraryImport(Library)]
+    public static partial int bpf_program__fd(nint program);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint bpf_object__find_map_by_name(nint @object, string name);
+
+    [LibraryImport(Library)]
+    public static partial int bpf_map__fd(nint map);
+
+    [LibraryImport(Library)]
+    public static partial uint bpf_map__key_size(nint map);
+
+    [LibraryImport(Library)]
+    public static partial uint bpf_map__value_size(nint map);
+
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial int bpf_map_update_elem(int fd, void* key, void* value, ulong flags);
+
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial int bpf_map_lookup_elem(int fd, void* key, void* value);
+
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial int bpf_map_delete_elem(int fd, void* key);
+
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial int bpf_prog_test_run_opts(int programFd, TestRunOptions* options);
+
+    [LibraryImport(Library)]
+    public static partial int libbpf_num_possible_cpus();
+
+    /// <summary>struct bpf_test_run_opts (libbpf 1.1, LP64): <c>sz</c> first, so libbpf knows which fields we have.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct TestRunOptions
+    {
+        public nuint Size;
+        public void* DataIn;
+        public void* DataOut;
+        public uint DataSizeIn;
+        public uint DataSizeOut;
+        public void* ContextIn;
+        public void* ContextOut;
+        public uint ContextSizeIn;
+        public uint ContextSizeOut;
+        public uint ReturnValue;
+        public int Repeat;
+        public uint Duration;
+        public uint Flags;
+        public uint Cpu;
+        public uint BatchSize;
+    }
+}

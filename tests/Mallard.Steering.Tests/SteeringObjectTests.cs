@@ -1,0 +1,178 @@
+using Mallard.QuicLb;
+
+namespace Mallard.Steering.Tests;
+
+/// <summary>
+/// The XDP program's verdicts, run in the kernel on crafted frames (<c>bpf_prog_test_run_opts</c>;
+/// no interface, no namespace; root or CAP_BPF). This server has ID 41414141 under plaintext
+/// config 0; a peer on the segment has 42424242; config 1 is single-pass encrypted.
+/// </summary>
+public sealed class SteeringObjectTests : IDisposable
+{
+    private const uint Pass = 2;
+    private const uint Transmit = 3;
+
+    private static readonly QuicLbConfig Plain = new(0, 4, 8);
+    private static readonly QuicLbConfig Encrypted = new(1, 4, 8, Convert.FromHexString("00112233445566778899aabbccddeeff"));
+
+    private readonly SteeringObject _program = SteeringObject.Load();
+
+    public SteeringObjectTests()
+    {
+        _program.SetSettings(443, Frames.OwnMac, enabled: true);
+        _program.SetConfig(Plain);
+        _program.SetConfig(Encrypted);
+        _program.SetServer(0, Convert.FromHexString("41414141"), default, self: true);
+        _program.SetServer(0, Convert.FromHexString("42424242"), Frames.PeerMac, self: false);
+        _program.AddPeer(Frames.PeerMac);
+    }
+
+    public void Dispose() => _program.Dispose();
+
+    [Fact]
+    public void APacketForThisServerPasses()
+    {
+        Assert.Equal(Pass, Run(Frames.Ipv4(Frames.Short(Issue(Plain, "41414141"))), out _));
+        Assert.Equal(1, Count(SteeringBranch.Own));
+    }
+
+    [Fact]
+    public void APacketForAPeerIsSentToItsMacAndOtherwiseUntouched()
+    {
+        byte[] frame = Frames.Ipv4(Frames.Short(Issue(Plain, "42424242")));
+        Assert.Equal(Transmit, Run(frame, out byte[] output));
+        Assert.Equal(Frames.PeerMac, output[..6]);
+        Assert.Equal(Frames.OwnMac, output[6..12]);
+        Assert.Equal(frame[12..], output[12..]); // the client's addresses and the payload stay
+        Assert.Equal(1, Count(SteeringBranch.Steered));
+    }
+
+    [Fact]
+    public void IPv6IsSteeredToo()
+    {
+        Assert.Equal(Transmit, Run(Frames.Ipv6(Frames.Short(Issue(Plain, "42424242"))), out byte[] output));
+        Assert.Equal(Frames.PeerMac, output[..6]);
+    }
+
+    [Fact]
+    public void AHandshakePacketIsSteeredAndTheClientsChoicesPass()
+    {
+        byte[] peer = Issue(Plain, "42424242");
+        Assert.Equal(Transmit, Run(Frames.Ipv4(Frames.Long(2, peer)), out _));
+        Assert.Equal(Pass, Run(Frames.Ipv4(Frames.Long(0, peer)), out _)); // Initial
+        Assert.Equal(Pass, Run(Frames.Ipv4(Frames.Long(1, peer)), out _)); // 0-RTT
+        Assert.Equal(Pass, Run(Frames.Ipv4(Frames.Long(3, peer)), out _)); // Retry
+        Assert.Equal(Pass, Run(Frames.Ipv4(Frames.Long(2, peer, version: 0)), out _)); // Version Negotiation
+        Assert.Equal(4, Count(SteeringBranch.Initial));
+    }
+
+    [Fact]
+    public void WhatIsNotForTheServicePortPassesUnread()
+    {
+        byte[] peer = Frames.Short(Issue(Plain, "42424242"));
+        Assert.Equal(Pass, Run(Frames.Ipv4(peer, port: 8443), out _));
+        Assert.Equal(Pass, Run(Frames.Ipv4(peer, fragment: 0x2000), out _)); // more fragments
+        Assert.Equal(Pass, Run(Frames.Ipv4(peer, fragment: 0x0010), out _)); // a later fragment
+        Assert.Equal(Pass, Run(Frames.Ipv6(peer, nextHeader: 0), out _)); // hop-by-hop options first
+        Assert.Equal(4, Count(SteeringBranch.NotService));
+        byte[] arp = Frames.Ipv4(peer);
+        arp[12] = 0x08;
+        arp[13] = 0x06;
+        Assert.Equal(Pass, Run(arp, out _));
+        Assert.Equal(1, Count(SteeringBranch.NotIp));
+    }
+
+    [Fact]
+    public void UnroutableUnknownConfigAndUnknownServerPass()
+    {
+        byte[] unroutable = Issue(Plain, "42424242");
+        unroutable[0] |= 0xe0;
+        Assert.Equal(Pass, Run(Frames.Ipv4(Frames.Short(unroutable)), out _));
+        Assert.Equal(Pass, Run(Frames.Ipv4(Frames.Short(Issue(new QuicLbConfig(2, 4, 8), "42424242"))), out _));
+        Assert.Equal(Pass, Run(Frames.Ipv4(Frames.Short(Issue(Plain, "43434343"))), out _));
+        Assert.Equal(1, Count(SteeringBranch.Unroutable));
+        Assert.Equal(1, Count(SteeringBranch.UnknownConfig));
+        Assert.Equal(1, Count(SteeringBranch.UnknownServer));
+    }
+
+    [Fact]
+    public void AnEncryptedIdIsSteeredOnceLearned()
+    {
+        byte[] connectionId = Issue(Encrypted, "42424242");
+        byte[] frame = Frames.Ipv4(Frames.Short(connectionId));
+        Assert.Equal(Pass, Run(frame, out _));
+        Assert.Equal(1, Count(SteeringBranch.NotLearned));
+
+        _program.Learn(connectionId, Frames.PeerMac, self: false);
+        Assert.Equal(Transmit, Run(frame, out byte[] output));
+        Assert.Equal(Frames.PeerMac, output[..6]);
+        Assert.Equal(1, Count(SteeringBranch.SteeredLearned));
+    }
+
+    [Fact]
+    public void AFrameFromAnotherServerIsNeverSteeredAgain()
+    {
+        Assert.Equal(Pass, Run(Frames.Ipv4(Frames.Short(Issue(Plain, "42424242")), sourceMac: Frames.PeerMac), out _));
+        Assert.Equal(1, Count(SteeringBranch.FromPeer));
+    }
+
+    [Fact]
+    public void SteeringOffPassesEverything()
+    {
+        _program.SetSettings(443, Frames.OwnMac, enabled: false);
+        Assert.Equal(Pass, Run(Frames.Ipv4(Frames.Short(Issue(Plain, "42424242"))), out _));
+        Assert.Equal(0, Count(SteeringBranch.Steered));
+    }
+
+    [Fact]
+    public void EveryTruncationOfASteerableFramePasses()
+    {
+        byte[][] frames =
+        [
+            Frames.Ipv4(Frames.Short(Issue(Plain, "42424242"), size: 13)),
+            Frames.Ipv6(Frames.Short(Issue(Plain, "42424242"), size: 13)),
+            Frames.Ipv4(Frames.Long(2, Issue(Plain, "42424242"), size: 40)),
+            Frames.Ipv4(Frames.Short(Issue(Encrypted, "42424242"), size: 13)),
+        ];
+        _program.Learn(Issue(Encrypted, "42424242"), Frames.PeerMac, self: false);
+        foreach (byte[] frame in frames)
+        {
+            int whole = frame.Length;
+            // The kernel hands XDP nothing shorter than an Ethernet header (and test runs refuse it).
+            for (int length = 14; length < whole; length++)
+            {
+                uint verdict = Run(frame.AsSpan(0, length).ToArray(), out _);
+                bool complete = length >= WholeHeader(frame);
+                Assert.True(verdict == Pass || complete, $"a frame of {length} of {whole} octets was steered");
+            }
+        }
+
+        Assert.True(Count(SteeringBranch.Malformed) > 0);
+    }
+
+    // Where the connection ID ends: a frame at least this long is whole as far as steering reads.
+    private static int WholeHeader(byte[] frame)
+    {
+        int ip = frame[12] == 0x86 ? 40 : 20;
+        int quic = 14 + ip + 8;
+        return (frame[quic] & 0x80) != 0 ? quic + 6 + frame[quic + 5] : quic + 1 + Plain.ConnectionIdLength;
+    }
+
+    private static byte[] Issue(QuicLbConfig config, string serverId)
+    {
+        var encoder = new ConnectionIdEncoder(config, Convert.FromHexString(serverId));
+        byte[] connectionId = new byte[config.ConnectionIdLength];
+        encoder.Issue(connectionId);
+        return connectionId;
+    }
+
+    private uint Run(byte[] frame, out byte[] output)
+    {
+        byte[] buffer = new byte[frame.Length + 256];
+        uint verdict = _program.TestRun(frame, buffer, out int length);
+        output = buffer[..length];
+        return verdict;
+    }
+
+    private long Count(SteeringBranch branch) => _program.Counters()[(int)branch];
+}

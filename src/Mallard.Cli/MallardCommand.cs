@@ -24,6 +24,7 @@ public static class MallardCommand
         var root = new RootCommand("Mallard: QUIC-LB connection IDs, a QUIC-aware UDP load balancer and a managed QUIC stack.");
         root.Subcommands.Add(CidCommand.Create(output, error));
         root.Subcommands.Add(LbCommand.Create(output, error));
+        root.Subcommands.Add(Steering.SteerCommand.Create(output, error));
         root.Subcommands.Add(InteropCommand.Create(output, error));
         root.Subcommands.Add(SiduckCommand.Create(output, error));
         root.Subcommands.Add(DemoCommand.Create(output, error));

@@ -9,6 +9,7 @@ public sealed class RunningProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private bool _disposed;
 
     private RunningProcess(Process process) => _process = process;
 
@@ -149,6 +150,12 @@ public sealed class RunningProcess : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

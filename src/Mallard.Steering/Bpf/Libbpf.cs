@@ -54,6 +54,26 @@ internal static unsafe partial class Libbpf
     [LibraryImport(Library)]
     public static partial int libbpf_num_possible_cpus();
 
+    /// <summary>BPF_XDP in enum bpf_attach_type.</summary>
+    public const int AttachXdp = 37;
+
+    /// <summary>XDP_FLAGS_SKB_MODE (generic) and XDP_FLAGS_DRV_MODE (native) from linux/if_link.h.</summary>
+    public const uint XdpGeneric = 1u << 1;
+    public const uint XdpNative = 1u << 2;
+
+    /// <summary>Attaches a program as a link: it stays attached while the returned descriptor is open, and no longer (not even after a crash).</summary>
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial int bpf_link_create(int programFd, int targetFd, int attachType, LinkCreateOptions* options);
+
+    /// <summary>The head of struct bpf_link_create_opts: its size, then the flags (the rest reads as zero).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct LinkCreateOptions
+    {
+        public nuint Size;
+        public uint Flags;
+        public uint Padding;
+    }
+
     /// <summary>struct bpf_test_run_opts (libbpf 1.1, LP64): <c>sz</c> first, so libbpf knows which fields we have.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct TestRunOptions

@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Mallard.Balancer.Configuration;
+using Mallard.Steering;
+
+namespace Mallard.Cli.Steering;
+
+/// <summary>
+/// <c>mallard steer</c>: steering mode on one server behind a 4-tuple tier. Attaches the XDP
+/// program to the interface, feeds it this server's and the peers' server IDs, and runs until
+/// SIGTERM or Ctrl-C (the program is detached then, and by the kernel should the process die);
+/// SIGHUP reloads the configuration in place. Root or CAP_BPF and CAP_NET_ADMIN.
+/// </summary>
+internal static class SteerCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var config = new Option<FileInfo>("--config", "-c")
+        {
+            Description = "JSON configuration: Mallard:Steering (Interface, ServicePort, Mode, ServerIds, Peers) and Mallard:Balancer:Configs.",
+            Required = true,
+        };
+        var report = new Option<int>("--report")
+        {
+            Description = "Print the counters every this many seconds (0: only when stopping).",
+            DefaultValueFactory = _ => 0,
+        };
+        var command = new Command("steer", "Steer QUIC packets whose connection ID names another server to it, in XDP (steering mode, behind IPVS-DR or ECMP).") { config, report };
+        command.SetAction(parse => MallardCommand.Guard(error, () =>
+        {
+            string path = parse.GetValue(config)!.FullName;
+            SteeringSettings settings = SteeringConfigLoader.LoadFile(path);
+            Steerer steerer;
+            try
+            {
+                steerer = Steerer.Start(settings);
+            }
+            catch (SteeringException failure)
+            {
+                throw new CliException(failure.Message);
+            }
+
+            using (steerer)
+            {
+                output.WriteLine($"mallard steer: steering on {settings.Interface} ({steerer.Mode} XDP, MAC {steerer.OwnMac}), UDP port {settings.ServicePort}: "
+                    + $"this server {Describe(settings.ServerIds)}, {settings.Peers.Count} peers");
+                output.Flush();
+                using var stop = new ManualResetEventSlim();
+                void Stop(PosixSignalContext signal)
+                {
+                    signal.Cancel = true;
+                    stop.Set();
+                }
+
+                using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+                using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+                using PosixSignalRegistration hangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, signal =>
+                {
+                    signal.Cancel = true;
+                    try
+                    {
+                        steerer.Reload(SteeringConfigLoader.LoadFile(path));
+                        output.WriteLine("mallard steer: configuration reloaded");
+                    }
+                    catch (Exception failure) when (failure is MallardConfigException or SteeringException)
+                    {
+                        output.WriteLine($"mallard steer: reload rejected, the running configuration stays: {failure.Message}");
+                    }
+
+                    output.Flush();
+                });
+                int every = parse.GetValue(report);
+                while (!stop.Wait(every > 0 ? TimeSpan.FromSeconds(every) : Timeout.InfiniteTimeSpan))
+                {
+                    output.WriteLine($"mallard steer: {Format(steerer.Counters())}");
+                    output.Flush();
+                }
+
+                output.WriteLine($"mallard steer: stopped; {Format(steerer.Counters())}");
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static string Describe(IReadOnlyDictionary<int, byte[]> ids) =>
+        string.Join(", ", ids.Select(p => $"{Convert.ToHexStringLower(p.Value)} under config {p.Key}"));
+
+    private static string Format(IReadOnlyDictionary<string, long> counters) =>
+        string.Join(' ', counters.Select(c => $"{c.Key}={c.Value}"));
+}

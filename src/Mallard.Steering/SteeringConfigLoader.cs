@@ -1,0 +1,102 @@
+using System.Globalization;
+using Mallard.Balancer.Configuration;
+using Mallard.QuicLb;
+using Microsoft.Extensions.Configuration;
+
+namespace Mallard.Steering;
+
+/// <summary>
+/// Reads <c>Mallard:Steering</c> (interface, service port, mode, this server's IDs, the peers)
+/// and the QUIC-LB configurations of <c>Mallard:Balancer:Configs</c>, the shape the balancer
+/// reads, so one file can describe a fleet. Every error names the field and what is allowed.
+/// </summary>
+public static class SteeringConfigLoader
+{
+    /// <summary>The configuration path of the steering section.</summary>
+    public const string SectionPath = "Mallard:Steering";
+
+    /// <summary>Loads and validates a JSON file (environment variables override it).</summary>
+    /// <exception cref="MallardConfigException">Any field is invalid.</exception>
+    public static SteeringSettings LoadFile(string path) => Load(BalancerConfigLoader.OpenSources(path));
+
+    /// <summary>Validates the steering section of <paramref name="configuration"/>.</summary>
+    /// <exception cref="MallardConfigException">Any field is invalid.</exception>
+    public static SteeringSettings Load(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        IConfigurationSection section = configuration.GetSection(SectionPath);
+        string? name = section["Interface"];
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            throw new MallardConfigException($"{SectionPath}:Interface", "is required: the interface the 4-tuple tier's packets arrive on, for example eth0.");
+        }
+
+        int port = int.TryParse(section["ServicePort"] ?? "443", NumberStyles.None, CultureInfo.InvariantCulture, out int parsed) && parsed is >= 1 and <= 65535
+            ? parsed
+            : throw new MallardConfigException($"{SectionPath}:ServicePort", $"\"{section["ServicePort"]}\" is not a port; it must be 1 to 65535.");
+        XdpMode mode = section["Mode"] switch
+        {
+            null or "auto" => XdpMode.Auto,
+            "native" => XdpMode.Native,
+            "generic" => XdpMode.Generic,
+            string other => throw new MallardConfigException($"{SectionPath}:Mode", $"\"{other}\" is not an XDP mode; use auto (default), native or generic."),
+        };
+
+        IReadOnlyList<QuicLbConfig> configs = QuicLbConfigLoader.Load(configuration);
+        IReadOnlyDictionary<int, byte[]> own = ServerIds(section.GetSection("ServerIds"), configs);
+        if (own.Count == 0)
+        {
+            throw new MallardConfigException($"{SectionPath}:ServerIds", "is required: this server's ID under each configuration, for example { \"0\": \"41414141\" }.");
+        }
+
+        var peers = new List<SteeringPeer>();
+        foreach (IConfigurationSection peer in section.GetSection("Peers").GetChildren())
+        {
+            byte[] mac = ParseMac(peer["Mac"], $"{peer.Path}:Mac");
+            peers.Add(new SteeringPeer(mac, ServerIds(peer.GetSection("ServerIds"), configs)));
+        }
+
+        return new SteeringSettings(name, port, mode, configs, own, peers);
+    }
+
+    /// <summary>Parses <c>02:00:00:00:00:0a</c>.</summary>
+    public static byte[] ParseMac(string? text, string path)
+    {
+        string[] parts = (text ?? string.Empty).Split(':');
+        var mac = new byte[6];
+        if (parts.Length != 6 || !parts.Select((p, i) => p.Length == 2 && byte.TryParse(p, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out mac[i])).All(ok => ok))
+        {
+            throw new MallardConfigException(path, $"\"{text}\" is not a MAC address; write six hex pairs, for example 02:00:00:00:00:0a.");
+        }
+
+        return mac;
+    }
+
+    private static Dictionary<int, byte[]> ServerIds(IConfigurationSection section, IReadOnlyList<QuicLbConfig> configs)
+    {
+        var ids = new Dictionary<int, byte[]>();
+        foreach (IConfigurationSection entry in section.GetChildren())
+        {
+            QuicLbConfig config = (int.TryParse(entry.Key, NumberStyles.None, CultureInfo.InvariantCulture, out int id) ? configs.FirstOrDefault(c => c.ConfigId == id) : null)
+                ?? throw new MallardConfigException(entry.Path, $"\"{entry.Key}\" is not a configured QUIC-LB config ID ({string.Join(", ", configs.Select(c => c.ConfigId))}).");
+            byte[] serverId;
+            try
+            {
+                serverId = Convert.FromHexString(entry.Value ?? string.Empty);
+            }
+            catch (FormatException)
+            {
+                throw new MallardConfigException(entry.Path, $"\"{entry.Value}\" is not hex.");
+            }
+
+            if (serverId.Length != config.ServerIdLength)
+            {
+                throw new MallardConfigException(entry.Path, $"is {serverId.Length} octets; config {config.ConfigId} has {config.ServerIdLength}-octet server IDs.");
+            }
+
+            ids[config.ConfigId] = serverId;
+        }
+
+        return ids;
+    }
+}

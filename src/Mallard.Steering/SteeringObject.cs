@@ -181,7 +181,13 @@ internal sealed unsafe class SteeringObject : IDisposable
     /// without any interface: the verdict (XDP_PASS 2, XDP_TX 3, ...) and the frame as the
     /// program left it in <paramref name="output"/>.
     /// </summary>
-    public uint TestRun(ReadOnlySpan<byte> frame, Span<byte> output, out int outputLength)
+    public uint TestRun(ReadOnlySpan<byte> frame, Span<byte> output, out int outputLength) => TestRun(frame, output, out outputLength, 1, out _);
+
+    /// <summary>
+    /// As <see cref="TestRun(ReadOnlySpan{byte}, Span{byte}, out int)"/>, <paramref name="repeat"/>
+    /// times in the kernel; <paramref name="nanoseconds"/> is the kernel's average per run.
+    /// </summary>
+    public uint TestRun(ReadOnlySpan<byte> frame, Span<byte> output, out int outputLength, int repeat, out uint nanoseconds)
     {
         fixed (byte* input = frame)
         fixed (byte* result = output)
@@ -193,7 +199,7 @@ internal sealed unsafe class SteeringObject : IDisposable
                 DataSizeIn = (uint)frame.Length,
                 DataOut = result,
                 DataSizeOut = (uint)output.Length,
-                Repeat = 1,
+                Repeat = repeat,
             };
             int error = Libbpf.bpf_prog_test_run_opts(ProgramFd, &options);
             if (error != 0)
@@ -202,6 +208,7 @@ internal sealed unsafe class SteeringObject : IDisposable
             }
 
             outputLength = (int)options.DataSizeOut;
+            nanoseconds = options.Duration;
             return options.ReturnValue;
         }
     }

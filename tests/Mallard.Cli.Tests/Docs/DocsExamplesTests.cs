@@ -99,7 +99,11 @@ public partial class DocsExamplesTests
         {
             IConfigurationRoot configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json))).Build();
             bool wholeBalancer = configuration.GetSection("Mallard:Balancer:Backends").Exists();
-            if (wholeBalancer)
+            if (configuration.GetSection(Mallard.Steering.SteeringConfigLoader.SectionPath).Exists())
+            {
+                Assert.NotEmpty(Mallard.Steering.SteeringConfigLoader.Load(configuration).ServerIds);
+            }
+            else if (wholeBalancer)
             {
                 Assert.NotEmpty(BalancerConfigLoader.Load(configuration).Backends);
             }

@@ -1,0 +1,45 @@
+using Mallard.Balancer.Configuration;
+using Microsoft.Extensions.Configuration;
+
+namespace Mallard.Steering.Tests;
+
+/// <summary>The steering configuration: what loads, and that every mistake names its field.</summary>
+public sealed class SteeringConfigLoaderTests
+{
+    private const string Configs = "\"Balancer\": { \"Configs\": [ { \"Id\": 0, \"ServerIdLength\": 4, \"NonceLength\": 8 } ] }";
+
+    [Fact]
+    public void AWholeConfigurationLoads()
+    {
+        SteeringSettings settings = Load("""
+            "Interface": "eth0", "ServicePort": 4433, "Mode": "generic", "ServerIds": { "0": "41414141" },
+            "Peers": [ { "Mac": "02:00:00:00:00:0B", "ServerIds": { "0": "42424242" } } ]
+            """);
+        Assert.Equal("eth0", settings.Interface);
+        Assert.Equal(4433, settings.ServicePort);
+        Assert.Equal(XdpMode.Generic, settings.Mode);
+        Assert.Equal(Convert.FromHexString("41414141"), settings.ServerIds[0]);
+        Assert.Equal(new byte[] { 2, 0, 0, 0, 0, 0x0b }, settings.Peers[0].Mac);
+        Assert.Equal(Convert.FromHexString("42424242"), settings.Peers[0].ServerIds[0]);
+    }
+
+    [Theory]
+    [InlineData("\"ServerIds\": { \"0\": \"41414141\" }", "Mallard:Steering:Interface: is required: the interface the 4-tuple tier's packets arrive on, for example eth0.")]
+    [InlineData("\"Interface\": \"eth0\", \"ServicePort\": 0, \"ServerIds\": { \"0\": \"41414141\" }", "Mallard:Steering:ServicePort: \"0\" is not a port; it must be 1 to 65535.")]
+    [InlineData("\"Interface\": \"eth0\", \"Mode\": \"offload\", \"ServerIds\": { \"0\": \"41414141\" }", "Mallard:Steering:Mode: \"offload\" is not an XDP mode; use auto (default), native or generic.")]
+    [InlineData("\"Interface\": \"eth0\"", "Mallard:Steering:ServerIds: is required: this server's ID under each configuration, for example { \"0\": \"41414141\" }.")]
+    [InlineData("\"Interface\": \"eth0\", \"ServerIds\": { \"3\": \"41414141\" }", "Mallard:Steering:ServerIds:3: \"3\" is not a configured QUIC-LB config ID (0).")]
+    [InlineData("\"Interface\": \"eth0\", \"ServerIds\": { \"0\": \"4141\" }", "Mallard:Steering:ServerIds:0: is 2 octets; config 0 has 4-octet server IDs.")]
+    [InlineData("\"Interface\": \"eth0\", \"ServerIds\": { \"0\": \"41414141\" }, \"Peers\": [ { \"Mac\": \"02:00:00:00:00\" } ]", "Mallard:Steering:Peers:0:Mac: \"02:00:00:00:00\" is not a MAC address; write six hex pairs, for example 02:00:00:00:00:0a.")]
+    public void EveryMistakeNamesItsField(string steering, string message)
+    {
+        var error = Assert.Throws<MallardConfigException>(() => Load(steering));
+        Assert.Equal(message, error.Message);
+    }
+
+    private static SteeringSettings Load(string steering)
+    {
+        string json = $$"""{ "Mallard": { {{Configs}}, "Steering": { {{steering}} } } }""";
+        return SteeringConfigLoader.Load(new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json))).Build());
+    }
+}

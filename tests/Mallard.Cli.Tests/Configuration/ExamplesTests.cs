@@ -20,6 +20,11 @@ public class ExamplesTests
     [MemberData(nameof(ExampleFiles))]
     public void EachExampleLoads(string fileName)
     {
-        Assert.NotEmpty(QuicLbConfigLoader.LoadFile(Path.Combine(CliRun.RepositoryRoot, "examples", fileName)));
+        string path = Path.Combine(CliRun.RepositoryRoot, "examples", fileName);
+        Assert.NotEmpty(QuicLbConfigLoader.LoadFile(path));
+        if (File.ReadAllText(path).Contains("\"Steering\"", StringComparison.Ordinal))
+        {
+            Assert.Equal("eth0", Mallard.Steering.SteeringConfigLoader.LoadFile(path).Interface); // mallard steer's file
+        }
     }
 }

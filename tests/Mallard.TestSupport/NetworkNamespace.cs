@@ -38,6 +38,30 @@ public sealed class NetworkNamespace : IDisposable
     /// <summary>Runs a command inside this namespace.</summary>
     public string Exec(params string[] command) => Run(["ip", "netns", "exec", Name, .. command]);
 
+    /// <summary>
+    /// Joins two namespaces with a veth pair, <paramref name="leftName"/> in <paramref name="left"/>
+    /// and <paramref name="rightName"/> in <paramref name="right"/>, each given its address (when
+    /// not null) and brought up.
+    /// </summary>
+    public static void Link(NetworkNamespace left, string leftName, string? leftAddress, NetworkNamespace right, string rightName, string? rightAddress)
+    {
+        ArgumentNullException.ThrowIfNull(left);
+        ArgumentNullException.ThrowIfNull(right);
+        Run("ip", "link", "add", leftName, "netns", left.Name, "type", "veth", "peer", "name", rightName, "netns", right.Name);
+        if (leftAddress is not null)
+        {
+            left.Exec("ip", "addr", "add", leftAddress, "dev", leftName);
+        }
+
+        if (rightAddress is not null)
+        {
+            right.Exec("ip", "addr", "add", rightAddress, "dev", rightName);
+        }
+
+        left.Exec("ip", "link", "set", leftName, "up");
+        right.Exec("ip", "link", "set", rightName, "up");
+    }
+
     /// <summary>The arguments that start <paramref name="command"/> inside this namespace.</summary>
     public string[] Wrap(params string[] command) => ["netns", "exec", Name, .. command];
 

@@ -330,16 +330,8 @@ public sealed class EcmpBalancersTests
             return created;
         }
 
-        // A veth pair named {name}{id}a (in left) and {name}{id}b (in right), addressed and up.
-        private void Link(NetworkNamespace left, string leftAddress, NetworkNamespace right, string rightAddress, string name)
-        {
-            string a = $"{name}{_id}a";
-            string b = $"{name}{_id}b";
-            NetworkNamespace.Run("ip", "link", "add", a, "netns", left.Name, "type", "veth", "peer", "name", b, "netns", right.Name);
-            left.Exec("ip", "addr", "add", leftAddress, "dev", a);
-            right.Exec("ip", "addr", "add", rightAddress, "dev", b);
-            left.Exec("ip", "link", "set", a, "up");
-            right.Exec("ip", "link", "set", b, "up");
-        }
+        // A veth pair named {name}{id}a (in left) and {name}{id}b (in right).
+        private void Link(NetworkNamespace left, string? leftAddress, NetworkNamespace right, string rightAddress, string name) =>
+            NetworkNamespace.Link(left, $"{name}{_id}a", leftAddress, right, $"{name}{_id}b", rightAddress);
     }
 }

@@ -61,6 +61,20 @@ public sealed class Steerer : IDisposable
         _settings = next;
     }
 
+    /// <summary>The <c>/status</c> document now.</summary>
+    public SteeringStatus Status()
+    {
+        SteeringSettings settings = _settings;
+        return new SteeringStatus(
+            settings.Interface,
+            Mode == XdpMode.Native ? "native" : "generic",
+            OwnMac,
+            settings.ServicePort,
+            settings.ServerIds.ToDictionary(p => p.Key.ToString(CultureInfo.InvariantCulture), p => Convert.ToHexStringLower(p.Value)),
+            settings.Peers.Count,
+            Counters());
+    }
+
     /// <summary>Every branch's count by its metric tag.</summary>
     public IReadOnlyDictionary<string, long> Counters()
     {

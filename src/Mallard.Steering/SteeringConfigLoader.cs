@@ -56,7 +56,11 @@ public static class SteeringConfigLoader
             peers.Add(new SteeringPeer(mac, ServerIds(peer.GetSection("ServerIds"), configs)));
         }
 
-        return new SteeringSettings(name, port, mode, configs, own, peers);
+        string admin = section["Admin"] ?? "127.0.0.1:9902";
+        return new SteeringSettings(name, port, mode, configs, own, peers)
+        {
+            Admin = admin == "off" ? null : BalancerConfigLoader.ParseEndpoint(admin, $"{SectionPath}:Admin", allowPortZero: true),
+        };
     }
 
     /// <summary>Parses <c>02:00:00:00:00:0a</c>.</summary>

@@ -15,4 +15,8 @@ public sealed record SteeringSettings(
     XdpMode Mode,
     IReadOnlyList<QuicLbConfig> Configs,
     IReadOnlyDictionary<int, byte[]> ServerIds,
-    IReadOnlyList<SteeringPeer> Peers);
+    IReadOnlyList<SteeringPeer> Peers)
+{
+    /// <summary>Where <c>/metrics</c> and <c>/status</c> are served, or null (<c>off</c>).</summary>
+    public System.Net.IPEndPoint? Admin { get; init; }
+}

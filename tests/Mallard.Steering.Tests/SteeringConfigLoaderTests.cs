@@ -1,3 +1,4 @@
+using System.Net;
 using Mallard.Balancer.Configuration;
 using Microsoft.Extensions.Configuration;
 
@@ -21,9 +22,11 @@ public sealed class SteeringConfigLoaderTests
         Assert.Equal(Convert.FromHexString("41414141"), settings.ServerIds[0]);
         Assert.Equal(new byte[] { 2, 0, 0, 0, 0, 0x0b }, settings.Peers[0].Mac);
         Assert.Equal(Convert.FromHexString("42424242"), settings.Peers[0].ServerIds[0]);
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 9902), settings.Admin); // the default: loopback, beside mallard lb's 9901
     }
 
     [Theory]
+    [InlineData("\"Interface\": \"eth0\", \"ServerIds\": { \"0\": \"41414141\" }, \"Admin\": \"localhost\"", "Mallard:Steering:Admin: \"localhost\" is not an address; write IP:PORT, for example 127.0.0.1:4433 or [::1]:4433.")]
     [InlineData("\"ServerIds\": { \"0\": \"41414141\" }", "Mallard:Steering:Interface: is required: the interface the 4-tuple tier's packets arrive on, for example eth0.")]
     [InlineData("\"Interface\": \"eth0\", \"ServicePort\": 0, \"ServerIds\": { \"0\": \"41414141\" }", "Mallard:Steering:ServicePort: \"0\" is not a port; it must be 1 to 65535.")]
     [InlineData("\"Interface\": \"eth0\", \"Mode\": \"offload\", \"ServerIds\": { \"0\": \"41414141\" }", "Mallard:Steering:Mode: \"offload\" is not an XDP mode; use auto (default), native or generic.")]

@@ -44,6 +44,21 @@ internal static class SteerCommand
             {
                 output.WriteLine($"mallard steer: steering on {settings.Interface} ({steerer.Mode} XDP, MAC {steerer.OwnMac}), UDP port {settings.ServicePort}: "
                     + $"this server {Describe(settings.ServerIds)}, {settings.Peers.Count} peers");
+                SteeringAdmin? admin = null;
+                if (settings.Admin is not null)
+                {
+                    try
+                    {
+                        admin = SteeringAdmin.StartAsync(settings.Admin, steerer.Status).GetAwaiter().GetResult();
+                    }
+                    catch (IOException failure)
+                    {
+                        throw new CliException($"cannot bind the admin address {settings.Admin}: {failure.Message}");
+                    }
+
+                    output.WriteLine($"mallard steer: /metrics and /status on http://{admin.Endpoint}");
+                }
+
                 output.Flush();
                 using var stop = new ManualResetEventSlim();
                 void Stop(PosixSignalContext signal)
@@ -76,6 +91,7 @@ internal static class SteerCommand
                     output.Flush();
                 }
 
+                admin?.DisposeAsync().AsTask().GetAwaiter().GetResult();
                 output.WriteLine($"mallard steer: stopped; {Format(steerer.Counters())}");
             }
 

@@ -1,0 +1,18 @@
+namespace Mallard.Steering;
+
+/// <summary>The <c>/status</c> document of <c>mallard steer</c>.</summary>
+/// <param name="Interface">Where the program is attached.</param>
+/// <param name="Mode">native or generic.</param>
+/// <param name="Mac">This server's MAC (the source of steered frames).</param>
+/// <param name="ServicePort">The QUIC service's UDP port.</param>
+/// <param name="ServerIds">This server's ID (hex) by configuration ID.</param>
+/// <param name="Peers">Peers on the segment.</param>
+/// <param name="Packets">Packets judged, by branch.</param>
+public sealed record SteeringStatus(
+    string Interface,
+    string Mode,
+    string Mac,
+    int ServicePort,
+    IReadOnlyDictionary<string, string> ServerIds,
+    int Peers,
+    IReadOnlyDictionary<string, long> Packets);

@@ -91,7 +91,8 @@ public sealed class Steerer : IDisposable
 
     internal static string TagOf(SteeringBranch branch) => string.Concat(branch.ToString().Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
-    private static void Fill(SteeringObject program, SteeringSettings settings, byte[] ownMac, SteeringSettings? previous)
+    /// <summary>Writes <paramref name="settings"/> into the maps; with <paramref name="previous"/>, deletes the servers it had and these have not.</summary>
+    internal static void Fill(SteeringObject program, SteeringSettings settings, byte[] ownMac, SteeringSettings? previous)
     {
         program.SetSettings((ushort)settings.ServicePort, ownMac, enabled: true);
         for (int id = 0; id < Mallard.Steering.SteeringMaps.MaxConfigs; id++)
@@ -123,7 +124,15 @@ public sealed class Steerer : IDisposable
             }
         }
 
-        // Servers that left the configuration stop being steered to.
+        // Peers and servers that left the configuration: no longer steered to, nor trusted as peers.
+        foreach (SteeringPeer gone in previous?.Peers ?? [])
+        {
+            if (!settings.Peers.Any(p => p.Mac.AsSpan().SequenceEqual(gone.Mac)))
+            {
+                program.RemovePeer(gone.Mac);
+            }
+        }
+
         foreach ((int configId, byte[] serverId) in Known(previous))
         {
             if (!wanted.Contains((configId, Convert.ToHexString(serverId))))

@@ -155,6 +155,14 @@ internal sealed unsafe class SteeringObject : IDisposable
         Update(_peers, &key, &one);
     }
 
+    /// <summary>Forgets a peer's MAC.</summary>
+    public bool RemovePeer(ReadOnlySpan<byte> mac)
+    {
+        var key = default(SteeringMaps.MacKey);
+        mac[..6].CopyTo(new Span<byte>(key.Mac, 6));
+        return Libbpf.bpf_map_delete_elem(_peers, &key) == 0;
+    }
+
     /// <summary>Every branch's count, summed over the CPUs.</summary>
     public long[] Counters()
     {

@@ -93,7 +93,7 @@ internal static class LbCommand
 
             using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
             using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-            using var reloader = new ConfigReloader(path, balancer, ReloadSettleTime);
+            using var reloader = new ConfigReloader(path, () => Reload(path, balancer), ReloadSettleTime);
             using PosixSignalRegistration hangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, signal =>
             {
                 signal.Cancel = true;
@@ -115,6 +115,19 @@ internal static class LbCommand
         }
 
         return 0;
+    }
+
+    /// <summary>Reads and validates the configuration and swaps it in, or logs why not.</summary>
+    private static void Reload(string? path, LoadBalancer balancer)
+    {
+        try
+        {
+            balancer.Reload(BalancerConfigLoader.LoadFile(path));
+        }
+        catch (MallardConfigException failure)
+        {
+            balancer.RejectReload(failure.Message);
+        }
     }
 
     /// <summary>

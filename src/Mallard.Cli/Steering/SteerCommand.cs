@@ -9,7 +9,7 @@ namespace Mallard.Cli.Steering;
 /// <c>mallard steer</c>: steering mode on one server behind a 4-tuple tier. Attaches the XDP
 /// program to the interface, feeds it this server's and the peers' server IDs, and runs until
 /// SIGTERM or Ctrl-C (the program is detached then, and by the kernel should the process die);
-/// SIGHUP reloads the configuration in place. Root or CAP_BPF and CAP_NET_ADMIN.
+/// SIGHUP and a change of the file reload the configuration in place. Root or CAP_BPF and CAP_NET_ADMIN.
 /// </summary>
 internal static class SteerCommand
 {
@@ -69,9 +69,8 @@ internal static class SteerCommand
 
                 using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
                 using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-                using PosixSignalRegistration hangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, signal =>
+                void Reload()
                 {
-                    signal.Cancel = true;
                     try
                     {
                         steerer.Reload(SteeringConfigLoader.LoadFile(path));
@@ -83,6 +82,14 @@ internal static class SteerCommand
                     }
 
                     output.Flush();
+                }
+
+                // On SIGHUP and when the file changes; the interface and mode need a restart.
+                using var reloader = new ConfigReloader(path, Reload, TimeSpan.FromMilliseconds(250));
+                using PosixSignalRegistration hangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, signal =>
+                {
+                    signal.Cancel = true;
+                    reloader.ReloadNow();
                 });
                 int every = parse.GetValue(report);
                 while (!stop.Wait(every > 0 ? TimeSpan.FromSeconds(every) : Timeout.InfiniteTimeSpan))

@@ -1,26 +1,22 @@
-using Mallard.Balancer;
-using Mallard.Balancer.Configuration;
-
-namespace Mallard.Cli.Balancer;
+namespace Mallard.Cli;
 
 /// <summary>
-/// Reloads the balancer's configuration file when it changes (after it has been quiet for a
-/// moment, since editors write in several steps) or when asked (SIGHUP). Without a file, the
-/// built-in defaults and environment variables are read again.
+/// Reloads a configuration file when it changes (after it has been quiet for a moment, since
+/// editors write in several steps) or when asked (SIGHUP), by running the command's reload,
+/// which reads, validates and applies the file or says why not. Used by <c>mallard lb</c> and
+/// <c>mallard steer</c>.
 /// </summary>
 internal sealed class ConfigReloader : IDisposable
 {
-    private readonly string? _path;
-    private readonly LoadBalancer _balancer;
+    private readonly Action _reload;
     private readonly FileSystemWatcher? _watcher;
     private readonly Timer _settle;
     private readonly TimeSpan _settleTime;
     private readonly Lock _gate = new();
 
-    public ConfigReloader(string? path, LoadBalancer balancer, TimeSpan settleTime)
+    public ConfigReloader(string? path, Action reload, TimeSpan settleTime)
     {
-        _path = path;
-        _balancer = balancer;
+        _reload = reload;
         _settleTime = settleTime;
         _settle = new Timer(_ => ReloadNow());
         if (path is not null)
@@ -36,19 +32,12 @@ internal sealed class ConfigReloader : IDisposable
         }
     }
 
-    /// <summary>Reads and validates the configuration and swaps it in, or logs why not.</summary>
+    /// <summary>Runs the reload now (one at a time).</summary>
     public void ReloadNow()
     {
         lock (_gate)
         {
-            try
-            {
-                _balancer.Reload(BalancerConfigLoader.LoadFile(_path));
-            }
-            catch (MallardConfigException failure)
-            {
-                _balancer.RejectReload(failure.Message);
-            }
+            _reload();
         }
     }
 

@@ -224,7 +224,14 @@ public sealed class LoadBalancer : IAsyncDisposable
         }
         catch
         {
-            predecessor?.Dispose(); // the running balancer resumes
+            if (predecessor is not null)
+            {
+                // The running balancer resumes on these sockets: closing our copies must never
+                // shut them down (see ReleaseForHandOver).
+                KeepOpenElsewhere(handed);
+                predecessor.Dispose();
+            }
+
             handed.ForEach(h => h.Socket.Dispose());
             await balancer.DisposeAsync().ConfigureAwait(false);
             throw;
@@ -402,12 +409,7 @@ public sealed class LoadBalancer : IAsyncDisposable
     /// </summary>
     internal void ReleaseForHandOver(IReadOnlyList<(HandedItem Item, System.Net.Sockets.Socket Socket)> items)
     {
-        foreach ((_, System.Net.Sockets.Socket socket) in items)
-        {
-            // .NET shuts down a socket it closes while a call still holds it, unless the
-            // descriptor lacks close-on-exec (then the socket is taken as shared with another process).
-            LinuxNative.fcntl((int)socket.SafeHandle.DangerousGetHandle(), LinuxNative.FSetFd, 0);
-        }
+        KeepOpenElsewhere(items);
 
         _listeners.ForEach(l => l.Flows.DetachJournal());
         _journal?.Dispose();
@@ -418,6 +420,22 @@ public sealed class LoadBalancer : IAsyncDisposable
         {
             _admin.DisposeAsync().AsTask().GetAwaiter().GetResult();
             _admin = null;
+        }
+    }
+
+    /// <summary>
+    /// Marks sockets that another process keeps using: .NET shuts down a socket it closes while a
+    /// call still holds it, unless the descriptor lacks close-on-exec (then the socket is taken as
+    /// shared with another process), and a shut-down socket is shut for every process.
+    /// </summary>
+    private static void KeepOpenElsewhere(IReadOnlyList<(HandedItem Item, System.Net.Sockets.Socket Socket)> items)
+    {
+        foreach ((_, System.Net.Sockets.Socket socket) in items)
+        {
+            if (!socket.SafeHandle.IsClosed)
+            {
+                LinuxNative.fcntl((int)socket.SafeHandle.DangerousGetHandle(), LinuxNative.FSetFd, 0);
+            }
         }
     }
 

@@ -18,8 +18,10 @@ internal sealed class HandOverServer : IDisposable
 {
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
 
-    // The successor starts forwarding before it says Ready; a slow one only delays our exit.
-    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);
+    // Forwarding is paused until the successor says Ready. It has prepared everything before
+    // asking (milliseconds are what it needs, 0.2 s the most seen on a saturated machine), so one
+    // that is silent this long is broken: this balancer resumes.
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(10);
 
     private readonly Socket _socket;
     private readonly LoadBalancer _balancer;

@@ -59,6 +59,9 @@ public sealed class ConnectionIdEncoder
     /// <summary>The configuration this encoder issues connection IDs for.</summary>
     public QuicLbConfig Config => _config;
 
+    /// <summary>The server ID every connection ID carries.</summary>
+    public ServerId ServerId => new(_serverId);
+
     /// <summary>Length of every connection ID this encoder issues.</summary>
     public int ConnectionIdLength => _config.ConnectionIdLength;
 

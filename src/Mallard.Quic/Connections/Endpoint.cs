@@ -91,6 +91,9 @@ internal sealed class Endpoint : IDisposable
 
     public long StatelessResetsSent { get; private set; }
 
+    /// <summary>Short-header datagrams for another server's connection ID (QUIC-LB), dropped unanswered.</summary>
+    public long ForeignDatagrams { get; private set; }
+
     public IReadOnlyList<Connection> Connections => _connections;
 
     /// <summary>
@@ -134,6 +137,15 @@ internal sealed class Endpoint : IDisposable
 
         if (!header.IsLongHeader)
         {
+            if (_serverOptions.ConnectionIds.IsForeign(header.DestinationConnectionId))
+            {
+                // Another server's connection, here by a 4-tuple tier's mistake: a reset from this
+                // server would end it (RFC 9000 section 10.3), so the packet is only dropped.
+                ForeignDatagrams++;
+                DroppedDatagrams++;
+                return;
+            }
+
             SendStatelessReset(now, remote, datagram.Length, header.DestinationConnectionId);
             return;
         }

@@ -12,4 +12,12 @@ public interface IConnectionIdGenerator
 
     /// <summary>A new connection ID, unique among the endpoint's live ones with high probability.</summary>
     byte[] NewConnectionId();
+
+    /// <summary>
+    /// Whether <paramref name="connectionId"/> names another server (QUIC-LB): a packet for it
+    /// reached this one by mistake, and is dropped rather than answered with a stateless reset,
+    /// which the client would accept from a fleet that shares its reset key and lose a connection
+    /// another server holds (steering mode). False unless the generator can tell.
+    /// </summary>
+    bool IsForeign(ReadOnlySpan<byte> connectionId) => false;
 }

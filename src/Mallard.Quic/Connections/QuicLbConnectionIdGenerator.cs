@@ -10,6 +10,7 @@ namespace Mallard.Quic.Connections;
 public sealed class QuicLbConnectionIdGenerator(ConnectionIdEncoder encoder) : IConnectionIdGenerator
 {
     private readonly ConnectionIdEncoder _encoder = encoder ?? throw new ArgumentNullException(nameof(encoder));
+    private readonly ConnectionIdDecoder _decoder = new([encoder.Config]);
 
     /// <summary>Issues CIDs for <paramref name="serverId"/> under <paramref name="config"/>.</summary>
     public QuicLbConnectionIdGenerator(QuicLbConfig config, ReadOnlySpan<byte> serverId)
@@ -22,4 +23,14 @@ public sealed class QuicLbConnectionIdGenerator(ConnectionIdEncoder encoder) : I
 
     /// <summary>A new CID: the config ID, the server ID (encrypted when the config has a key) and a fresh nonce.</summary>
     public byte[] NewConnectionId() => _encoder.Issue();
+
+    /// <summary>
+    /// True when <paramref name="connectionId"/> decodes, under this server's configuration, to
+    /// another server's ID; IDs of other configurations and unroutable ones are not judged.
+    /// </summary>
+    public bool IsForeign(ReadOnlySpan<byte> connectionId)
+    {
+        QuicLbDecodeResult decoded = _decoder.Decode(connectionId);
+        return decoded.IsRoutable && decoded.ConfigId == _encoder.Config.ConfigId && !decoded.ServerId.Equals(_encoder.ServerId);
+    }
 }

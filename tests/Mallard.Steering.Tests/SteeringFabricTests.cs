@@ -88,6 +88,60 @@ public sealed partial class SteeringFabricTests
         }
     }
 
+    /// <summary>
+    /// A server leaves the ECMP group (drained for maintenance: still running, out of the route).
+    /// Its connections' packets now reach the others, which steer them back to it; the client's
+    /// address never changed, so even quic-go 0.29, which cannot follow a new address, keeps its
+    /// connection. Without steering, the download dies.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AQuicGoDownloadLivesOnWhenItsServerIsDrainedOnlyWhenTheServersSteer(bool steering)
+    {
+        Assert.True(Environment.UserName == "root", "this test creates network namespaces and loads XDP programs; it needs root (CI runs as root)");
+        using var fabric = new Fabric();
+        var processes = new List<RunningProcess>();
+        try
+        {
+            string binary = await QuicGoLb.PathAsync();
+            for (int i = 0; i < 3; i++)
+            {
+                RunningProcess server = RunningProcess.Start("ip", fabric.Servers[i].Wrap(binary, "-mode", "server", "-name", ((char)('A' + i)).ToString(),
+                    "-server-id", ServerIds[i], "-listen", $"{Vip}:4433"));
+                processes.Add(server);
+                Assert.True(await server.WaitForOutputAsync("listening", TimeSpan.FromSeconds(30)), server.Output);
+                if (steering)
+                {
+                    RunningProcess steerer = RunningProcess.Start("ip", fabric.Servers[i].Wrap("dotnet", MallardProcess.Dll, "steer", "--config", fabric.SteeringConfig(i)));
+                    processes.Add(steerer);
+                    Assert.True(await steerer.WaitForOutputAsync("steering on", TimeSpan.FromSeconds(30)), steerer.Output);
+                }
+            }
+
+            using RunningProcess client = RunningProcess.Start("ip", fabric.Client.Wrap(binary, "-mode", "client", "-connect", $"{Vip}:4433",
+                "-download", "40000000", "-report-at", "5000000", "-read-rate", "5000000", "-idle", "4s"));
+            processes.Add(client);
+            Assert.True(await client.WaitForOutputAsync("received", TimeSpan.FromSeconds(30)), client.Output);
+
+            fabric.Drain(fabric.Carrier());
+            int exit = await client.WaitForExitAsync(TimeSpan.FromSeconds(60));
+            if (steering)
+            {
+                Assert.True(exit == 0, client.Output);
+                Assert.Contains("ok download bytes=40000000", client.Output, StringComparison.Ordinal);
+            }
+            else
+            {
+                Assert.True(exit == 1, client.Output);
+            }
+        }
+        finally
+        {
+            processes.ForEach(p => p.Dispose());
+        }
+    }
+
     private static int Answered(string output) => QuackAck().Matches(output).Count;
 
     [GeneratedRegex("quack-ack from ")]
@@ -180,14 +234,27 @@ public sealed partial class SteeringFabricTests
             return path;
         }
 
+        /// <summary>The server the router has sent the client to (the most packets).</summary>
+        public int Carrier()
+        {
+            long[] routed = Routed();
+            return Array.IndexOf(routed, routed.Max());
+        }
+
+        /// <summary>Takes server <paramref name="index"/> out of the ECMP route (it keeps running).</summary>
+        public void Drain(int index)
+        {
+            string[] hops = [.. Enumerable.Range(0, 3).Where(i => i != index).SelectMany(i => new[] { "nexthop", "via", $"10.79.2.1{i + 1}" })];
+            Router.Exec(["ip", "route", "replace", $"{Vip}/32", .. hops]);
+        }
+
         /// <summary>
         /// Moves the client to new public addresses until the router sends it to a server other
         /// than the one it used; the number of moves.
         /// </summary>
         public async Task<int> RebindUntilAnotherServerAsync()
         {
-            long[] routed = Routed();
-            int carrier = Array.IndexOf(routed, routed.Max());
+            int carrier = Carrier();
             var tries = new System.Text.StringBuilder();
             for (int attempt = 1; attempt < PublicAddresses; attempt++)
             {

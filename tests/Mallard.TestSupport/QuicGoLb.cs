@@ -1,14 +1,13 @@
 using System.Security.Cryptography;
-using Mallard.TestSupport;
 
-namespace Mallard.Balancer.Tests.Interop;
+namespace Mallard.TestSupport;
 
 /// <summary>
-/// The quicgo-lb test program (Interop/quicgo-lb/main.go): quic-go 0.29 servers that issue
+/// The quicgo-lb test program (tests/Mallard.Balancer.Tests/Interop/quicgo-lb/main.go): quic-go 0.29 servers that issue
 /// QUIC-LB connection IDs, and a client that checks a transfer. Built once per test run with
 /// Debian's Go and quic-go packages (scripts/test.sh installs them).
 /// </summary>
-internal static class QuicGoLb
+public static class QuicGoLb
 {
     private static readonly Lazy<Task<string>> Binary = new(BuildAsync);
 
@@ -30,7 +29,7 @@ internal static class QuicGoLb
 
     private static Task<string> BuildAsync()
     {
-        string source = Path.Combine(AppContext.BaseDirectory, "Interop", "quicgo-lb", "main.go");
+        string source = Path.Combine(Repository.Root, "tests", "Mallard.Balancer.Tests", "Interop", "quicgo-lb", "main.go");
         string hash = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(source)))[..16];
         string directory = Path.Combine(Path.GetTempPath(), $"mallard-quicgo-lb-{hash}");
         Directory.CreateDirectory(directory);

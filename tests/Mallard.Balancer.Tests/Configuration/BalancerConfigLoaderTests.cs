@@ -148,7 +148,7 @@ public class BalancerConfigLoaderTests
 
     private static string Write(string body)
     {
-        string path = Path.Combine(Path.GetTempPath(), $"mallard-lb-test-{Guid.NewGuid():N}.json");
+        string path = Mallard.TestSupport.ScratchFolder.NewFile("lb");
         File.WriteAllText(path, $$"""{ "Mallard": { "Balancer": { {{body}} } } }""");
         return path;
     }

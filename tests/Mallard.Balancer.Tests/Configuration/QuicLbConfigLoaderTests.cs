@@ -77,7 +77,7 @@ public class QuicLbConfigLoaderTests
 
     private static string WriteConfig(string entries)
     {
-        string path = Path.Combine(Path.GetTempPath(), $"mallard-test-{Guid.NewGuid():N}.json");
+        string path = Mallard.TestSupport.ScratchFolder.NewFile("quic-lb");
         File.WriteAllText(path, $$"""{ "Mallard": { "Balancer": { "Configs": [ {{entries}} ] } } }""");
         return path;
     }

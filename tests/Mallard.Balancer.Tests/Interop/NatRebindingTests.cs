@@ -79,7 +79,7 @@ public sealed class NatRebindingTests
     private static string WriteConfig(string mode)
     {
         string routing = mode == "client-address" ? "\"RouteBy\": \"client-address\"," : "\"ReturnPath\": \"per-connection\",";
-        string path = Path.Combine(Path.GetTempPath(), $"mallard-netns-{Guid.NewGuid():N}.json");
+        string path = ScratchFolder.NewFile("netns");
         File.WriteAllText(path, $$"""
             { "Mallard": { "Balancer": {
               "Listen": [ "10.77.2.2:4433" ], "Admin": "off", "Workers": 2, {{routing}}

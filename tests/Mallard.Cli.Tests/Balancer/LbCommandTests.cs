@@ -251,7 +251,7 @@ public class LbCommandTests
 
     private static string WriteConfig(int port, int backendPort, string serverId, string more = "")
     {
-        string path = Path.Combine(Path.GetTempPath(), $"mallard-lb-cli-{Guid.NewGuid():N}.json");
+        string path = Mallard.TestSupport.ScratchFolder.NewFile("lb-cli");
         File.WriteAllText(path, $$"""
             { "Mallard": { "Balancer": {
               "Listen": [ "127.0.0.1:{{port}}" ], "Admin": "off", "Workers": 1,

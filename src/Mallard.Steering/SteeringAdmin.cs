@@ -1,13 +1,9 @@
 using System.Net;
 using System.Text.Json;
+using Mallard.Balancer.Admin;
 using Mallard.Balancer.Metrics;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Mallard.Steering;
 
@@ -34,27 +30,20 @@ public sealed class SteeringAdmin : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(status);
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(endpoint));
-        WebApplication app = builder.Build();
         MetricFamily[] families =
         [
             new("mallard.steering.packets", "{packet}", "Packets for the service port and others that the XDP program judged, by branch (steered: sent to their owner).", true,
                 () => status().Packets.Select(p => (new[] { KeyValuePair.Create("branch", (object?)p.Key) }, p.Value))),
         ];
-        app.MapGet("/metrics", () => Results.Text(PrometheusTextWriter.Write(families), PrometheusTextWriter.ContentType));
-        app.MapGet("/status", () => Results.Text(JsonSerializer.Serialize(status(), SteeringJsonContext.Default.SteeringStatus), "application/json"));
-        app.MapGet("/healthz", () => Results.Text("ok\n"));
-        await app.StartAsync(cancellation).ConfigureAwait(false);
-        var bound = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        return new SteeringAdmin(app, new IPEndPoint(IPAddress.Parse(bound.Host.Trim('[', ']')), bound.Port));
+        (WebApplication app, IPEndPoint bound) = await AdminHost.StartAsync(endpoint, routes =>
+        {
+            routes.MapGet("/metrics", () => Results.Text(PrometheusTextWriter.Write(families), PrometheusTextWriter.ContentType));
+            routes.MapGet("/status", () => Results.Text(JsonSerializer.Serialize(status(), SteeringJsonContext.Default.SteeringStatus), "application/json"));
+            routes.MapGet("/healthz", () => Results.Text("ok\n"));
+        }, cancellation).ConfigureAwait(false);
+        return new SteeringAdmin(app, bound);
     }
 
     /// <summary>Stops serving.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync().ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => AdminHost.StopAsync(_app);
 }

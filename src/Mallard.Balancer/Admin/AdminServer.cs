@@ -2,12 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Mallard.Balancer.Metrics;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Mallard.Balancer.Admin;
 
@@ -46,29 +41,20 @@ internal sealed class AdminServer : IAsyncDisposable
 
     public static async Task<AdminServer> StartAsync(IPEndPoint endpoint, Func<BalancerStatus> status, Func<IEnumerable<MetricFamily>> metrics, CancellationToken cancellation)
     {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(endpoint));
-        WebApplication app = builder.Build();
-        app.MapGet("/", (HttpContext context) =>
+        (WebApplication app, IPEndPoint bound) = await AdminHost.StartAsync(endpoint, routes =>
         {
-            context.Response.Headers.ContentSecurityPolicy = DashboardPolicy;
-            context.Response.Headers.XContentTypeOptions = "nosniff";
-            return Results.Bytes(Dashboard.Value, "text/html; charset=utf-8");
-        });
-        app.MapGet("/metrics", () => Results.Text(PrometheusTextWriter.Write(metrics()), PrometheusTextWriter.ContentType));
-        app.MapGet("/status", () => Results.Text(JsonSerializer.Serialize(status(), StatusJsonContext.Default.BalancerStatus), "application/json"));
-        app.MapGet("/healthz", () => Results.Text("ok\n"));
-        await app.StartAsync(cancellation).ConfigureAwait(false);
-
-        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var bound = new Uri(address);
-        return new AdminServer(app, new IPEndPoint(IPAddress.Parse(bound.Host.Trim('[', ']')), bound.Port));
+            routes.MapGet("/", (HttpContext context) =>
+            {
+                context.Response.Headers.ContentSecurityPolicy = DashboardPolicy;
+                context.Response.Headers.XContentTypeOptions = "nosniff";
+                return Results.Bytes(Dashboard.Value, "text/html; charset=utf-8");
+            });
+            routes.MapGet("/metrics", () => Results.Text(PrometheusTextWriter.Write(metrics()), PrometheusTextWriter.ContentType));
+            routes.MapGet("/status", () => Results.Text(JsonSerializer.Serialize(status(), StatusJsonContext.Default.BalancerStatus), "application/json"));
+            routes.MapGet("/healthz", () => Results.Text("ok\n"));
+        }, cancellation).ConfigureAwait(false);
+        return new AdminServer(app, bound);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync().ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => AdminHost.StopAsync(_app);
 }

@@ -479,9 +479,7 @@ public sealed class LoadBalancer : IAsyncDisposable
             }
 
             used.Add(socket);
-            Backend? backend = item.Client!.Family == listener.Endpoint.AddressFamily
-                ? _routing.Current.Backends.FirstOrDefault(b => b.Address.Equals(item.Backend))
-                : null;
+            Backend? backend = ConfiguredBackend(item.Backend!, item.Client!.Family, listener);
             if (backend is null)
             {
                 socket.Dispose();
@@ -569,9 +567,7 @@ public sealed class LoadBalancer : IAsyncDisposable
         long now = Milliseconds();
         foreach (FlowJournal.JournalRecord record in previous)
         {
-            Backend? backend = record.Listener == index && record.Client.AddressFamily == listener.Endpoint.AddressFamily
-                ? _routing.Current.Backends.FirstOrDefault(b => b.Address.Equals(record.Backend))
-                : null;
+            Backend? backend = record.Listener == index ? ConfiguredBackend(record.Backend, record.Client.AddressFamily, listener) : null;
             if (backend is null)
             {
                 continue;
@@ -596,6 +592,14 @@ public sealed class LoadBalancer : IAsyncDisposable
 
         return restored;
     }
+
+    /// <summary>
+    /// The configured backend at <paramref name="address"/> for a flow a previous process relayed
+    /// (journal or hand-over), or null: backends no longer configured and clients of another
+    /// address family than the listener's are not taken back.
+    /// </summary>
+    private Backend? ConfiguredBackend(IPEndPoint address, System.Net.Sockets.AddressFamily clientFamily, ListenerSettings listener) =>
+        clientFamily == listener.Endpoint.AddressFamily ? _routing.Current.Backends.FirstOrDefault(b => b.Address.Equals(address)) : null;
 
     private long Milliseconds() => _time.GetTimestamp() / Math.Max(1, _time.TimestampFrequency / 1000);
 

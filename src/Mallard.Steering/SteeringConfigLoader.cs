@@ -49,11 +49,29 @@ public static class SteeringConfigLoader
             throw new MallardConfigException($"{SectionPath}:ServerIds", "is required: this server's ID under each configuration, for example { \"0\": \"41414141\" }.");
         }
 
+        // Each server ID belongs to one server: a peer claiming this server's ID (or another
+        // peer's) would have the program steer that server's packets away.
+        var claimed = new HashSet<(int, string)>(own.Select(p => (p.Key, Convert.ToHexString(p.Value))));
+        var macs = new HashSet<string>();
         var peers = new List<SteeringPeer>();
         foreach (IConfigurationSection peer in section.GetSection("Peers").GetChildren())
         {
             byte[] mac = ParseMac(peer["Mac"], $"{peer.Path}:Mac");
-            peers.Add(new SteeringPeer(mac, ServerIds(peer.GetSection("ServerIds"), configs)));
+            if ((mac[0] & 1) != 0 || mac.All(b => b == 0) || !macs.Add(Convert.ToHexString(mac)))
+            {
+                throw new MallardConfigException($"{peer.Path}:Mac", $"\"{peer["Mac"]}\" is not one server's address: a peer's MAC is unicast, not all zeros, and given once.");
+            }
+
+            IReadOnlyDictionary<int, byte[]> ids = ServerIds(peer.GetSection("ServerIds"), configs);
+            foreach ((int configId, byte[] id) in ids)
+            {
+                if (!claimed.Add((configId, Convert.ToHexString(id))))
+                {
+                    throw new MallardConfigException($"{peer.Path}:ServerIds:{configId}", $"{Convert.ToHexStringLower(id)} is already this server's or another peer's ID under config {configId}; each server ID names one server.");
+                }
+            }
+
+            peers.Add(new SteeringPeer(mac, ids));
         }
 
         string admin = section["Admin"] ?? "127.0.0.1:9902";
@@ -76,7 +94,7 @@ public static class SteeringConfigLoader
         return mac;
     }
 
-    private static Dictionary<int, byte[]> ServerIds(IConfigurationSection section, IReadOnlyList<QuicLbConfig> configs)
+    private static IReadOnlyDictionary<int, byte[]> ServerIds(IConfigurationSection section, IReadOnlyList<QuicLbConfig> configs)
     {
         var ids = new Dictionary<int, byte[]>();
         foreach (IConfigurationSection entry in section.GetChildren())

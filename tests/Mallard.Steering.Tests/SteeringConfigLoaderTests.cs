@@ -34,6 +34,9 @@ public sealed class SteeringConfigLoaderTests
     [InlineData("\"Interface\": \"eth0\", \"ServerIds\": { \"3\": \"41414141\" }", "Mallard:Steering:ServerIds:3: \"3\" is not a configured QUIC-LB config ID (0).")]
     [InlineData("\"Interface\": \"eth0\", \"ServerIds\": { \"0\": \"4141\" }", "Mallard:Steering:ServerIds:0: is 2 octets; config 0 has 4-octet server IDs.")]
     [InlineData("\"Interface\": \"eth0\", \"ServerIds\": { \"0\": \"41414141\" }, \"Peers\": [ { \"Mac\": \"02:00:00:00:00\" } ]", "Mallard:Steering:Peers:0:Mac: \"02:00:00:00:00\" is not a MAC address; write six hex pairs, for example 02:00:00:00:00:0a.")]
+    [InlineData("\"Interface\": \"eth0\", \"ServerIds\": { \"0\": \"41414141\" }, \"Peers\": [ { \"Mac\": \"02:00:00:00:00:0b\", \"ServerIds\": { \"0\": \"41414141\" } } ]", "Mallard:Steering:Peers:0:ServerIds:0: 41414141 is already this server's or another peer's ID under config 0; each server ID names one server.")]
+    [InlineData("\"Interface\": \"eth0\", \"ServerIds\": { \"0\": \"41414141\" }, \"Peers\": [ { \"Mac\": \"ff:ff:ff:ff:ff:ff\" } ]", "Mallard:Steering:Peers:0:Mac: \"ff:ff:ff:ff:ff:ff\" is not one server's address: a peer's MAC is unicast, not all zeros, and given once.")]
+    [InlineData("\"Interface\": \"eth0\", \"ServerIds\": { \"0\": \"41414141\" }, \"Peers\": [ { \"Mac\": \"02:00:00:00:00:0b\" }, { \"Mac\": \"02:00:00:00:00:0B\" } ]", "Mallard:Steering:Peers:1:Mac: \"02:00:00:00:00:0B\" is not one server's address: a peer's MAC is unicast, not all zeros, and given once.")]
     public void EveryMistakeNamesItsField(string steering, string message)
     {
         var error = Assert.Throws<MallardConfigException>(() => Load(steering));

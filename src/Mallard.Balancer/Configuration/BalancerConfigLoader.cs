@@ -290,6 +290,12 @@ public static class BalancerConfigLoader
             throw new MallardConfigException($"{section.Path}:HandOverSocket", $"the folder of \"{options.HandOverSocket}\" does not exist; name a socket in an existing folder only the balancer's user may write, for example /run/mallard/handover, or \"off\".");
         }
 
+        // The balancer replaces a stale socket there; anything else would be lost, so it is refused.
+        if (handOver is not null && (handOver == journal || (OperatingSystem.IsLinux() && Mallard.Linux.LinuxNative.IsNonSocket(handOver))))
+        {
+            throw new MallardConfigException($"{section.Path}:HandOverSocket", $"\"{handOver}\" is {(handOver == journal ? "the flow journal" : "a file that is not a socket")}; name a path of its own (the balancer creates the socket there), for example /run/mallard/handover, or \"off\".");
+        }
+
         // sun_path holds 108 octets with the terminating zero; the socket is first bound under a name with ".PID" added.
         if (handOver is not null && System.Text.Encoding.UTF8.GetByteCount(handOver) > 107 - 8)
         {

@@ -61,8 +61,7 @@ internal sealed class HandOverClient : IDisposable
             {
                 descriptors.Clear();
                 int length = _channel.Receive(_buffer, descriptors);
-                List<Socket> sockets = descriptors.ConvertAll(fd => new Socket(new SafeSocketHandle(fd, ownsHandle: true)));
-                descriptors.Clear();
+                List<Socket> sockets = Wrap(descriptors);
                 if (length == 0)
                 {
                     sockets.ForEach(s => s.Dispose());
@@ -131,6 +130,37 @@ internal sealed class HandOverClient : IDisposable
     }
 
     public void Dispose() => _channel.Dispose();
+
+    /// <summary>
+    /// Takes ownership of received descriptors as UDP sockets; anything else (a peer that is not a
+    /// balancer could send any descriptor) closes them all and fails the take-over.
+    /// </summary>
+    private static List<Socket> Wrap(List<int> descriptors)
+    {
+        var sockets = new List<Socket>(descriptors.Count);
+        var handles = descriptors.ConvertAll(fd => new SafeSocketHandle(fd, ownsHandle: true)); // each closes its own from here on
+        descriptors.Clear();
+        try
+        {
+            foreach (SafeSocketHandle handle in handles)
+            {
+                var socket = new Socket(handle);
+                sockets.Add(socket);
+                if (socket.SocketType != SocketType.Dgram || socket.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+                {
+                    throw new IOException("the hand-over carried a descriptor that is not a UDP socket");
+                }
+            }
+
+            return sockets;
+        }
+        catch (Exception error) when (error is SocketException or IOException)
+        {
+            sockets.ForEach(s => s.Dispose());
+            handles.ForEach(h => h.Dispose());
+            throw error as IOException ?? new IOException($"the hand-over carried a descriptor that is not a socket: {error.Message}", error);
+        }
+    }
 
     private static List<HandedItem> ParseOrClose(ReadOnlySpan<byte> message, List<Socket> sockets)
     {

@@ -157,6 +157,11 @@ internal static class HandOverProtocol
 
             bool answered = reader.Byte() != 0;
             long idle = reader.Int64();
+            if (idle is < 0 or > 86_400_000)
+            {
+                throw new InvalidDataException("a handed flow's idle time is not 0 to 24 hours");
+            }
+
             int ids = reader.Byte();
             var connectionIds = new ConnectionIdKey[ids];
             for (int c = 0; c < ids; c++)

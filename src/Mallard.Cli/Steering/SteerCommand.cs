@@ -29,6 +29,12 @@ internal static class SteerCommand
         command.SetAction(parse => MallardCommand.Guard(error, () =>
         {
             string path = parse.GetValue(config)!.FullName;
+            int every = parse.GetValue(report);
+            if (every < 0)
+            {
+                throw new CliException($"--report {every}: give the seconds between reports, or 0 for a report only when stopping.");
+            }
+
             SteeringSettings settings = SteeringConfigLoader.LoadFile(path);
             Steerer steerer;
             try
@@ -91,7 +97,6 @@ internal static class SteerCommand
                     signal.Cancel = true;
                     reloader.ReloadNow();
                 });
-                int every = parse.GetValue(report);
                 while (!stop.Wait(every > 0 ? TimeSpan.FromSeconds(every) : Timeout.InfiniteTimeSpan))
                 {
                     output.WriteLine($"mallard steer: {Format(steerer.Counters())}");

@@ -72,6 +72,30 @@ internal static unsafe partial class LinuxNative
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint write(int fd, void* buffer, nuint count);
 
+    /// <summary>
+    /// Whether <paramref name="path"/> names something other than a Unix socket (a regular file,
+    /// a folder, ...), without following a symbolic link; false when nothing is there. statx(2),
+    /// whose structure is the same on every architecture: the file type is in stx_mode at 28.
+    /// </summary>
+    public static bool IsNonSocket(string path)
+    {
+        const int AtFdCwd = -100;
+        const int AtSymlinkNoFollow = 0x100;
+        const uint StatxType = 1;
+        byte* buffer = stackalloc byte[256];
+        if (statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType, buffer) != 0)
+        {
+            return false;
+        }
+
+        const int TypeMask = 0xF000;
+        const int Socket = 0xC000;
+        return (*(ushort*)(buffer + 28) & TypeMask) != Socket;
+    }
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int statx(int directoryFd, string path, int flags, uint mask, byte* buffer);
+
     /// <summary>fcntl command: set the descriptor's flags (FD_CLOEXEC is the only one).</summary>
     public const int FSetFd = 2;
 

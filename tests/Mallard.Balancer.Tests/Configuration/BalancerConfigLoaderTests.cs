@@ -144,6 +144,20 @@ public class BalancerConfigLoaderTests
         Assert.Equal(IPEndPoint.Parse("127.0.0.1:9901"), Load(Valid).Admin);
     }
 
+    [Fact]
+    public void AHandOverSocketPathThatHoldsAFileIsRefusedAndTheFileKept()
+    {
+        string file = Mallard.TestSupport.ScratchFolder.NewFile("not-a-socket", ".txt");
+        File.WriteAllText(file, "precious");
+        var error = Assert.Throws<MallardConfigException>(() => Load(Valid + $", \"Proxy\": {{ \"HandOverSocket\": \"{file}\" }}"));
+        Assert.Equal($"Mallard:Balancer:Proxy:HandOverSocket: \"{file}\" is a file that is not a socket; name a path of its own (the balancer creates the socket there), for example /run/mallard/handover, or \"off\".", error.Message);
+        Assert.Equal("precious", File.ReadAllText(file));
+
+        string shared = Mallard.TestSupport.ScratchFolder.NewFile("shared", string.Empty);
+        error = Assert.Throws<MallardConfigException>(() => Load(Valid + $", \"Proxy\": {{ \"HandOverSocket\": \"{shared}\", \"FlowJournal\": \"{shared}\" }}"));
+        Assert.Contains("is the flow journal", error.Message, StringComparison.Ordinal);
+    }
+
     private static BalancerSettings Load(string body) => BalancerConfigLoader.LoadFile(Write(body));
 
     private static string Write(string body)

@@ -3,61 +3,117 @@ using System.Globalization;
 namespace Mallard.Steering;
 
 /// <summary>
-/// Steering on one server: the XDP program loaded, fed from a <see cref="SteeringSettings"/> and
-/// attached to the interface. Packets for the service port whose connection ID names a peer go
-/// to that peer's MAC; everything else reaches this server's stack. A reload updates the maps in
-/// place (the program stays attached, steered connections are not disturbed); disposing detaches.
+/// Steering on one server. With XDP: the program loaded, fed from a <see cref="SteeringSettings"/>
+/// and attached to the interface, and a user-space thread that learns the encrypted connection
+/// IDs the program could not decide. Without XDP (<see cref="SteeringMode.UserSpace"/>, or
+/// <see cref="SteeringMode.Auto"/> where XDP cannot be loaded or attached): that thread judges
+/// every frame for the service port from a packet socket. Packets whose connection ID names a
+/// peer go to that peer's MAC; everything else reaches this server's stack. A reload updates the
+/// rules in place (steered connections are not disturbed); disposing detaches.
 /// </summary>
 public sealed class Steerer : IDisposable
 {
-    private readonly SteeringObject _program;
-    private readonly XdpLink _link;
+    private readonly SteeringObject? _program;
+    private readonly XdpLink? _link;
+    private readonly UserSpaceSteering _userSpace;
     private readonly byte[] _ownMac;
     private SteeringSettings _settings;
 
-    private Steerer(SteeringObject program, XdpLink link, byte[] ownMac, SteeringSettings settings)
+    private Steerer(SteeringObject? program, XdpLink? link, UserSpaceSteering userSpace, byte[] ownMac, SteeringSettings settings, string? xdpUnavailable)
     {
         _program = program;
         _link = link;
+        _userSpace = userSpace;
         _ownMac = ownMac;
         _settings = settings;
+        XdpUnavailable = xdpUnavailable;
     }
 
-    /// <summary>The mode the program runs in.</summary>
-    public XdpMode Mode => _link.Mode;
+    /// <summary>Where packets are judged: <see cref="SteeringMode.Native"/> or <see cref="SteeringMode.Generic"/> XDP, or <see cref="SteeringMode.UserSpace"/>.</summary>
+    public SteeringMode Mode => _link?.Mode ?? SteeringMode.UserSpace;
+
+    /// <summary>Why <see cref="SteeringMode.Auto"/> fell back to user space, or null.</summary>
+    public string? XdpUnavailable { get; }
 
     /// <summary>This server's MAC on the interface (the source of steered frames).</summary>
     public string OwnMac => string.Join(':', _ownMac.Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
 
-    /// <summary>Loads the program, fills its maps and attaches it to <see cref="SteeringSettings.Interface"/>.</summary>
-    /// <exception cref="SteeringException">The interface, the program or the attachment failed; the message says what to do.</exception>
+    /// <summary>
+    /// Starts steering on <see cref="SteeringSettings.Interface"/>: loads, fills and attaches the
+    /// XDP program (unless the mode is <see cref="SteeringMode.UserSpace"/>) and starts the user-space thread.
+    /// </summary>
+    /// <exception cref="SteeringException">The interface, the program, the attachment or the packet socket failed; the message says what to do.</exception>
     public static Steerer Start(SteeringSettings settings, string? objectPath = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         (int index, byte[] mac) = Interface(settings.Interface);
-        SteeringObject program = SteeringObject.Load(objectPath);
+        SteeringRules rules = SteeringRules.From(settings, mac);
+        if (settings.Mode == SteeringMode.UserSpace)
+        {
+            return WithoutXdp(settings, index, mac, rules, null);
+        }
+
+        SteeringObject program;
+        XdpLink link;
+        try
+        {
+            program = SteeringObject.Load(objectPath);
+        }
+        catch (SteeringException failure) when (settings.Mode == SteeringMode.Auto)
+        {
+            return WithoutXdp(settings, index, mac, rules, failure.Message);
+        }
+
         try
         {
             Fill(program, settings, mac, previous: null);
-            XdpLink link = XdpLink.Attach(program.ProgramFd, index, settings.Mode);
-            return new Steerer(program, link, mac, settings);
+            link = XdpLink.Attach(program.ProgramFd, index, settings.Mode);
+        }
+        catch (SteeringException failure) when (settings.Mode == SteeringMode.Auto)
+        {
+            program.Dispose();
+            return WithoutXdp(settings, index, mac, rules, failure.Message);
         }
         catch
         {
             program.Dispose();
             throw;
         }
+
+        try
+        {
+            UserSpaceSteering userSpace = UserSpaceSteering.ForXdp(rules, program, PacketSocket.ForSending(index));
+            return new Steerer(program, link, userSpace, mac, settings, null);
+        }
+        catch
+        {
+            link.Dispose();
+            program.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
-    /// Applies a new configuration to the running program: configs, this server's IDs and the
-    /// peers are updated entry by entry (removed ones deleted), without detaching. The interface
-    /// and mode need a restart.
+    /// Applies a new configuration: the rules, configs, this server's IDs and the peers are
+    /// updated entry by entry (removed ones deleted), without detaching; learned connection IDs
+    /// are forgotten (a key or a server may have changed) and learned again at their next packet.
+    /// The interface and mode need a restart.
     /// </summary>
     public void Reload(SteeringSettings next)
     {
         ArgumentNullException.ThrowIfNull(next);
-        Fill(_program, next, _ownMac, _settings);
+        SteeringRules rules = SteeringRules.From(next, _ownMac);
+        if (_program is not null)
+        {
+            Fill(_program, next, _ownMac, _settings);
+            _userSpace.Rules = rules;
+            _program.ForgetLearned();
+        }
+        else
+        {
+            _userSpace.Rules = rules;
+        }
+
         _settings = next;
     }
 
@@ -67,27 +123,51 @@ public sealed class Steerer : IDisposable
         SteeringSettings settings = _settings;
         return new SteeringStatus(
             settings.Interface,
-            Mode == XdpMode.Native ? "native" : "generic",
+            Mode switch { SteeringMode.Native => "native", SteeringMode.Generic => "generic", _ => "user space" },
             OwnMac,
             settings.ServicePort,
             settings.ServerIds.ToDictionary(p => p.Key.ToString(CultureInfo.InvariantCulture), p => Convert.ToHexStringLower(p.Value)),
             settings.Peers.Count,
-            Counters());
+            Counters(),
+            UserSpaceCounters());
     }
 
-    /// <summary>Every branch's count by its metric tag.</summary>
+    /// <summary>The XDP program's count of every branch by its metric tag (empty without XDP).</summary>
     public IReadOnlyDictionary<string, long> Counters()
     {
+        if (_program is null)
+        {
+            return new Dictionary<string, long>();
+        }
+
         long[] counts = _program.Counters();
         return Enum.GetValues<SteeringBranch>().ToDictionary(TagOf, b => counts[(int)b]);
     }
 
-    /// <summary>Detaches the program and frees it.</summary>
+    /// <summary>
+    /// What the user-space thread judged, by branch (only the branches it met), then
+    /// <c>learned</c> (connection IDs installed in the program) and <c>not_forwarded</c> (steered
+    /// frames that could not be sent: cut, or refused by the interface).
+    /// </summary>
+    public IReadOnlyDictionary<string, long> UserSpaceCounters()
+    {
+        (long[] packets, long learned, long notForwarded) = _userSpace.Counters();
+        var counters = Enum.GetValues<SteeringBranch>().Where(b => packets[(int)b] > 0).ToDictionary(TagOf, b => packets[(int)b]);
+        counters["learned"] = learned;
+        counters["not_forwarded"] = notForwarded;
+        return counters;
+    }
+
+    /// <summary>Detaches the program, stops the user-space thread and frees both.</summary>
     public void Dispose()
     {
-        _link.Dispose();
-        _program.Dispose();
+        _link?.Dispose();
+        _userSpace.Dispose();
+        _program?.Dispose();
     }
+
+    private static Steerer WithoutXdp(SteeringSettings settings, int index, byte[] mac, SteeringRules rules, string? reason) =>
+        new(null, null, UserSpaceSteering.WithoutXdp(rules, PacketSocket.ForService(index, (ushort)settings.ServicePort, TimeSpan.FromMilliseconds(100))), mac, settings, reason);
 
     internal static string TagOf(SteeringBranch branch) => string.Concat(branch.ToString().Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 

@@ -32,8 +32,17 @@ public sealed class SteeringAdmin : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(status);
         MetricFamily[] families =
         [
-            new("mallard.steering.packets", "{packet}", "Packets for the service port and others that the XDP program judged, by branch (steered: sent to their owner).", true,
-                () => status().Packets.Select(p => (new[] { KeyValuePair.Create("branch", (object?)p.Key) }, p.Value))),
+            new("mallard.steering.packets", "{packet}", "Packets judged by the XDP program (path xdp) and by user space (path user), by branch (steered: sent to their owner).", true,
+                () =>
+                {
+                    SteeringStatus now = status();
+                    return now.Packets.Select(p => Tagged("xdp", p))
+                        .Concat(now.UserSpace.Where(p => p.Key is not ("learned" or "not_forwarded")).Select(p => Tagged("user", p)));
+                }),
+            new("mallard.steering.learned", "{connection_id}", "Encrypted connection IDs that user space decoded and installed in the XDP program.", true,
+                () => [([], status().UserSpace.GetValueOrDefault("learned"))]),
+            new("mallard.steering.not_forwarded", "{packet}", "Frames user space should have steered but could not send (cut, or refused by the interface).", true,
+                () => [([], status().UserSpace.GetValueOrDefault("not_forwarded"))]),
         ];
         (WebApplication app, IPEndPoint bound) = await AdminHost.StartAsync(endpoint, routes =>
         {
@@ -43,6 +52,9 @@ public sealed class SteeringAdmin : IAsyncDisposable
         }, cancellation).ConfigureAwait(false);
         return new SteeringAdmin(app, bound);
     }
+
+    private static (KeyValuePair<string, object?>[] Tags, long Value) Tagged(string path, KeyValuePair<string, long> branch) =>
+        ([KeyValuePair.Create("path", (object?)path), KeyValuePair.Create("branch", (object?)branch.Key)], branch.Value);
 
     /// <summary>Stops serving.</summary>
     public ValueTask DisposeAsync() => AdminHost.StopAsync(_app);

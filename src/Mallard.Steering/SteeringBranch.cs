@@ -33,9 +33,12 @@ internal enum SteeringBranch
     /// <summary>An encrypted connection ID that user space decoded before: sent to its server.</summary>
     SteeredLearned,
 
-    /// <summary>An encrypted connection ID not decoded yet: passed to user space.</summary>
+    /// <summary>An encrypted connection ID not decoded yet: passed, and a copy queued for user space to decode and learn.</summary>
     NotLearned,
 
     /// <summary>Arrived from another server, steered there already: never steered again.</summary>
     FromPeer,
+
+    /// <summary>An encrypted connection ID not decoded yet, and user space's queue was full: passed uncopied.</summary>
+    LearnQueueFull,
 }

@@ -34,12 +34,13 @@ public static class SteeringConfigLoader
         int port = int.TryParse(section["ServicePort"] ?? "443", NumberStyles.None, CultureInfo.InvariantCulture, out int parsed) && parsed is >= 1 and <= 65535
             ? parsed
             : throw new MallardConfigException($"{SectionPath}:ServicePort", $"\"{section["ServicePort"]}\" is not a port; it must be 1 to 65535.");
-        XdpMode mode = section["Mode"] switch
+        SteeringMode mode = section["Mode"] switch
         {
-            null or "auto" => XdpMode.Auto,
-            "native" => XdpMode.Native,
-            "generic" => XdpMode.Generic,
-            string other => throw new MallardConfigException($"{SectionPath}:Mode", $"\"{other}\" is not an XDP mode; use auto (default), native or generic."),
+            null or "auto" => SteeringMode.Auto,
+            "native" => SteeringMode.Native,
+            "generic" => SteeringMode.Generic,
+            "user" => SteeringMode.UserSpace,
+            string other => throw new MallardConfigException($"{SectionPath}:Mode", $"\"{other}\" is not a steering mode; use auto (default), native, generic or user."),
         };
 
         IReadOnlyList<QuicLbConfig> configs = QuicLbConfigLoader.Load(configuration);

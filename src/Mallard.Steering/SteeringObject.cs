@@ -42,11 +42,16 @@ internal sealed unsafe class SteeringObject : IDisposable
         _learned = Map("steer_learned", sizeof(SteeringMaps.ConnectionIdKey), sizeof(SteeringMaps.Target));
         _peers = Map("steer_peers", sizeof(SteeringMaps.MacKey), sizeof(byte));
         _counters = Map("steer_counters", sizeof(uint), sizeof(ulong));
+        nint queue = Libbpf.bpf_object__find_map_by_name(loaded, "steer_learn_queue");
+        LearnQueueFd = queue == 0 ? throw new SteeringException($"{FileName} has no map steer_learn_queue") : Libbpf.bpf_map__fd(queue);
         _cpus = Libbpf.libbpf_num_possible_cpus();
     }
 
     /// <summary>The program's descriptor (for attaching).</summary>
     public int ProgramFd { get; }
+
+    /// <summary>The ring buffer of frames whose encrypted connection ID is not learned yet (<see cref="LearnQueue"/>).</summary>
+    public int LearnQueueFd { get; }
 
     /// <summary>Where the object file is by default: beside this assembly.</summary>
     public static string DefaultPath => Path.Combine(AppContext.BaseDirectory, FileName);
@@ -144,6 +149,25 @@ internal sealed unsafe class SteeringObject : IDisposable
         connectionId.CopyTo(new Span<byte>(key.Id, SteeringMaps.MaxConnectionId));
         SteeringMaps.Target target = TargetOf(mac, self);
         Update(_learned, &key, &target);
+    }
+
+    /// <summary>Forgets every learned connection ID (after a reload: keys or servers may have changed); their next packets are learned again.</summary>
+    public int ForgetLearned()
+    {
+        var first = default(SteeringMaps.ConnectionIdKey);
+        int forgotten = 0;
+        // Always the first key: each deletion changes the map under a cursor.
+        while (Libbpf.bpf_map_get_next_key(_learned, null, &first) == 0)
+        {
+            if (Libbpf.bpf_map_delete_elem(_learned, &first) != 0)
+            {
+                break;
+            }
+
+            forgotten++;
+        }
+
+        return forgotten;
     }
 
     /// <summary>Marks a MAC as another server's: frames from it were steered already and always pass.</summary>

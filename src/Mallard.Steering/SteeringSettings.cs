@@ -12,7 +12,7 @@ namespace Mallard.Steering;
 public sealed record SteeringSettings(
     string Interface,
     int ServicePort,
-    XdpMode Mode,
+    SteeringMode Mode,
     IReadOnlyList<QuicLbConfig> Configs,
     IReadOnlyDictionary<int, byte[]> ServerIds,
     IReadOnlyList<SteeringPeer> Peers)

@@ -2,12 +2,13 @@ namespace Mallard.Steering;
 
 /// <summary>The <c>/status</c> document of <c>mallard steer</c>.</summary>
 /// <param name="Interface">Where the program is attached.</param>
-/// <param name="Mode">native or generic.</param>
+/// <param name="Mode">native or generic (XDP), or user space.</param>
 /// <param name="Mac">This server's MAC (the source of steered frames).</param>
 /// <param name="ServicePort">The QUIC service's UDP port.</param>
 /// <param name="ServerIds">This server's ID (hex) by configuration ID.</param>
 /// <param name="Peers">Peers on the segment.</param>
-/// <param name="Packets">Packets judged, by branch.</param>
+/// <param name="Packets">Packets the XDP program judged, by branch (empty without XDP).</param>
+/// <param name="UserSpace">Frames the user-space thread judged, by branch, then connection IDs learned and steered frames not forwarded.</param>
 public sealed record SteeringStatus(
     string Interface,
     string Mode,
@@ -15,4 +16,5 @@ public sealed record SteeringStatus(
     int ServicePort,
     IReadOnlyDictionary<string, string> ServerIds,
     int Peers,
-    IReadOnlyDictionary<string, long> Packets);
+    IReadOnlyDictionary<string, long> Packets,
+    IReadOnlyDictionary<string, long> UserSpace);

@@ -11,34 +11,34 @@ internal sealed unsafe class XdpLink : IDisposable
 {
     private readonly int _fd;
 
-    private XdpLink(int fd, XdpMode mode)
+    private XdpLink(int fd, SteeringMode mode)
     {
         _fd = fd;
         Mode = mode;
     }
 
-    /// <summary>The mode the program runs in (never <see cref="XdpMode.Auto"/>).</summary>
-    public XdpMode Mode { get; }
+    /// <summary>The mode the program runs in (never <see cref="SteeringMode.Auto"/>).</summary>
+    public SteeringMode Mode { get; }
 
     /// <summary>Attaches <paramref name="programFd"/> to the interface with index <paramref name="interfaceIndex"/>.</summary>
     /// <exception cref="SteeringException">The kernel refused, in every mode tried.</exception>
-    public static XdpLink Attach(int programFd, int interfaceIndex, XdpMode mode)
+    public static XdpLink Attach(int programFd, int interfaceIndex, SteeringMode mode)
     {
         int fd;
         int nativeError = 0;
-        if (mode != XdpMode.Generic && TryAttach(programFd, interfaceIndex, Libbpf.XdpNative, out fd, out nativeError))
+        if (mode != SteeringMode.Generic && TryAttach(programFd, interfaceIndex, Libbpf.XdpNative, out fd, out nativeError))
         {
-            return new XdpLink(fd, XdpMode.Native);
+            return new XdpLink(fd, SteeringMode.Native);
         }
 
-        if (mode == XdpMode.Native)
+        if (mode == SteeringMode.Native)
         {
             throw new SteeringException($"native XDP attach failed ({Marshal.GetPInvokeErrorMessage(nativeError)}); the driver may have no XDP: use generic mode");
         }
 
         if (TryAttach(programFd, interfaceIndex, Libbpf.XdpGeneric, out fd, out int genericError))
         {
-            return new XdpLink(fd, XdpMode.Generic);
+            return new XdpLink(fd, SteeringMode.Generic);
         }
 
         throw new SteeringException($"XDP attach failed ({Marshal.GetPInvokeErrorMessage(genericError)}); another XDP program may be attached to the interface, or this process lacks CAP_NET_ADMIN and CAP_BPF");

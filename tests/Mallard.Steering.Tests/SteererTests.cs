@@ -44,7 +44,7 @@ public sealed class SteererTests : IDisposable
     private static SteeringSettings Settings(params (string ServerId, byte[] Mac)[] peers) => new(
         "eth0",
         443,
-        XdpMode.Generic,
+        SteeringMode.Generic,
         [Plain],
         new Dictionary<int, byte[]> { [0] = Convert.FromHexString("41414141") },
         [.. peers.Select(p => new SteeringPeer(p.Mac, new Dictionary<int, byte[]> { [0] = Convert.FromHexString(p.ServerId) }))]);

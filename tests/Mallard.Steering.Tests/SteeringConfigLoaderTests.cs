@@ -18,18 +18,22 @@ public sealed class SteeringConfigLoaderTests
             """);
         Assert.Equal("eth0", settings.Interface);
         Assert.Equal(4433, settings.ServicePort);
-        Assert.Equal(XdpMode.Generic, settings.Mode);
+        Assert.Equal(SteeringMode.Generic, settings.Mode);
         Assert.Equal(Convert.FromHexString("41414141"), settings.ServerIds[0]);
         Assert.Equal(new byte[] { 2, 0, 0, 0, 0, 0x0b }, settings.Peers[0].Mac);
         Assert.Equal(Convert.FromHexString("42424242"), settings.Peers[0].ServerIds[0]);
         Assert.Equal(new IPEndPoint(IPAddress.Loopback, 9902), settings.Admin); // the default: loopback, beside mallard lb's 9901
     }
 
+    [Fact]
+    public void UserSpaceModeNeedsNoXdp() =>
+        Assert.Equal(SteeringMode.UserSpace, Load("\"Interface\": \"eth0\", \"Mode\": \"user\", \"ServerIds\": { \"0\": \"41414141\" }").Mode);
+
     [Theory]
     [InlineData("\"Interface\": \"eth0\", \"ServerIds\": { \"0\": \"41414141\" }, \"Admin\": \"localhost\"", "Mallard:Steering:Admin: \"localhost\" is not an address; write IP:PORT, for example 127.0.0.1:4433 or [::1]:4433.")]
     [InlineData("\"ServerIds\": { \"0\": \"41414141\" }", "Mallard:Steering:Interface: is required: the interface the 4-tuple tier's packets arrive on, for example eth0.")]
     [InlineData("\"Interface\": \"eth0\", \"ServicePort\": 0, \"ServerIds\": { \"0\": \"41414141\" }", "Mallard:Steering:ServicePort: \"0\" is not a port; it must be 1 to 65535.")]
-    [InlineData("\"Interface\": \"eth0\", \"Mode\": \"offload\", \"ServerIds\": { \"0\": \"41414141\" }", "Mallard:Steering:Mode: \"offload\" is not an XDP mode; use auto (default), native or generic.")]
+    [InlineData("\"Interface\": \"eth0\", \"Mode\": \"offload\", \"ServerIds\": { \"0\": \"41414141\" }", "Mallard:Steering:Mode: \"offload\" is not a steering mode; use auto (default), native, generic or user.")]
     [InlineData("\"Interface\": \"eth0\"", "Mallard:Steering:ServerIds: is required: this server's ID under each configuration, for example { \"0\": \"41414141\" }.")]
     [InlineData("\"Interface\": \"eth0\", \"ServerIds\": { \"3\": \"41414141\" }", "Mallard:Steering:ServerIds:3: \"3\" is not a configured QUIC-LB config ID (0).")]
     [InlineData("\"Interface\": \"eth0\", \"ServerIds\": { \"0\": \"4141\" }", "Mallard:Steering:ServerIds:0: is 2 octets; config 0 has 4-octet server IDs.")]

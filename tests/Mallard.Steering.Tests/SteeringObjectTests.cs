@@ -110,6 +110,51 @@ public sealed class SteeringObjectTests : IDisposable
     }
 
     [Fact]
+    public void AnEncryptedIdNotLearnedIsCopiedToUserSpaceWhole()
+    {
+        byte[] frame = Frames.Ipv4(Frames.Short(Issue(Encrypted, "42424242"), size: 1200));
+        var copies = new List<(byte[] Frame, int Length)>();
+        using var queue = new LearnQueue(_program.LearnQueueFd, (copy, length) => copies.Add((copy.ToArray(), length)));
+        Assert.Equal(Pass, Run(frame, out _));
+        queue.Poll(TimeSpan.Zero);
+        (byte[] copied, int whole) = Assert.Single(copies);
+        Assert.Equal(frame, copied);
+        Assert.Equal(frame.Length, whole);
+    }
+
+    [Fact]
+    public void WhenUserSpaceFallsBehindFramesPassUncopied()
+    {
+        // A flood of undecided IDs fills the bounded queue; the rest pass, counted, and cost
+        // user space nothing.
+        byte[] frame = Frames.Ipv4(Frames.Short(Issue(Encrypted, "42424242"), size: 1200));
+        _program.TestRun(frame, new byte[frame.Length + 256], out _, repeat: 500, out _);
+        long queued = Count(SteeringBranch.NotLearned);
+        Assert.InRange(queued, 100, 128); // 256 KiB of 2 KiB records
+        Assert.Equal(500 - queued, Count(SteeringBranch.LearnQueueFull));
+
+        int drained = 0;
+        using var queue = new LearnQueue(_program.LearnQueueFd, (_, _) => drained++);
+        queue.Poll(TimeSpan.Zero);
+        Assert.Equal(queued, drained);
+    }
+
+    [Fact]
+    public void ForgettingLearnedIdsEmptiesTheMap()
+    {
+        byte[][] ids = [.. Enumerable.Range(0, 50).Select(_ => Issue(Encrypted, "42424242"))];
+        foreach (byte[] id in ids)
+        {
+            _program.Learn(id, Frames.PeerMac, self: false);
+        }
+
+        Assert.Equal(Transmit, Run(Frames.Ipv4(Frames.Short(ids[7])), out _));
+        Assert.Equal(50, _program.ForgetLearned());
+        Assert.Equal(Pass, Run(Frames.Ipv4(Frames.Short(ids[7])), out _));
+        Assert.Equal(1, Count(SteeringBranch.NotLearned));
+    }
+
+    [Fact]
     public void AFrameFromAnotherServerIsNeverSteeredAgain()
     {
         Assert.Equal(Pass, Run(Frames.Ipv4(Frames.Short(Issue(Plain, "42424242")), sourceMac: Frames.PeerMac), out _));

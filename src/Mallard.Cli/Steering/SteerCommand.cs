@@ -25,7 +25,7 @@ internal static class SteerCommand
             Description = "Print the counters every this many seconds (0: only when stopping).",
             DefaultValueFactory = _ => 0,
         };
-        var command = new Command("steer", "Steer QUIC packets whose connection ID names another server to it, in XDP (steering mode, behind IPVS-DR or ECMP).") { config, report };
+        var command = new Command("steer", "Steer QUIC packets whose connection ID names another server to it, in XDP or user space (steering mode, behind IPVS-DR or ECMP).") { config, report };
         command.SetAction(parse => MallardCommand.Guard(error, () =>
         {
             string path = parse.GetValue(config)!.FullName;
@@ -48,7 +48,13 @@ internal static class SteerCommand
 
             using (steerer)
             {
-                output.WriteLine($"mallard steer: steering on {settings.Interface} ({steerer.Mode} XDP, MAC {steerer.OwnMac}), UDP port {settings.ServicePort}: "
+                if (steerer.XdpUnavailable is not null)
+                {
+                    output.WriteLine($"mallard steer: XDP unavailable, steering in user space: {steerer.XdpUnavailable}");
+                }
+
+                string where = steerer.Mode == SteeringMode.UserSpace ? "in user space" : $"{steerer.Mode.ToString().ToLowerInvariant()} XDP";
+                output.WriteLine($"mallard steer: steering on {settings.Interface} ({where}, MAC {steerer.OwnMac}), UDP port {settings.ServicePort}: "
                     + $"this server {Describe(settings.ServerIds)}, {settings.Peers.Count} peers");
                 SteeringAdmin? admin = null;
                 if (settings.Admin is not null)
@@ -99,12 +105,12 @@ internal static class SteerCommand
                 });
                 while (!stop.Wait(every > 0 ? TimeSpan.FromSeconds(every) : Timeout.InfiniteTimeSpan))
                 {
-                    output.WriteLine($"mallard steer: {Format(steerer.Counters())}");
+                    output.WriteLine($"mallard steer: {Format(steerer)}");
                     output.Flush();
                 }
 
                 admin?.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                output.WriteLine($"mallard steer: stopped; {Format(steerer.Counters())}");
+                output.WriteLine($"mallard steer: stopped; {Format(steerer)}");
             }
 
             return 0;
@@ -115,6 +121,11 @@ internal static class SteerCommand
     private static string Describe(IReadOnlyDictionary<int, byte[]> ids) =>
         string.Join(", ", ids.Select(p => $"{Convert.ToHexStringLower(p.Value)} under config {p.Key}"));
 
-    private static string Format(IReadOnlyDictionary<string, long> counters) =>
-        string.Join(' ', counters.Select(c => $"{c.Key}={c.Value}"));
+    // "xdp: a=1 b=2; user space: c=3 learned=4 not_forwarded=0"
+    private static string Format(Steerer steerer)
+    {
+        static string Pairs(IReadOnlyDictionary<string, long> counters) => string.Join(' ', counters.Select(c => $"{c.Key}={c.Value}"));
+        string userSpace = $"user space: {Pairs(steerer.UserSpaceCounters())}";
+        return steerer.Mode == SteeringMode.UserSpace ? userSpace : $"xdp: {Pairs(steerer.Counters())}; {userSpace}";
+    }
 }

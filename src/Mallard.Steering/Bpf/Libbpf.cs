@@ -51,8 +51,22 @@ internal static unsafe partial class Libbpf
     [LibraryImport(Library, SetLastError = true)]
     public static partial int bpf_prog_test_run_opts(int programFd, TestRunOptions* options);
 
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial int bpf_map_get_next_key(int fd, void* key, void* nextKey);
+
     [LibraryImport(Library)]
     public static partial int libbpf_num_possible_cpus();
+
+    /// <summary>A consumer of a BPF ring buffer map; <paramref name="sample"/> is called from <see cref="ring_buffer__poll"/> for each record.</summary>
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial nint ring_buffer__new(int mapFd, delegate* unmanaged<nint, byte*, nuint, int> sample, nint context, void* options);
+
+    /// <summary>Waits up to <paramref name="timeoutMilliseconds"/> for records and consumes them; how many, or a negative error.</summary>
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial int ring_buffer__poll(nint ring, int timeoutMilliseconds);
+
+    [LibraryImport(Library)]
+    public static partial void ring_buffer__free(nint ring);
 
     /// <summary>BPF_XDP in enum bpf_attach_type.</summary>
     public const int AttachXdp = 37;

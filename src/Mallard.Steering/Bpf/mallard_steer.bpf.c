@@ -21,6 +21,7 @@
 #define MAX_SERVER_ID 15
 #define MAX_CID 20
 #define UNROUTABLE_CONFIG 7
+#define MAX_SAMPLE_FRAME 2048   // a power of two: the copy's length is bounded by a mask the verifier follows
 
 // Why a packet went where it went; one per-CPU counter each (SteeringBranch in C#).
 enum branch {
@@ -34,8 +35,9 @@ enum branch {
 	BR_UNKNOWN_SERVER,    // a server ID no server has
 	BR_STEERED,           // another server's ID: sent to it
 	BR_STEERED_LEARNED,   // an encrypted ID user space decoded before: sent to its server
-	BR_NOT_LEARNED,       // an encrypted ID not decoded yet: passed to user space
+	BR_NOT_LEARNED,       // an encrypted ID not decoded yet: passed, and a copy queued for user space
 	BR_FROM_PEER,         // arrived from another server (already steered once): never again
+	BR_LEARN_QUEUE_FULL,  // an encrypted ID not decoded yet, and user space's queue was full
 	BR_COUNT,
 };
 
@@ -105,6 +107,21 @@ struct {
 	__type(value, struct target);
 } steer_learned SEC(".maps");
 
+// A copy of a frame whose encrypted connection ID is not learned yet, for user space to decode
+// (LearnQueue.cs mirrors it): the frame's length and how much of it was copied.
+struct learn_sample {
+	__u32 len;
+	__u32 copied;
+	__u8 frame[MAX_SAMPLE_FRAME];
+};
+
+// Bounded: when user space falls behind, frames pass uncopied (BR_LEARN_QUEUE_FULL), so a flood
+// of unknown IDs costs the server at most this queue's worth of decoding.
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} steer_learn_queue SEC(".maps");
+
 // Frames from these source MACs come from other servers: they were steered already.
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -139,6 +156,30 @@ static __always_inline int send_to(struct ethhdr *eth, const struct target *to, 
 		eth->h_source[i] = settings->own_mac[i];
 	}
 	return count(branch, XDP_TX);
+}
+
+// The frame passes to the local stack, and a copy goes to user space, which decodes the ID,
+// learns where it belongs (so the connection's next packets are steered here) and sends the
+// copy to its owner when that is another server.
+static __always_inline int queue_for_learning(struct xdp_md *ctx)
+{
+	__u32 len = ctx->data_end - ctx->data;
+	struct learn_sample *sample = bpf_ringbuf_reserve(&steer_learn_queue, sizeof(*sample), 0);
+	if (!sample)
+		return count(BR_LEARN_QUEUE_FULL, XDP_PASS);
+	__u32 copied = len < MAX_SAMPLE_FRAME - 1 ? len : MAX_SAMPLE_FRAME - 1;
+	// Hidden from clang, which would drop the mask below as already implied, leaving the
+	// verifier without a bound it can see on the helper's length.
+	asm volatile("" : "+r"(copied));
+	copied &= MAX_SAMPLE_FRAME - 1;
+	if (copied == 0 || bpf_xdp_load_bytes(ctx, 0, sample->frame, copied) != 0) {
+		bpf_ringbuf_discard(sample, 0);
+		return count(BR_MALFORMED, XDP_PASS);
+	}
+	sample->len = len;
+	sample->copied = copied;
+	bpf_ringbuf_submit(sample, 0);
+	return count(BR_NOT_LEARNED, XDP_PASS);
 }
 
 SEC("xdp")
@@ -240,7 +281,7 @@ int mallard_steer(struct xdp_md *ctx)
 		}
 		struct target *learned = bpf_map_lookup_elem(&steer_learned, &key);
 		if (!learned)
-			return count(BR_NOT_LEARNED, XDP_PASS);
+			return queue_for_learning(ctx);
 		return send_to(eth, learned, settings, BR_STEERED_LEARNED);
 	}
 

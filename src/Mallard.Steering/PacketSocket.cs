@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using Mallard.Linux;
 
 namespace Mallard.Steering;
 
@@ -7,8 +8,11 @@ namespace Mallard.Steering;
 /// A Linux packet socket (AF_PACKET, SOCK_RAW) on one interface: sends whole Ethernet frames, and
 /// (opened with a service port) receives a copy of every incoming frame that carries UDP to that
 /// port — a classic BPF filter in the kernel drops everything else before it is copied, and the
-/// frames this host sends are not read back. Needs CAP_NET_RAW. One reader thread; sends may come
-/// from any thread.
+/// frames this host sends are not read back. Received frames come with the kernel's segmentation
+/// offload size (PACKET_VNET_HDR): on virtual interfaces a sender's UDP GSO batch arrives as one
+/// frame holding several QUIC packets, and with UDP GRO the receiving side joins them the same
+/// way, so one frame may be several datagrams. Needs CAP_NET_RAW. One reader thread; sends may
+/// come from any thread.
 /// </summary>
 internal sealed unsafe partial class PacketSocket : IDisposable
 {
@@ -20,10 +24,14 @@ internal sealed unsafe partial class PacketSocket : IDisposable
     private const int SoAttachFilter = 26;
     private const int SolPacket = 263;
     private const int PacketIgnoreOutgoing = 23;
+    private const int PacketVnetHeader = 15;
+    private const int VnetHeaderLength = 10;
+    private const byte GsoUdpL4 = 5;
     private const int MessageTruncate = 0x20;
 
     private readonly int _fd;
     private readonly int _interfaceIndex;
+    private bool _receivesVnetHeader;
     private int _disposed;
 
     private PacketSocket(int fd, int interfaceIndex)
@@ -60,6 +68,8 @@ internal sealed unsafe partial class PacketSocket : IDisposable
             socket.AttachServiceFilter(servicePort);
             int one = 1;
             socket.SetOption(SolPacket, PacketIgnoreOutgoing, &one, sizeof(int), "PACKET_IGNORE_OUTGOING");
+            socket.SetOption(SolPacket, PacketVnetHeader, &one, sizeof(int), "PACKET_VNET_HDR");
+            socket._receivesVnetHeader = true;
             long* timeout = stackalloc long[2];
             timeout[0] = (long)receiveTimeout.TotalSeconds;
             timeout[1] = receiveTimeout.Microseconds + (receiveTimeout.Milliseconds * 1000L);
@@ -81,14 +91,38 @@ internal sealed unsafe partial class PacketSocket : IDisposable
 
     /// <summary>
     /// Waits for one frame and copies as much of it as fits into <paramref name="buffer"/>; its
-    /// whole length, or -1 when the wait timed out or was interrupted.
+    /// whole length, or -1 when the wait timed out or was interrupted. <paramref name="segmentSize"/>
+    /// is the UDP payload size of each datagram when the frame holds a segmentation offload batch,
+    /// else 0.
     /// </summary>
-    public int Receive(Span<byte> buffer)
+    public int Receive(Span<byte> buffer, out int segmentSize)
     {
+        segmentSize = 0;
+        if (!_receivesVnetHeader)
+        {
+            throw new InvalidOperationException("this packet socket only sends");
+        }
+
+        // struct virtio_net_hdr, then the frame: scattered straight into place with readv.
+        VnetHeader header;
         fixed (byte* into = buffer)
         {
-            nint received = recv(_fd, into, (nuint)buffer.Length, MessageTruncate);
-            return received < 0 ? -1 : (int)received;
+            LinuxNative.IoVec* vectors = stackalloc LinuxNative.IoVec[2];
+            vectors[0] = new LinuxNative.IoVec { Base = &header, Length = VnetHeaderLength };
+            vectors[1] = new LinuxNative.IoVec { Base = into, Length = (nuint)buffer.Length };
+            var message = new LinuxNative.MMsgHdr { Iov = vectors, IovLength = 2 };
+            nint received = LinuxNative.recvmsg(_fd, &message, MessageTruncate);
+            if (received < VnetHeaderLength)
+            {
+                return -1;
+            }
+
+            if ((header.GsoType & 0x7f) == GsoUdpL4)
+            {
+                segmentSize = header.GsoSize;
+            }
+
+            return (int)received - VnetHeaderLength;
         }
     }
 
@@ -108,7 +142,7 @@ internal sealed unsafe partial class PacketSocket : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            Mallard.Linux.LinuxNative.close(_fd);
+            LinuxNative.close(_fd);
         }
     }
 
@@ -187,6 +221,18 @@ internal sealed unsafe partial class PacketSocket : IDisposable
             Protocol = (ushort)System.Net.IPAddress.HostToNetworkOrder((short)protocol),
             InterfaceIndex = interfaceIndex,
         };
+    }
+
+    /// <summary>struct virtio_net_hdr (legacy: host byte order).</summary>
+    [StructLayout(LayoutKind.Sequential, Size = VnetHeaderLength)]
+    private struct VnetHeader
+    {
+        public byte Flags;
+        public byte GsoType;
+        public ushort HeaderLength;
+        public ushort GsoSize;
+        public ushort ChecksumStart;
+        public ushort ChecksumOffset;
     }
 
     /// <summary>struct sock_filter: one classic BPF instruction.</summary>

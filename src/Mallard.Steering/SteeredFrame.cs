@@ -21,6 +21,48 @@ internal static class SteeredFrame
         return FixUdpChecksum(frame);
     }
 
+    /// <summary>
+    /// Cuts datagram <paramref name="index"/> out of a segmentation offload batch (one frame whose
+    /// UDP payload is several datagrams of <paramref name="segmentSize"/> octets, the last maybe
+    /// shorter) into <paramref name="output"/>: the batch's headers with the IP and UDP lengths,
+    /// the IPv4 header checksum and the UDP checksum made right for that datagram. Its length, or
+    /// 0 past the last.
+    /// </summary>
+    public static int Segment(ReadOnlySpan<byte> batch, int segmentSize, int index, Span<byte> output)
+    {
+        bool ipv4 = BinaryPrimitives.ReadUInt16BigEndian(batch[12..]) == 0x0800;
+        int ipLength = ipv4 ? (batch[14] & 0x0f) * 4 : 40;
+        int payload = 14 + ipLength + 8;
+        int start = payload + (index * segmentSize);
+        if (segmentSize <= 0 || start >= batch.Length)
+        {
+            return 0;
+        }
+
+        int size = Math.Min(segmentSize, batch.Length - start);
+        batch[..payload].CopyTo(output);
+        batch.Slice(start, size).CopyTo(output[payload..]);
+        if (ipv4)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(output[16..], (ushort)(ipLength + 8 + size));
+            output.Slice(24, 2).Clear();
+            BinaryPrimitives.WriteUInt16BigEndian(output[24..], (ushort)~Fold(Sum(output.Slice(14, ipLength))));
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(output[18..], (ushort)(8 + size));
+        }
+
+        BinaryPrimitives.WriteUInt16BigEndian(output[(payload - 4)..], (ushort)(8 + size));
+        if (!ipv4 || output[payload - 2] != 0 || output[payload - 1] != 0)
+        {
+            output[payload - 2] = 0xff; // any non-zero value: FixUdpChecksum then computes it
+        }
+
+        FixUdpChecksum(output[..(payload + size)]);
+        return payload + size;
+    }
+
     /// <summary>Recomputes the UDP checksum of an IPv4 or IPv6 frame (RFC 768, RFC 8200 section 8.1); false when the datagram is cut.</summary>
     public static bool FixUdpChecksum(Span<byte> frame)
     {

@@ -146,14 +146,18 @@ public sealed class Steerer : IDisposable
 
     /// <summary>
     /// What the user-space thread judged, by branch (only the branches it met), then
-    /// <c>learned</c> (connection IDs installed in the program) and <c>not_forwarded</c> (steered
+    /// <c>learned</c> (connection IDs installed in the program, with XDP) and <c>not_forwarded</c> (steered
     /// frames that could not be sent: cut, or refused by the interface).
     /// </summary>
     public IReadOnlyDictionary<string, long> UserSpaceCounters()
     {
         (long[] packets, long learned, long notForwarded) = _userSpace.Counters();
         var counters = Enum.GetValues<SteeringBranch>().Where(b => packets[(int)b] > 0).ToDictionary(TagOf, b => packets[(int)b]);
-        counters["learned"] = learned;
+        if (_program is not null)
+        {
+            counters["learned"] = learned;
+        }
+
         counters["not_forwarded"] = notForwarded;
         return counters;
     }
@@ -167,7 +171,7 @@ public sealed class Steerer : IDisposable
     }
 
     private static Steerer WithoutXdp(SteeringSettings settings, int index, byte[] mac, SteeringRules rules, string? reason) =>
-        new(null, null, UserSpaceSteering.WithoutXdp(rules, PacketSocket.ForService(index, (ushort)settings.ServicePort, TimeSpan.FromMilliseconds(100))), mac, settings, reason);
+        new(null, null, UserSpaceSteering.WithoutXdp(rules, PacketSocket.ForService(index, (ushort)settings.ServicePort, TimeSpan.FromMilliseconds(100)), PacketSocket.ForSending(index)), mac, settings, reason);
 
     internal static string TagOf(SteeringBranch branch) => string.Concat(branch.ToString().Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 

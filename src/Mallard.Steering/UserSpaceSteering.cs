@@ -12,6 +12,8 @@ namespace Mallard.Steering;
 /// </summary>
 internal sealed class UserSpaceSteering : IDisposable
 {
+    private const int MaxFrame = 65_536 + 128; // a whole segmentation batch and its headers
+
     private static readonly TimeSpan Wait = TimeSpan.FromMilliseconds(100);
 
     private readonly PacketSocket _sender;
@@ -22,6 +24,7 @@ internal sealed class UserSpaceSteering : IDisposable
     private readonly Thread _thread;
     private volatile SteeringRules _rules;
     private volatile bool _stopping;
+    private readonly byte[] _segment = new byte[MaxFrame];
     private long _learned;
     private long _notForwarded;
 
@@ -33,7 +36,7 @@ internal sealed class UserSpaceSteering : IDisposable
         _program = program;
         if (program is not null)
         {
-            _queue = new LearnQueue(program.LearnQueueFd, Handle);
+            _queue = new LearnQueue(program.LearnQueueFd, (frame, length) => Handle(frame, length));
         }
 
         _thread = new Thread(Run) { IsBackground = true, Name = "mallard steer (user space)" };
@@ -42,8 +45,8 @@ internal sealed class UserSpaceSteering : IDisposable
     /// <summary>Learns for <paramref name="program"/> from its queue, sending through <paramref name="sender"/>.</summary>
     public static UserSpaceSteering ForXdp(SteeringRules rules, SteeringObject program, PacketSocket sender) => Started(new UserSpaceSteering(rules, sender, null, program));
 
-    /// <summary>Steers every frame <paramref name="receiver"/> reads (no XDP), sending through the same socket.</summary>
-    public static UserSpaceSteering WithoutXdp(SteeringRules rules, PacketSocket receiver) => Started(new UserSpaceSteering(rules, receiver, receiver, null));
+    /// <summary>Steers every frame <paramref name="receiver"/> reads (no XDP), sending through <paramref name="sender"/>.</summary>
+    public static UserSpaceSteering WithoutXdp(SteeringRules rules, PacketSocket receiver, PacketSocket sender) => Started(new UserSpaceSteering(rules, sender, receiver, null));
 
     /// <summary>The rules in force; a reload replaces them.</summary>
     public SteeringRules Rules
@@ -64,8 +67,12 @@ internal sealed class UserSpaceSteering : IDisposable
         return (packets, Volatile.Read(ref _learned), Volatile.Read(ref _notForwarded) + (_queue?.HandlerFailures ?? 0));
     }
 
-    /// <summary>Judges one frame (a copy this class may rewrite) and acts: learn, send to the owner.</summary>
-    public void Handle(Span<byte> frame, int frameLength)
+    /// <summary>
+    /// Judges one frame (a copy this class may rewrite; <paramref name="frameLength"/> is its
+    /// whole length) and acts: learn, send to the owner. A frame that is a segmentation offload
+    /// batch (<paramref name="segmentSize"/> above 0) goes on as the datagrams it holds.
+    /// </summary>
+    public void Handle(Span<byte> frame, int frameLength, int segmentSize = 0)
     {
         SteeringRules rules = _rules;
         SteeringVerdict verdict = rules.Judge(frame);
@@ -78,10 +85,32 @@ internal sealed class UserSpaceSteering : IDisposable
             Interlocked.Increment(ref _learned);
         }
 
-        if (verdict.Branch == SteeringBranch.Steered
-            && (frame.Length < frameLength || !SteeredFrame.Prepare(frame, verdict.Target, rules.OwnMac) || !_sender.Send(frame)))
+        if (verdict.Branch != SteeringBranch.Steered)
+        {
+            return;
+        }
+
+        if (frame.Length < frameLength)
         {
             Interlocked.Increment(ref _notForwarded);
+            return;
+        }
+
+        if (segmentSize <= 0)
+        {
+            Forward(frame, verdict.Target, rules.OwnMac);
+            return;
+        }
+
+        for (int index = 0; ; index++)
+        {
+            int length = SteeredFrame.Segment(frame, segmentSize, index, _segment);
+            if (length == 0)
+            {
+                break;
+            }
+
+            Forward(_segment.AsSpan(0, length), verdict.Target, rules.OwnMac);
         }
     }
 
@@ -94,7 +123,16 @@ internal sealed class UserSpaceSteering : IDisposable
         }
 
         _queue?.Dispose();
+        _receiver?.Dispose();
         _sender.Dispose();
+    }
+
+    private void Forward(Span<byte> frame, SteeringTarget owner, byte[] ownMac)
+    {
+        if (!SteeredFrame.Prepare(frame, owner, ownMac) || !_sender.Send(frame))
+        {
+            Interlocked.Increment(ref _notForwarded);
+        }
     }
 
     private static UserSpaceSteering Started(UserSpaceSteering steering)
@@ -105,7 +143,7 @@ internal sealed class UserSpaceSteering : IDisposable
 
     private void Run()
     {
-        Span<byte> frame = stackalloc byte[LearnQueue.MaxFrame * 6]; // jumbo frames fit, and are counted as cut past that
+        byte[] frame = new byte[MaxFrame];
         while (!_stopping)
         {
             if (_queue is not null)
@@ -114,10 +152,10 @@ internal sealed class UserSpaceSteering : IDisposable
                 continue;
             }
 
-            int length = _receiver!.Receive(frame);
+            int length = _receiver!.Receive(frame, out int segmentSize);
             if (length > 0)
             {
-                Handle(frame[..Math.Min(length, frame.Length)], length);
+                Handle(frame.AsSpan(0, Math.Min(length, frame.Length)), length, segmentSize);
             }
         }
     }

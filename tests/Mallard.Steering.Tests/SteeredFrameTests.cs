@@ -29,6 +29,46 @@ public sealed class SteeredFrameTests
         Assert.Equal(0xffff, Verify(frame, udp, ipv6));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ASegmentationBatchBecomesTheDatagramsItHolds(bool ipv6)
+    {
+        // Three QUIC packets sent with UDP GSO: 40, 40 and a last of 17 octets, in one frame.
+        byte[] payload = new byte[97];
+        new Random(97).NextBytes(payload);
+        byte[] batch = ipv6 ? Frames.Ipv6(payload) : Frames.Ipv4(payload);
+        int headers = batch.Length - payload.Length;
+        batch[headers - 2] = 0x12; // the partial sum an offloading sender leaves
+        batch[headers - 1] = 0x34;
+        byte[] output = new byte[batch.Length];
+        var datagrams = new List<byte[]>();
+        for (int index = 0; ; index++)
+        {
+            int length = SteeredFrame.Segment(batch, 40, index, output);
+            if (length == 0)
+            {
+                break;
+            }
+
+            datagrams.Add(output[..length]);
+        }
+
+        Assert.Equal([40, 40, 17], datagrams.Select(d => d.Length - headers));
+        for (int i = 0; i < 3; i++)
+        {
+            byte[] datagram = datagrams[i];
+            byte[] alone = ipv6 ? Frames.Ipv6(payload.AsSpan(i * 40, datagram.Length - headers)) : Frames.Ipv4(payload.AsSpan(i * 40, datagram.Length - headers));
+            Assert.Equal(alone[..(headers - 2)], datagram[..(headers - 2)].Select((b, j) => !ipv6 && j is 24 or 25 ? alone[j] : b)); // headers as if sent alone
+            Assert.Equal(alone[headers..], datagram[headers..]);
+            Assert.Equal(0xffff, Verify(datagram, headers - 8, ipv6));
+            if (!ipv6)
+            {
+                Assert.Equal(0xffff, Ones(datagram.AsSpan(14, 20))); // the IPv4 header checksum verifies
+            }
+        }
+    }
+
     [Fact]
     public void AnIpv4DatagramSentWithoutAChecksumKeepsNone()
     {
@@ -44,6 +84,18 @@ public sealed class SteeredFrameTests
     {
         byte[] frame = Frames.Ipv4(new byte[100]);
         Assert.False(SteeredFrame.FixUdpChecksum(frame.AsSpan(0, frame.Length - 1)));
+    }
+
+    private static int Ones(ReadOnlySpan<byte> data)
+    {
+        long sum = 0;
+        for (int i = 0; i < data.Length; i += 2)
+        {
+            sum += (data[i] << 8) | data[i + 1];
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+
+        return (int)sum;
     }
 
     // RFC 768: the one's complement sum over the pseudo-header and the datagram, checksum

@@ -21,11 +21,22 @@ public sealed partial class SteeringFabricTests
     private const string Vip = "10.79.9.1";
     private static readonly string[] ServerIds = ["41414141", "42424242", "43434343"];
 
+    /// <summary>
+    /// <paramref name="mode"/>: the servers' steering (null: none); <paramref name="nonceLength"/>
+    /// with <paramref name="encrypted"/>: plaintext IDs (the program steers them), four-pass
+    /// (server ID and nonce 12 octets) or single-pass (16) encrypted IDs, which the program hands
+    /// to user space until it has learned them; <c>user</c>: no XDP at all.
+    /// </summary>
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task ARebindingClientKeepsItsConnectionOnlyWhenTheServersSteer(bool steering)
+    [InlineData("generic", 8, false)]
+    [InlineData(null, 8, false)]
+    [InlineData("generic", 8, true)]
+    [InlineData("user", 8, false)]
+    [InlineData("user", 12, true)]
+    public async Task ARebindingClientKeepsItsConnectionOnlyWhenTheServersSteer(string? mode, int nonceLength, bool encrypted)
     {
+        bool steering = mode is not null;
+        string? key = encrypted ? "00112233445566778899aabbccddeeff" : null;
         Assert.True(Environment.UserName == "root", "this test creates network namespaces and loads XDP programs; it needs root (CI runs as root)");
         using var fabric = new Fabric();
         var processes = new List<RunningProcess>();
@@ -33,8 +44,9 @@ public sealed partial class SteeringFabricTests
         {
             for (int i = 0; i < 3; i++)
             {
-                RunningProcess server = RunningProcess.Start("ip", fabric.Servers[i].Wrap("dotnet", MallardProcess.Dll, "siduck", "serve", "--listen", $"{Vip}:4433",
-                    "--server-id", ServerIds[i], "--config-id", "0", "--sid-len", "4", "--nonce-len", "8"));
+                string[] cidKey = key is null ? [] : ["--cid-key", key];
+                RunningProcess server = RunningProcess.Start("ip", fabric.Servers[i].Wrap(["dotnet", MallardProcess.Dll, "siduck", "serve", "--listen", $"{Vip}:4433",
+                    "--server-id", ServerIds[i], "--config-id", "0", "--sid-len", "4", "--nonce-len", nonceLength.ToString(CultureInfo.InvariantCulture), .. cidKey]));
                 processes.Add(server);
                 Assert.True(await server.WaitForOutputAsync("listening on", TimeSpan.FromSeconds(30)), server.Output);
             }
@@ -44,7 +56,7 @@ public sealed partial class SteeringFabricTests
             {
                 for (int i = 0; i < 3; i++)
                 {
-                    RunningProcess steerer = RunningProcess.Start("ip", fabric.Servers[i].Wrap("dotnet", MallardProcess.Dll, "steer", "--config", fabric.SteeringConfig(i)));
+                    RunningProcess steerer = RunningProcess.Start("ip", fabric.Servers[i].Wrap("dotnet", MallardProcess.Dll, "steer", "--config", fabric.SteeringConfig(i, mode!, nonceLength, key)));
                     processes.Add(steerer);
                     steerers.Add(steerer);
                     Assert.True(await steerer.WaitForOutputAsync("steering on", TimeSpan.FromSeconds(30)), steerer.Output);
@@ -62,20 +74,29 @@ public sealed partial class SteeringFabricTests
 
             if (steering)
             {
-                Assert.True(answeredSince > 100, $"{answeredSince} quacks answered in 4 s after {moves} rebindings:\n{client.Output}");
                 await client.WaitForExitAsync(TimeSpan.FromSeconds(60));
-                Match statistics = StatisticsLine().Match(client.Output);
-                Assert.True(statistics.Success && int.Parse(statistics.Groups[1].Value, CultureInfo.InvariantCulture) >= 600 - moves - 1, client.Output);
                 long steered = 0;
+                long learned = 0;
                 foreach (RunningProcess steerer in steerers)
                 {
                     steerer.Terminate();
                     Assert.Equal(0, await steerer.WaitForExitAsync(TimeSpan.FromSeconds(10)));
-                    Match stopped = SteeredCount().Match(steerer.Output);
-                    steered += stopped.Success ? long.Parse(stopped.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+                    string stopped = StoppedLine().Match(steerer.Output).Value;
+                    Assert.Contains(mode == "user" ? "(in user space" : "(generic XDP", steerer.Output, StringComparison.Ordinal);
+                    steered += Counter(stopped, "steered") + Counter(stopped, "steered_learned");
+                    learned += Counter(stopped, "learned");
                 }
 
-                Assert.True(steered > 100, "the servers steered the moved client's packets: " + string.Join('\n', steerers.Select(s => s.Output)));
+                string outputs = string.Join('\n', steerers.Select(s => s.Output));
+                Assert.True(answeredSince > 100, $"{answeredSince} quacks answered in 4 s after {moves} rebindings:\n{client.Output}\n{outputs}");
+                Match statistics = StatisticsLine().Match(client.Output);
+                Assert.True(statistics.Success && int.Parse(statistics.Groups[1].Value, CultureInfo.InvariantCulture) >= 600 - moves - 1, client.Output + "\n" + outputs);
+                Assert.True(steered > 100, "the servers steered the moved client's packets: " + outputs);
+                if (encrypted && mode != "user")
+                {
+                    // User space decoded the moved connection's ID once and the program took over.
+                    Assert.True(learned >= 1, outputs);
+                }
             }
             else
             {
@@ -95,10 +116,12 @@ public sealed partial class SteeringFabricTests
     /// connection. Without steering, the download dies.
     /// </summary>
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task AQuicGoDownloadLivesOnWhenItsServerIsDrainedOnlyWhenTheServersSteer(bool steering)
+    [InlineData("generic")]
+    [InlineData("user")]
+    [InlineData(null)]
+    public async Task AQuicGoDownloadLivesOnWhenItsServerIsDrainedOnlyWhenTheServersSteer(string? mode)
     {
+        bool steering = mode is not null;
         Assert.True(Environment.UserName == "root", "this test creates network namespaces and loads XDP programs; it needs root (CI runs as root)");
         using var fabric = new Fabric();
         var processes = new List<RunningProcess>();
@@ -113,7 +136,7 @@ public sealed partial class SteeringFabricTests
                 Assert.True(await server.WaitForOutputAsync("listening", TimeSpan.FromSeconds(30)), server.Output);
                 if (steering)
                 {
-                    RunningProcess steerer = RunningProcess.Start("ip", fabric.Servers[i].Wrap("dotnet", MallardProcess.Dll, "steer", "--config", fabric.SteeringConfig(i)));
+                    RunningProcess steerer = RunningProcess.Start("ip", fabric.Servers[i].Wrap("dotnet", MallardProcess.Dll, "steer", "--config", fabric.SteeringConfig(i, mode!, 8, null)));
                     processes.Add(steerer);
                     Assert.True(await steerer.WaitForOutputAsync("steering on", TimeSpan.FromSeconds(30)), steerer.Output);
                 }
@@ -150,8 +173,12 @@ public sealed partial class SteeringFabricTests
     [GeneratedRegex("600 quacks sent, (\\d+) quack-acks received")]
     private static partial Regex StatisticsLine();
 
-    [GeneratedRegex("stopped; .*\\bsteered=(\\d+)")]
-    private static partial Regex SteeredCount();
+    [GeneratedRegex("stopped; .*")]
+    private static partial Regex StoppedLine();
+
+    // A counter summed over the "xdp:" and "user space:" parts of a report line.
+    private static long Counter(string line, string name) =>
+        Regex.Matches(line, $"(?<![a-z_]){name}=(\\d+)").Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
 
     /// <summary>client — NAT (32 public addresses) — router (a bridge, ECMP over three next hops) — three servers.</summary>
     private sealed partial class Fabric : IDisposable
@@ -219,15 +246,16 @@ public sealed partial class SteeringFabricTests
         public NetworkNamespace[] Servers { get; }
 
         /// <summary>Server <paramref name="index"/>'s steering configuration file: its ID, the other two as peers.</summary>
-        public string SteeringConfig(int index)
+        public string SteeringConfig(int index, string mode, int nonceLength, string? key)
         {
+            string keyField = key is null ? string.Empty : ", \"Key\": \"" + key + "\"";
             string peers = string.Join(", ", Enumerable.Range(0, 3).Where(i => i != index)
                 .Select(i => $$"""{ "Mac": "{{_macs[i]}}", "ServerIds": { "0": "{{ServerIds[i]}}" } }"""));
             string path = Path.Combine(Path.GetTempPath(), $"mallard-steer-{_id}-{index}.json");
             File.WriteAllText(path, $$"""
                 { "Mallard": {
-                  "Balancer": { "Configs": [ { "Id": 0, "ServerIdLength": 4, "NonceLength": 8 } ] },
-                  "Steering": { "Interface": "p{{index}}{{_id}}b", "ServicePort": 4433, "Mode": "generic",
+                  "Balancer": { "Configs": [ { "Id": 0, "ServerIdLength": 4, "NonceLength": {{nonceLength}}{{keyField}} } ] },
+                  "Steering": { "Interface": "p{{index}}{{_id}}b", "ServicePort": 4433, "Mode": "{{mode}}",
                     "ServerIds": { "0": "{{ServerIds[index]}}" }, "Peers": [ {{peers}} ] } } }
                 """);
             _files.Add(path);

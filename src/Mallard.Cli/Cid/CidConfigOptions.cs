@@ -13,6 +13,15 @@ namespace Mallard.Cli.Cid;
 /// </summary>
 internal sealed class CidConfigOptions
 {
+    /// <summary>The options; <paramref name="keyOption"/> names the AES key's option where <c>--key</c> already means something else (a TLS key).</summary>
+    public CidConfigOptions(string keyOption = "--key")
+    {
+        Key = new Option<string?>(keyOption)
+        {
+            Description = "AES-128 key as 32 hex digits; without it connection IDs are plaintext.",
+        };
+    }
+
     public Option<int?> ConfigId { get; } = new("--config-id")
     {
         Description = "Config rotation codepoint, 0 to 6.",
@@ -28,10 +37,7 @@ internal sealed class CidConfigOptions
         Description = "Nonce length in octets, 4 to 18 (server ID + nonce at most 19).",
     };
 
-    public Option<string?> Key { get; } = new("--key")
-    {
-        Description = "AES-128 key as 32 hex digits; without it connection IDs are plaintext.",
-    };
+    public Option<string?> Key { get; }
 
     public Option<bool> EncodeLength { get; } = new("--encode-length")
     {
@@ -69,7 +75,7 @@ internal sealed class CidConfigOptions
         {
             if (parse.GetValue(ServerIdLength) is not null || parse.GetValue(NonceLength) is not null || parse.GetValue(Key) is not null)
             {
-                throw new CliException("give either --config FILE or --sid-len/--nonce-len/--key, not both.");
+                throw new CliException($"give either --config FILE or --sid-len/--nonce-len/{Key.Name}, not both.");
             }
 
             return QuicLbConfigLoader.LoadFile(file.FullName);
@@ -126,14 +132,14 @@ internal sealed class CidConfigOptions
     }
 
     // "options:NonceLength: ..." reads better on a command line as "--nonce-len: ...".
-    private static string InlineMessage(MallardConfigException error)
+    private string InlineMessage(MallardConfigException error)
     {
         string option = error.Path switch
         {
             "options:Id" => "--config-id",
             "options:ServerIdLength" => "--sid-len",
             "options:NonceLength" => "--nonce-len",
-            "options:Key" => "--key",
+            "options:Key" => Key.Name,
             _ => error.Path,
         };
         string message = error.Message[(error.Path.Length + 2)..];

@@ -30,9 +30,9 @@ internal static class SiduckCommand
         Option<string?> qlog = QlogOption();
         var serverId = new Option<string?>("--server-id")
         {
-            Description = "Issue QUIC-LB connection IDs that carry this server ID (hex), under the configuration the --config/--config-id/--sid-len/--nonce-len/--key options give, so that mallard lb routes them here.",
+            Description = "Issue QUIC-LB connection IDs that carry this server ID (hex), under the configuration the --config/--config-id/--sid-len/--nonce-len/--cid-key options give, so that mallard lb routes them here.",
         };
-        var configOptions = new Cid.CidConfigOptions();
+        var configOptions = new Cid.CidConfigOptions(keyOption: "--cid-key"); // --key is the certificate's
         var command = new Command("serve", "Answer every quack with quack-ack until stopped; anything else closes the connection with 0x101.") { listen, cert, key, qlog, serverId };
         configOptions.AddTo(command, encodes: true);
         command.SetAction(parse => MallardCommand.Guard(error, () =>

@@ -102,7 +102,7 @@ measure() { # way
   result=$(in_ns cl dotnet "$work/udpload/Mallard.UdpLoad.dll" pace "$target" "$rate" "$seconds" "$size")
   after=$(cpu_ticks)
   hz=$(getconf CLK_TCK)
-  if [ -n "$helper" ]; then kill "$helper"; wait "$helper" 2>/dev/null || true; fi
+  if [ -n "$helper" ]; then kill "$helper"; wait "$helper" 2>/dev/null || true; [ -n "${KEEP:-}" ] && cp "$work"/*.log /tmp/x/; fi
   local sent; sent=$(echo "$result" | sed -n 's/.*sent=\([0-9]*\).*/\1/p')
   # The probe drains echoes for 2 s after its last send: that idle time is in the window too.
   awk -v w="$way" -v r="$result" -v t=$((after - before)) -v hz="$hz" -v n="$sent" \

@@ -46,7 +46,7 @@ public sealed class Steerer : IDisposable
     public static Steerer Start(SteeringSettings settings, string? objectPath = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        (int index, byte[] mac) = Interface(settings.Interface);
+        (int index, byte[] mac, bool physical) = Interface(settings.Interface);
         SteeringRules rules = SteeringRules.From(settings, mac);
         if (settings.Mode == SteeringMode.UserSpace)
         {
@@ -67,7 +67,9 @@ public sealed class Steerer : IDisposable
         try
         {
             Fill(program, settings, mac, previous: null);
-            link = XdpLink.Attach(program.ProgramFd, index, settings.Mode);
+            // Native XDP on a virtual interface is a trap: veth accepts it, but the frames it
+            // transmits are dropped unless the peer runs an XDP program too. Auto means generic there.
+            link = XdpLink.Attach(program.ProgramFd, index, settings.Mode == SteeringMode.Auto && !physical ? SteeringMode.Generic : settings.Mode);
         }
         catch (SteeringException failure) when (settings.Mode == SteeringMode.Auto)
         {
@@ -147,11 +149,12 @@ public sealed class Steerer : IDisposable
     /// <summary>
     /// What the user-space thread judged, by branch (only the branches it met), then
     /// <c>learned</c> (connection IDs installed in the program, with XDP) and <c>not_forwarded</c> (steered
-    /// frames that could not be sent: cut, or refused by the interface).
+    /// frames that could not be sent: cut, or refused by the interface) and, without XDP,
+    /// <c>dropped</c> (frames the kernel dropped before user space read them: its buffer was full).
     /// </summary>
     public IReadOnlyDictionary<string, long> UserSpaceCounters()
     {
-        (long[] packets, long learned, long notForwarded) = _userSpace.Counters();
+        (long[] packets, long learned, long notForwarded, long dropped) = _userSpace.Counters();
         var counters = Enum.GetValues<SteeringBranch>().Where(b => packets[(int)b] > 0).ToDictionary(TagOf, b => packets[(int)b]);
         if (_program is not null)
         {
@@ -159,6 +162,11 @@ public sealed class Steerer : IDisposable
         }
 
         counters["not_forwarded"] = notForwarded;
+        if (_program is null)
+        {
+            counters["dropped"] = dropped;
+        }
+
         return counters;
     }
 
@@ -229,8 +237,8 @@ public sealed class Steerer : IDisposable
     private static IEnumerable<(int, byte[])> Known(SteeringSettings? settings) =>
         settings is null ? [] : settings.ServerIds.Select(p => (p.Key, p.Value)).Concat(settings.Peers.SelectMany(p => p.ServerIds.Select(s => (s.Key, s.Value))));
 
-    // The interface's index and MAC, from sysfs (no shelling out).
-    private static (int Index, byte[] Mac) Interface(string name)
+    // The interface's index and MAC, and whether a device backs it, from sysfs (no shelling out).
+    private static (int Index, byte[] Mac, bool Physical) Interface(string name)
     {
         string folder = Path.Combine("/sys/class/net", name);
         if (name.Contains('/', StringComparison.Ordinal) || !Directory.Exists(folder))
@@ -240,6 +248,7 @@ public sealed class Steerer : IDisposable
 
         int index = int.Parse(File.ReadAllText(Path.Combine(folder, "ifindex")).Trim(), CultureInfo.InvariantCulture);
         byte[] mac = Convert.FromHexString(File.ReadAllText(Path.Combine(folder, "address")).Trim().Replace(":", string.Empty, StringComparison.Ordinal));
-        return (index, mac);
+        // A device link in sysfs: a NIC's driver, not a virtual interface (veth, bridge, tun).
+        return (index, mac, Directory.Exists(Path.Combine(folder, "device")));
     }
 }

@@ -37,10 +37,12 @@ public sealed class SteeringAdmin : IAsyncDisposable
                 {
                     SteeringStatus now = status();
                     return now.Packets.Select(p => Tagged("xdp", p))
-                        .Concat(now.UserSpace.Where(p => p.Key is not ("learned" or "not_forwarded")).Select(p => Tagged("user", p)));
+                        .Concat(now.UserSpace.Where(p => p.Key is not ("learned" or "not_forwarded" or "dropped")).Select(p => Tagged("user", p)));
                 }),
             new("mallard.steering.learned", "{connection_id}", "Encrypted connection IDs that user space decoded and installed in the XDP program.", true,
                 () => [([], status().UserSpace.GetValueOrDefault("learned"))]),
+            new("mallard.steering.dropped", "{packet}", "Frames the kernel dropped before user space read them (its socket buffer full; without XDP).", true,
+                () => [([], status().UserSpace.GetValueOrDefault("dropped"))]),
             new("mallard.steering.not_forwarded", "{packet}", "Frames user space should have steered but could not send (cut, or refused by the interface).", true,
                 () => [([], status().UserSpace.GetValueOrDefault("not_forwarded"))]),
         ];

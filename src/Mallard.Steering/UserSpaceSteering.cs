@@ -27,6 +27,7 @@ internal sealed class UserSpaceSteering : IDisposable
     private readonly byte[] _segment = new byte[MaxFrame];
     private long _learned;
     private long _notForwarded;
+    private long _dropped;
 
     private UserSpaceSteering(SteeringRules rules, PacketSocket sender, PacketSocket? receiver, SteeringObject? program)
     {
@@ -55,8 +56,12 @@ internal sealed class UserSpaceSteering : IDisposable
         set => _rules = value;
     }
 
-    /// <summary>Frames judged here by branch (<see cref="SteeringBranch.Steered"/>: sent to the owner), connection IDs learned, and steered frames that could not be sent.</summary>
-    public (long[] Packets, long Learned, long NotForwarded) Counters()
+    /// <summary>
+    /// Frames judged here by branch (<see cref="SteeringBranch.Steered"/>: sent to the owner),
+    /// connection IDs learned, steered frames that could not be sent, and frames the kernel
+    /// dropped before this thread read them (its socket's buffer full).
+    /// </summary>
+    public (long[] Packets, long Learned, long NotForwarded, long Dropped) Counters()
     {
         long[] packets = new long[_packets.Length];
         for (int i = 0; i < packets.Length; i++)
@@ -64,7 +69,9 @@ internal sealed class UserSpaceSteering : IDisposable
             packets[i] = Volatile.Read(ref _packets[i]);
         }
 
-        return (packets, Volatile.Read(ref _learned), Volatile.Read(ref _notForwarded) + (_queue?.HandlerFailures ?? 0));
+        // The kernel's count resets when read: gathered here, whatever thread asks.
+        Interlocked.Add(ref _dropped, _receiver?.TakeDropped() ?? 0);
+        return (packets, Volatile.Read(ref _learned), Volatile.Read(ref _notForwarded) + (_queue?.HandlerFailures ?? 0), Volatile.Read(ref _dropped));
     }
 
     /// <summary>
@@ -157,6 +164,7 @@ internal sealed class UserSpaceSteering : IDisposable
             {
                 Handle(frame.AsSpan(0, Math.Min(length, frame.Length)), length, segmentSize);
             }
+
         }
     }
 }

@@ -4,7 +4,7 @@ using Mallard.Cli.Quic;
 
 namespace Mallard.Cli.Demo;
 
-/// <summary><c>mallard demo</c>: a QUIC connection surviving a NAT rebinding through mallard lb, in one command.</summary>
+/// <summary><c>mallard demo</c>: a QUIC connection surviving a NAT rebinding through mallard lb (or, with <c>--steering</c>, behind a 4-tuple router with steering servers), in one command.</summary>
 internal static class DemoCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
@@ -16,9 +16,26 @@ internal static class DemoCommand
             Description = "After the download, keep everything running with telemetry flowing, to look at the balancer's dashboard: until Ctrl+C, or for the given number of seconds.",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var command = new Command("demo", "Run two QUIC servers behind mallard lb on loopback and show one connection surviving a NAT rebinding.") { megabytes, returnPath, hold };
+        var steering = new Option<string?>("--steering")
+        {
+            Description = "Root: show the same without mallard lb, in network namespaces: a 4-tuple router in front of three servers that steer (mallard steer) in auto (default), native, generic or user mode.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var command = new Command("demo", "Run two QUIC servers behind mallard lb on loopback and show one connection surviving a NAT rebinding (--steering: behind a 4-tuple router, the servers steering).") { megabytes, returnPath, hold, steering };
         command.SetAction(parse => MallardCommand.Guard(error, () =>
         {
+            if (parse.GetResult(steering) is not null)
+            {
+                string steerMode = parse.GetValue(steering) ?? "auto";
+                if (steerMode is not ("auto" or "native" or "generic" or "user"))
+                {
+                    throw new CliException($"--steering {steerMode}: the mode is auto, native, generic or user.");
+                }
+
+                using QuicCliSupport.StopSignal stopSteering = QuicCliSupport.OnTerminate();
+                return new SteeringDemoRunner(steerMode, output).RunAsync(stopSteering.Token).GetAwaiter().GetResult();
+            }
+
             int size = parse.GetValue(megabytes);
             if (size is < 1 or > 10_000)
             {

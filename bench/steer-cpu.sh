@@ -13,7 +13,10 @@
 # All four share one L2 segment (a bridge namespace) and the same client and echo programs, so
 # the difference between a way's CPU per packet and the direct one is what the detour costs.
 # CPU is the whole machine's (user + system + soft interrupts, /proc/stat), which is where XDP's
-# work is accounted; the round-trip percentiles are the probe's.
+# work is accounted; beside it, what can be pinned on the steering itself: the XDP program's own
+# time per run as the kernel counts it (kernel.bpf_stats_enabled, on for that round only), and
+# the CPU of the mallard steer (user) or mallard lb process per packet. The round-trip
+# percentiles are the probe's.
 #
 #   bench/steer-cpu.sh [RATE=20000] [SECONDS=10] [ROUNDS=3] [SIZE=1200]
 set -euo pipefail
@@ -80,6 +83,7 @@ cat >"$work/lb.json" <<JSON
 JSON
 
 cpu_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
+process_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }  # utime + stime
 started() { for _ in $(seq 1 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done; cat "$1" >&2; return 1; }
 
 measure() { # way
@@ -97,16 +101,26 @@ measure() { # way
       started "$work/lb.log" "Running" ;;
   esac
   sleep 1
-  local before after hz
+  local before after hz helper_before=0 helper_after=0
+  [ "$way" = xdp ] && sysctl -qw kernel.bpf_stats_enabled=1
+  [ -n "$helper" ] && helper_before=$(process_ticks "$helper")
   before=$(cpu_ticks)
   result=$(in_ns cl dotnet "$work/udpload/Mallard.UdpLoad.dll" pace "$target" "$rate" "$seconds" "$size")
   after=$(cpu_ticks)
+  [ -n "$helper" ] && helper_after=$(process_ticks "$helper")
   hz=$(getconf CLK_TCK)
-  if [ -n "$helper" ]; then kill "$helper"; wait "$helper" 2>/dev/null || true; [ -n "${KEEP:-}" ] && cp "$work"/*.log /tmp/x/; fi
-  local sent; sent=$(echo "$result" | sed -n 's/.*sent=\([0-9]*\).*/\1/p')
+  if [ -n "$helper" ]; then kill "$helper"; wait "$helper" 2>/dev/null || true; fi
+  sysctl -qw kernel.bpf_stats_enabled=0
+  local sent extra=""
+  sent=$(echo "$result" | sed -n 's/.*sent=\([0-9]*\).*/\1/p')
+  case "$way" in
+    xdp) extra=$(sed -n 's/.*program_runs=\([0-9]*\) program_ns=\([0-9]*\).*/\1 \2/p' "$work/steer.log" | awk '{ printf " program_ns_per_run=%.0f", $2 / $1 }') ;;
+    user) extra=$(awk -v t=$((helper_after - helper_before)) -v hz="$hz" -v n="$sent" 'BEGIN { printf " steer_process_us_per_packet=%.2f", t / hz * 1e6 / n }') ;;
+    lb) extra=$(awk -v t=$((helper_after - helper_before)) -v hz="$hz" -v n="$sent" 'BEGIN { printf " lb_process_us_per_echo=%.2f", t / hz * 1e6 / n }') ;;
+  esac
   # The probe drains echoes for 2 s after its last send: that idle time is in the window too.
-  awk -v w="$way" -v r="$result" -v t=$((after - before)) -v hz="$hz" -v n="$sent" \
-    'BEGIN { printf "%-6s %s cpu_us_per_packet=%.2f\n", w, r, t / hz * 1e6 / n }'
+  awk -v w="$way" -v r="$result" -v t=$((after - before)) -v hz="$hz" -v n="$sent" -v x="$extra" \
+    'BEGIN { printf "%-6s %s cpu_us_per_packet=%.2f%s\n", w, r, t / hz * 1e6 / n, x }'
 }
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, kernel $(uname -r); $rate datagrams/s of $size octets for $seconds s per way"

@@ -131,7 +131,10 @@ public sealed class Steerer : IDisposable
             settings.ServerIds.ToDictionary(p => p.Key.ToString(CultureInfo.InvariantCulture), p => Convert.ToHexStringLower(p.Value)),
             settings.Peers.Count,
             Counters(),
-            UserSpaceCounters());
+            UserSpaceCounters())
+        {
+            Program = _program is null ? null : new SteeringProgramTime(_program.RunTime()),
+        };
     }
 
     /// <summary>The XDP program's count of every branch by its metric tag (empty without XDP).</summary>

@@ -187,6 +187,24 @@ internal sealed unsafe class SteeringObject : IDisposable
         return Libbpf.bpf_map_delete_elem(_peers, &key) == 0;
     }
 
+    /// <summary>
+    /// The kernel's account of the program: runs and nanoseconds spent in it. Both stay 0 unless
+    /// statistics are on (<c>sysctl kernel.bpf_stats_enabled=1</c>, which costs a clock read per
+    /// run, so it is off by default).
+    /// </summary>
+    public (long Runs, long Nanoseconds) RunTime()
+    {
+        byte* info = stackalloc byte[Libbpf.ProgramInfoLength];
+        new Span<byte>(info, Libbpf.ProgramInfoLength).Clear();
+        uint length = Libbpf.ProgramInfoLength;
+        if (Libbpf.bpf_obj_get_info_by_fd(ProgramFd, info, &length) != 0 || length < Libbpf.ProgramInfoLength)
+        {
+            return (0, 0);
+        }
+
+        return (*(long*)(info + Libbpf.ProgramInfoRunCount), *(long*)(info + Libbpf.ProgramInfoRunTime));
+    }
+
     /// <summary>Every branch's count, summed over the CPUs.</summary>
     public long[] Counters()
     {

@@ -17,4 +17,8 @@ public sealed record SteeringStatus(
     IReadOnlyDictionary<string, string> ServerIds,
     int Peers,
     IReadOnlyDictionary<string, long> Packets,
-    IReadOnlyDictionary<string, long> UserSpace);
+    IReadOnlyDictionary<string, long> UserSpace)
+{
+    /// <summary>The kernel's account of the XDP program's runs (null without XDP; zeros unless <c>kernel.bpf_stats_enabled</c> is 1).</summary>
+    public SteeringProgramTime? Program { get; init; }
+}

@@ -121,11 +121,19 @@ internal static class SteerCommand
     private static string Describe(IReadOnlyDictionary<int, byte[]> ids) =>
         string.Join(", ", ids.Select(p => $"{Convert.ToHexStringLower(p.Value)} under config {p.Key}"));
 
-    // "xdp: a=1 b=2; user space: c=3 learned=4 not_forwarded=0"
+    // "xdp: a=1 b=2 [program_runs=5 program_ns=6]; user space: c=3 learned=4 not_forwarded=0"
     private static string Format(Steerer steerer)
     {
         static string Pairs(IReadOnlyDictionary<string, long> counters) => string.Join(' ', counters.Select(c => $"{c.Key}={c.Value}"));
         string userSpace = $"user space: {Pairs(steerer.UserSpaceCounters())}";
-        return steerer.Mode == SteeringMode.UserSpace ? userSpace : $"xdp: {Pairs(steerer.Counters())}; {userSpace}";
+        if (steerer.Mode == SteeringMode.UserSpace)
+        {
+            return userSpace;
+        }
+
+        // The kernel's own account of the program, while sysctl kernel.bpf_stats_enabled=1.
+        SteeringProgramTime? time = steerer.Status().Program;
+        string account = time is { Runs: > 0 } ? $" program_runs={time.Runs} program_ns={time.Nanoseconds}" : string.Empty;
+        return $"xdp: {Pairs(steerer.Counters())}{account}; {userSpace}";
     }
 }

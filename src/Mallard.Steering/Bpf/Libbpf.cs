@@ -57,6 +57,15 @@ internal static unsafe partial class Libbpf
     [LibraryImport(Library)]
     public static partial int libbpf_num_possible_cpus();
 
+    /// <summary>struct bpf_prog_info of a program (232 octets in linux/bpf.h of this kernel; a shorter buffer gets the head).</summary>
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial int bpf_obj_get_info_by_fd(int fd, void* info, uint* infoLength);
+
+    /// <summary>Where run_time_ns and run_cnt lie in struct bpf_prog_info (counted only while sysctl kernel.bpf_stats_enabled is 1).</summary>
+    public const int ProgramInfoRunTime = 192;
+    public const int ProgramInfoRunCount = 200;
+    public const int ProgramInfoLength = 208;
+
     /// <summary>A consumer of a BPF ring buffer map; <paramref name="sample"/> is called from <see cref="ring_buffer__poll"/> for each record.</summary>
     [LibraryImport(Library, SetLastError = true)]
     public static partial nint ring_buffer__new(int mapFd, delegate* unmanaged<nint, byte*, nuint, int> sample, nint context, void* options);

@@ -16,11 +16,20 @@ public sealed class Steerer : IDisposable
     private readonly SteeringObject? _program;
     private readonly XdpLink? _link;
     private readonly UserSpaceSteering _userSpace;
+    private static readonly TimeSpan NextHopRefresh = TimeSpan.FromSeconds(5);
+
     private readonly byte[] _ownMac;
+    private readonly NetworkPaths _paths;
+    private readonly Lock _gate = new();
+    private readonly Timer _refresh;
     private SteeringSettings _settings;
 
-    private Steerer(SteeringObject? program, XdpLink? link, UserSpaceSteering userSpace, byte[] ownMac, SteeringSettings settings, string? xdpUnavailable)
+    private Steerer(SteeringObject? program, XdpLink? link, UserSpaceSteering userSpace, byte[] ownMac, SteeringSettings settings, string? xdpUnavailable, NetworkPaths paths)
     {
+        _paths = paths;
+        // Routes and neighbours change under a running server: the next hops towards peers on
+        // other segments are looked up again every few seconds.
+        _refresh = new Timer(_ => RefreshNextHops(), null, settings.Encapsulation is null ? Timeout.InfiniteTimeSpan : NextHopRefresh, NextHopRefresh);
         _program = program;
         _link = link;
         _userSpace = userSpace;
@@ -46,11 +55,13 @@ public sealed class Steerer : IDisposable
     public static Steerer Start(SteeringSettings settings, string? objectPath = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        (int index, byte[] mac, bool physical) = Interface(settings.Interface);
-        SteeringRules rules = SteeringRules.From(settings, mac);
+        (int index, byte[] mac, bool physical, int mtu) = Interface(settings.Interface);
+        var paths = new NetworkPaths(new NextHopResolver(settings.Interface), mtu);
+        paths.Resolve(settings, wait: true);
+        SteeringRules rules = SteeringRules.From(settings, mac, paths.NextHops);
         if (settings.Mode == SteeringMode.UserSpace)
         {
-            return WithoutXdp(settings, index, mac, rules, null);
+            return WithoutXdp(settings, index, mac, rules, null, paths);
         }
 
         SteeringObject program;
@@ -61,12 +72,12 @@ public sealed class Steerer : IDisposable
         }
         catch (SteeringException failure) when (settings.Mode == SteeringMode.Auto)
         {
-            return WithoutXdp(settings, index, mac, rules, failure.Message);
+            return WithoutXdp(settings, index, mac, rules, failure.Message, paths);
         }
 
         try
         {
-            Fill(program, settings, mac, previous: null);
+            Fill(program, settings, mac, previous: null, paths.NextHops, mtu);
             // Native XDP on a virtual interface is a trap: veth accepts it, but the frames it
             // transmits are dropped unless the peer runs an XDP program too. Auto means generic there.
             link = XdpLink.Attach(program.ProgramFd, index, settings.Mode == SteeringMode.Auto && !physical ? SteeringMode.Generic : settings.Mode);
@@ -74,7 +85,7 @@ public sealed class Steerer : IDisposable
         catch (SteeringException failure) when (settings.Mode == SteeringMode.Auto)
         {
             program.Dispose();
-            return WithoutXdp(settings, index, mac, rules, failure.Message);
+            return WithoutXdp(settings, index, mac, rules, failure.Message, paths);
         }
         catch
         {
@@ -85,7 +96,7 @@ public sealed class Steerer : IDisposable
         try
         {
             UserSpaceSteering userSpace = UserSpaceSteering.ForXdp(rules, program, PacketSocket.ForSending(index));
-            return new Steerer(program, link, userSpace, mac, settings, null);
+            return new Steerer(program, link, userSpace, mac, settings, null, paths);
         }
         catch
         {
@@ -104,10 +115,22 @@ public sealed class Steerer : IDisposable
     public void Reload(SteeringSettings next)
     {
         ArgumentNullException.ThrowIfNull(next);
-        SteeringRules rules = SteeringRules.From(next, _ownMac);
+        lock (_gate)
+        {
+            _paths.Resolve(next, wait: true);
+            Apply(next, _settings);
+            _settings = next;
+            _refresh.Change(next.Encapsulation is null ? Timeout.InfiniteTimeSpan : NextHopRefresh, NextHopRefresh);
+        }
+    }
+
+    // New rules and map entries from the settings and the next hops now; learned IDs forgotten.
+    private void Apply(SteeringSettings settings, SteeringSettings? previous)
+    {
+        SteeringRules rules = SteeringRules.From(settings, _ownMac, _paths.NextHops);
         if (_program is not null)
         {
-            Fill(_program, next, _ownMac, _settings);
+            Fill(_program, settings, _ownMac, previous, _paths.NextHops, _paths.Mtu);
             _userSpace.Rules = rules;
             _program.ForgetLearned();
         }
@@ -115,8 +138,17 @@ public sealed class Steerer : IDisposable
         {
             _userSpace.Rules = rules;
         }
+    }
 
-        _settings = next;
+    private void RefreshNextHops()
+    {
+        lock (_gate)
+        {
+            if (_paths.Resolve(_settings, wait: false))
+            {
+                Apply(_settings, _settings);
+            }
+        }
     }
 
     /// <summary>The <c>/status</c> document now.</summary>
@@ -176,20 +208,26 @@ public sealed class Steerer : IDisposable
     /// <summary>Detaches the program, stops the user-space thread and frees both.</summary>
     public void Dispose()
     {
+        _refresh.Dispose();
+        lock (_gate)
+        {
+            // A refresh that was running has finished.
+        }
+
         _link?.Dispose();
         _userSpace.Dispose();
         _program?.Dispose();
     }
 
-    private static Steerer WithoutXdp(SteeringSettings settings, int index, byte[] mac, SteeringRules rules, string? reason) =>
-        new(null, null, UserSpaceSteering.WithoutXdp(rules, PacketSocket.ForService(index, (ushort)settings.ServicePort, TimeSpan.FromMilliseconds(100)), PacketSocket.ForSending(index)), mac, settings, reason);
+    private static Steerer WithoutXdp(SteeringSettings settings, int index, byte[] mac, SteeringRules rules, string? reason, NetworkPaths paths) =>
+        new(null, null, UserSpaceSteering.WithoutXdp(rules, PacketSocket.ForService(index, (ushort)settings.ServicePort, TimeSpan.FromMilliseconds(100)), PacketSocket.ForSending(index)), mac, settings, reason, paths);
 
     internal static string TagOf(SteeringBranch branch) => string.Concat(branch.ToString().Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
     /// <summary>Writes <paramref name="settings"/> into the maps; with <paramref name="previous"/>, deletes the servers it had and these have not.</summary>
-    internal static void Fill(SteeringObject program, SteeringSettings settings, byte[] ownMac, SteeringSettings? previous)
+    internal static void Fill(SteeringObject program, SteeringSettings settings, byte[] ownMac, SteeringSettings? previous, IReadOnlyDictionary<System.Net.IPAddress, byte[]>? nextHops = null, int mtu = 1500)
     {
-        program.SetSettings((ushort)settings.ServicePort, ownMac, enabled: true);
+        program.SetSettings((ushort)settings.ServicePort, ownMac, enabled: true, settings.Encapsulation, mtu);
         for (int id = 0; id < Mallard.Steering.SteeringMaps.MaxConfigs; id++)
         {
             if (settings.Configs.FirstOrDefault(c => c.ConfigId == id) is { } config)
@@ -214,7 +252,8 @@ public sealed class Steerer : IDisposable
             program.AddPeer(peer.Mac);
             foreach ((int configId, byte[] serverId) in peer.ServerIds)
             {
-                program.SetServer(configId, serverId, peer.Mac, self: false);
+                byte[]? nextHop = peer.Address is null ? null : nextHops?.GetValueOrDefault(peer.Address);
+                program.SetServer(configId, serverId, peer.Mac, self: false, peer.Address, nextHop);
                 wanted.Add((configId, Convert.ToHexString(serverId)));
             }
         }
@@ -241,7 +280,7 @@ public sealed class Steerer : IDisposable
         settings is null ? [] : settings.ServerIds.Select(p => (p.Key, p.Value)).Concat(settings.Peers.SelectMany(p => p.ServerIds.Select(s => (s.Key, s.Value))));
 
     // The interface's index and MAC, and whether a device backs it, from sysfs (no shelling out).
-    private static (int Index, byte[] Mac, bool Physical) Interface(string name)
+    private static (int Index, byte[] Mac, bool Physical, int Mtu) Interface(string name)
     {
         string folder = Path.Combine("/sys/class/net", name);
         if (name.Contains('/', StringComparison.Ordinal) || !Directory.Exists(folder))
@@ -252,6 +291,7 @@ public sealed class Steerer : IDisposable
         int index = int.Parse(File.ReadAllText(Path.Combine(folder, "ifindex")).Trim(), CultureInfo.InvariantCulture);
         byte[] mac = Convert.FromHexString(File.ReadAllText(Path.Combine(folder, "address")).Trim().Replace(":", string.Empty, StringComparison.Ordinal));
         // A device link in sysfs: a NIC's driver, not a virtual interface (veth, bridge, tun).
-        return (index, mac, Directory.Exists(Path.Combine(folder, "device")));
+        int mtu = int.Parse(File.ReadAllText(Path.Combine(folder, "mtu")).Trim(), CultureInfo.InvariantCulture);
+        return (index, mac, Directory.Exists(Path.Combine(folder, "device")), mtu);
     }
 }

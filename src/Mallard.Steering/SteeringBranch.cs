@@ -41,4 +41,10 @@ internal enum SteeringBranch
 
     /// <summary>An encrypted connection ID not decoded yet, and user space's queue was full: passed uncopied.</summary>
     LearnQueueFull,
+
+    /// <summary>The owner is on another segment and no route or neighbour leads to its underlay address (or no encapsulation is set): passed.</summary>
+    NoRoute,
+
+    /// <summary>The owner is on another segment and the frame wrapped in VXLAN would exceed the underlay's MTU: passed.</summary>
+    TooBig,
 }

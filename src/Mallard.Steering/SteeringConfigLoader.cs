@@ -72,14 +72,50 @@ public static class SteeringConfigLoader
                 }
             }
 
-            peers.Add(new SteeringPeer(mac, ids));
+            System.Net.IPAddress? address = null;
+            if (peer["Address"] is string text)
+            {
+                address = System.Net.IPAddress.TryParse(text, out System.Net.IPAddress? underlay) && underlay.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
+                    ? underlay
+                    : throw new MallardConfigException($"{peer.Path}:Address", $"\"{text}\" is not an IPv4 address; a peer on another segment is reached by VXLAN over IPv4 at its underlay address.");
+            }
+
+            peers.Add(new SteeringPeer(mac, ids) { Address = address });
         }
+
+        SteeringEncapsulation? encapsulation = Encapsulation(section.GetSection("Encapsulation"), required: peers.Any(p => p.Address is not null));
 
         string admin = section["Admin"] ?? "127.0.0.1:9902";
         return new SteeringSettings(name, port, mode, configs, own, peers)
         {
+            Encapsulation = encapsulation,
             Admin = admin == "off" ? null : BalancerConfigLoader.ParseEndpoint(admin, $"{SectionPath}:Admin", allowPortZero: true),
         };
+    }
+
+    // VXLAN towards peers on other segments: this server's underlay address, the VNI and port.
+    private static SteeringEncapsulation? Encapsulation(IConfigurationSection section, bool required)
+    {
+        string? text = section["Address"];
+        if (text is null)
+        {
+            return required
+                ? throw new MallardConfigException($"{section.Path}:Address", "is required when a peer has an Address: this server's IPv4 address towards the other segments, the source of VXLAN-wrapped frames.")
+                : null;
+        }
+
+        if (!System.Net.IPAddress.TryParse(text, out System.Net.IPAddress? address) || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            throw new MallardConfigException($"{section.Path}:Address", $"\"{text}\" is not an IPv4 address.");
+        }
+
+        int vni = int.TryParse(section["Vni"] ?? SteeringEncapsulation.DefaultVni.ToString(CultureInfo.InvariantCulture), NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v is >= 1 and <= 0xffffff
+            ? v
+            : throw new MallardConfigException($"{section.Path}:Vni", $"\"{section["Vni"]}\" is not a VXLAN network identifier; it must be 1 to 16777215.");
+        int port = int.TryParse(section["Port"] ?? SteeringEncapsulation.DefaultPort.ToString(CultureInfo.InvariantCulture), NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p is >= 1 and <= 65535
+            ? p
+            : throw new MallardConfigException($"{section.Path}:Port", $"\"{section["Port"]}\" is not a port; it must be 1 to 65535.");
+        return new SteeringEncapsulation(address, vni, port);
     }
 
     /// <summary>Parses <c>02:00:00:00:00:0a</c>.</summary>

@@ -90,10 +90,21 @@ internal sealed unsafe class SteeringObject : IDisposable
         }
     }
 
-    /// <summary>Sets the service port, this server's MAC (the source of steered frames) and whether steering is on.</summary>
-    public void SetSettings(ushort servicePort, ReadOnlySpan<byte> ownMac, bool enabled)
+    /// <summary>
+    /// Sets the service port, this server's MAC (the source of steered frames), whether steering
+    /// is on, and the VXLAN encapsulation towards peers on other segments (null: none).
+    /// </summary>
+    public void SetSettings(ushort servicePort, ReadOnlySpan<byte> ownMac, bool enabled, SteeringEncapsulation? encapsulation = null, int mtu = 1500)
     {
-        var settings = new SteeringMaps.Settings { ServicePort = (ushort)System.Net.IPAddress.HostToNetworkOrder((short)servicePort), Enabled = enabled ? (byte)1 : (byte)0 };
+        var settings = new SteeringMaps.Settings
+        {
+            ServicePort = (ushort)System.Net.IPAddress.HostToNetworkOrder((short)servicePort),
+            Enabled = enabled ? (byte)1 : (byte)0,
+            VxlanPort = encapsulation is null ? (ushort)0 : (ushort)System.Net.IPAddress.HostToNetworkOrder((short)encapsulation.Port),
+            VxlanWord = encapsulation is null ? 0 : (uint)System.Net.IPAddress.HostToNetworkOrder(encapsulation.Vni << 8),
+            UnderlayAddress = encapsulation is null ? 0 : NetworkOrder(encapsulation.Address),
+            UnderlayMtu = (ushort)Math.Clamp(mtu, 0, ushort.MaxValue),
+        };
         ownMac[..6].CopyTo(new Span<byte>(settings.OwnMac, 6));
         uint key = 0;
         Update(_settings, &key, &settings);
@@ -122,11 +133,16 @@ internal sealed unsafe class SteeringObject : IDisposable
         Update(_configs, &key, &entry);
     }
 
-    /// <summary>Says where the server with <paramref name="serverId"/> under config <paramref name="configId"/> is: its MAC, or this server.</summary>
-    public void SetServer(int configId, ReadOnlySpan<byte> serverId, ReadOnlySpan<byte> mac, bool self)
+    /// <summary>
+    /// Says where the server with <paramref name="serverId"/> under config <paramref name="configId"/>
+    /// is: this server, its MAC on the segment, or (with <paramref name="underlay"/>) its VXLAN
+    /// device's MAC behind that underlay address, reached through <paramref name="nextHop"/>
+    /// (empty: not resolved yet, so not steered).
+    /// </summary>
+    public void SetServer(int configId, ReadOnlySpan<byte> serverId, ReadOnlySpan<byte> mac, bool self, System.Net.IPAddress? underlay = null, ReadOnlySpan<byte> nextHop = default)
     {
         SteeringMaps.ServerKey key = ServerKeyOf(configId, serverId);
-        SteeringMaps.Target target = TargetOf(mac, self);
+        SteeringMaps.Target target = TargetOf(mac, self, underlay, nextHop);
         Update(_servers, &key, &target);
     }
 
@@ -138,7 +154,7 @@ internal sealed unsafe class SteeringObject : IDisposable
     }
 
     /// <summary>Installs a connection ID that user space decoded (encrypted configs): its packets are steered in the kernel from now on.</summary>
-    public void Learn(ReadOnlySpan<byte> connectionId, ReadOnlySpan<byte> mac, bool self)
+    public void Learn(ReadOnlySpan<byte> connectionId, ReadOnlySpan<byte> mac, bool self, System.Net.IPAddress? underlay = null, ReadOnlySpan<byte> nextHop = default)
     {
         if (connectionId.Length is 0 or > SteeringMaps.MaxConnectionId)
         {
@@ -147,7 +163,7 @@ internal sealed unsafe class SteeringObject : IDisposable
 
         var key = new SteeringMaps.ConnectionIdKey { Length = (byte)connectionId.Length };
         connectionId.CopyTo(new Span<byte>(key.Id, SteeringMaps.MaxConnectionId));
-        SteeringMaps.Target target = TargetOf(mac, self);
+        SteeringMaps.Target target = TargetOf(mac, self, underlay, nextHop);
         Update(_learned, &key, &target);
     }
 
@@ -277,9 +293,20 @@ internal sealed unsafe class SteeringObject : IDisposable
         return key;
     }
 
-    private static SteeringMaps.Target TargetOf(ReadOnlySpan<byte> mac, bool self)
+    private static uint NetworkOrder(System.Net.IPAddress address)
     {
-        var target = new SteeringMaps.Target { Self = self ? (byte)1 : (byte)0 };
+        Span<byte> octets = stackalloc byte[4];
+        return address.TryWriteBytes(octets, out int written) && written == 4 ? System.Runtime.InteropServices.MemoryMarshal.Read<uint>(octets) : 0;
+    }
+
+    private static SteeringMaps.Target TargetOf(ReadOnlySpan<byte> mac, bool self, System.Net.IPAddress? underlay, ReadOnlySpan<byte> nextHop)
+    {
+        var target = new SteeringMaps.Target { Self = self ? (byte)1 : (byte)0, UnderlayAddress = underlay is null ? 0 : NetworkOrder(underlay) };
+        if (nextHop.Length == 6)
+        {
+            nextHop.CopyTo(new Span<byte>(target.NextHop, 6));
+        }
+
         if (!self)
         {
             mac[..6].CopyTo(new Span<byte>(target.Mac, 6));

@@ -18,8 +18,9 @@ internal sealed class SteeringRules
     private readonly Dictionary<(int ConfigId, ServerId Id), SteeringTarget> _servers;
     private readonly HashSet<ulong> _peers;
 
-    private SteeringRules(ushort servicePort, byte[] ownMac, ConnectionIdDecoder decoder, Dictionary<(int, ServerId), SteeringTarget> servers, HashSet<ulong> peers)
+    private SteeringRules(ushort servicePort, byte[] ownMac, ConnectionIdDecoder decoder, Dictionary<(int, ServerId), SteeringTarget> servers, HashSet<ulong> peers, SteeringEncapsulation? encapsulation)
     {
+        Encapsulation = encapsulation;
         _servicePort = servicePort;
         OwnMac = ownMac;
         _decoder = decoder;
@@ -27,11 +28,18 @@ internal sealed class SteeringRules
         _peers = peers;
     }
 
+    /// <summary>VXLAN towards peers on other segments, or null.</summary>
+    public SteeringEncapsulation? Encapsulation { get; }
+
     /// <summary>This server's MAC: the source of steered frames.</summary>
     public byte[] OwnMac { get; }
 
-    /// <summary>The rules of <paramref name="settings"/> for a server whose interface has <paramref name="ownMac"/>.</summary>
-    public static SteeringRules From(SteeringSettings settings, byte[] ownMac)
+    /// <summary>
+    /// The rules of <paramref name="settings"/> for a server whose interface has
+    /// <paramref name="ownMac"/>; <paramref name="nextHops"/> gives the MAC towards each peer on
+    /// another segment, by its underlay address, as far as resolved.
+    /// </summary>
+    public static SteeringRules From(SteeringSettings settings, byte[] ownMac, IReadOnlyDictionary<System.Net.IPAddress, byte[]>? nextHops = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var servers = new Dictionary<(int, ServerId), SteeringTarget>();
@@ -47,11 +55,12 @@ internal sealed class SteeringRules
             peers.Add(mac);
             foreach ((int configId, byte[] id) in peer.ServerIds)
             {
-                servers[(configId, new ServerId(id))] = new SteeringTarget(mac, false);
+                ulong nextHop = peer.Address is not null && nextHops?.GetValueOrDefault(peer.Address) is byte[] hop ? SteeringTarget.MacOf(hop) : 0;
+                servers[(configId, new ServerId(id))] = new SteeringTarget(mac, false, peer.Address, nextHop);
             }
         }
 
-        return new SteeringRules((ushort)settings.ServicePort, ownMac, new ConnectionIdDecoder(settings.Configs), servers, peers);
+        return new SteeringRules((ushort)settings.ServicePort, ownMac, new ConnectionIdDecoder(settings.Configs), servers, peers, settings.Encapsulation);
     }
 
     /// <summary>Judges one Ethernet frame (as much of it as was captured; the headers are enough).</summary>

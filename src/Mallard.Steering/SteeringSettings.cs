@@ -19,4 +19,7 @@ public sealed record SteeringSettings(
 {
     /// <summary>Where <c>/metrics</c> and <c>/status</c> are served, or null (<c>off</c>).</summary>
     public System.Net.IPEndPoint? Admin { get; init; }
+
+    /// <summary>VXLAN towards peers on other segments (those with an address), or null when every peer is on this segment.</summary>
+    public SteeringEncapsulation? Encapsulation { get; init; }
 }

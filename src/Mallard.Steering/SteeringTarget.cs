@@ -1,7 +1,10 @@
 namespace Mallard.Steering;
 
-/// <summary>Where a server is: this one, or another server's MAC on the segment (48 bits, first octet highest).</summary>
-internal readonly record struct SteeringTarget(ulong Mac, bool IsSelf)
+/// <summary>
+/// Where a server is: this one, or another server's MAC (48 bits, first octet highest) — on the
+/// segment, or, with an <paramref name="Underlay"/> address, of its VXLAN device behind that address.
+/// </summary>
+internal readonly record struct SteeringTarget(ulong Mac, bool IsSelf, System.Net.IPAddress? Underlay = null, ulong NextHop = 0)
 {
     /// <summary>This server.</summary>
     public static SteeringTarget Self => new(0, true);
@@ -11,11 +14,14 @@ internal readonly record struct SteeringTarget(ulong Mac, bool IsSelf)
         ((ulong)mac[0] << 40) | ((ulong)mac[1] << 32) | ((ulong)mac[2] << 24) | ((ulong)mac[3] << 16) | ((ulong)mac[4] << 8) | mac[5];
 
     /// <summary>Writes <see cref="Mac"/> as six octets.</summary>
-    public void WriteMac(Span<byte> destination)
+    public void WriteMac(Span<byte> destination) => WriteMac(Mac, destination);
+
+    /// <summary>Writes a MAC held as a number as six octets.</summary>
+    public static void WriteMac(ulong mac, Span<byte> destination)
     {
         for (int i = 0; i < 6; i++)
         {
-            destination[i] = (byte)(Mac >> (40 - (8 * i)));
+            destination[i] = (byte)(mac >> (40 - (8 * i)));
         }
     }
 }

@@ -25,6 +25,11 @@ internal sealed class UserSpaceSteering : IDisposable
     private volatile SteeringRules _rules;
     private volatile bool _stopping;
     private readonly byte[] _segment = new byte[MaxFrame];
+    private readonly byte[] _wrapped = new byte[MaxFrame + 8];
+    private System.Net.Sockets.Socket? _vxlan;
+    private SteeringEncapsulation? _vxlanFrom;
+    private System.Net.IPAddress? _vxlanPeer;
+    private System.Net.SocketAddress? _vxlanPeerAddress;
     private long _learned;
     private long _notForwarded;
     private long _dropped;
@@ -87,8 +92,10 @@ internal sealed class UserSpaceSteering : IDisposable
         if (_program is not null && verdict.Encrypted && verdict.Branch is SteeringBranch.Own or SteeringBranch.Steered)
         {
             Span<byte> mac = stackalloc byte[6];
+            Span<byte> nextHop = stackalloc byte[6];
             verdict.Target.WriteMac(mac);
-            _program.Learn(frame.Slice(verdict.ConnectionIdOffset, verdict.ConnectionIdLength), mac, verdict.Target.IsSelf);
+            SteeringTarget.WriteMac(verdict.Target.NextHop, nextHop);
+            _program.Learn(frame.Slice(verdict.ConnectionIdOffset, verdict.ConnectionIdLength), mac, verdict.Target.IsSelf, verdict.Target.Underlay, nextHop);
             Interlocked.Increment(ref _learned);
         }
 
@@ -105,7 +112,7 @@ internal sealed class UserSpaceSteering : IDisposable
 
         if (segmentSize <= 0)
         {
-            Forward(frame, verdict.Target, rules.OwnMac);
+            Forward(frame, verdict.Target, rules);
             return;
         }
 
@@ -117,7 +124,7 @@ internal sealed class UserSpaceSteering : IDisposable
                 break;
             }
 
-            Forward(_segment.AsSpan(0, length), verdict.Target, rules.OwnMac);
+            Forward(_segment.AsSpan(0, length), verdict.Target, rules);
         }
     }
 
@@ -132,13 +139,55 @@ internal sealed class UserSpaceSteering : IDisposable
         _queue?.Dispose();
         _receiver?.Dispose();
         _sender.Dispose();
+        _vxlan?.Dispose();
     }
 
-    private void Forward(Span<byte> frame, SteeringTarget owner, byte[] ownMac)
+    private void Forward(Span<byte> frame, SteeringTarget owner, SteeringRules rules)
     {
-        if (!SteeredFrame.Prepare(frame, owner, ownMac) || !_sender.Send(frame))
+        bool sent = SteeredFrame.Prepare(frame, owner, rules.OwnMac)
+            && (owner.Underlay is null ? _sender.Send(frame) : SendWrapped(frame, owner.Underlay, rules.Encapsulation));
+        if (!sent)
         {
             Interlocked.Increment(ref _notForwarded);
+        }
+    }
+
+    // To a peer on another segment: the frame after a VXLAN header (RFC 7348 section 5), in a UDP
+    // datagram from this server's underlay address; the kernel routes it, and the peer's VXLAN
+    // device unwraps it. Don't-fragment: a frame too big for the underlay is counted, not split.
+    private bool SendWrapped(ReadOnlySpan<byte> frame, System.Net.IPAddress peer, SteeringEncapsulation? encapsulation)
+    {
+        if (encapsulation is null || frame.Length + 8 > _wrapped.Length)
+        {
+            return false;
+        }
+
+        try
+        {
+            if (_vxlan is null || !_vxlanFrom!.Equals(encapsulation))
+            {
+                _vxlan?.Dispose();
+                _vxlan = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp) { DontFragment = true };
+                _vxlan.Bind(new System.Net.IPEndPoint(encapsulation.Address, 0));
+                _vxlanFrom = encapsulation;
+                _vxlanPeer = null;
+            }
+
+            _wrapped.AsSpan(0, 8).Clear();
+            _wrapped[0] = 0x08; // a valid VNI follows
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(_wrapped.AsSpan(4), encapsulation.Vni << 8);
+            frame.CopyTo(_wrapped.AsSpan(8));
+            if (!peer.Equals(_vxlanPeer))
+            {
+                _vxlanPeerAddress = new System.Net.IPEndPoint(peer, encapsulation.Port).Serialize(); // once per peer, not per packet
+                _vxlanPeer = peer;
+            }
+
+            return _vxlan.SendTo(_wrapped.AsSpan(0, frame.Length + 8), System.Net.Sockets.SocketFlags.None, _vxlanPeerAddress!) == frame.Length + 8;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
         }
     }
 

@@ -26,6 +26,18 @@ public sealed class SteeringConfigLoaderTests
     }
 
     [Fact]
+    public void APeerOnAnotherSegmentHasAnAddressAndTheServerAnEncapsulation()
+    {
+        SteeringSettings settings = Load("""
+            "Interface": "eth0", "ServerIds": { "0": "41414141" },
+            "Peers": [ { "Mac": "02:00:00:00:00:0b", "Address": "10.0.2.12", "ServerIds": { "0": "42424242" } } ],
+            "Encapsulation": { "Address": "10.0.1.11" }
+            """);
+        Assert.Equal(System.Net.IPAddress.Parse("10.0.2.12"), settings.Peers[0].Address);
+        Assert.Equal(new SteeringEncapsulation(System.Net.IPAddress.Parse("10.0.1.11"), SteeringEncapsulation.DefaultVni, 4789), settings.Encapsulation);
+    }
+
+    [Fact]
     public void UserSpaceModeNeedsNoXdp() =>
         Assert.Equal(SteeringMode.UserSpace, Load("\"Interface\": \"eth0\", \"Mode\": \"user\", \"ServerIds\": { \"0\": \"41414141\" }").Mode);
 
@@ -33,6 +45,9 @@ public sealed class SteeringConfigLoaderTests
     [InlineData("\"Interface\": \"eth0\", \"ServerIds\": { \"0\": \"41414141\" }, \"Admin\": \"localhost\"", "Mallard:Steering:Admin: \"localhost\" is not an address; write IP:PORT, for example 127.0.0.1:4433 or [::1]:4433.")]
     [InlineData("\"ServerIds\": { \"0\": \"41414141\" }", "Mallard:Steering:Interface: is required: the interface the 4-tuple tier's packets arrive on, for example eth0.")]
     [InlineData("\"Interface\": \"eth0\", \"ServicePort\": 0, \"ServerIds\": { \"0\": \"41414141\" }", "Mallard:Steering:ServicePort: \"0\" is not a port; it must be 1 to 65535.")]
+    [InlineData("\"Interface\": \"eth0\", \"ServerIds\": { \"0\": \"41414141\" }, \"Peers\": [ { \"Mac\": \"02:00:00:00:00:0b\", \"Address\": \"10.0.2.12\", \"ServerIds\": { \"0\": \"42424242\" } } ]", "Mallard:Steering:Encapsulation:Address: is required when a peer has an Address: this server's IPv4 address towards the other segments, the source of VXLAN-wrapped frames.")]
+    [InlineData("\"Interface\": \"eth0\", \"ServerIds\": { \"0\": \"41414141\" }, \"Peers\": [ { \"Mac\": \"02:00:00:00:00:0b\", \"Address\": \"2001:db8::2\", \"ServerIds\": { \"0\": \"42424242\" } } ]", "Mallard:Steering:Peers:0:Address: \"2001:db8::2\" is not an IPv4 address; a peer on another segment is reached by VXLAN over IPv4 at its underlay address.")]
+    [InlineData("\"Interface\": \"eth0\", \"ServerIds\": { \"0\": \"41414141\" }, \"Encapsulation\": { \"Address\": \"10.0.1.11\", \"Vni\": \"16777216\" }", "Mallard:Steering:Encapsulation:Vni: \"16777216\" is not a VXLAN network identifier; it must be 1 to 16777215.")]
     [InlineData("\"Interface\": \"eth0\", \"Mode\": \"offload\", \"ServerIds\": { \"0\": \"41414141\" }", "Mallard:Steering:Mode: \"offload\" is not a steering mode; use auto (default), native, generic or user.")]
     [InlineData("\"Interface\": \"eth0\"", "Mallard:Steering:ServerIds: is required: this server's ID under each configuration, for example { \"0\": \"41414141\" }.")]
     [InlineData("\"Interface\": \"eth0\", \"ServerIds\": { \"3\": \"41414141\" }", "Mallard:Steering:ServerIds:3: \"3\" is not a configured QUIC-LB config ID (0).")]

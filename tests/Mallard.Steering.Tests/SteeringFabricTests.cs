@@ -33,12 +33,14 @@ public sealed partial class SteeringFabricTests
     [InlineData("generic", 8, true)]
     [InlineData("user", 8, false)]
     [InlineData("user", 12, true)]
-    public async Task ARebindingClientKeepsItsConnectionOnlyWhenTheServersSteer(string? mode, int nonceLength, bool encrypted)
+    [InlineData("generic", 8, true, true)]
+    [InlineData("user", 8, false, true)]
+    public async Task ARebindingClientKeepsItsConnectionOnlyWhenTheServersSteer(string? mode, int nonceLength, bool encrypted, bool routed = false)
     {
         bool steering = mode is not null;
         string? key = encrypted ? "00112233445566778899aabbccddeeff" : null;
         Assert.True(Environment.UserName == "root", "this test creates network namespaces and loads XDP programs; it needs root (CI runs as root)");
-        using var fabric = new SteeringDemoNetwork();
+        using var fabric = new SteeringDemoNetwork(routed);
         var processes = new List<RunningProcess>();
         try
         {

@@ -155,6 +155,42 @@ public sealed class SteeringObjectTests : IDisposable
     }
 
     [Fact]
+    public void AFrameForAServerOnAnotherSegmentGoesWrappedInVxlan()
+    {
+        // 43434343 is behind a router: its VXLAN device's MAC, its underlay address, the router's MAC.
+        byte[] vxlanMac = [0x02, 0, 0, 0, 0, 0x43];
+        byte[] routerMac = [0x02, 0, 0, 0, 0, 0xfe];
+        var encapsulation = new SteeringEncapsulation(System.Net.IPAddress.Parse("192.0.2.10"), 4242, 4789);
+        _program.SetSettings(443, Frames.OwnMac, enabled: true, encapsulation, mtu: 1500);
+        _program.SetServer(0, Convert.FromHexString("43434343"), vxlanMac, self: false, System.Net.IPAddress.Parse("198.51.100.20"), routerMac);
+        byte[] frame = Frames.Ipv4(Frames.Short(Issue(Plain, "43434343")));
+
+        Assert.Equal(Transmit, Run(frame, out byte[] output));
+        Assert.Equal(frame.Length + 50, output.Length);
+        Assert.Equal(routerMac, output[..6]);
+        Assert.Equal(Frames.OwnMac, output[6..12]);
+        Assert.Equal(new byte[] { 0x08, 0x00, 0x45 }, output[12..15]);
+        Assert.Equal(frame.Length + 36, System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(output.AsSpan(16)));
+        Assert.Equal(17, output[23]);
+        Assert.Equal(0xffff, OnesComplementSum(output.AsSpan(14, 20))); // the outer IPv4 header checksum verifies
+        Assert.Equal(new byte[] { 192, 0, 2, 10, 198, 51, 100, 20 }, output[26..34]);
+        Assert.Equal(4789, System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(output.AsSpan(36)));
+        Assert.Equal(new byte[] { 0x08, 0, 0, 0, 0, 0x10, 0x92, 0 }, output[42..50]); // VXLAN: I flag, VNI 4242
+        Assert.Equal(vxlanMac, output[50..56]); // the inner frame, for the owner's VXLAN device
+        Assert.Equal(Frames.OwnMac, output[56..62]);
+        Assert.Equal(frame[12..], output[62..]);
+        Assert.Equal(1, Count(SteeringBranch.Steered));
+
+        // Not resolved yet (no next hop), or too big for the interface: passed, counted.
+        _program.SetServer(0, Convert.FromHexString("43434343"), vxlanMac, self: false, System.Net.IPAddress.Parse("198.51.100.20"));
+        Assert.Equal(Pass, Run(frame, out _));
+        Assert.Equal(1, Count(SteeringBranch.NoRoute));
+        _program.SetServer(0, Convert.FromHexString("43434343"), vxlanMac, self: false, System.Net.IPAddress.Parse("198.51.100.20"), routerMac);
+        Assert.Equal(Pass, Run(Frames.Ipv4(Frames.Short(Issue(Plain, "43434343"), size: 1450)), out _));
+        Assert.Equal(1, Count(SteeringBranch.TooBig));
+    }
+
+    [Fact]
     public void AFrameFromAnotherServerIsNeverSteeredAgain()
     {
         Assert.Equal(Pass, Run(Frames.Ipv4(Frames.Short(Issue(Plain, "42424242")), sourceMac: Frames.PeerMac), out _));
@@ -220,4 +256,16 @@ public sealed class SteeringObjectTests : IDisposable
     }
 
     private long Count(SteeringBranch branch) => _program.Counters()[(int)branch];
+
+    private static int OnesComplementSum(ReadOnlySpan<byte> data)
+    {
+        int sum = 0;
+        for (int i = 0; i < data.Length; i += 2)
+        {
+            sum += (data[i] << 8) | data[i + 1];
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+
+        return sum;
+    }
 }

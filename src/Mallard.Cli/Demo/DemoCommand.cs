@@ -21,7 +21,8 @@ internal static class DemoCommand
             Description = "Root: show the same without mallard lb, in network namespaces: a 4-tuple router in front of three servers that steer (mallard steer) in auto (default), native, generic or user mode.",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var command = new Command("demo", "Run two QUIC servers behind mallard lb on loopback and show one connection surviving a NAT rebinding (--steering: behind a 4-tuple router, the servers steering).") { megabytes, returnPath, hold, steering };
+        var routed = new Option<bool>("--routed") { Description = "With --steering: each server on a segment of its own behind the router; steered packets travel wrapped in VXLAN." };
+        var command = new Command("demo", "Run two QUIC servers behind mallard lb on loopback and show one connection surviving a NAT rebinding (--steering: behind a 4-tuple router, the servers steering).") { megabytes, returnPath, hold, steering, routed };
         command.SetAction(parse => MallardCommand.Guard(error, () =>
         {
             if (parse.GetResult(steering) is not null)
@@ -33,7 +34,12 @@ internal static class DemoCommand
                 }
 
                 using QuicCliSupport.StopSignal stopSteering = QuicCliSupport.OnTerminate();
-                return new SteeringDemoRunner(steerMode, output).RunAsync(stopSteering.Token).GetAwaiter().GetResult();
+                return new SteeringDemoRunner(steerMode, parse.GetValue(routed), output).RunAsync(stopSteering.Token).GetAwaiter().GetResult();
+            }
+
+            if (parse.GetValue(routed))
+            {
+                throw new CliException("--routed goes with --steering.");
             }
 
             int size = parse.GetValue(megabytes);

@@ -12,6 +12,8 @@ namespace Mallard.Cli.Demo;
 /// multipath hashing of the 4-tuple (<c>fib_multipath_hash_policy=1</c>, as an ECMP tier or
 /// IPVS would), and each server holding the service address on its loopback, answering the
 /// client directly (DSR). An nftables counter per next hop shows where the router sends packets.
+/// Routed, each server has a link of its own to the router instead (three segments, MTU 1600 for
+/// the VXLAN headers) and a VXLAN device that unwraps what its peers steer to it.
 /// </summary>
 internal sealed partial class SteeringDemoNetwork : IDisposable
 {
@@ -27,10 +29,13 @@ internal sealed partial class SteeringDemoNetwork : IDisposable
     private readonly List<DemoNamespace> _namespaces = [];
     private readonly string _folder = Directory.CreateTempSubdirectory("mallard-steering-").FullName;
     private readonly string[] _macs = new string[3];
+    private readonly string[] _nextHops = new string[3];
+    private readonly bool _routed;
     private int _publicAddress;
 
-    public SteeringDemoNetwork()
+    public SteeringDemoNetwork(bool routed = false)
     {
+        _routed = routed;
         try
         {
             Client = Add("cl");
@@ -50,22 +55,43 @@ internal sealed partial class SteeringDemoNetwork : IDisposable
             Nat.Exec("nft", "add table ip mallard; add chain ip mallard post { type nat hook postrouting priority srcnat; }; add rule ip mallard post ip saddr 10.79.0.0/24 snat to 10.79.1.10");
 
             string bridge = $"br{_id}";
-            Router.Exec("ip", "link", "add", bridge, "type", "bridge");
-            Router.Exec("ip", "addr", "add", "10.79.2.1/24", "dev", bridge);
-            Router.Exec("ip", "link", "set", bridge, "up");
+            if (!routed)
+            {
+                Router.Exec("ip", "link", "add", bridge, "type", "bridge");
+                Router.Exec("ip", "addr", "add", "10.79.2.1/24", "dev", bridge);
+                Router.Exec("ip", "link", "set", bridge, "up");
+            }
+
             Router.Exec("sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward; echo 1 > /proc/sys/net/ipv4/fib_multipath_hash_policy");
             Router.Exec("nft", "add table ip mallard; add chain ip mallard routed { type filter hook forward priority filter; }");
             for (int i = 0; i < 3; i++)
             {
-                Link(Router, null, Servers[i], $"10.79.2.1{i + 1}/24", $"p{i}");
-                Router.Exec("ip", "link", "set", $"p{i}{_id}a", "master", bridge);
+                // One segment: 10.79.2.11-13 on the router's bridge. Routed: 10.79.2{i}.2 each,
+                // the router at .1.
+                _nextHops[i] = routed ? $"10.79.2{i}.2" : $"10.79.2.1{i + 1}";
+                Link(Router, routed ? $"10.79.2{i}.1/24" : null, Servers[i], $"{_nextHops[i]}/24", $"p{i}");
+                if (routed)
+                {
+                    Router.Exec("ip", "link", "set", $"p{i}{_id}a", "mtu", "1600");
+                    Servers[i].Exec("ip", "link", "set", ServerInterface(i), "mtu", "1600");
+                    Servers[i].Exec("ip", "link", "add", VxlanInterface, "type", "vxlan", "id", Mallard.Steering.SteeringEncapsulation.DefaultVni.ToString(CultureInfo.InvariantCulture),
+                        "dstport", "4789", "local", _nextHops[i], "nolearning");
+                    Servers[i].Exec("ip", "link", "set", VxlanInterface, "up");
+                    // What arrives through it comes from clients whose route is the other link.
+                    Servers[i].Exec("sh", "-c", $"echo 0 > /proc/sys/net/ipv4/conf/all/rp_filter; echo 0 > /proc/sys/net/ipv4/conf/{VxlanInterface}/rp_filter");
+                }
+                else
+                {
+                    Router.Exec("ip", "link", "set", $"p{i}{_id}a", "master", bridge);
+                }
+
                 Servers[i].Exec("ip", "addr", "add", $"{ServiceAddress}/32", "dev", "lo");
-                Servers[i].Exec("ip", "route", "add", "default", "via", "10.79.2.1");
-                _macs[i] = Servers[i].Exec("cat", $"/sys/class/net/{ServerInterface(i)}/address").Trim();
-                Router.Exec("nft", $"add rule ip mallard routed ip daddr {ServiceAddress} rt nexthop 10.79.2.1{i + 1} counter");
+                Servers[i].Exec("ip", "route", "add", "default", "via", routed ? $"10.79.2{i}.1" : "10.79.2.1");
+                _macs[i] = Servers[i].Exec("cat", $"/sys/class/net/{(routed ? VxlanInterface : ServerInterface(i))}/address").Trim();
+                Router.Exec("nft", $"add rule ip mallard routed ip daddr {ServiceAddress} rt nexthop {_nextHops[i]} counter");
             }
 
-            Router.Exec("ip", "route", "add", $"{ServiceAddress}/32", "nexthop", "via", "10.79.2.11", "nexthop", "via", "10.79.2.12", "nexthop", "via", "10.79.2.13");
+            Router.Exec(["ip", "route", "add", $"{ServiceAddress}/32", .. _nextHops.SelectMany(hop => new[] { "nexthop", "via", hop })]);
         }
         catch
         {
@@ -85,6 +111,9 @@ internal sealed partial class SteeringDemoNetwork : IDisposable
     /// <summary>The client's public address now.</summary>
     public string PublicAddress => $"10.79.1.{10 + _publicAddress}";
 
+    /// <summary>Each server's VXLAN device (routed).</summary>
+    public string VxlanInterface => $"mvx{_id}";
+
     /// <summary>Server <paramref name="index"/>'s interface towards the router.</summary>
     public string ServerInterface(int index) => $"p{index}{_id}b";
 
@@ -97,13 +126,14 @@ internal sealed partial class SteeringDemoNetwork : IDisposable
     {
         string keyField = key is null ? string.Empty : $", \"Key\": \"{key}\"";
         string peers = string.Join(", ", Enumerable.Range(0, 3).Where(i => i != index)
-            .Select(i => $$"""{ "Mac": "{{_macs[i]}}", "ServerIds": { "0": "{{ServerIds[i]}}" } }"""));
+            .Select(i => $$"""{ "Mac": "{{_macs[i]}}", {{(_routed ? $"\"Address\": \"{_nextHops[i]}\", " : string.Empty)}}"ServerIds": { "0": "{{ServerIds[i]}}" } }"""));
+        string encapsulation = _routed ? $", \"Encapsulation\": {{ \"Address\": \"{_nextHops[index]}\" }}" : string.Empty;
         string path = Path.Combine(_folder, $"steer-{index}.json");
         File.WriteAllText(path, $$"""
             { "Mallard": {
               "Balancer": { "Configs": [ { "Id": 0, "ServerIdLength": 4, "NonceLength": {{nonceLength}}{{keyField}} } ] },
               "Steering": { "Interface": "{{ServerInterface(index)}}", "ServicePort": 4433, "Mode": "{{mode}}", "Admin": "off",
-                "ServerIds": { "0": "{{ServerIds[index]}}" }, "Peers": [ {{peers}} ] } } }
+                "ServerIds": { "0": "{{ServerIds[index]}}" }, "Peers": [ {{peers}} ]{{encapsulation}} } } }
             """);
         return path;
     }
@@ -118,7 +148,7 @@ internal sealed partial class SteeringDemoNetwork : IDisposable
     /// <summary>Takes server <paramref name="index"/> out of the ECMP route (it keeps running).</summary>
     public void Drain(int index)
     {
-        string[] hops = [.. Enumerable.Range(0, 3).Where(i => i != index).SelectMany(i => new[] { "nexthop", "via", $"10.79.2.1{i + 1}" })];
+        string[] hops = [.. Enumerable.Range(0, 3).Where(i => i != index).SelectMany(i => new[] { "nexthop", "via", _nextHops[i] })];
         Router.Exec(["ip", "route", "replace", $"{ServiceAddress}/32", .. hops]);
     }
 
@@ -171,7 +201,7 @@ internal sealed partial class SteeringDemoNetwork : IDisposable
         var counts = new long[3];
         foreach (Match match in RoutedCounter().Matches(rules))
         {
-            counts[int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) - 1] = long.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture);
+            counts[Array.IndexOf(_nextHops, match.Groups[1].Value)] = long.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture);
         }
 
         return counts;
@@ -188,6 +218,6 @@ internal sealed partial class SteeringDemoNetwork : IDisposable
     private void Link(DemoNamespace left, string? leftAddress, DemoNamespace right, string rightAddress, string name) =>
         DemoNamespace.Link(left, $"{name}{_id}a", leftAddress, right, $"{name}{_id}b", rightAddress);
 
-    [GeneratedRegex("nexthop 10\\.79\\.2\\.1(\\d) counter packets (\\d+)")]
+    [GeneratedRegex("nexthop (10\\.79\\.[0-9.]+) counter packets (\\d+)")]
     private static partial Regex RoutedCounter();
 }

@@ -13,7 +13,7 @@ namespace Mallard.Cli.Demo;
 /// owner of their connection ID, and the exchange goes on. Every server and steerer is a child
 /// process of this one, inside its namespace; everything is removed at the end.
 /// </summary>
-internal sealed partial class SteeringDemoRunner(string mode, TextWriter output)
+internal sealed partial class SteeringDemoRunner(string mode, bool routed, TextWriter output)
 {
     private const int Quacks = 400;
     private static readonly string[] Names = ["A", "B", "C"];
@@ -27,8 +27,9 @@ internal sealed partial class SteeringDemoRunner(string mode, TextWriter output)
         }
 
         Log("mallard demo --steering: one QUIC connection through a 4-tuple router while the client's NAT rebinds; the servers steer");
-        using var network = new SteeringDemoNetwork();
-        Log($"network   client (10.79.0.2) — NAT — router hashing the 4-tuple over servers A, B, C (ECMP, like IPVS or a cloud balancer) — one L2 segment");
+        using var network = new SteeringDemoNetwork(routed);
+        Log($"network   client (10.79.0.2) — NAT — router hashing the 4-tuple over servers A, B, C (ECMP, like IPVS or a cloud balancer) — "
+            + (routed ? "each server on a segment of its own; steered packets travel in VXLAN" : "one L2 segment"));
         Log($"          every server holds the service address {SteeringDemoNetwork.ServiceAddress} and answers the client directly");
         var children = new List<DemoChild>();
         try
@@ -83,6 +84,14 @@ internal sealed partial class SteeringDemoRunner(string mode, TextWriter output)
             Log(survived
                 ? $"the connection survived the rebinding: one connection, no reconnect, server {Names[owner]} all along"
                 : "the connection did not survive the rebinding");
+            if (!survived)
+            {
+                for (int i = 0; i < 3; i++)
+                {
+                    Log($"server {Names[i]}: {Stopped().Match(steerers[i].Output).Value}");
+                }
+            }
+
             return survived ? 0 : 1;
         }
         finally

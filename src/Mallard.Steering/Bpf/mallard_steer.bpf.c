@@ -2,8 +2,11 @@
 // mallard_steer: the XDP half of Mallard's steering mode (docs/steering.md). On every server
 // behind a 4-tuple tier (IPVS direct routing, ECMP), it reads the QUIC connection ID of each
 // packet for the service port and, when the ID names another server (QUIC-LB,
-// draft-ietf-quic-load-balancers-21), hands the packet to that server on the same L2 segment
-// (destination MAC rewritten, XDP_TX) before the local stack sees it. Everything else passes.
+// draft-ietf-quic-load-balancers-21), hands the packet to that server before the local stack sees
+// it: on the same L2 segment by rewriting the destination MAC (XDP_TX), on another segment by
+// wrapping the frame in VXLAN (RFC 7348) to the server's underlay address, sent back out of the
+// same interface to the next hop user space resolved, where the owner's kernel VXLAN device
+// unwraps it. Everything else passes.
 //
 // Map layouts are mirrored in Mallard.Steering/SteeringMaps.cs and checked against this
 // program's BTF-sized maps when it is loaded.
@@ -21,6 +24,7 @@
 #define MAX_SERVER_ID 15
 #define MAX_CID 20
 #define UNROUTABLE_CONFIG 7
+#define VXLAN_OUTER (sizeof(struct ethhdr) + sizeof(struct iphdr) + sizeof(struct udphdr) + 8)
 #define MAX_SAMPLE_FRAME 2048   // a power of two: the copy's length is bounded by a mask the verifier follows
 
 // Why a packet went where it went; one per-CPU counter each (SteeringBranch in C#).
@@ -38,6 +42,8 @@ enum branch {
 	BR_NOT_LEARNED,       // an encrypted ID not decoded yet: passed, and a copy queued for user space
 	BR_FROM_PEER,         // arrived from another server (already steered once): never again
 	BR_LEARN_QUEUE_FULL,  // an encrypted ID not decoded yet, and user space's queue was full
+	BR_NO_ROUTE,          // the owner is on another segment and no route or neighbour leads there
+	BR_TOO_BIG,           // the owner is on another segment and the wrapped frame exceeds the MTU
 	BR_COUNT,
 };
 
@@ -45,7 +51,12 @@ struct settings {
 	__u16 service_port;   // network order
 	__u8 own_mac[6];      // the source of steered frames
 	__u8 enabled;         // 0: pass everything (counted as such)
-	__u8 pad[7];
+	__u8 pad;
+	__u16 vxlan_port;     // network order: the peers' VXLAN devices listen here
+	__u32 vxlan_word;     // network order: the VXLAN header's second word (VNI << 8)
+	__u32 underlay_ip;    // network order: this server's address towards the peers; 0: none
+	__u16 underlay_mtu;   // the interface's MTU: a wrapped frame's IP packet must fit
+	__u8 pad2[2];
 };
 
 struct lb_config {
@@ -69,9 +80,12 @@ struct cid_key {
 };
 
 struct target {
-	__u8 mac[6];          // the owner's MAC on this segment
+	__u8 mac[6];          // the owner's MAC on this segment, or of its VXLAN device
 	__u8 self;            // 1: this server (pass)
 	__u8 pad;
+	__u32 underlay_ip;    // network order: the owner's underlay address (VXLAN); 0: this segment
+	__u8 next_hop[6];     // the MAC the wrapped frame goes to (router or owner); zeros: unresolved
+	__u8 pad2[2];
 };
 
 struct mac_key {
@@ -145,7 +159,71 @@ static __always_inline int count(__u32 branch, int verdict)
 	return verdict;
 }
 
-static __always_inline int send_to(struct ethhdr *eth, const struct target *to, const struct settings *settings, __u32 branch)
+// Wraps the frame (its MACs already the owner's VXLAN device's and this server's) in Ethernet,
+// IPv4, UDP and VXLAN headers to the owner's underlay address and sends it back out of this
+// interface to the next hop that user space resolved from the routing and neighbour tables
+// (bpf_fib_lookup would need IP forwarding on, which a server should not need). The outer UDP
+// source port follows the client's, so an underlay that hashes flows keeps each client's packets
+// in order. The outer UDP checksum is zero, as RFC 7348 allows over IPv4.
+static __always_inline int encapsulate(struct xdp_md *ctx, const struct target *to, const struct settings *settings, __u16 client_port, __u32 branch)
+{
+	__u32 inner = ctx->data_end - ctx->data;
+	if (!settings->underlay_ip || !(to->next_hop[0] | to->next_hop[1] | to->next_hop[2] | to->next_hop[3] | to->next_hop[4] | to->next_hop[5]))
+		return count(BR_NO_ROUTE, XDP_PASS);
+	if (inner - sizeof(struct ethhdr) + VXLAN_OUTER > settings->underlay_mtu)
+		return count(BR_TOO_BIG, XDP_PASS);
+	__u8 next_hop[6];
+#pragma unroll
+	for (int i = 0; i < 6; i++)
+		next_hop[i] = to->next_hop[i];
+	__u32 destination = to->underlay_ip, source = settings->underlay_ip, word = settings->vxlan_word;
+	__u16 port = settings->vxlan_port;
+	if (bpf_xdp_adjust_head(ctx, -(int)VXLAN_OUTER))
+		return count(BR_NO_ROUTE, XDP_PASS);
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = (void *)(eth + 1);
+	struct udphdr *udp = (void *)(ip + 1);
+	__u32 *vxlan = (void *)(udp + 1);
+	struct ethhdr *wrapped = (void *)(vxlan + 2);
+	if ((void *)(wrapped + 1) > end)
+		return count(BR_NO_ROUTE, XDP_DROP);   // the kernel grew the head: cannot happen
+#pragma unroll
+	for (int i = 0; i < 6; i++) {
+		eth->h_dest[i] = next_hop[i];
+		eth->h_source[i] = wrapped->h_source[i];   // this server's MAC
+	}
+	eth->h_proto = bpf_htons(ETH_P_IP);
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tos = 0;
+	ip->tot_len = bpf_htons(inner + VXLAN_OUTER - sizeof(struct ethhdr));
+	ip->id = 0;
+	ip->frag_off = bpf_htons(0x4000);   // don't fragment: the MTU is checked above
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_UDP;
+	ip->check = 0;
+	ip->saddr = source;
+	ip->daddr = destination;
+	__u32 sum = 0;
+	__u16 *words = (void *)ip;
+#pragma unroll
+	for (int i = 0; i < 10; i++)
+		sum += words[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	ip->check = ~sum;
+	udp->source = bpf_htons(0xc000 | (bpf_ntohs(client_port) & 0x3fff));
+	udp->dest = port;
+	udp->len = bpf_htons(inner + 16);
+	udp->check = 0;
+	vxlan[0] = bpf_htonl(0x08000000);  // flags: a valid VNI follows
+	vxlan[1] = word;
+	return count(branch, XDP_TX);
+}
+
+static __always_inline int send_to(struct xdp_md *ctx, struct ethhdr *eth, const struct target *to, const struct settings *settings, __u16 client_port, __u32 branch)
 {
 	if (to->self)
 		return count(BR_OWN, XDP_PASS);
@@ -155,6 +233,8 @@ static __always_inline int send_to(struct ethhdr *eth, const struct target *to, 
 		eth->h_dest[i] = to->mac[i];
 		eth->h_source[i] = settings->own_mac[i];
 	}
+	if (to->underlay_ip)
+		return encapsulate(ctx, to, settings, client_port, branch);
 	return count(branch, XDP_TX);
 }
 
@@ -282,7 +362,7 @@ int mallard_steer(struct xdp_md *ctx)
 		struct target *learned = bpf_map_lookup_elem(&steer_learned, &key);
 		if (!learned)
 			return queue_for_learning(ctx);
-		return send_to(eth, learned, settings, BR_STEERED_LEARNED);
+		return send_to(ctx, eth, learned, settings, udp->source, BR_STEERED_LEARNED);
 	}
 
 	struct server_key key = { .config_id = config_id, .len = config->server_id_len };
@@ -296,7 +376,7 @@ int mallard_steer(struct xdp_md *ctx)
 	struct target *owner = bpf_map_lookup_elem(&steer_servers, &key);
 	if (!owner)
 		return count(BR_UNKNOWN_SERVER, XDP_PASS);
-	return send_to(eth, owner, settings, BR_STEERED);
+	return send_to(ctx, eth, owner, settings, udp->source, BR_STEERED);
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -44,15 +44,17 @@ public class DemoTests
     /// the same program inside the namespaces it makes), in XDP and in user space.
     /// </summary>
     [Theory]
-    [InlineData(null)]
-    [InlineData("user")]
-    public async Task WithSteeringTheConnectionSurvivesBehindAFourTupleRouter(string? mode)
+    [InlineData(null, false)]
+    [InlineData("user", false)]
+    [InlineData(null, true)]
+    public async Task WithSteeringTheConnectionSurvivesBehindAFourTupleRouter(string? mode, bool routed)
     {
         Assert.True(Environment.UserName == "root", "mallard demo --steering makes network namespaces and loads XDP programs; it needs root (CI runs as root)");
-        string[] steering = mode is null ? ["--steering"] : ["--steering", mode];
+        string[] steering = [.. mode is null ? ["--steering"] : new[] { "--steering", mode }, .. routed ? ["--routed"] : Array.Empty<string>()];
         using RunningProcess demo = RunningProcess.Start("dotnet", [MallardProcess.Dll, "demo", .. steering]);
         Assert.Equal(0, await demo.WaitForExitAsync(TimeSpan.FromSeconds(120)));
         Assert.Contains(mode is null ? "mallard steer on every server (generic XDP)" : "mallard steer on every server (in user space)", demo.Output, StringComparison.Ordinal);
+        Assert.Contains(routed ? "each server on a segment of its own; steered packets travel in VXLAN" : "one L2 segment", demo.Output, StringComparison.Ordinal);
         Assert.Matches(@"NAT       the client's public address is now 10\.79\.1\.\d+: the router sends it to server [ABC]", demo.Output);
         Assert.Matches(@"steering  server [ABC]: [1-9]\d* packets steered to another server", demo.Output);
         Assert.Contains("the connection survived the rebinding", demo.Output, StringComparison.Ordinal);
@@ -60,6 +62,7 @@ public class DemoTests
 
     [Theory]
     [InlineData("--steering", "sideways", "mallard: --steering sideways: the mode is auto, native, generic or user.")]
+    [InlineData("--routed", "true", "mallard: --routed goes with --steering.")]
     [InlineData("--hold", "0", "mallard: --hold 0 is out of range; it must be 1 to 86400 seconds, or nothing to hold until stopped.")]
     [InlineData("--megabytes", "0", "mallard: --megabytes 0 is out of range; it must be 1 to 10000.")]
     [InlineData("--return-path", "sideways", "mallard: --return-path \"sideways\" is not per-client-address or per-connection.")]

@@ -7,6 +7,9 @@
 #   direct  the client's route sends the service address to A itself (the baseline)
 #   xdp     it sends them to server B, whose XDP program (mallard steer, generic mode on veth)
 #           hands them to A on the segment
+#   native  the same in native XDP: on veth that needs an XDP program on the peer too (the
+#           bridge's port; mallard_steer with empty maps passes everything) and the client's
+#           transmit checksum offload off (ethtool), since XDP_TX drops the offload's mark
 #   user    the same through B's user-space path (mallard steer, Mode user: a packet socket)
 #   lb      the client sends to mallard lb on B, which relays to A and back (sockets)
 #
@@ -74,6 +77,7 @@ JSON
 }
 steer_config generic
 steer_config user
+steer_config native
 cat >"$work/lb.json" <<JSON
 { "Mallard": { "Balancer": {
   "Listen": [ "10.81.0.12:4444" ], "Admin": "off",
@@ -90,9 +94,14 @@ measure() { # way
   local way="$1" target="$vip:4433" helper=""
   case "$way" in
     direct) in_ns cl ip route replace "$vip/32" via 10.81.0.11 ;;
-    xdp|user)
+    xdp|user|native)
       in_ns cl ip route replace "$vip/32" via 10.81.0.12
       local mode=generic; [ "$way" = user ] && mode=user
+      if [ "$way" = native ]; then
+        mode=native
+        in_ns sw ip link set dev "sb$id" xdpdrv obj "$work/mallard/mallard_steer.bpf.o" sec xdp
+        in_ns cl ethtool -K "cl$id" tx off >/dev/null
+      fi
       ip netns exec "msb-b-$id" dotnet "$work/mallard/mallard.dll" steer --config "$work/steer-$mode.json" >"$work/steer.log" 2>&1 & helper=$!
       started "$work/steer.log" "steering on" ;;
     lb)
@@ -102,7 +111,7 @@ measure() { # way
   esac
   sleep 1
   local before after hz helper_before=0 helper_after=0
-  [ "$way" = xdp ] && sysctl -qw kernel.bpf_stats_enabled=1
+  case "$way" in xdp|native) sysctl -qw kernel.bpf_stats_enabled=1 ;; esac
   [ -n "$helper" ] && helper_before=$(process_ticks "$helper")
   before=$(cpu_ticks)
   result=$(in_ns cl dotnet "$work/udpload/Mallard.UdpLoad.dll" pace "$target" "$rate" "$seconds" "$size")
@@ -111,10 +120,14 @@ measure() { # way
   hz=$(getconf CLK_TCK)
   if [ -n "$helper" ]; then kill "$helper"; wait "$helper" 2>/dev/null || true; fi
   sysctl -qw kernel.bpf_stats_enabled=0
+  if [ "$way" = native ]; then
+    in_ns sw ip link set dev "sb$id" xdpdrv off
+    in_ns cl ethtool -K "cl$id" tx on >/dev/null
+  fi
   local sent extra=""
   sent=$(echo "$result" | sed -n 's/.*sent=\([0-9]*\).*/\1/p')
   case "$way" in
-    xdp) extra=$(sed -n 's/.*program_runs=\([0-9]*\) program_ns=\([0-9]*\).*/\1 \2/p' "$work/steer.log" | awk '{ printf " program_ns_per_run=%.0f", $2 / $1 }') ;;
+    xdp|native) extra=$(sed -n 's/.*program_runs=\([0-9]*\) program_ns=\([0-9]*\).*/\1 \2/p' "$work/steer.log" | awk '{ printf " program_ns_per_run=%.0f", $2 / $1 }') ;;
     user) extra=$(awk -v t=$((helper_after - helper_before)) -v hz="$hz" -v n="$sent" 'BEGIN { printf " steer_process_us_per_packet=%.2f", t / hz * 1e6 / n }') ;;
     lb) extra=$(awk -v t=$((helper_after - helper_before)) -v hz="$hz" -v n="$sent" 'BEGIN { printf " lb_process_us_per_echo=%.2f", t / hz * 1e6 / n }') ;;
   esac
@@ -123,9 +136,10 @@ measure() { # way
     'BEGIN { printf "%-6s %s cpu_us_per_packet=%.2f%s\n", w, r, t / hz * 1e6 / n, x }'
 }
 
+native=""; command -v ethtool >/dev/null && native=native || echo "# no ethtool: the native round is left out (apt-get install ethtool)"
 echo "# $(date -u +%FT%TZ) $(nproc) cores, kernel $(uname -r); $rate datagrams/s of $size octets for $seconds s per way"
 for round in $(seq 1 "$rounds"); do
-  for way in direct xdp user lb; do
+  for way in direct xdp user lb $native; do
     echo "round $round $(measure "$way")"
   done
 done

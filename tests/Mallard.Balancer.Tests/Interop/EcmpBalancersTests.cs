@@ -80,8 +80,11 @@ public sealed class EcmpBalancersTests
         using var fabric = new EcmpFabric("per-connection", behindNat: true);
         string binary = await StartQuicGoServersAsync(fabric);
         await fabric.StartBalancersAsync();
-        using RunningProcess client = RunningProcess.Start("ip", fabric.Client.Wrap(binary, "-mode", "client", "-connect", $"{Vip}:4433", "-download", "100000000", "-report-at", "5000000", "-read-rate", "5000000", "-idle", "4s"));
-        Assert.True(await client.WaitForOutputAsync("received", TimeSpan.FromSeconds(30)), client.Output + fabric.Logs());
+        // An uploader: it keeps sending, so each NAT rebinding reaches a balancer at once. (A
+        // downloader only acknowledges what arrives, and what the server sends to the forgotten
+        // mapping never arrives: rebound onto the same balancer, it fell silent and died as well.)
+        using RunningProcess client = RunningProcess.Start("ip", fabric.Client.Wrap(binary, "-mode", "client", "-connect", $"{Vip}:4433", "-bytes", "100000000", "-write-rate", "5000000", "-report-at", "2000000", "-idle", "4s"));
+        Assert.True(await client.WaitForOutputAsync("sent", TimeSpan.FromSeconds(30)), client.Output + fabric.Logs());
 
         // quic-go answers the address it first knew: the first balancer's upstream socket, which
         // relays to the client's old public address, which the NAT has forgotten.

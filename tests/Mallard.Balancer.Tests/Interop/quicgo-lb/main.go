@@ -232,6 +232,12 @@ func pattern(size, index int) []byte {
 // lasts long enough for what a test does to the balancer in the middle of it.
 var readRate int
 
+// writeRate, when above zero, caps how fast transfer writes (octets per second), and reportAt
+// then has it print a line when that many octets are written: an uploader that keeps talking,
+// so that a NAT rebinding shows at once (a downloader only acknowledges what reaches it).
+var writeRate int
+var reportAt int
+
 // download asks for size octets and reads them, printing a line when reportAt have arrived.
 func download(target string, size, reportAt int, idle time.Duration) (string, error) {
 	pconn, conn, stream, err := connect(target, idle)
@@ -284,6 +290,7 @@ func transfer(target string, index, size, rebindAt, pauseAt int, idle time.Durat
 	data := pattern(size, index)
 	sum := sha256.Sum256(data)
 	const chunk = 16 * 1024
+	started := time.Now()
 	for written := 0; written < size; {
 		end := written + chunk
 		if end > size {
@@ -297,6 +304,12 @@ func transfer(target string, index, size, rebindAt, pauseAt int, idle time.Durat
 				return "", err
 			}
 			fmt.Printf("conn=%d rebound to %s\n", index, pconn.LocalAddr())
+		}
+		if reportAt > 0 && written < reportAt && end >= reportAt {
+			fmt.Printf("sent %d\n", end)
+		}
+		if writeRate > 0 {
+			time.Sleep(time.Until(started.Add(time.Duration(float64(end) / float64(writeRate) * float64(time.Second)))))
 		}
 		if pauseAt > 0 && written < pauseAt && end >= pauseAt {
 			fmt.Printf("conn=%d paused\n", index)
@@ -331,7 +344,8 @@ func main() {
 	pauseAt := flag.Int("pause-at", 0, "client: after this many bytes, wait for a line on stdin")
 	idle := flag.Duration("idle", 5*time.Second, "client: idle timeout")
 	downloadSize := flag.Int("download", 0, "client: download this many octets instead of sending")
-	reportAt := flag.Int("report-at", 0, "client: with -download, print a line when this many octets have arrived")
+	flag.IntVar(&reportAt, "report-at", 0, "client: print a line when this many octets have arrived (-download) or were written (-write-rate)")
+	flag.IntVar(&writeRate, "write-rate", 0, "client: without -download, write at most this many octets per second (0: as fast as they go)")
 	flag.IntVar(&readRate, "read-rate", 0, "client: with -download, read at most this many octets per second (0: as fast as they come)")
 	flag.Parse()
 	switch *mode {
@@ -343,7 +357,7 @@ func main() {
 			var line string
 			var err error
 			if *downloadSize > 0 {
-				line, err = download(*target, *downloadSize, *reportAt, *idle)
+				line, err = download(*target, *downloadSize, reportAt, *idle)
 			} else {
 				line, err = transfer(*target, i, *size, *rebindAt, *pauseAt, *idle)
 			}

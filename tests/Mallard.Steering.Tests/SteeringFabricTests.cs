@@ -83,10 +83,9 @@ public sealed partial class SteeringFabricTests
                 {
                     steerer.Terminate();
                     Assert.Equal(0, await steerer.WaitForExitAsync(TimeSpan.FromSeconds(10)));
-                    string stopped = StoppedLine().Match(steerer.Output).Value;
                     Assert.Contains(mode == "user" ? "(in user space" : "(generic XDP", steerer.Output, StringComparison.Ordinal);
-                    steered += Counter(stopped, "steered") + Counter(stopped, "steered_learned");
-                    learned += Counter(stopped, "learned");
+                    steered += SteeringDemoRunner.StoppedCounter(steerer.Output, "steered") + SteeringDemoRunner.StoppedCounter(steerer.Output, "steered_learned");
+                    learned += SteeringDemoRunner.StoppedCounter(steerer.Output, "learned");
                 }
 
                 string outputs = string.Join('\n', steerers.Select(s => s.Output));
@@ -169,18 +168,10 @@ public sealed partial class SteeringFabricTests
 
     private static string[] Wrap(DemoNamespace where, params string[] command) => ["netns", "exec", where.Name, .. command];
 
-    private static int Answered(string output) => QuackAck().Matches(output).Count;
-
-    [GeneratedRegex("quack-ack from ")]
-    private static partial Regex QuackAck();
+    private static int Answered(string output) => SteeringDemoRunner.Answered(output);
 
     [GeneratedRegex("600 quacks sent, (\\d+) quack-acks received")]
     private static partial Regex StatisticsLine();
 
-    [GeneratedRegex("stopped; .*")]
-    private static partial Regex StoppedLine();
 
-    // A counter summed over the "xdp:" and "user space:" parts of a report line.
-    private static long Counter(string line, string name) =>
-        Regex.Matches(line, $"(?<![a-z_]){name}=(\\d+)").Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
 }

@@ -75,8 +75,8 @@ internal sealed partial class SteeringDemoRunner(string mode, bool routed, TextW
             for (int i = 0; i < 3; i++)
             {
                 await steerers[i].StopAsync().ConfigureAwait(false);
-                string stopped = Stopped().Match(steerers[i].Output).Value;
-                Log($"steering  server {Names[i]}: {Counter(stopped, "steered") + Counter(stopped, "steered_learned")} packets steered to another server, {Counter(stopped, "own")} its own");
+                string stopped = steerers[i].Output;
+                Log($"steering  server {Names[i]}: {StoppedCounter(stopped, "steered") + StoppedCounter(stopped, "steered_learned")} packets steered to another server, {StoppedCounter(stopped, "own")} its own");
             }
 
             Log($"client    {Quacks} quacks sent, {received} quack-acks received ({moves} NAT rebindings)");
@@ -107,10 +107,12 @@ internal sealed partial class SteeringDemoRunner(string mode, bool routed, TextW
         return Path.GetFileNameWithoutExtension(host) == "dotnet" ? [host, Assembly.GetEntryAssembly()!.Location] : [host];
     }
 
-    private static int Answered(string text) => QuackAck().Matches(text).Count;
+    /// <summary>The quack-acks in <c>mallard siduck quack</c>'s output so far.</summary>
+    internal static int Answered(string output) => QuackAck().Matches(output).Count;
 
-    private static long Counter(string line, string name) =>
-        Regex.Matches(line, $"(?<![a-z_]){name}=(\\d+)").Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+    /// <summary>A counter of <c>mallard steer</c>'s last line ("stopped; xdp: …; user space: …"), summed over both parts.</summary>
+    internal static long StoppedCounter(string output, string name) =>
+        Regex.Matches(Stopped().Match(output).Value, $"(?<![a-z_]){name}=(\\d+)").Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
 
     private async Task<DemoChild> StartAsync(DemoNamespace where, string ready, CancellationToken stop, params string[] arguments)
     {

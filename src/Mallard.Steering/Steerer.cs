@@ -44,6 +44,11 @@ public sealed class Steerer : IDisposable
     /// <summary>Why <see cref="SteeringMode.Auto"/> fell back to user space, or null.</summary>
     public string? XdpUnavailable { get; }
 
+    /// <summary>What the chosen mode cannot do well with this configuration, or null.</summary>
+    public string? Caveat => Mode == SteeringMode.Generic && _settings.Peers.Any(p => p.Address is not null) ? GenericVxlanCaveat : null;
+
+    private const string GenericVxlanCaveat = "generic XDP cannot wrap a virtual interface's segmentation offload batches (several QUIC packets in one frame, GSO or GRO) in VXLAN for peers on other segments: those are lost and retransmitted";
+
     /// <summary>This server's MAC on the interface (the source of steered frames).</summary>
     public string OwnMac => string.Join(':', _ownMac.Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
 
@@ -62,6 +67,15 @@ public sealed class Steerer : IDisposable
         if (settings.Mode == SteeringMode.UserSpace)
         {
             return WithoutXdp(settings, index, mac, rules, null, paths);
+        }
+
+        // Generic XDP sees a virtual interface's segmentation offload batches (and UDP GRO's) as
+        // one frame, which it cannot wrap in VXLAN correctly (the batch's offload metadata would
+        // cut the wrapped frame at the wrong places); the user-space path splits them first.
+        bool routed = settings.Peers.Any(p => p.Address is not null);
+        if (settings.Mode == SteeringMode.Auto && routed && !physical)
+        {
+            return WithoutXdp(settings, index, mac, rules, GenericVxlanCaveat + "; auto steers in user space, which splits them", paths);
         }
 
         SteeringObject program;

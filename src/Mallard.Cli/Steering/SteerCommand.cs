@@ -50,7 +50,12 @@ internal static class SteerCommand
             {
                 if (steerer.XdpUnavailable is not null)
                 {
-                    output.WriteLine($"mallard steer: XDP unavailable, steering in user space: {steerer.XdpUnavailable}");
+                    output.WriteLine($"mallard steer: XDP not used, steering in user space: {steerer.XdpUnavailable}");
+                }
+
+                if (steerer.Caveat is not null)
+                {
+                    output.WriteLine($"mallard steer: warning: {steerer.Caveat}");
                 }
 
                 string where = steerer.Mode == SteeringMode.UserSpace ? "in user space" : $"{steerer.Mode.ToString().ToLowerInvariant()} XDP";

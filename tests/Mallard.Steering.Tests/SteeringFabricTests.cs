@@ -114,6 +114,60 @@ public sealed partial class SteeringFabricTests
     }
 
     /// <summary>
+    /// The client changes its own source port every 20 quacks (RFC 9000 section 9), and each new
+    /// 4-tuple hashes to any of the three servers: with steering every quack but the one in
+    /// flight at a move is answered by the first server, and the servers did steer. (Steering
+    /// off fails the same way as for a NAT rebinding, the test above.)
+    /// </summary>
+    [Theory]
+    [InlineData("generic")]
+    [InlineData("user")]
+    public async Task AClientThatChangesItsOwnPortKeepsItsConnectionWhenTheServersSteer(string mode)
+    {
+        Assert.True(Environment.UserName == "root", "this test creates network namespaces and loads XDP programs; it needs root (CI runs as root)");
+        using var fabric = new SteeringDemoNetwork();
+        var processes = new List<RunningProcess>();
+        try
+        {
+            var steerers = new List<RunningProcess>();
+            for (int i = 0; i < 3; i++)
+            {
+                RunningProcess server = RunningProcess.Start("ip", Wrap(fabric.Servers[i], "dotnet", MallardProcess.Dll, "siduck", "serve", "--listen", $"{Vip}:4433",
+                    "--server-id", ServerIds[i], "--config-id", "0", "--sid-len", "4", "--nonce-len", "8"));
+                processes.Add(server);
+                Assert.True(await server.WaitForOutputAsync("listening on", TimeSpan.FromSeconds(30)), server.Output);
+                RunningProcess steerer = RunningProcess.Start("ip", Wrap(fabric.Servers[i], "dotnet", MallardProcess.Dll, "steer", "--config", fabric.SteeringConfig(i, mode, 8, null)));
+                processes.Add(steerer);
+                steerers.Add(steerer);
+                Assert.True(await steerer.WaitForOutputAsync("steering on", TimeSpan.FromSeconds(30)), steerer.Output);
+            }
+
+            using RunningProcess client = RunningProcess.Start("ip", Wrap(fabric.Client, "dotnet", MallardProcess.Dll, "siduck", "quack", $"{Vip}:4433", "-k",
+                "--count", "240", "--interval", "25", "--timeout", "1000", "--migrate-every", "20"));
+            processes.Add(client);
+            await client.WaitForExitAsync(TimeSpan.FromSeconds(90));
+            long steered = 0;
+            foreach (RunningProcess steerer in steerers)
+            {
+                steerer.Terminate();
+                Assert.Equal(0, await steerer.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+                steered += SteeringDemoRunner.StoppedCounter(steerer.Output, "steered");
+            }
+
+            string outputs = client.Output + "\n" + string.Join('\n', steerers.Select(s => s.Output));
+            int moves = Regex.Matches(client.Output, "moved to local port").Count;
+            Match statistics = Regex.Match(client.Output, "240 quacks sent, (\\d+) quack-acks received");
+            Assert.Equal(11, moves);
+            Assert.True(statistics.Success && int.Parse(statistics.Groups[1].Value, CultureInfo.InvariantCulture) >= 240 - moves, outputs);
+            Assert.True(steered > 20, "the new ports hashed to other servers, which steered: " + outputs);
+        }
+        finally
+        {
+            processes.ForEach(p => p.Dispose());
+        }
+    }
+
+    /// <summary>
     /// A server leaves the ECMP group (drained for maintenance: still running, out of the route).
     /// Its connections' packets now reach the others, which steer them back to it; the client's
     /// address never changed, so even quic-go 0.29, which cannot follow a new address, keeps its

@@ -48,6 +48,14 @@ internal sealed class SiduckClient(SiduckClientOptions options, TextWriter outpu
                         await Task.Delay(options.Interval, stop).ConfigureAwait(false);
                     }
 
+                    // The client's own address change (RFC 9000 section 9): what a NAT
+                    // rebinding looks like to the server, made here on purpose.
+                    if (options.MigrateEvery > 0 && i > 0 && i % options.MigrateEvery == 0)
+                    {
+                        await connection.MigrateAsync(cancellationToken: stop).ConfigureAwait(false);
+                        output.WriteLine($"moved to local port {connection.LocalEndPoint.Port}");
+                    }
+
                     sent++;
                     long start = Stopwatch.GetTimestamp();
                     connection.SendDatagram(options.Message);

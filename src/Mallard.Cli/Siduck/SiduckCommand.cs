@@ -64,7 +64,8 @@ internal static class SiduckCommand
         var interval = new Option<int>("--interval", "-i") { Description = "Milliseconds between quacks.", DefaultValueFactory = _ => 1000 };
         var timeout = new Option<int>("--timeout") { Description = "Milliseconds to wait for each quack-ack.", DefaultValueFactory = _ => 1000 };
         var message = new Option<string>("--message") { Description = "Send this instead of \"quack\" (to see the server close with 0x101).", DefaultValueFactory = _ => "quack" };
-        var command = new Command("quack", "Send quacks, print each quack-ack's round-trip time and a summary.") { server, insecure, qlog, count, interval, timeout, message };
+        var migrateEvery = new Option<int>("--migrate-every") { Description = "Move the connection to a new local port before every this many quacks (RFC 9000 section 9; 0: never).", DefaultValueFactory = _ => 0 };
+        var command = new Command("quack", "Send quacks, print each quack-ack's round-trip time and a summary.") { server, insecure, qlog, count, interval, timeout, message, migrateEvery };
         command.SetAction(parse => MallardCommand.Guard(error, () =>
         {
             (EndPoint remote, string? serverName) = ParseServer(parse.GetValue(server)!);
@@ -76,7 +77,10 @@ internal static class SiduckCommand
                 TimeSpan.FromMilliseconds(InRange(parse.GetValue(interval), "--interval", 0, 3_600_000)),
                 TimeSpan.FromMilliseconds(InRange(parse.GetValue(timeout), "--timeout", 1, 3_600_000)),
                 Encoding.UTF8.GetBytes(parse.GetValue(message)!),
-                QuicCliSupport.CheckQlogDirectory(parse.GetValue(qlog)));
+                QuicCliSupport.CheckQlogDirectory(parse.GetValue(qlog)))
+            {
+                MigrateEvery = InRange(parse.GetValue(migrateEvery), "--migrate-every", 0, 1_000_000),
+            };
             using QuicCliSupport.StopSignal stop = QuicCliSupport.OnTerminate();
             return new SiduckClient(options, output, error).RunAsync(stop.Token).GetAwaiter().GetResult();
         }));

@@ -117,11 +117,14 @@ public sealed partial class SteeringFabricTests
     /// The client changes its own source port every 20 quacks (RFC 9000 section 9), and each new
     /// 4-tuple hashes to any of the three servers: with steering every quack but the one in
     /// flight at a move is answered by the first server, and the servers did steer. (Steering
-    /// off fails the same way as for a NAT rebinding, the test above.)
+    /// off fails the same way as for a NAT rebinding, the test above.) <c>self</c>: no
+    /// <c>mallard steer</c>; each Mallard.Quic server steers for itself (<c>siduck serve --steer</c>,
+    /// the user-space path in the server's process).
     /// </summary>
     [Theory]
     [InlineData("generic")]
     [InlineData("user")]
+    [InlineData("self")]
     public async Task AClientThatChangesItsOwnPortKeepsItsConnectionWhenTheServersSteer(string mode)
     {
         Assert.True(Environment.UserName == "root", "this test creates network namespaces and loads XDP programs; it needs root (CI runs as root)");
@@ -132,10 +135,18 @@ public sealed partial class SteeringFabricTests
             var steerers = new List<RunningProcess>();
             for (int i = 0; i < 3; i++)
             {
-                RunningProcess server = RunningProcess.Start("ip", Wrap(fabric.Servers[i], "dotnet", MallardProcess.Dll, "siduck", "serve", "--listen", $"{Vip}:4433",
-                    "--server-id", ServerIds[i], "--config-id", "0", "--sid-len", "4", "--nonce-len", "8"));
+                string[] self = mode == "self" ? ["--steer", fabric.SteeringConfig(i, "user", 8, null)] : [];
+                RunningProcess server = RunningProcess.Start("ip", Wrap(fabric.Servers[i], ["dotnet", MallardProcess.Dll, "siduck", "serve", "--listen", $"{Vip}:4433",
+                    "--server-id", ServerIds[i], "--config-id", "0", "--sid-len", "4", "--nonce-len", "8", .. self]));
                 processes.Add(server);
                 Assert.True(await server.WaitForOutputAsync("listening on", TimeSpan.FromSeconds(30)), server.Output);
+                if (mode == "self")
+                {
+                    Assert.Contains("steering on", server.Output, StringComparison.Ordinal);
+                    steerers.Add(server);
+                    continue;
+                }
+
                 RunningProcess steerer = RunningProcess.Start("ip", Wrap(fabric.Servers[i], "dotnet", MallardProcess.Dll, "steer", "--config", fabric.SteeringConfig(i, mode, 8, null)));
                 processes.Add(steerer);
                 steerers.Add(steerer);

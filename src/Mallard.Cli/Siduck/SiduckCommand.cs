@@ -33,7 +33,11 @@ internal static class SiduckCommand
             Description = "Issue QUIC-LB connection IDs that carry this server ID (hex), under the configuration the --config/--config-id/--sid-len/--nonce-len/--cid-key options give, so that mallard lb routes them here.",
         };
         var configOptions = new Cid.CidConfigOptions(keyOption: "--cid-key"); // --key is the certificate's
-        var command = new Command("serve", "Answer every quack with quack-ack until stopped; anything else closes the connection with 0x101.") { listen, cert, key, qlog, serverId };
+        var steer = new Option<FileInfo?>("--steer")
+        {
+            Description = "Steer for itself (root): run mallard steer's configuration FILE in this process, so packets for other servers' IDs that reach this one go on to them.",
+        };
+        var command = new Command("serve", "Answer every quack with quack-ack until stopped; anything else closes the connection with 0x101.") { listen, cert, key, qlog, serverId, steer };
         configOptions.AddTo(command, encodes: true);
         command.SetAction(parse => MallardCommand.Guard(error, () =>
         {
@@ -50,9 +54,39 @@ internal static class SiduckCommand
                 ConnectionIds = connectionIds,
             };
             using QuicCliSupport.StopSignal stop = QuicCliSupport.OnTerminate();
-            return server.RunAsync(stop.Token).GetAwaiter().GetResult();
+            using Mallard.Steering.Steerer? steerer = StartSteering(parse.GetValue(steer), output);
+            int exit = server.RunAsync(stop.Token).GetAwaiter().GetResult();
+            if (steerer is not null)
+            {
+                output.WriteLine($"mallard steer: stopped; {Steering.SteerCommand.Format(steerer)}");
+            }
+
+            return exit;
         }));
         return command;
+    }
+
+    // A server that steers for itself: the steering configuration runs in this process (its own
+    // stack drops packets for other servers' IDs; the steerer sends them on).
+    private static Mallard.Steering.Steerer? StartSteering(FileInfo? file, TextWriter output)
+    {
+        if (file is null)
+        {
+            return null;
+        }
+
+        Mallard.Steering.SteeringSettings settings = Mallard.Steering.SteeringConfigLoader.LoadFile(file.FullName) with { Admin = null };
+        try
+        {
+            Mallard.Steering.Steerer steerer = Mallard.Steering.Steerer.Start(settings);
+            string where = steerer.Mode == Mallard.Steering.SteeringMode.UserSpace ? "in user space" : $"{steerer.Mode.ToString().ToLowerInvariant()} XDP";
+            output.WriteLine($"mallard siduck: steering on {settings.Interface} ({where}) for this server and {settings.Peers.Count} peers");
+            return steerer;
+        }
+        catch (Mallard.Steering.SteeringException failure)
+        {
+            throw new CliException(failure.Message);
+        }
     }
 
     private static Command CreateQuack(TextWriter output, TextWriter error)

@@ -126,8 +126,8 @@ internal static class SteerCommand
     private static string Describe(IReadOnlyDictionary<int, byte[]> ids) =>
         string.Join(", ", ids.Select(p => $"{Convert.ToHexStringLower(p.Value)} under config {p.Key}"));
 
-    // "xdp: a=1 b=2 [program_runs=5 program_ns=6]; user space: c=3 learned=4 not_forwarded=0"
-    private static string Format(Steerer steerer)
+    /// <summary>The counters as one line: "xdp: a=1 b=2 [program_runs=5 program_ns=6]; user space: c=3 learned=4 not_forwarded=0".</summary>
+    internal static string Format(Steerer steerer)
     {
         static string Pairs(IReadOnlyDictionary<string, long> counters) => string.Join(' ', counters.Select(c => $"{c.Key}={c.Value}"));
         string userSpace = $"user space: {Pairs(steerer.UserSpaceCounters())}";

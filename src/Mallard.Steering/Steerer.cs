@@ -23,6 +23,7 @@ public sealed class Steerer : IDisposable
     private readonly Lock _gate = new();
     private readonly Timer _refresh;
     private SteeringSettings _settings;
+    private bool _disposed;
 
     private Steerer(SteeringObject? program, XdpLink? link, UserSpaceSteering userSpace, byte[] ownMac, SteeringSettings settings, string? xdpUnavailable, NetworkPaths paths)
     {
@@ -158,9 +159,21 @@ public sealed class Steerer : IDisposable
     {
         lock (_gate)
         {
-            if (_paths.Resolve(_settings, wait: false))
+            if (_disposed)
             {
-                Apply(_settings, _settings);
+                return;
+            }
+
+            try
+            {
+                if (_paths.Resolve(_settings, wait: false))
+                {
+                    Apply(_settings, _settings);
+                }
+            }
+            catch (Exception failure) when (failure is SteeringException or IOException)
+            {
+                // A timer thread must not throw: the next refresh tries again.
             }
         }
     }
@@ -225,7 +238,8 @@ public sealed class Steerer : IDisposable
         _refresh.Dispose();
         lock (_gate)
         {
-            // A refresh that was running has finished.
+            // A refresh running now has finished; one that starts later sees this and returns.
+            _disposed = true;
         }
 
         _link?.Dispose();

@@ -55,6 +55,11 @@ internal sealed unsafe class LearnQueue : IDisposable
         var queue = (LearnQueue)GCHandle.FromIntPtr(context).Target!;
         int length = *(int*)data;
         int copied = Math.Min(*(int*)(data + 4), Math.Min(MaxFrame, (int)size - 8));
+        if (copied <= 0)
+        {
+            return 0;
+        }
+
         Span<byte> frame = stackalloc byte[MaxFrame];
         new ReadOnlySpan<byte>(data + 8, copied).CopyTo(frame);
         try

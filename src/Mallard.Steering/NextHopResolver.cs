@@ -88,7 +88,9 @@ internal sealed class NextHopResolver(string interfaceName, string routes = "/pr
             string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             // IP address, HW type, Flags (0x2: complete), HW address, Mask, Device
             if (fields.Length >= 6 && fields[0] == address && fields[5] == interfaceName
-                && int.TryParse(fields[2].AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out int flags) && (flags & 2) != 0)
+                && fields[2].StartsWith("0x", StringComparison.Ordinal)
+                && int.TryParse(fields[2].AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out int flags) && (flags & 2) != 0
+                && fields[3].Length == 17)
             {
                 byte[] mac = Convert.FromHexString(fields[3].Replace(":", string.Empty, StringComparison.Ordinal));
                 return mac.Length == 6 ? mac : null;

@@ -28,8 +28,7 @@ internal sealed class UserSpaceSteering : IDisposable
     private readonly byte[] _wrapped = new byte[MaxFrame + 8];
     private System.Net.Sockets.Socket? _vxlan;
     private SteeringEncapsulation? _vxlanFrom;
-    private System.Net.IPAddress? _vxlanPeer;
-    private System.Net.SocketAddress? _vxlanPeerAddress;
+    private readonly Dictionary<System.Net.IPAddress, System.Net.SocketAddress> _vxlanPeers = [];
     private long _learned;
     private long _notForwarded;
     private long _dropped;
@@ -170,20 +169,20 @@ internal sealed class UserSpaceSteering : IDisposable
                 _vxlan = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp) { DontFragment = true };
                 _vxlan.Bind(new System.Net.IPEndPoint(encapsulation.Address, 0));
                 _vxlanFrom = encapsulation;
-                _vxlanPeer = null;
+                _vxlanPeers.Clear();
             }
 
             _wrapped.AsSpan(0, 8).Clear();
             _wrapped[0] = 0x08; // a valid VNI follows
             System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(_wrapped.AsSpan(4), encapsulation.Vni << 8);
             frame.CopyTo(_wrapped.AsSpan(8));
-            if (!peer.Equals(_vxlanPeer))
+            if (!_vxlanPeers.TryGetValue(peer, out System.Net.SocketAddress? address))
             {
-                _vxlanPeerAddress = new System.Net.IPEndPoint(peer, encapsulation.Port).Serialize(); // once per peer, not per packet
-                _vxlanPeer = peer;
+                address = new System.Net.IPEndPoint(peer, encapsulation.Port).Serialize(); // once per peer, not per packet
+                _vxlanPeers[peer] = address;
             }
 
-            return _vxlan.SendTo(_wrapped.AsSpan(0, frame.Length + 8), System.Net.Sockets.SocketFlags.None, _vxlanPeerAddress!) == frame.Length + 8;
+            return _vxlan.SendTo(_wrapped.AsSpan(0, frame.Length + 8), System.Net.Sockets.SocketFlags.None, address) == frame.Length + 8;
         }
         catch (System.Net.Sockets.SocketException)
         {

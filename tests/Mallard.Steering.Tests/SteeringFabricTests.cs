@@ -47,26 +47,7 @@ public sealed partial class SteeringFabricTests
         var processes = new List<RunningProcess>();
         try
         {
-            for (int i = 0; i < 3; i++)
-            {
-                string[] cidKey = key is null ? [] : ["--cid-key", key];
-                RunningProcess server = RunningProcess.Start("ip", Wrap(fabric.Servers[i], ["dotnet", MallardProcess.Dll, "siduck", "serve", "--listen", $"{Vip}:4433",
-                    "--server-id", ServerIds[i], "--config-id", "0", "--sid-len", "4", "--nonce-len", nonceLength.ToString(CultureInfo.InvariantCulture), .. cidKey]));
-                processes.Add(server);
-                Assert.True(await server.WaitForOutputAsync("listening on", TimeSpan.FromSeconds(30)), server.Output);
-            }
-
-            var steerers = new List<RunningProcess>();
-            if (steering)
-            {
-                for (int i = 0; i < 3; i++)
-                {
-                    RunningProcess steerer = RunningProcess.Start("ip", Wrap(fabric.Servers[i], "dotnet", MallardProcess.Dll, "steer", "--config", fabric.SteeringConfig(i, mode!, nonceLength, key)));
-                    processes.Add(steerer);
-                    steerers.Add(steerer);
-                    Assert.True(await steerer.WaitForOutputAsync("steering on", TimeSpan.FromSeconds(30)), steerer.Output);
-                }
-            }
+            List<RunningProcess> steerers = await StartFleetAsync(fabric, processes, mode, nonceLength, key);
 
             using RunningProcess client = RunningProcess.Start("ip", Wrap(fabric.Client, "dotnet", MallardProcess.Dll, "siduck", "quack", $"{Vip}:4433", "-k", "--count", "600", "--interval", "25", "--timeout", "1000"));
             processes.Add(client);
@@ -132,26 +113,7 @@ public sealed partial class SteeringFabricTests
         var processes = new List<RunningProcess>();
         try
         {
-            var steerers = new List<RunningProcess>();
-            for (int i = 0; i < 3; i++)
-            {
-                string[] self = mode == "self" ? ["--steer", fabric.SteeringConfig(i, "user", 8, null)] : [];
-                RunningProcess server = RunningProcess.Start("ip", Wrap(fabric.Servers[i], ["dotnet", MallardProcess.Dll, "siduck", "serve", "--listen", $"{Vip}:4433",
-                    "--server-id", ServerIds[i], "--config-id", "0", "--sid-len", "4", "--nonce-len", "8", .. self]));
-                processes.Add(server);
-                Assert.True(await server.WaitForOutputAsync("listening on", TimeSpan.FromSeconds(30)), server.Output);
-                if (mode == "self")
-                {
-                    Assert.Contains("steering on", server.Output, StringComparison.Ordinal);
-                    steerers.Add(server);
-                    continue;
-                }
-
-                RunningProcess steerer = RunningProcess.Start("ip", Wrap(fabric.Servers[i], "dotnet", MallardProcess.Dll, "steer", "--config", fabric.SteeringConfig(i, mode, 8, null)));
-                processes.Add(steerer);
-                steerers.Add(steerer);
-                Assert.True(await steerer.WaitForOutputAsync("steering on", TimeSpan.FromSeconds(30)), steerer.Output);
-            }
+            List<RunningProcess> steerers = await StartFleetAsync(fabric, processes, mode);
 
             using RunningProcess client = RunningProcess.Start("ip", Wrap(fabric.Client, "dotnet", MallardProcess.Dll, "siduck", "quack", $"{Vip}:4433", "-k",
                 "--count", "240", "--interval", "25", "--timeout", "1000", "--migrate-every", "20"));
@@ -232,6 +194,44 @@ public sealed partial class SteeringFabricTests
         {
             processes.ForEach(p => p.Dispose());
         }
+    }
+
+    /// <summary>
+    /// Three Mallard.Quic SiDUCK servers issuing QUIC-LB IDs under config 0 and, unless
+    /// <paramref name="mode"/> is null, steering on each: a <c>mallard steer</c> process in that
+    /// mode, or (<c>self</c>) the server's own <c>--steer</c> in user space. The processes whose
+    /// last line reports the steering counters.
+    /// </summary>
+    private static async Task<List<RunningProcess>> StartFleetAsync(SteeringDemoNetwork fabric, List<RunningProcess> processes, string? mode, int nonceLength = 8, string? key = null)
+    {
+        var steerers = new List<RunningProcess>();
+        for (int i = 0; i < 3; i++)
+        {
+            string[] cidKey = key is null ? [] : ["--cid-key", key];
+            string[] self = mode == "self" ? ["--steer", fabric.SteeringConfig(i, "user", nonceLength, key)] : [];
+            RunningProcess server = RunningProcess.Start("ip", Wrap(fabric.Servers[i], ["dotnet", MallardProcess.Dll, "siduck", "serve", "--listen", $"{Vip}:4433",
+                "--server-id", ServerIds[i], "--config-id", "0", "--sid-len", "4", "--nonce-len", nonceLength.ToString(CultureInfo.InvariantCulture), .. cidKey, .. self]));
+            processes.Add(server);
+            Assert.True(await server.WaitForOutputAsync("listening on", TimeSpan.FromSeconds(30)), server.Output);
+            if (mode == "self")
+            {
+                Assert.Contains("steering on", server.Output, StringComparison.Ordinal);
+                steerers.Add(server);
+            }
+        }
+
+        if (mode is not null and not "self")
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                RunningProcess steerer = RunningProcess.Start("ip", Wrap(fabric.Servers[i], "dotnet", MallardProcess.Dll, "steer", "--config", fabric.SteeringConfig(i, mode, nonceLength, key)));
+                processes.Add(steerer);
+                steerers.Add(steerer);
+                Assert.True(await steerer.WaitForOutputAsync("steering on", TimeSpan.FromSeconds(30)), steerer.Output);
+            }
+        }
+
+        return steerers;
     }
 
     private static string[] Wrap(DemoNamespace where, params string[] command) => ["netns", "exec", where.Name, .. command];

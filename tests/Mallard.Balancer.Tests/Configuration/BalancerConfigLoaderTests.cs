@@ -153,8 +153,8 @@ public class BalancerConfigLoaderTests
         Assert.Equal($"Mallard:Balancer:Proxy:HandOverSocket: \"{file}\" is a file that is not a socket; name a path of its own (the balancer creates the socket there), for example /run/mallard/handover, or \"off\".", error.Message);
         Assert.Equal("precious", File.ReadAllText(file));
 
-        string shared = Mallard.TestSupport.ScratchFolder.NewFile("shared", string.Empty);
-        error = Assert.Throws<MallardConfigException>(() => Load(Valid + $", \"Proxy\": {{ \"HandOverSocket\": \"{shared}\", \"FlowJournal\": \"{shared}\" }}"));
+        string both = Mallard.TestSupport.ScratchFolder.NewFile("socket-and-journal", string.Empty);
+        error = Assert.Throws<MallardConfigException>(() => Load(Valid + $", \"Proxy\": {{ \"HandOverSocket\": \"{both}\", \"FlowJournal\": \"{both}\" }}"));
         Assert.Contains("is the flow journal", error.Message, StringComparison.Ordinal);
     }
 

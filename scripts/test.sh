@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 # systemd-analyze checks the example unit (whose ExecReload runs procps' kill); chromium shows the
 # balancer's dashboard to Playwright (which never downloads a browser of its own); clang and
 # libbpf-dev build the steering XDP program (the build of Mallard.Steering compiles it), which the
-# tests load through Debian's libbpf1.
-APT_PACKAGES=(golang-go golang-github-lucas-clemente-quic-go-dev iproute2 nftables conntrack mount tshark systemd procps chromium clang llvm libbpf-dev libbpf1)
+# tests load through Debian's libbpf1; clang and zlib1g-dev also link the Native AOT program that
+# shows Mallard.Quic compiled ahead of time.
+APT_PACKAGES=(golang-go golang-github-lucas-clemente-quic-go-dev iproute2 nftables conntrack mount tshark systemd procps chromium clang llvm libbpf-dev libbpf1 zlib1g-dev)
 if ((${#APT_PACKAGES[@]})); then
   missing=()
   for package in "${APT_PACKAGES[@]}"; do

@@ -293,16 +293,18 @@ public class QuicConnectionTests
         Assert.Equal("KeepAliveInterval", error.ParamName);
     }
 
-    public static TheoryData<string, Action<QuicClientConnectionOptions>> OutOfRangeRealTimeOptions => new()
+    public static TheoryData<string, Action<QuicClientConnectionOptions>> OutOfRangeConnectionOptions => new()
     {
         { "DatagramMaxAge", o => o.DatagramMaxAge = TimeSpan.FromMilliseconds(-1) },
         { "DatagramPriority", o => o.DatagramPriority = (QuicDatagramPriority)7 },
         { "CongestionControl", o => o.CongestionControl = (QuicCongestionControl)7 },
+        { "InitialStreamReceiveWindow", o => o.InitialStreamReceiveWindow = 16 * 1024 - 1 },
+        { "InitialStreamReceiveWindow", o => o.InitialStreamReceiveWindow = 16 * 1024 * 1024 + 1 },
     };
 
     [Theory]
-    [MemberData(nameof(OutOfRangeRealTimeOptions))]
-    public async Task AnOutOfRangeDatagramOrCongestionOptionIsRefusedByName(string name, Action<QuicClientConnectionOptions> spoil)
+    [MemberData(nameof(OutOfRangeConnectionOptions))]
+    public async Task AnOutOfRangeConnectionOptionIsRefusedByName(string name, Action<QuicClientConnectionOptions> spoil)
     {
         var options = new QuicClientConnectionOptions { RemoteEndPoint = new IPEndPoint(IPAddress.Loopback, 9), ApplicationProtocols = ["hq-interop"] };
         spoil(options);

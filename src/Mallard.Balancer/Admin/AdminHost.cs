@@ -17,9 +17,13 @@ internal static class AdminHost
     /// <summary>Starts serving the routes <paramref name="map"/> adds; returns the app and the address it bound (the real port when 0 was asked).</summary>
     public static async Task<(WebApplication App, IPEndPoint Endpoint)> StartAsync(IPEndPoint endpoint, Action<WebApplication> map, CancellationToken cancellation)
     {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(endpoint));
+        // The empty builder: no configuration files, logging or content root of its own. The slim
+        // builder reads appsettings.json from the working directory with reload on change, which
+        // watches that directory and everything under it — from / (systemd's default), seconds of
+        // inotify set-up over the whole file system before the admin endpoint answers.
+        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(endpoint));
+        builder.Services.AddRoutingCore();
         WebApplication app = builder.Build();
         map(app);
         await app.StartAsync(cancellation).ConfigureAwait(false);

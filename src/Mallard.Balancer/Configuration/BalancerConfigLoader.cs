@@ -148,7 +148,7 @@ public static class BalancerConfigLoader
                 continue;
             }
 
-            ListenerOptions options = Bind<ListenerOptions>(entry);
+            ListenerOptions options = Bind(entry, static (s, o) => s.Get<ListenerOptions>(o));
             listeners.Add(new ListenerSettings(
                 ParseEndpoint(options.Address, $"{entry.Path}:Address", allowPortZero: true),
                 ParseReturnPath(options.ReturnPath, $"{entry.Path}:ReturnPath") ?? defaultReturnPath));
@@ -190,7 +190,7 @@ public static class BalancerConfigLoader
         var owners = new Dictionary<(int ConfigId, ServerId ServerId), string>();
         foreach (IConfigurationSection entry in section.GetChildren())
         {
-            BackendOptions options = Bind<BackendOptions>(entry);
+            BackendOptions options = Bind(entry, static (s, o) => s.Get<BackendOptions>(o));
             IPEndPoint address = ParseEndpoint(options.Address, $"{entry.Path}:Address", allowPortZero: false);
             if (addresses.TryGetValue(address, out string? earlier))
             {
@@ -250,7 +250,7 @@ public static class BalancerConfigLoader
 
     private static FallbackSettings LoadFallback(IConfigurationSection section)
     {
-        FallbackOptions options = section.Exists() ? Bind<FallbackOptions>(section) : new FallbackOptions();
+        FallbackOptions options = section.Exists() ? Bind(section, static (s, o) => s.Get<FallbackOptions>(o)) : new FallbackOptions();
         if (options.Algorithm is not (null or "maglev"))
         {
             throw new MallardConfigException($"{section.Path}:Algorithm", $"\"{options.Algorithm}\" is not a fallback algorithm; use maglev.");
@@ -270,7 +270,7 @@ public static class BalancerConfigLoader
 
     private static ProxySettings LoadProxy(IConfigurationSection section)
     {
-        ProxyOptions options = section.Exists() ? Bind<ProxyOptions>(section) : new ProxyOptions();
+        ProxyOptions options = section.Exists() ? Bind(section, static (s, o) => s.Get<ProxyOptions>(o)) : new ProxyOptions();
         TimeSpan hold = options.ReturnPathHoldTime ?? TimeSpan.FromMilliseconds(250);
         if (hold < TimeSpan.Zero)
         {
@@ -336,7 +336,7 @@ public static class BalancerConfigLoader
 
     private static HealthCheckSettings LoadHealth(IConfigurationSection section)
     {
-        HealthCheckOptions options = section.Exists() ? Bind<HealthCheckOptions>(section) : new HealthCheckOptions();
+        HealthCheckOptions options = section.Exists() ? Bind(section, static (s, o) => s.Get<HealthCheckOptions>(o)) : new HealthCheckOptions();
         TimeSpan interval = Positive(options.Interval ?? TimeSpan.FromSeconds(2), $"{section.Path}:Interval");
         TimeSpan timeout = Positive(options.Timeout ?? TimeSpan.FromSeconds(1), $"{section.Path}:Timeout");
         if (timeout > interval)
@@ -359,7 +359,7 @@ public static class BalancerConfigLoader
             return null;
         }
 
-        OtlpOptions options = Bind<OtlpOptions>(section);
+        OtlpOptions options = Bind(section, static (s, o) => s.Get<OtlpOptions>(o));
         if (Uri.TryCreate(options.Endpoint, UriKind.Absolute, out Uri? withUser) && withUser.UserInfo.Length > 0)
         {
             // Not quoted: the message is logged, and the address holds a password.
@@ -402,12 +402,17 @@ public static class BalancerConfigLoader
         return workers == 0 ? Environment.ProcessorCount : workers;
     }
 
-    private static T Bind<T>(IConfigurationSection section)
+    /// <summary>
+    /// Binds one section, refusing keys the options type does not have. The caller names the
+    /// type in its own <c>Get</c> call so that the configuration binder's source generator sees a
+    /// concrete type (a generic call here would need reflection, which Native AOT does not keep).
+    /// </summary>
+    private static T Bind<T>(IConfigurationSection section, Func<IConfigurationSection, Action<BinderOptions>, T?> get)
         where T : new()
     {
         try
         {
-            return section.Get<T>(binder => binder.ErrorOnUnknownConfiguration = true) ?? new T();
+            return get(section, static binder => binder.ErrorOnUnknownConfiguration = true) ?? new T();
         }
         catch (InvalidOperationException error)
         {

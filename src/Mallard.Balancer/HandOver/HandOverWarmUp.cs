@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
@@ -26,9 +27,15 @@ internal static class HandOverWarmUp
     private static int _done;
 
     /// <summary>Compiles every non-generic method of the balancer's data path and hand-over types, once per process.</summary>
+    /// <remarks>
+    /// A Native AOT build has nothing to compile (and keeps no metadata to find the methods by), so
+    /// there it returns at once; the reflection below runs only where code is compiled at run time.
+    /// </remarks>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Runs only with a JIT (RuntimeFeature.IsDynamicCodeCompiled); trimmed builds are AOT builds, which return first.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "As above: never reached in a trimmed (Native AOT) build.")]
     public static void Prepare()
     {
-        if (Interlocked.Exchange(ref _done, 1) != 0)
+        if (!RuntimeFeature.IsDynamicCodeCompiled || Interlocked.Exchange(ref _done, 1) != 0)
         {
             return;
         }

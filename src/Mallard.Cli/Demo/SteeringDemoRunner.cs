@@ -100,11 +100,14 @@ internal sealed partial class SteeringDemoRunner(string mode, bool routed, TextW
         }
     }
 
-    // The command that runs this program again: the host and the entry assembly under dotnet, else the apphost.
+    // The command that runs this program again: the host and mallard.dll under dotnet, else the
+    // apphost or the Native AOT binary itself (which has no assembly file to name).
     private static string[] Self()
     {
         string host = Environment.ProcessPath!;
-        return Path.GetFileNameWithoutExtension(host) == "dotnet" ? [host, Assembly.GetEntryAssembly()!.Location] : [host];
+        return Path.GetFileNameWithoutExtension(host) == "dotnet"
+            ? [host, Path.Combine(AppContext.BaseDirectory, typeof(SteeringDemoRunner).Assembly.GetName().Name + ".dll")]
+            : [host];
     }
 
     /// <summary>The quack-acks in <c>mallard siduck quack</c>'s output so far.</summary>

@@ -6,8 +6,9 @@
 # each connection sends a 100-octet datagram every INTERVAL_MS for SECONDS, and every echo is
 # timed. Reports, per server: setup time, echoed share, round trip p50/p99, the server's CPU per
 # echoed datagram during the echo phase (user + system, from /proc), and its resident memory per
-# connection (after setup, less the idle server's); and the client's CPU per datagram, since on a
-# small machine the one client process can be what limits the run. No root needed.
+# connection (after setup, less the idle server's); and the client's own CPU per datagram
+# (getrusage), since on a small machine the one client process can be what limits the run.
+# No root needed.
 #
 #   bench/scale.sh [CONNECTIONS=1000] [INTERVAL_MS=100] [SECONDS=10] [ROUNDS=1]
 set -euo pipefail
@@ -36,14 +37,14 @@ run() { # $1 = mallard|mallard-aot|quicgo
   "$WORK/quicgo" -mode scale -server "127.0.0.1:$port" -connections "$CONNECTIONS" -interval-ms "$INTERVAL_MS" -seconds "$SECONDS_ECHO" -mark "$mark" >"$WORK/client.out" &
   local client=$!
   while [ ! -e "$mark/steady" ] && kill -0 "$client" 2>/dev/null; do sleep 0.05; done
-  local cpu0 rss client0; cpu0=$(cpu_ticks "$SERVER"); rss=$(rss_kb "$SERVER"); client0=$(cpu_ticks "$client")
+  local cpu0 rss; cpu0=$(cpu_ticks "$SERVER"); rss=$(rss_kb "$SERVER")
   while [ ! -e "$mark/done" ] && kill -0 "$client" 2>/dev/null; do sleep 0.05; done
-  local cpu1 client1; cpu1=$(cpu_ticks "$SERVER"); client1=$(cpu_ticks "$client")
+  local cpu1; cpu1=$(cpu_ticks "$SERVER")
   wait "$client"
   local line echoed; line=$(cat "$WORK/client.out")
   echoed=$(echo "$line" | tr ' ' '\n' | awk -F= '$1=="echoed" {print $2}')
   stop_echo_server
-  echo "$line server_cpu_us_per_datagram=$(echo "($cpu1 - $cpu0) * 1000000 / $TICKS / ($echoed + 1)" | bc -l | xargs printf '%.1f') server_kb_per_connection=$(echo "($rss - $idle_rss) / $CONNECTIONS" | bc -l | xargs printf '%.1f') client_cpu_us_per_datagram=$(echo "($client1 - $client0) * 1000000 / $TICKS / ($echoed + 1)" | bc -l | xargs printf '%.1f')"
+  echo "$line server_cpu_us_per_datagram=$(echo "($cpu1 - $cpu0) * 1000000 / $TICKS / ($echoed + 1)" | bc -l | xargs printf '%.1f') server_kb_per_connection=$(echo "($rss - $idle_rss) / $CONNECTIONS" | bc -l | xargs printf '%.1f')"
 }
 
 for round in $(seq 1 "$ROUNDS"); do

@@ -32,6 +32,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"syscall"
 	"sync/atomic"
 	"time"
 
@@ -355,6 +356,7 @@ func scale(server string, connections int, interval time.Duration, seconds int, 
 	if mark != "" {
 		os.WriteFile(mark+"/steady", nil, 0o644)
 	}
+	cpuAtSteady := cpuMicroseconds()
 
 	var sent, echoed, lost int64
 	var mu sync.Mutex
@@ -403,6 +405,7 @@ func scale(server string, connections int, interval time.Duration, seconds int, 
 	if mark != "" {
 		os.WriteFile(mark+"/done", nil, 0o644)
 	}
+	clientCPU := cpuMicroseconds() - cpuAtSteady
 	for _, conn := range conns {
 		if conn != nil {
 			if conn.Context().Err() != nil {
@@ -413,9 +416,10 @@ func scale(server string, connections int, interval time.Duration, seconds int, 
 	}
 	mu.Lock()
 	sort.Slice(rtts, func(a, b int) bool { return rtts[a] < rtts[b] })
-	fmt.Printf("connections=%d failed=%d lost=%d setup_s=%.2f sent=%d echoed=%d echoed_pct=%.3f rtt_p50_ms=%.3f rtt_p99_ms=%.3f\n",
+	fmt.Printf("connections=%d failed=%d lost=%d setup_s=%.2f sent=%d echoed=%d echoed_pct=%.3f rtt_p50_ms=%.3f rtt_p99_ms=%.3f client_cpu_us_per_datagram=%.1f\n",
 		connections, atomic.LoadInt64(&failed), atomic.LoadInt64(&lost), setup, atomic.LoadInt64(&sent), atomic.LoadInt64(&echoed),
-		100*float64(atomic.LoadInt64(&echoed))/float64(max64(atomic.LoadInt64(&sent), 1)), percentile(rtts, 0.5), percentile(rtts, 0.99))
+		100*float64(atomic.LoadInt64(&echoed))/float64(max64(atomic.LoadInt64(&sent), 1)), percentile(rtts, 0.5), percentile(rtts, 0.99),
+		float64(clientCPU)/float64(max64(atomic.LoadInt64(&echoed), 1)))
 	mu.Unlock()
 	return nil
 }
@@ -438,4 +442,14 @@ func serverTLS() *tls.Config {
 		panic(err)
 	}
 	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, NextProtos: alpn}
+}
+
+// cpuMicroseconds is this process's user and system CPU so far (getrusage), for the scale mode's
+// account of what the client itself costs: on a small machine it can be what limits the run.
+func cpuMicroseconds() int64 {
+	var usage syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &usage) != nil {
+		return 0
+	}
+	return usage.Utime.Sec*1_000_000 + int64(usage.Utime.Usec) + usage.Stime.Sec*1_000_000 + int64(usage.Stime.Usec)
 }

@@ -1,0 +1,40 @@
+using Mallard.Quic.Connections;
+
+namespace Mallard.Quic.AspNetCore;
+
+/// <summary>
+/// What Kestrel's HTTP/3 listeners on Mallard.Quic are made with. The certificate and ALPN come
+/// from Kestrel's own HTTPS options (<c>listenOptions.UseHttps(...)</c>); everything particular to
+/// Mallard is here.
+/// </summary>
+public sealed class MallardQuicTransportOptions
+{
+    /// <summary>
+    /// The settings every connection gets: idle timeout, stream limits, flow-control windows,
+    /// congestion control, DATAGRAMs, qlog (<see cref="QuicConnectionOptions.QlogDirectory"/>) and
+    /// key log (<see cref="QuicConnectionOptions.KeyLog"/>).
+    /// </summary>
+    public QuicConnectionOptions ConnectionOptions { get; set; } = new();
+
+    /// <summary>
+    /// The server's connection IDs; a <see cref="QuicLbConnectionIdGenerator"/> makes them
+    /// routable by <c>mallard lb</c> (QUIC-LB). Random IDs when null.
+    /// </summary>
+    public IConnectionIdGenerator? ConnectionIdGenerator { get; set; }
+
+    /// <summary>
+    /// 64 secret octets that stateless reset tokens and address validation tokens are derived
+    /// from; share it across a fleet behind one balancer, or keep it across restarts. Random per
+    /// listener when null.
+    /// </summary>
+    public byte[]? StaticKey { get; set; }
+
+    /// <summary>Answer every new client with a Retry first, so that its address is validated (RFC 9000 section 8.1.2).</summary>
+    public bool RequireRetry { get; set; }
+
+    /// <summary>Handshakes from addresses not yet validated that may be under way at once; beyond that, clients get a Retry.</summary>
+    public int MaxUnvalidatedHandshakes { get; set; } = 128;
+
+    /// <summary>Connections handshaken but not yet accepted by Kestrel; beyond that, new ones are refused.</summary>
+    public int ListenBacklog { get; set; } = 512;
+}

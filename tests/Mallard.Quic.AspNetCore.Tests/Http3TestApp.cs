@@ -1,0 +1,90 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Mallard.Quic.AspNetCore.Tests;
+
+/// <summary>
+/// An ordinary ASP.NET Core app served by Kestrel with HTTP/3 only, on Mallard.Quic:
+/// <c>/hello</c>, <c>/bytes/{count}</c> (a known pattern) and <c>POST /echo</c>.
+/// </summary>
+internal sealed class Http3TestApp : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private Http3TestApp(WebApplication app, IPEndPoint endpoint)
+    {
+        _app = app;
+        Endpoint = endpoint;
+    }
+
+    public IPEndPoint Endpoint { get; }
+
+    public string Url(string path) => $"https://127.0.0.1:{Endpoint.Port}{path}";
+
+    public static async Task<Http3TestApp> StartAsync(Action<MallardQuicTransportOptions>? configure = null, int port = 0)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().UseKestrelHttpsConfiguration().UseMallardQuic(configure);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http3;
+            listen.UseHttps(Certificate.Value);
+        }));
+        builder.Services.AddRoutingCore();
+        WebApplication app = builder.Build();
+        app.MapGet("/hello", (HttpContext context) =>
+        {
+            context.Response.Headers["X-Mallard"] = context.Request.Protocol;
+            return Results.Text("hello over HTTP/3\n");
+        });
+        app.MapGet("/bytes/{count:int}", (int count) => Results.Bytes(Pattern(count), "application/octet-stream"));
+        app.MapPost("/echo", async (HttpContext context) =>
+        {
+            using var body = new MemoryStream();
+            await context.Request.Body.CopyToAsync(body);
+            return Results.Bytes(body.ToArray(), "application/octet-stream");
+        });
+        await app.StartAsync();
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new Http3TestApp(app, new IPEndPoint(IPAddress.Loopback, new Uri(address).Port));
+    }
+
+    /// <summary>The octets i % 251, as the quic-go client's request bodies are made.</summary>
+    public static byte[] Pattern(int count)
+    {
+        byte[] data = new byte[count];
+        for (int i = 0; i < count; i++)
+        {
+            data[i] = (byte)(i % 251);
+        }
+
+        return data;
+    }
+
+    public static string Sha256Of(byte[] data) => Convert.ToHexStringLower(SHA256.HashData(data));
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private static readonly Lazy<X509Certificate2> Certificate = new(() =>
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("localhost");
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+    });
+}

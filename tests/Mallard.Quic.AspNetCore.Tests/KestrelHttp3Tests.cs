@@ -1,0 +1,42 @@
+namespace Mallard.Quic.AspNetCore.Tests;
+
+/// <summary>Kestrel's HTTP/3 on Mallard.Quic, fetched by quic-go 0.29's HTTP/3 client.</summary>
+public class KestrelHttp3Tests
+{
+    [Fact]
+    public async Task AnAspNetCoreAppAnswersOverHttp3()
+    {
+        await using Http3TestApp app = await Http3TestApp.StartAsync();
+
+        (int exit, string output) = await QuicGoHttp3Client.RunAsync("-url", app.Url("/hello"));
+
+        Assert.True(exit == 0, output);
+        Assert.Contains($"status=200 proto=HTTP/3.0 bytes=18 sha256={Http3TestApp.Sha256Of("hello over HTTP/3\n"u8.ToArray())} header-x=HTTP/3", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ManyLargeResponsesOnOneConnectionArriveIntact()
+    {
+        await using Http3TestApp app = await Http3TestApp.StartAsync();
+        const int Size = 3_000_000;
+
+        (int exit, string output) = await QuicGoHttp3Client.RunAsync("-url", app.Url($"/bytes/{Size}"), "-count", "12", "-parallel", "4");
+
+        Assert.True(exit == 0, output);
+        string expected = $"status=200 proto=HTTP/3.0 bytes={Size} sha256={Http3TestApp.Sha256Of(Http3TestApp.Pattern(Size))}";
+        Assert.Equal(12, output.Split('\n').Count(line => line.StartsWith(expected, StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task ARequestBodyIsReadWhole()
+    {
+        await using Http3TestApp app = await Http3TestApp.StartAsync();
+        const int Size = 1_500_000;
+
+        (int exit, string output) = await QuicGoHttp3Client.RunAsync("-url", app.Url("/echo"), "-method", "POST", "-body-bytes", $"{Size}", "-count", "3");
+
+        Assert.True(exit == 0, output);
+        string expected = $"status=200 proto=HTTP/3.0 bytes={Size} sha256={Http3TestApp.Sha256Of(Http3TestApp.Pattern(Size))}";
+        Assert.Equal(3, output.Split('\n').Count(line => line.StartsWith(expected, StringComparison.Ordinal)));
+    }
+}

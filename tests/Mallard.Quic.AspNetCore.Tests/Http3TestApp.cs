@@ -27,6 +27,11 @@ internal sealed class Http3TestApp : IAsyncDisposable
 
     public IPEndPoint Endpoint { get; }
 
+    /// <summary>Requests the app has begun to answer.</summary>
+    public int Requests => _requests;
+
+    private int _requests;
+
     public string Url(string path) => $"https://127.0.0.1:{Endpoint.Port}{path}";
 
     public static async Task<Http3TestApp> StartAsync(Action<MallardQuicTransportOptions>? configure = null, int port = 0)
@@ -40,6 +45,12 @@ internal sealed class Http3TestApp : IAsyncDisposable
         }));
         builder.Services.AddRoutingCore();
         WebApplication app = builder.Build();
+        Http3TestApp? self = null;
+        app.Use(next => context =>
+        {
+            Interlocked.Increment(ref self!._requests);
+            return next(context);
+        });
         app.MapGet("/hello", (HttpContext context) =>
         {
             context.Response.Headers["X-Mallard"] = context.Request.Protocol;
@@ -54,7 +65,8 @@ internal sealed class Http3TestApp : IAsyncDisposable
         });
         await app.StartAsync();
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new Http3TestApp(app, new IPEndPoint(IPAddress.Loopback, new Uri(address).Port));
+        self = new Http3TestApp(app, new IPEndPoint(IPAddress.Loopback, new Uri(address).Port));
+        return self;
     }
 
     /// <summary>The octets i % 251, as the quic-go client's request bodies are made.</summary>

@@ -70,10 +70,16 @@ internal sealed class MallardQuicConnectionContext : MultiplexedConnectionContex
             _closed.Cancel();
             throw new ConnectionResetException(ended.Message, ended);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Kestrel cancels an accept to start a graceful close (GOAWAY) and then accepts again
+            // while its requests finish: the connection is not over.
+            return null;
+        }
         catch (Exception ended) when (ended is QuicException or OperationCanceledException or ObjectDisposedException)
         {
             _closed.Cancel();
-            return null; // closed by this side, idle, or Kestrel stopped accepting
+            return null; // closed by this side or idle
         }
     }
 

@@ -63,7 +63,15 @@ internal sealed class MallardQuicConnectionListener(MallardQuicTransportOptions 
         }
     }
 
-    public ValueTask UnbindAsync(CancellationToken cancellationToken = default) => DisposeAsync();
+    /// <summary>
+    /// Kestrel's graceful stop: no new connections, while those accepted finish their requests
+    /// after GOAWAY; the socket they share stays open until <see cref="DisposeAsync"/>.
+    /// </summary>
+    public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
+    {
+        _listener?.StopAccepting();
+        return ValueTask.CompletedTask;
+    }
 
     public async ValueTask DisposeAsync()
     {

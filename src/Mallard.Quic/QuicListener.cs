@@ -84,6 +84,15 @@ public sealed class QuicListener : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops taking new connections while those already accepted go on (a graceful shutdown: an
+    /// HTTP/3 server sends GOAWAY and lets its requests finish first, RFC 9114 section 5.2). A
+    /// handshake that completes from now on is refused with CONNECTION_REFUSED, and
+    /// <see cref="AcceptConnectionAsync"/> ends with <see cref="ObjectDisposedException"/> once
+    /// the connections already waiting are taken. <see cref="DisposeAsync"/> then closes the rest.
+    /// </summary>
+    public void StopAccepting() => _ready.Writer.TryComplete();
+
     /// <summary>Stops listening; connections already accepted are closed with it.</summary>
     public async ValueTask DisposeAsync()
     {

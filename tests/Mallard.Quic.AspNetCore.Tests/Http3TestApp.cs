@@ -13,7 +13,8 @@ namespace Mallard.Quic.AspNetCore.Tests;
 
 /// <summary>
 /// An ordinary ASP.NET Core app served by Kestrel with HTTP/3 only, on Mallard.Quic:
-/// <c>/hello</c>, <c>/bytes/{count}</c> (a known pattern) and <c>POST /echo</c>.
+/// <c>/hello</c>, <c>/bytes/{count}</c> (a known pattern), <c>/slow</c> (answers after a second),
+/// <c>/abort</c> (aborts the request) and <c>POST /echo</c>.
 /// </summary>
 internal sealed class Http3TestApp : IAsyncDisposable
 {
@@ -57,6 +58,12 @@ internal sealed class Http3TestApp : IAsyncDisposable
             return Results.Text("hello over HTTP/3\n");
         });
         app.MapGet("/bytes/{count:int}", (int count) => Results.Bytes(Pattern(count), "application/octet-stream"));
+        app.MapGet("/slow", async () =>
+        {
+            await Task.Delay(1_000);
+            return Results.Text("slow but complete\n");
+        });
+        app.MapGet("/abort", (HttpContext context) => context.Abort());
         app.MapPost("/echo", async (HttpContext context) =>
         {
             using var body = new MemoryStream();
@@ -82,6 +89,9 @@ internal sealed class Http3TestApp : IAsyncDisposable
     }
 
     public static string Sha256Of(byte[] data) => Convert.ToHexStringLower(SHA256.HashData(data));
+
+    /// <summary>Stops the app as a host shutting down does: GOAWAY, then waiting for requests under way (RFC 9114 section 5.2).</summary>
+    public Task StopAsync() => _app.StopAsync();
 
     public async ValueTask DisposeAsync()
     {

@@ -39,4 +39,45 @@ public class KestrelHttp3Tests
         string expected = $"status=200 proto=HTTP/3.0 bytes={Size} sha256={Http3TestApp.Sha256Of(Http3TestApp.Pattern(Size))}";
         Assert.Equal(3, output.Split('\n').Count(line => line.StartsWith(expected, StringComparison.Ordinal)));
     }
+
+    /// <summary>
+    /// A shutting-down app finishes what it began: Kestrel sends GOAWAY (RFC 9114 section 5.2), the
+    /// request under way is answered, and the connection then closes with H3_NO_ERROR.
+    /// </summary>
+    [Fact]
+    public async Task ARequestUnderWayIsAnsweredWhileTheAppShutsDown()
+    {
+        Http3TestApp app = await Http3TestApp.StartAsync();
+        await using (app)
+        {
+            Task<(int ExitCode, string Output)> fetch = QuicGoHttp3Client.RunAsync("-url", app.Url("/slow"));
+            long deadline = Environment.TickCount64 + 20_000;
+            while (app.Requests == 0 && Environment.TickCount64 < deadline)
+            {
+                await Task.Delay(20);
+            }
+
+            Assert.Equal(1, app.Requests);
+            await app.StopAsync();
+            (int exit, string output) = await fetch;
+
+            Assert.True(exit == 0, output);
+            Assert.Contains("status=200 proto=HTTP/3.0 bytes=18 ", output, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>
+    /// An aborted request reaches the client as a reset of its stream carrying the code Kestrel
+    /// chose — H3_INTERNAL_ERROR (0x102, RFC 9114 section 8.1) for <c>HttpContext.Abort()</c>.
+    /// </summary>
+    [Fact]
+    public async Task AnAbortedRequestResetsItsStreamWithTheHttp3Code()
+    {
+        await using Http3TestApp app = await Http3TestApp.StartAsync();
+
+        (int exit, string output) = await QuicGoHttp3Client.RunAsync("-url", app.Url("/abort"));
+
+        Assert.Equal(1, exit);
+        Assert.Contains("stream 0 canceled with error code 258", output, StringComparison.Ordinal);
+    }
 }

@@ -346,6 +346,28 @@ public class QuicConnectionTests
         Assert.Equal(QuicDatagramSendStatus.ConnectionClosed, client.TrySendDatagram(new byte[1]));
     }
 
+    /// <summary>A listener that stops accepting keeps the connections it has and refuses new ones (a graceful shutdown).</summary>
+    [Fact]
+    public async Task AfterStopAcceptingOldConnectionsWorkAndNewOnesAreRefused()
+    {
+        await using QuicListener listener = await Listen(datagrams: true);
+        await using QuicConnection client = await Connect(listener, datagrams: true);
+        await using QuicConnection server = await listener.AcceptConnectionAsync();
+
+        listener.StopAccepting();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await listener.AcceptConnectionAsync());
+        // The late client's handshake may complete before the server's CONNECTION_CLOSE arrives; either way it ends refused.
+        var refused = await Assert.ThrowsAsync<QuicException>(async () =>
+        {
+            await using QuicConnection late = await Connect(listener);
+            await late.AcceptInboundStreamAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        });
+        Assert.Equal((long)Mallard.Quic.Transport.TransportErrorCode.ConnectionRefused, refused.TransportErrorCode);
+        client.SendDatagram("still here"u8.ToArray());
+        Assert.Equal("still here", System.Text.Encoding.ASCII.GetString(await server.ReadDatagramAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10))));
+    }
+
     [Fact]
     public async Task SendingADatagramThePeerDoesNotAcceptFailsClearly()
     {

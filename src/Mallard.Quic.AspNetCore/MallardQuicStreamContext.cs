@@ -22,6 +22,7 @@ internal sealed class MallardQuicStreamContext : ConnectionContext,
     private readonly Pipe _input = new(new PipeOptions(useSynchronizationContext: false));
     private readonly Pipe _output = new(new PipeOptions(useSynchronizationContext: false));
     private readonly CancellationTokenSource _closed = new();
+    private readonly CancellationTokenSource _readAborted = new();
     private readonly Lock _gate = new();
     private List<(Action<object?> Callback, object? State)>? _onClosed;
     private bool _ended;
@@ -111,8 +112,12 @@ internal sealed class MallardQuicStreamContext : ConnectionContext,
     {
         _error = errorCode;
         _log.LogDebug("HTTP/3 stream {Id}: reading aborted with 0x{Code:x} ({Reason})", ConnectionId, errorCode, abortReason.Message);
+        // Kestrel stopped reading by itself (for example after answering before the request's FIN
+        // arrived, RFC 9114 section 4.1): the read pump ends quietly, also when the client answers
+        // the STOP_SENDING with a RESET_STREAM. Completing the pipe with an error would read as the
+        // client resetting the request, and Kestrel would reset the response it just wrote.
+        Try(_readAborted.Cancel);
         Try(() => _stream.Abort(QuicAbortDirection.Read, errorCode));
-        _input.Writer.Complete(abortReason);
     }
 
     public void AbortWrite(long errorCode, ConnectionAbortedException abortReason)
@@ -158,6 +163,7 @@ internal sealed class MallardQuicStreamContext : ConnectionContext,
         await Task.WhenAll(_reading, _writing).ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
         _closed.Dispose();
+        _readAborted.Dispose();
     }
 
     private long ErrorOrDefault => _error is long error and >= 0 ? error : _defaultErrorCode;
@@ -171,13 +177,18 @@ internal sealed class MallardQuicStreamContext : ConnectionContext,
             while (true)
             {
                 Memory<byte> buffer = writer.GetMemory(4096);
-                int read = await _stream.ReadAsync(buffer).ConfigureAwait(false);
+                int read = await _stream.ReadAsync(buffer, _readAborted.Token).ConfigureAwait(false);
                 if (read == 0)
                 {
                     break; // FIN
                 }
 
                 writer.Advance(read);
+                if (_stream.ReadsCompleted)
+                {
+                    break; // the FIN came with these octets: Kestrel sees them and the end together
+                }
+
                 FlushResult flushed = await writer.FlushAsync().ConfigureAwait(false);
                 if (flushed.IsCompleted || flushed.IsCanceled)
                 {
@@ -185,7 +196,11 @@ internal sealed class MallardQuicStreamContext : ConnectionContext,
                 }
             }
 
-            await writer.CompleteAsync().ConfigureAwait(false);
+            await writer.CompleteAsync().ConfigureAwait(false); // commits what was advanced, then the end
+        }
+        catch (Exception) when (_readAborted.IsCancellationRequested)
+        {
+            await writer.CompleteAsync().ConfigureAwait(false); // AbortRead: nobody reads any more
         }
         catch (QuicException reset) when (reset.ApplicationErrorCode is long code)
         {
@@ -234,6 +249,18 @@ internal sealed class MallardQuicStreamContext : ConnectionContext,
             long code = failed is QuicException { ApplicationErrorCode: long peerCode } ? peerCode : ErrorOrDefault;
             Try(() => _stream.Abort(QuicAbortDirection.Write, code));
             await reader.CompleteAsync(failed).ConfigureAwait(false);
+        }
+
+        try
+        {
+            // The stream counts as closed for Kestrel (IStreamClosedFeature) only once the client
+            // has the whole response: Kestrel resets a stream that closes while it thinks the
+            // request unfinished, and a reset before the acknowledgment would cut the response.
+            await _stream.WaitForWritesClosedAsync().ConfigureAwait(false);
+        }
+        catch (Exception gone) when (gone is QuicException or ObjectDisposedException)
+        {
+            // the connection ended first: nothing more will be acknowledged
         }
     }
 

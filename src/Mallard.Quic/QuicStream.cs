@@ -19,6 +19,7 @@ public sealed class QuicStream : Stream
     private readonly StreamState _state;
     private readonly long _defaultErrorCode;
     private bool _writesCompleted;
+    private volatile bool _readsCompleted;
     private bool _disposed;
 
     internal QuicStream(QuicConnection connection, StreamState state, long defaultErrorCode)
@@ -39,6 +40,14 @@ public sealed class QuicStream : Stream
 
     /// <inheritdoc/>
     public override bool CanWrite => _state.Send is not null && !_disposed;
+
+    /// <summary>
+    /// Whether reading has reached the peer's FIN: true once a read has returned the last octets
+    /// (or 0), so that a reader can end its side with the data instead of after one more read —
+    /// a server that answers before it has seen the end of a request may otherwise ask the client
+    /// to stop sending a request that was complete (RFC 9114 section 4.1).
+    /// </summary>
+    public bool ReadsCompleted => _readsCompleted;
 
     /// <inheritdoc/>
     public override bool CanSeek => false;
@@ -68,6 +77,11 @@ public sealed class QuicStream : Stream
                 }
 
                 read = core.ReadStream(HostClock.Now, _state.Id, buffer.Span, out bool finished);
+                if (finished && _state.PeerResetCode is null)
+                {
+                    _readsCompleted = true;
+                }
+
                 return read > 0 || finished || buffer.IsEmpty;
             },
             cancellationToken).ConfigureAwait(false);
@@ -134,6 +148,25 @@ public sealed class QuicStream : Stream
             _connection.Core.WriteStream(_state.Id, default, fin: true);
             _connection.FlushLocked();
         }
+    }
+
+    /// <summary>
+    /// Waits until the writing half is over: the peer has acknowledged every octet and the FIN
+    /// (after <see cref="CompleteWrites"/>), or the half was reset by either side (RFC 9000
+    /// section 3.1, "Data Recvd" or "Reset Recvd"). Throws <see cref="QuicException"/> when the
+    /// connection ends first. A server that reports a stream as closed only then cannot lose the
+    /// end of a response to a reset that follows.
+    /// </summary>
+    public async ValueTask WaitForWritesClosedAsync(CancellationToken cancellationToken = default)
+    {
+        if (_state.Send is null)
+        {
+            return;
+        }
+
+        await _connection.WaitAsync(
+            core => _state.SendDone || _state.LocalResetCode is not null || _state.PeerStopCode is not null || core.GetStream(_state.Id) is null,
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Abandons reading (STOP_SENDING), writing (RESET_STREAM) or both, with an application error code.</summary>

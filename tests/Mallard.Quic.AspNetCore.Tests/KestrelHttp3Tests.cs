@@ -27,6 +27,23 @@ public class KestrelHttp3Tests
         Assert.Equal(12, output.Split('\n').Count(line => line.StartsWith(expected, StringComparison.Ordinal)));
     }
 
+    /// <summary>
+    /// Thousands of small requests, 16 at a time on one connection, all answered. (Kestrel may
+    /// answer a GET before its FIN arrives and then stop reading; the response used to be reset
+    /// behind it in 0.2–0.8 % of requests, because the stream was reported closed before the
+    /// client had acknowledged the response.)
+    /// </summary>
+    [Fact]
+    public async Task ThousandsOfSmallRequestsInParallelAreAllAnswered()
+    {
+        await using Http3TestApp app = await Http3TestApp.StartAsync();
+
+        (int exit, string output) = await QuicGoHttp3Client.RunAsync("-url", app.Url("/hello"), "-count", "4000", "-parallel", "16", "-quiet");
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("done requests=4000 failed=0 ", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ARequestBodyIsReadWhole()
     {

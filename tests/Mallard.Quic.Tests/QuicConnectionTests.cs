@@ -346,6 +346,46 @@ public class QuicConnectionTests
         Assert.Equal(QuicDatagramSendStatus.ConnectionClosed, client.TrySendDatagram(new byte[1]));
     }
 
+    /// <summary>
+    /// A reader learns that the FIN came with the data it just read (ReadsCompleted), and a
+    /// writer can wait until the peer has acknowledged everything it wrote and the FIN.
+    /// </summary>
+    [Fact]
+    public async Task AStreamTellsWhenReadsReachedTheFinAndWhenWritesAreAcknowledged()
+    {
+        await using QuicListener listener = await Listen();
+        await using QuicConnection client = await Connect(listener);
+        await using QuicConnection server = await listener.AcceptConnectionAsync();
+        await using QuicStream request = await client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional);
+        await request.WriteAsync("GET /\r\n"u8.ToArray(), completeWrites: true);
+        await using QuicStream served = await server.AcceptInboundStreamAsync();
+
+        byte[] buffer = new byte[64];
+        int read = await served.ReadAsync(buffer);
+        Assert.Equal("GET /\r\n", System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+        Assert.True(served.ReadsCompleted); // the FIN travelled with the request: no read needed to learn it
+        Assert.Equal(0, await served.ReadAsync(buffer));
+
+        Assert.False(request.ReadsCompleted);
+        Task<long> reading = Task.Run(async () =>
+        {
+            long total = 0;
+            int n;
+            byte[] chunk = new byte[4096];
+            while ((n = await request.ReadAsync(chunk)) > 0)
+            {
+                total += n;
+            }
+
+            return total;
+        });
+        await served.WriteAsync(new byte[200_000], completeWrites: true); // more than the initial window: the reader must read for it to go
+        await served.WaitForWritesClosedAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(200_000, await reading.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(request.ReadsCompleted);
+    }
+
     /// <summary>A listener that stops accepting keeps the connections it has and refuses new ones (a graceful shutdown).</summary>
     [Fact]
     public async Task AfterStopAcceptingOldConnectionsWorkAndNewOnesAreRefused()

@@ -102,7 +102,10 @@ internal sealed partial class Connection
         if (_streams.TryGetValue(streamId, out StreamState? stream) && stream.Receive is not null && stream.LocalStopCode is null && !stream.Receive.IsFinished)
         {
             stream.LocalStopCode = errorCode;
-            stream.StopSendingPending = true;
+            // Once every octet up to the final size has arrived the peer has nothing left to stop
+            // (RFC 9000 section 3.5): the unread rest is dropped here and no frame is sent — a peer
+            // could otherwise take STOP_SENDING for a request it completed as a refusal of it.
+            stream.StopSendingPending = !stream.Receive.IsAllReceived;
             ReleaseIfDone(stream);
         }
     }

@@ -57,6 +57,9 @@ internal sealed class ReassemblyBuffer
     /// <summary>Whether every octet up to the final size has been read.</summary>
     public bool IsFinished => FinalSize == ReadOffset;
 
+    /// <summary>Whether every octet up to the final size has arrived, read or not ("Data Recvd", RFC 9000 section 3.2).</summary>
+    public bool IsAllReceived => FinalSize == ContiguousEnd;
+
     /// <summary>Octets of memory held for received data (whole pages).</summary>
     public long HeldOctets { get; private set; }
 

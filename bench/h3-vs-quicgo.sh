@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# HTTP/3 requests per second for small responses: an ASP.NET Core app on Kestrel with its HTTP/3
+# on Mallard.Quic (examples/http3-app) beside quic-go 0.29's http3 server, both fetched by the same
+# quic-go 0.29 HTTP/3 client (tests/Mallard.Quic.AspNetCore.Tests/QuicGoHttp3) over one
+# connection with PARALLEL requests at a time, on loopback, alternating rounds. Each server first
+# answers WARMUP uncounted requests (Kestrel's JIT settles; quic-go is compiled ahead of time).
+# Neither side logs requests. No root needed.
+#
+#   bench/h3-vs-quicgo.sh [ROUNDS=3] [REQUESTS=20000] [PARALLEL=16] [WARMUP=20000]
+set -euo pipefail
+ROUNDS=${1:-3}
+REQUESTS=${2:-20000}
+PARALLEL=${3:-16}
+WARMUP=${4:-20000}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d /tmp/mallard-h3bench-XXXX)
+SERVER=""
+trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"' EXIT
+
+export GO111MODULE=off GOPATH=/usr/share/gocode CGO_ENABLED=0 GOCACHE=/tmp/mallard-gocache
+(cd "$ROOT/tests/Mallard.Quic.AspNetCore.Tests/QuicGoHttp3" && go build -o "$WORK/h3" main.go)
+dotnet build "$ROOT/examples/http3-app" -c Release --artifacts-path "$WORK/artifacts" >/dev/null
+APP="$WORK/artifacts/bin/Http3App/release"
+
+start() { # $1 = mallard|quicgo, $2 = port
+  if [ "$1" = mallard ]; then
+    dotnet "$APP/Http3App.dll" --Port "$2" --contentRoot "$APP" >"$WORK/server.log" 2>&1 &
+    SERVER=$!
+    for _ in $(seq 1 100); do grep -q "Application started" "$WORK/server.log" && break; sleep 0.1; done
+  else
+    "$WORK/h3" -listen "127.0.0.1:$2" >"$WORK/server.log" 2>&1 &
+    SERVER=$!
+    for _ in $(seq 1 100); do grep -q listening "$WORK/server.log" && break; sleep 0.1; done
+  fi
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+  for impl in mallard quicgo; do
+    port=$((20000 + RANDOM % 20000))
+    start "$impl" "$port"
+    "$WORK/h3" -url "https://127.0.0.1:$port/" -count "$WARMUP" -parallel "$PARALLEL" -quiet >/dev/null
+    line=$("$WORK/h3" -url "https://127.0.0.1:$port/" -count "$REQUESTS" -parallel "$PARALLEL" -quiet)
+    kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
+    echo "round $round $impl $line"
+    echo "$impl $line" >>"$WORK/results"
+  done
+done
+
+python3 - "$WORK/results" <<'PY'
+import statistics, sys
+rates = {}
+for line in open(sys.argv[1]):
+    impl, *pairs = line.split()
+    values = dict(p.split("=") for p in pairs if "=" in p)
+    rates.setdefault(impl, []).append(float(values["requests_per_s"]))
+m, q = statistics.median(rates["mallard"]), statistics.median(rates["quicgo"])
+print(f"median requests/s: Kestrel on Mallard.Quic {m:.0f}, quic-go http3 {q:.0f}, ratio {m / q:.2f}x")
+PY

@@ -3,15 +3,17 @@
 # on Mallard.Quic (examples/http3-app) beside quic-go 0.29's http3 server, both fetched by the same
 # quic-go 0.29 HTTP/3 client (tests/Mallard.Quic.AspNetCore.Tests/QuicGoHttp3) over one
 # connection with PARALLEL requests at a time, on loopback, alternating rounds. Each server first
-# answers WARMUP uncounted requests (Kestrel's JIT settles; quic-go is compiled ahead of time).
+# answers WARMUP uncounted requests: Kestrel is a large body of code that the JIT is still
+# recompiling after 20,000 requests (a third of the server's CPU in perf record) and settles after
+# about 60,000; quic-go is compiled ahead of time.
 # Neither side logs requests. No root needed.
 #
-#   bench/h3-vs-quicgo.sh [ROUNDS=3] [REQUESTS=20000] [PARALLEL=16] [WARMUP=20000]
+#   bench/h3-vs-quicgo.sh [ROUNDS=3] [REQUESTS=30000] [PARALLEL=16] [WARMUP=80000]
 set -euo pipefail
 ROUNDS=${1:-3}
-REQUESTS=${2:-20000}
+REQUESTS=${2:-30000}
 PARALLEL=${3:-16}
-WARMUP=${4:-20000}
+WARMUP=${4:-80000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d /tmp/mallard-h3bench-XXXX)
 SERVER=""

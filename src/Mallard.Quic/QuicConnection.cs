@@ -90,7 +90,8 @@ public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
         }
     }
 
-    internal AsyncSignal Changed { get; } = new();
+    // Operations waiting for the connection to change (stream reads, writes, opens, accepts).
+    private readonly List<PendingWait> _waits = [];
 
     internal object Gate => _host.Gate;
 
@@ -465,30 +466,108 @@ public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
         }
     }
 
-    /// <summary>Runs <paramref name="attempt"/> under the lock until it succeeds, waking on every change; throws once the connection is closed.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // a state machine per call would be garbage on the data path
-    internal async ValueTask WaitAsync(Func<Connection, bool> attempt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="attempt"/> under the lock; if it cannot succeed yet, it is tried again
+    /// after each host cycle of this connection until it does (see <see cref="PendingWait"/>).
+    /// Throws what the attempt throws, and <see cref="QuicException"/> once the connection is closed.
+    /// </summary>
+    internal ValueTask WaitAsync(Func<Connection, bool> attempt, CancellationToken cancellationToken)
     {
-        while (true)
+        lock (Gate)
         {
-            Task changed;
-            lock (Gate)
+            try
             {
                 if (attempt(_connection))
                 {
                     _host.ScheduleSend(_connection);
-                    return;
+                    return default;
                 }
-
-                if (_connection.State is ConnectionState.Closing or ConnectionState.Draining or ConnectionState.Closed || _disposed)
-                {
-                    throw ClosedException();
-                }
-
-                changed = Changed.Task;
+            }
+            catch (Exception failure) when (failure is not OutOfMemoryException)
+            {
+                return ValueTask.FromException(failure);
             }
 
-            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (IsOverLocked)
+            {
+                return ValueTask.FromException(ClosedException());
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromCanceled(cancellationToken);
+            }
+
+            var wait = new PendingWait(this, attempt);
+            _waits.Add(wait);
+            if (cancellationToken.CanBeCanceled)
+            {
+                wait.Cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((PendingWait)state!).Cancel(token), wait);
+            }
+
+            return new ValueTask(wait.Task);
+        }
+    }
+
+    /// <summary>Removes a wait that has not completed; false when it is gone already. Call under the lock.</summary>
+    internal bool ForgetWaitLocked(PendingWait wait) => _waits.Remove(wait);
+
+    private bool IsOverLocked => _connection.State is ConnectionState.Closing or ConnectionState.Draining or ConnectionState.Closed || _disposed;
+
+    /// <summary>Tries every waiting operation again; completes those that are done, and all with the reason once the connection is over.</summary>
+    private void RetryWaitsLocked()
+    {
+        if (_waits.Count == 0)
+        {
+            return;
+        }
+
+        bool over = IsOverLocked;
+        bool progressed = false;
+        int kept = 0;
+        for (int i = 0; i < _waits.Count; i++)
+        {
+            PendingWait wait = _waits[i];
+            bool done;
+            Exception? failure = null;
+            try
+            {
+                done = wait.Attempt(_connection);
+            }
+            catch (Exception thrown) when (thrown is not OutOfMemoryException)
+            {
+                done = true;
+                failure = thrown;
+            }
+
+            if (!done && over)
+            {
+                done = true;
+                failure = ClosedException();
+            }
+
+            if (!done)
+            {
+                _waits[kept++] = wait;
+                continue;
+            }
+
+            wait.Cancellation.Unregister(); // not Dispose: that would wait for a running callback, which waits for this lock
+            progressed |= failure is null;
+            if (failure is null)
+            {
+                wait.TrySetResult();
+            }
+            else
+            {
+                wait.TrySetException(failure);
+            }
+        }
+
+        _waits.RemoveRange(kept, _waits.Count - kept);
+        if (progressed)
+        {
+            _host.ScheduleSend(_connection); // what the attempts did (window updates, data) goes out
         }
     }
 
@@ -506,7 +585,7 @@ public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
             ReportDatagramOutcomesLocked();
         }
 
-        Changed.Pulse();
+        RetryWaitsLocked();
     }
 
     /// <summary>Hands tracked datagrams' outcomes to their callbacks, off the lock; the rest count as lost once the connection ends.</summary>

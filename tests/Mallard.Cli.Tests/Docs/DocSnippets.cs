@@ -1,6 +1,12 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Mallard.Quic;
+using Mallard.Quic.AspNetCore;
+using Mallard.Quic.Connections;
 using Mallard.QuicLb;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Mallard.Cli.Tests.Docs;
 
@@ -114,5 +120,37 @@ internal static class DocSnippets
 
         Assert.True(result.IsRoutable);
         Assert.Equal(1, result.ConfigId);
+    }
+
+    /// <summary>README.md: an ASP.NET Core app whose HTTP/3 runs on Mallard.Quic (compiled; examples/http3-app is the runnable one).</summary>
+    public static void AspNetCoreReadme(string[] args)
+    {
+        #region README.md aspnetcore
+        var builder = WebApplication.CreateBuilder(args);
+        builder.WebHost.UseMallardQuic(quic =>            // Kestrel's HTTP/3 on Mallard.Quic
+            quic.ConnectionIdGenerator = new QuicLbConnectionIdGenerator(
+                new QuicLbConfig(0, 4, 8), Convert.FromHexString("41414141"))); // routable by mallard lb
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(443, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http1AndHttp2AndHttp3; // TCP answers advertise h3 (Alt-Svc)
+            listen.UseHttps("server.pfx");
+        }));
+        var app = builder.Build();
+        app.MapGet("/", () => "hello over HTTP/3");
+        app.Run();
+        #endregion
+    }
+
+    /// <summary>docs/aspnetcore.md: the transport and an HTTP/3 endpoint (compiled).</summary>
+    public static void AspNetCoreDocs(WebApplicationBuilder builder, X509Certificate2 certificate)
+    {
+        #region docs/aspnetcore.md
+        builder.WebHost.UseMallardQuic(quic => { /* MallardQuicTransportOptions */ });
+        builder.WebHost.ConfigureKestrel(k => k.ListenAnyIP(443, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http3;           // or Http1AndHttp2AndHttp3
+            listen.UseHttps(certificate);                     // HTTP/3 is always TLS
+        }));
+        #endregion
     }
 }

@@ -14,7 +14,7 @@ namespace Mallard.Quic.AspNetCore.Tests;
 /// <summary>
 /// An ordinary ASP.NET Core app served by Kestrel with HTTP/3 only, on Mallard.Quic:
 /// <c>/hello</c>, <c>/bytes/{count}</c> (a known pattern), <c>/slow</c> (answers after a second),
-/// <c>/abort</c> (aborts the request) and <c>POST /echo</c>.
+/// <c>/abort</c> (aborts the request), <c>/page</c> (a page for the browser test) and <c>POST /echo</c>.
 /// </summary>
 internal sealed class Http3TestApp : IAsyncDisposable
 {
@@ -58,6 +58,7 @@ internal sealed class Http3TestApp : IAsyncDisposable
             return Results.Text("hello over HTTP/3\n");
         });
         app.MapGet("/bytes/{count:int}", (int count) => Results.Bytes(Pattern(count), "application/octet-stream"));
+        app.MapGet("/page", () => Results.Content(Page, "text/html; charset=utf-8"));
         app.MapGet("/slow", async () =>
         {
             await Task.Delay(1_000);
@@ -75,6 +76,28 @@ internal sealed class Http3TestApp : IAsyncDisposable
         self = new Http3TestApp(app, new IPEndPoint(IPAddress.Loopback, new Uri(address).Port));
         return self;
     }
+
+    /// <summary>
+    /// The certificate's SubjectPublicKeyInfo hash (SHA-256, base64), what chromium's
+    /// <c>--ignore-certificate-errors-spki-list</c> takes to trust this self-signed certificate.
+    /// </summary>
+    public static string CertificateSpkiHash => Convert.ToBase64String(SHA256.HashData(Certificate.Value.PublicKey.ExportSubjectPublicKeyInfo()));
+
+    /// <summary>A page that fetches 3 MB and then shows what it got and each resource's protocol (nextHopProtocol).</summary>
+    private const string Page = """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Mallard.Quic HTTP/3</title></head>
+        <body style="font: 24px sans-serif; margin: 2em">
+        <h1>Kestrel on Mallard.Quic</h1>
+        <p id="result">loading 3 MB…</p>
+        <script>
+        fetch('/bytes/3000000').then(r => r.arrayBuffer()).then(body => {
+          const protocols = performance.getEntries().filter(e => e.nextHopProtocol !== undefined).map(e => e.nextHopProtocol);
+          document.getElementById('result').textContent = `fetched ${body.byteLength} octets; protocols ${protocols.join(' ')}`;
+        });
+        </script>
+        </body></html>
+        """;
 
     /// <summary>The octets i % 251, as the quic-go client's request bodies are made.</summary>
     public static byte[] Pattern(int count)

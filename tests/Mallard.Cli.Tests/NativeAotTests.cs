@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Mallard.TestSupport;
 
 namespace Mallard.Cli.Tests;
@@ -26,7 +24,7 @@ public sealed class NativeAotTests(NativeAotTests.PublishedMallard published) : 
     [Fact]
     public async Task TheBalancerServesItsAdminEndpointAndRefusesABadConfigByName()
     {
-        int admin = FreeTcpPort();
+        int admin = FreePorts.Tcp();
         string config = ScratchFolder.NewFile("aot-lb");
         File.WriteAllText(config, $$"""
             { "Mallard": { "Balancer": { "Listen": [ "127.0.0.1:0" ], "Admin": "127.0.0.1:{{admin}}", "Workers": 1,
@@ -65,12 +63,6 @@ public sealed class NativeAotTests(NativeAotTests.PublishedMallard published) : 
         Assert.Contains("survived", demo.Output, StringComparison.Ordinal);
     }
 
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>Publishes <c>mallard</c> with Native AOT once for these tests, into a folder of its own.</summary>
     public sealed class PublishedMallard : IAsyncLifetime

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Mallard.Quic.Connections;
 using Mallard.QuicLb;
 using Mallard.TestSupport;
@@ -36,7 +34,7 @@ internal sealed class BalancedApps : IAsyncDisposable
         var config = new QuicLbConfig(0, 4, 8);
         Http3TestApp a = await Http3TestApp.StartAsync(o => o.ConnectionIdGenerator = new QuicLbConnectionIdGenerator(config, [0x41, 0x41, 0x41, 0x41]));
         Http3TestApp b = await Http3TestApp.StartAsync(o => o.ConnectionIdGenerator = new QuicLbConnectionIdGenerator(config, [0x42, 0x42, 0x42, 0x42]));
-        int port = FreeUdpPort();
+        int port = FreePorts.Udp();
         string lbConfig = ScratchFolder.NewFile("h3-lb");
         File.WriteAllText(lbConfig, $$"""
             { "Mallard": { "Balancer": {
@@ -59,12 +57,6 @@ internal sealed class BalancedApps : IAsyncDisposable
         return new BalancedApps(a, b, balancer, port);
     }
 
-    public static int FreeUdpPort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
 
     public async ValueTask DisposeAsync()
     {

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Mallard.TestSupport;
 
 namespace Mallard.Quic.AspNetCore.Tests;
@@ -19,7 +17,7 @@ public class ExampleAppTests
             }
 
             string output = Path.Combine(work, "bin", "Http3App", "release");
-            int port = FreePort();
+            int port = FreePorts.TcpAndUdp();
             using RunningProcess app = RunningProcess.Start("dotnet", [Path.Combine(output, "Http3App.dll"), "--Port", $"{port}", "--contentRoot", output]);
             Assert.True(await app.WaitForOutputAsync("Application started", TimeSpan.FromSeconds(30)), app.Output);
 
@@ -44,24 +42,4 @@ public class ExampleAppTests
         }
     }
 
-    /// <summary>A port free for both TCP and UDP, as Kestrel binds both for HTTP/1.1–2 and HTTP/3.</summary>
-    private static int FreePort()
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            using var tcp = new TcpListener(IPAddress.Loopback, 0);
-            tcp.Start();
-            int port = ((IPEndPoint)tcp.LocalEndpoint).Port;
-            try
-            {
-                using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-                udp.Bind(new IPEndPoint(IPAddress.Loopback, port));
-                return port;
-            }
-            catch (SocketException) when (attempt < 20)
-            {
-                // taken for UDP: try another
-            }
-        }
-    }
 }

@@ -74,7 +74,7 @@ public class LbCommandTests
     {
         using var backendA = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         using var backendB = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-        int listenPort = FreeUdpPort();
+        int listenPort = Mallard.TestSupport.FreePorts.Udp();
         string path = WriteConfig(listenPort, ((IPEndPoint)backendA.Client.LocalEndPoint!).Port, "41414141");
 
         using var process = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "mallard.dll"), "lb", "--config", path])
@@ -138,7 +138,7 @@ public class LbCommandTests
         string notifyPath = Path.Combine(folder, "notify");
         using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         notify.Bind(new UnixDomainSocketEndPoint(notifyPath));
-        int listenPort = FreeUdpPort();
+        int listenPort = Mallard.TestSupport.FreePorts.Udp();
         string proxy = $$""", "Proxy": { "HandOverSocket": "{{Path.Combine(folder, "handover")}}" }""";
         string path = WriteConfig(listenPort, ((IPEndPoint)backendA.Client.LocalEndPoint!).Port, "41414141", proxy);
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "mallard.dll"), "lb", "--config", path])
@@ -242,12 +242,6 @@ public class LbCommandTests
         return condition();
     }
 
-    private static int FreeUdpPort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
 
     private static string WriteConfig(int port, int backendPort, string serverId, string more = "")
     {

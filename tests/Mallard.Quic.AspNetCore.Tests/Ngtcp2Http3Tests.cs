@@ -65,14 +65,17 @@ public class Ngtcp2Http3Tests
         Assert.Equal(body, await File.ReadAllBytesAsync(Path.Combine(downloads, "echo")));
     }
 
-    /// <summary>Runs gtlsclient until every stream is done; returns its output (without packet and HTTP dumps) and the download folder.</summary>
-    private static async Task<(string Output, string Downloads)> FetchAsync(Http3TestApp app, string[] options, params string[] urls)
+    private static Task<(string Output, string Downloads)> FetchAsync(Http3TestApp app, string[] options, params string[] urls) =>
+        FetchAsync(app.Endpoint.Port, options, urls);
+
+    /// <summary>Runs gtlsclient against 127.0.0.1:<paramref name="port"/> until every stream is done; returns its output (without packet and HTTP dumps) and the download folder.</summary>
+    internal static async Task<(string Output, string Downloads)> FetchAsync(int port, string[] options, params string[] urls)
     {
         Assert.True(File.Exists(Client), "ngtcp2's client is missing: apt-get install ngtcp2-client (scripts/test.sh does this)");
         string downloads = Path.Combine(Path.GetDirectoryName(ScratchFolder.NewFile("ngtcp2"))!, $"ngtcp2-{Guid.NewGuid():N}");
         Directory.CreateDirectory(downloads);
         using RunningProcess client = RunningProcess.Start(Client,
-            ["--no-quic-dump", "--no-http-dump", "--exit-on-all-streams-close", "--timeout=10s", $"--download={downloads}", .. options, "127.0.0.1", $"{app.Endpoint.Port}", .. urls]);
+            ["--no-quic-dump", "--no-http-dump", "--exit-on-all-streams-close", "--timeout=10s", $"--download={downloads}", .. options, "127.0.0.1", $"{port}", .. urls]);
         int exit = await client.WaitForExitAsync(TimeSpan.FromSeconds(60));
         Assert.True(exit == 0, $"gtlsclient exited with {exit}:\n{Tail(client.Output)}");
         return (client.Output, downloads);

@@ -64,6 +64,11 @@ if ((assemblies == 0)); then
   exit 1
 fi
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+if ((status != 0 && failed == 0)); then
+  # No test failed, yet dotnet test did: a project did not build (its tests are missing from the
+  # count above) or a test host crashed.
+  echo "dotnet test exited with status ${status} although no test failed: look for a build error or a crashed test host above"
+fi
 if ((status != 0 || failed != 0)); then
   exit 1
 fi

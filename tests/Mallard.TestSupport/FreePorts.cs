@@ -13,6 +13,27 @@ public static class FreePorts
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
+    /// <summary><paramref name="count"/> distinct UDP ports, all held while they are chosen.</summary>
+    public static int[] Udp(int count)
+    {
+        var sockets = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                sockets.Add(socket);
+                socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            }
+
+            return [.. sockets.Select(s => ((IPEndPoint)s.LocalEndPoint!).Port)];
+        }
+        finally
+        {
+            sockets.ForEach(s => s.Dispose());
+        }
+    }
+
     public static int Tcp()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

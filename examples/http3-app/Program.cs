@@ -20,7 +20,13 @@ builder.WebHost.UseMallardQuic(quic =>
     if (quicLb.Exists())
     {
         var config = new QuicLbConfig(quicLb.GetValue<int>("ConfigId"), quicLb.GetValue<int>("ServerIdLength"), quicLb.GetValue<int>("NonceLength"));
-        quic.ConnectionIdGenerator = new QuicLbConnectionIdGenerator(config, Convert.FromHexString(quicLb["ServerId"]!));
+        string serverId = quicLb["ServerId"] ?? "";
+        if (serverId.Length != 2 * config.ServerIdLength || !serverId.All(Uri.IsHexDigit))
+        {
+            throw new InvalidOperationException($"Mallard:QuicLb:ServerId: \"{serverId}\" is not a server ID of this config; write exactly {config.ServerIdLength} octets as {2 * config.ServerIdLength} hex digits.");
+        }
+
+        quic.ConnectionIdGenerator = new QuicLbConnectionIdGenerator(config, Convert.FromHexString(serverId));
     }
 
     quic.ConnectionOptions.QlogDirectory = builder.Configuration["Mallard:QlogDirectory"];

@@ -21,6 +21,7 @@ internal sealed class MallardQuicTransportFactory(IOptions<MallardQuicTransportO
             throw new InvalidOperationException($"Mallard.Quic listens on IP addresses only, not on {endpoint.GetType().Name} {endpoint}.");
         }
 
+        options.Value.Validate();
         TlsConnectionCallbackOptions tls = features?.Get<TlsConnectionCallbackOptions>()
             ?? throw new InvalidOperationException("HTTP/3 needs HTTPS: give the endpoint a certificate (listenOptions.UseHttps(...)).");
         var listener = new MallardQuicConnectionListener(options.Value, tls, address, _log);

@@ -37,4 +37,21 @@ public sealed class MallardQuicTransportOptions
 
     /// <summary>Connections handshaken but not yet accepted by Kestrel; beyond that, new ones are refused.</summary>
     public int ListenBacklog { get; set; } = 512;
+
+    /// <summary>Refuses what the listener could not use, naming the option (the rest is checked by <see cref="QuicListener.ListenAsync"/> under the same names).</summary>
+    internal void Validate()
+    {
+        if (ConnectionOptions is null)
+        {
+            throw new ArgumentNullException(nameof(ConnectionOptions), "MallardQuicTransportOptions.ConnectionOptions must be set (it starts as the defaults)");
+        }
+
+        if (StaticKey is { Length: not 64 } key)
+        {
+            throw new ArgumentException($"MallardQuicTransportOptions.StaticKey must be 64 secret octets, not {key.Length}", nameof(StaticKey));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxUnvalidatedHandshakes);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ListenBacklog, 1);
+    }
 }

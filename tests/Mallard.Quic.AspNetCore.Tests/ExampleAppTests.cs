@@ -35,6 +35,11 @@ public class ExampleAppTests
             using HttpResponseMessage response = await http.GetAsync(new Uri($"https://127.0.0.1:{port}/"));
             Assert.Equal("Hello from Mallard.Quic over HTTP/1.1\n", await response.Content.ReadAsStringAsync());
             Assert.Contains($"h3=\":{port}\"", response.Headers.GetValues("Alt-Svc")); // the TCP answer points to HTTP/3 on the same port
+
+            // A server ID that does not fit the configuration stops start-up, naming the field.
+            using RunningProcess bad = RunningProcess.Start("dotnet", [Path.Combine(output, "Http3App.dll"), "--Port", $"{FreePorts.TcpAndUdp()}", "--contentRoot", output, "--Mallard:QuicLb:ServerId", "4141"]);
+            Assert.NotEqual(0, await bad.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Contains("Mallard:QuicLb:ServerId: \"4141\" is not a server ID of this config; write exactly 4 octets as 8 hex digits.", bad.Output, StringComparison.Ordinal);
         }
         finally
         {

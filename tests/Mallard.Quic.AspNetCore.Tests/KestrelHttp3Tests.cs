@@ -97,4 +97,23 @@ public class KestrelHttp3Tests
         Assert.Equal(1, exit);
         Assert.Contains("stream 0 canceled with error code 258", output, StringComparison.Ordinal);
     }
+
+    public static TheoryData<string, Action<MallardQuicTransportOptions>> BadOptions => new()
+    {
+        { "StaticKey", o => o.StaticKey = new byte[16] },
+        { "ConnectionOptions", o => o.ConnectionOptions = null! },
+        { "ListenBacklog", o => o.ListenBacklog = 0 },
+        { "MaxUnvalidatedHandshakes", o => o.MaxUnvalidatedHandshakes = -1 },
+        { "InitialStreamReceiveWindow", o => o.ConnectionOptions.InitialStreamReceiveWindow = 1 },
+    };
+
+    /// <summary>A transport option the listener cannot use stops the app's start, naming the option.</summary>
+    [Theory]
+    [MemberData(nameof(BadOptions))]
+    public async Task ABadTransportOptionStopsStartUpByName(string name, Action<MallardQuicTransportOptions> spoil)
+    {
+        var error = await Assert.ThrowsAnyAsync<ArgumentException>(() => Http3TestApp.StartAsync(spoil));
+
+        Assert.Equal(name, error.ParamName);
+    }
 }

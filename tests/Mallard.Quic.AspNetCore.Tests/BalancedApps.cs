@@ -29,11 +29,12 @@ internal sealed class BalancedApps : IAsyncDisposable
 
     public string BalancerOutput => _balancer.Output;
 
-    public static async Task<BalancedApps> StartAsync()
+    /// <param name="configure">Transport options both apps share, besides their connection ID generators.</param>
+    public static async Task<BalancedApps> StartAsync(Action<MallardQuicTransportOptions>? configure = null)
     {
         var config = new QuicLbConfig(0, 4, 8);
-        Http3TestApp a = await Http3TestApp.StartAsync(o => o.ConnectionIdGenerator = new QuicLbConnectionIdGenerator(config, [0x41, 0x41, 0x41, 0x41]));
-        Http3TestApp b = await Http3TestApp.StartAsync(o => o.ConnectionIdGenerator = new QuicLbConnectionIdGenerator(config, [0x42, 0x42, 0x42, 0x42]));
+        Http3TestApp a = await Http3TestApp.StartAsync(o => Configure(o, [0x41, 0x41, 0x41, 0x41]));
+        Http3TestApp b = await Http3TestApp.StartAsync(o => Configure(o, [0x42, 0x42, 0x42, 0x42]));
         int port = FreePorts.Udp();
         string lbConfig = ScratchFolder.NewFile("h3-lb");
         File.WriteAllText(lbConfig, $$"""
@@ -55,6 +56,12 @@ internal sealed class BalancedApps : IAsyncDisposable
         }
 
         return new BalancedApps(a, b, balancer, port);
+
+        void Configure(MallardQuicTransportOptions options, byte[] serverId)
+        {
+            options.ConnectionIdGenerator = new QuicLbConnectionIdGenerator(config, serverId);
+            configure?.Invoke(options);
+        }
     }
 
 

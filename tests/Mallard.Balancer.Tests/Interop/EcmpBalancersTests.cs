@@ -211,6 +211,14 @@ public sealed class EcmpBalancersTests
 
                 Servers.Exec("ip", "addr", "add", "10.78.30.1/32", "dev", "lo");
                 Router.Exec("ip", "route", "add", $"{Vip}/32", "nexthop", "via", "10.78.11.2", "nexthop", "via", "10.78.12.2");
+                // The client's datagrams to each balancer, counted apart from everything else the
+                // router sends there (its ARP probes of a neighbour whose entry went stale).
+                Router.Exec("nft", $$"""
+                    add table ip mallard; add chain ip mallard counted { type filter hook forward priority 0; };
+                    add counter ip mallard to0; add counter ip mallard to1;
+                    add rule ip mallard counted oifname "r0{{_id}}a" ip daddr {{Vip}} udp dport 4433 counter name "to0";
+                    add rule ip mallard counted oifname "r1{{_id}}a" ip daddr {{Vip}} udp dport 4433 counter name "to1"
+                    """.ReplaceLineEndings(" "));
                 _config = Path.Combine(Path.GetTempPath(), $"mallard-ecmp-{_id}.json");
                 File.WriteAllText(_config, $$"""
                     { "Mallard": { "Balancer": {
@@ -264,9 +272,9 @@ public sealed class EcmpBalancersTests
             }
         }
 
-        /// <summary>Packets the router has sent towards balancer <paramref name="index"/>.</summary>
+        /// <summary>The client's datagrams the router has forwarded to balancer <paramref name="index"/>.</summary>
         public long PacketsTo(int index) =>
-            long.Parse(Router.Exec("cat", $"/sys/class/net/r{index}{_id}a/statistics/tx_packets").Trim(), CultureInfo.InvariantCulture);
+            long.Parse(Regex.Match(Router.Exec("nft", "list", "counter", "ip", "mallard", $"to{index}"), @"packets (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
 
         /// <summary>The balancer the router sends the (one) connection to: the one that received more.</summary>
         public int Carrier() => PacketsTo(0) > PacketsTo(1) ? 0 : 1;

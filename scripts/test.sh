@@ -11,9 +11,10 @@ cd "$(dirname "$0")/.."
 # balancer's dashboard to Playwright (which never downloads a browser of its own); clang and
 # libbpf-dev build the steering XDP program (the build of Mallard.Steering compiles it), which the
 # tests load through Debian's libbpf1; clang and zlib1g-dev also link the Native AOT program that
-# shows Mallard.Quic compiled ahead of time; ngtcp2-client (gtlsclient, ngtcp2 0.12 on GnuTLS) is
-# the second HTTP/3 client that fetches from a Kestrel app on Mallard.Quic.
-APT_PACKAGES=(golang-go golang-github-lucas-clemente-quic-go-dev iproute2 nftables conntrack mount tshark systemd procps chromium clang llvm libbpf-dev libbpf1 zlib1g-dev ngtcp2-client)
+# shows Mallard.Quic compiled ahead of time; ngtcp2-client and ngtcp2-server (gtlsclient and
+# gtlsserver, ngtcp2 0.12 on GnuTLS) are the second HTTP/3 implementation beside quic-go: a client
+# for Kestrel on Mallard.Quic and a server for Mallard.Http3's client.
+APT_PACKAGES=(golang-go golang-github-lucas-clemente-quic-go-dev iproute2 nftables conntrack mount tshark systemd procps chromium clang llvm libbpf-dev libbpf1 zlib1g-dev ngtcp2-client ngtcp2-server)
 if ((${#APT_PACKAGES[@]})); then
   missing=()
   for package in "${APT_PACKAGES[@]}"; do

@@ -2,12 +2,13 @@ using System.Net;
 using System.Net.Security;
 using System.Text;
 using Mallard.Cli.Quic;
+using Mallard.Http3;
 using Mallard.Quic;
 
 namespace Mallard.Cli.Interop;
 
 /// <summary>
-/// The interop client: fetches every URL over hq-interop into the downloads directory. All
+/// The interop client: fetches every URL over hq-interop (or HTTP/3 in the http3 case) into the downloads directory. All
 /// requests share one connection on parallel streams, except in handshakeloss, where each file
 /// gets its own connection (as the runner's multiconnect case asks).
 /// </summary>
@@ -22,7 +23,11 @@ internal sealed class InteropClient(DirectoryInfo downloads, bool insecure, Inte
         Uri[] requests = [.. urls.Select(ParseUrl)];
         try
         {
-            if (testCase == InteropTestCase.HandshakeLoss)
+            if (testCase == InteropTestCase.Http3)
+            {
+                await FetchOverHttp3Async(requests).ConfigureAwait(false);
+            }
+            else if (testCase == InteropTestCase.HandshakeLoss)
             {
                 foreach (Uri url in requests)
                 {
@@ -39,7 +44,7 @@ internal sealed class InteropClient(DirectoryInfo downloads, bool insecure, Inte
                 await connection.CloseAsync(0).ConfigureAwait(false);
             }
         }
-        catch (Exception failure) when (failure is QuicException or System.Net.Sockets.SocketException or IOException)
+        catch (Exception failure) when (failure is QuicException or System.Net.Sockets.SocketException or IOException or Http3Exception)
         {
             // A refused, lost or broken connection, an unresolvable host or an unwritable download: one line, exit 1.
             error.WriteLine($"mallard: {failure.Message}");
@@ -52,13 +57,33 @@ internal sealed class InteropClient(DirectoryInfo downloads, bool insecure, Inte
     private static Uri ParseUrl(string text) =>
         Uri.TryCreate(text, UriKind.Absolute, out Uri? url) && url.Scheme == "https" ? url : throw new CliException($"\"{text}\" is not an https:// URL.");
 
-    private async Task<QuicConnection> ConnectAsync(Uri url)
+    /// <summary>The http3 case: every URL on one HTTP/3 connection, in parallel; anything but 200 fails the run.</summary>
+    private async Task FetchOverHttp3Async(Uri[] requests)
+    {
+        await using Http3ClientConnection connection = await Http3ClientConnection.ConnectAsync(Options(requests[0], "h3")).ConfigureAwait(false);
+        await Task.WhenAll(requests.Select(async url =>
+        {
+            await using Http3Response response = await connection.GetAsync(url).ConfigureAwait(false);
+            if (response.StatusCode != 200)
+            {
+                throw new IOException($"{url}: HTTP status {response.StatusCode}");
+            }
+
+            await using FileStream file = File.Create(Path.Combine(downloads.FullName, Path.GetFileName(url.AbsolutePath)));
+            await response.Content.CopyToAsync(file).ConfigureAwait(false);
+        })).ConfigureAwait(false);
+        output.WriteLine($"mallard interop client: {requests.Length} files over HTTP/3, cipher {connection.QuicConnection.NegotiatedCipherSuite}");
+    }
+
+    private async Task<QuicConnection> ConnectAsync(Uri url) => await QuicConnection.ConnectAsync(Options(url, "hq-interop")).ConfigureAwait(false);
+
+    private QuicClientConnectionOptions Options(Uri url, string applicationProtocol)
     {
         EndPoint remote = IPAddress.TryParse(url.Host.Trim('[', ']'), out IPAddress? address) ? new IPEndPoint(address, url.Port) : new DnsEndPoint(url.Host, url.Port);
-        return await QuicConnection.ConnectAsync(new QuicClientConnectionOptions
+        return new QuicClientConnectionOptions
         {
             RemoteEndPoint = remote,
-            ApplicationProtocols = ["hq-interop"],
+            ApplicationProtocols = [applicationProtocol],
             ServerName = url.HostNameType == UriHostNameType.Dns ? url.Host : null,
             SkipCertificateValidation = insecure,
             CipherSuites = testCase == InteropTestCase.ChaCha20 ? [TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256] : null,
@@ -66,7 +91,7 @@ internal sealed class InteropClient(DirectoryInfo downloads, bool insecure, Inte
             KeyLog = QuicCliSupport.KeyLogFromEnvironment(),
             QlogDirectory = QuicCliSupport.QlogDirectoryFromEnvironment(),
             HandshakeTimeout = TimeSpan.FromSeconds(testCase == InteropTestCase.HandshakeLoss ? 60 : 10),
-        }).ConfigureAwait(false);
+        };
     }
 
     private async Task FetchAsync(QuicConnection connection, Uri url)

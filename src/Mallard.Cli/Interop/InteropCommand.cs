@@ -12,7 +12,7 @@ internal static class InteropCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var command = new Command("interop", "A quic-interop-runner style endpoint (HTTP/0.9 over ALPN hq-interop; test case from TESTCASE).");
+        var command = new Command("interop", "A quic-interop-runner style endpoint (HTTP/0.9 over ALPN hq-interop, or HTTP/3 for TESTCASE=http3; test case from TESTCASE).");
         command.Subcommands.Add(CreateServer(output, error));
         command.Subcommands.Add(CreateClient(output, error));
         return command;
@@ -35,6 +35,11 @@ internal static class InteropCommand
             }
 
             IPEndPoint address = QuicCliSupport.ParseEndPoint(parse.GetValue(listen)!, "--listen");
+            if (testCase == InteropTestCase.Http3)
+            {
+                return new InteropHttp3Server(parse.GetValue(root)!, address, parse.GetValue(cert), parse.GetValue(key), output).RunAsync().GetAwaiter().GetResult();
+            }
+
             var server = new InteropServer(parse.GetValue(root)!, address, parse.GetValue(cert), parse.GetValue(key), testCase.Value, output);
             return server.RunAsync().GetAwaiter().GetResult();
         }));

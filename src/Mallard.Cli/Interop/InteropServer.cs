@@ -105,7 +105,7 @@ internal sealed class InteropServer(DirectoryInfo root, IPEndPoint listen, FileI
                 }
 
                 string? path = ParseRequest(Encoding.ASCII.GetString(request, 0, length));
-                string? file = path is null ? null : Resolve(path);
+                string? file = path is null ? null : Resolve(root, path);
                 if (file is null || !File.Exists(file))
                 {
                     stream.Abort(QuicAbortDirection.Write, 0x10); // H3-style "not found": no body.
@@ -134,8 +134,8 @@ internal sealed class InteropServer(DirectoryInfo root, IPEndPoint listen, FileI
         return line.StartsWith("GET /", StringComparison.Ordinal) ? Uri.UnescapeDataString(line[4..].Trim()) : null;
     }
 
-    /// <summary>The file a path names, or null when it would leave the root.</summary>
-    private string? Resolve(string path)
+    /// <summary>The file a path names under <paramref name="root"/>, or null when it would leave the root.</summary>
+    internal static string? Resolve(DirectoryInfo root, string path)
     {
         string full = Path.GetFullPath(Path.Combine(root.FullName, path.TrimStart('/')));
         string rootPath = Path.GetFullPath(root.FullName).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;

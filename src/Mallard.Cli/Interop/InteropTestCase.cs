@@ -14,6 +14,9 @@ internal enum InteropTestCase
     KeyUpdate,
     HandshakeLoss,
     TransferLoss,
+
+    /// <summary>HTTP/3 (ALPN h3) instead of hq-interop: Mallard.Http3's client, Kestrel on Mallard.Quic as the server.</summary>
+    Http3,
 }
 
 /// <summary>Parses TESTCASE values.</summary>
@@ -32,6 +35,7 @@ internal static class InteropTestCases
         "keyupdate" => InteropTestCase.KeyUpdate,
         "handshakeloss" => InteropTestCase.HandshakeLoss,
         "transferloss" => InteropTestCase.TransferLoss,
+        "http3" => InteropTestCase.Http3,
         _ => null,
     };
 }

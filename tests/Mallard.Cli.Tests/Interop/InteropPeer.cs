@@ -5,4 +5,7 @@ public enum InteropPeer
 {
     Mallard,
     QuicGo,
+
+    /// <summary>ngtcp2 0.12's HTTP/3 examples from Debian (gtlsclient, gtlsserver): the http3 case only.</summary>
+    Ngtcp2,
 }

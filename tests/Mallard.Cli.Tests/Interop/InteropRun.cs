@@ -6,8 +6,8 @@ namespace Mallard.Cli.Tests.Interop;
 
 /// <summary>
 /// One quic-interop-runner style run in a network namespace the test creates: a server and a
-/// client (Mallard's `mallard interop` or quic-go 0.29's own interop programs, built from Debian's
-/// package source), files to fetch, optional loss from an nftables `numgen random` rule, and a
+/// client (Mallard's `mallard interop`, quic-go 0.29's own interop programs, built from Debian's
+/// package source, or ngtcp2's HTTP/3 examples), files to fetch, optional loss from an nftables `numgen random` rule, and a
 /// SHA-256 comparison of what arrived. quic-go's programs use fixed paths (/www, /certs,
 /// /downloads, /logs); they run under `ip netns exec`, whose private mount namespace lets the
 /// harness bind the run's directories there without touching anyone else's view. The empty
@@ -123,6 +123,11 @@ internal sealed class InteropRun : IDisposable
                 "--root", www, "--listen", $"{ServerListenAddress}:443",
                 "--cert", Path.Combine(_directory, "certs", "cert.pem"), "--key", Path.Combine(_directory, "certs", "priv.key")));
         }
+        else if (peer == InteropPeer.Ngtcp2)
+        {
+            server = RunningProcess.Start("ip", ServerNamespace.Wrap(
+                Ngtcp2Server, "-q", "-d", www, ServerListenAddress, "443", Path.Combine(_directory, "certs", "priv.key"), Path.Combine(_directory, "certs", "cert.pem")));
+        }
         else
         {
             (_, string binary) = await QuicGoBinaries.Value;
@@ -188,6 +193,11 @@ internal sealed class InteropRun : IDisposable
         {
             client = RunningProcess.Start("ip", _namespace.Wrap(
                 ["env", $"TESTCASE={TestCase}", $"SSLKEYLOGFILE={_directory}/logs/keys.log", $"QLOGDIR={MallardQlogDirectory}", "dotnet", MallardDll, "interop", "client", "-k", "--downloads", Downloads, .. urls]));
+        }
+        else if (peer == InteropPeer.Ngtcp2)
+        {
+            client = RunningProcess.Start("ip", _namespace.Wrap(
+                [Ngtcp2Client, "-q", "--exit-on-all-streams-close", "--timeout=20s", $"--download={Downloads}", ServerAddress, "443", .. urls]));
         }
         else
         {
@@ -283,6 +293,10 @@ internal sealed class InteropRun : IDisposable
         }
     }
 
+    // Debian's ngtcp2-client and ngtcp2-server (scripts/test.sh installs them).
+    private const string Ngtcp2Client = "/usr/bin/gtlsclient";
+    private const string Ngtcp2Server = "/usr/sbin/gtlsserver";
+
     private static string MallardDll => Path.Combine(AppContext.BaseDirectory, "mallard.dll");
 
     private static async Task<(string Client, string Server)> BuildQuicGoAsync()
@@ -294,11 +308,11 @@ internal sealed class InteropRun : IDisposable
     }
 
     // quic-go 0.29's interop programs know fewer case names; these give the same behaviour.
-    private string QuicGoServerCase() => TestCase is "handshake" or "transfer" or "retry" or "chacha20" ? TestCase : "transfer";
+    private string QuicGoServerCase() => TestCase is "handshake" or "transfer" or "retry" or "chacha20" or "http3" ? TestCase : "transfer";
 
     private string QuicGoClientCase() => TestCase switch
     {
-        "handshake" or "transfer" or "retry" or "chacha20" or "keyupdate" => TestCase,
+        "handshake" or "transfer" or "retry" or "chacha20" or "keyupdate" or "http3" => TestCase,
         "handshakeloss" => "multiconnect",
         _ => "transfer",
     };

@@ -4,7 +4,8 @@ namespace Mallard.Cli.Tests.Interop;
 
 /// <summary>
 /// `mallard interop` against quic-go 0.29's interop client and server, in both roles, and against
-/// itself, for every supported test case; files compared by SHA-256. Needs root (network namespaces).
+/// itself, for every supported test case, and in the http3 case against ngtcp2 0.12 too; files
+/// compared by SHA-256. Needs root (network namespaces).
 /// </summary>
 public class InteropTests
 {
@@ -16,6 +17,14 @@ public class InteropTests
             data.Add(testCase, InteropPeer.Mallard, InteropPeer.QuicGo);
             data.Add(testCase, InteropPeer.QuicGo, InteropPeer.Mallard);
             data.Add(testCase, InteropPeer.Mallard, InteropPeer.Mallard);
+        }
+
+        // HTTP/3: Mallard.Http3's client and Kestrel on Mallard.Quic against quic-go's http3 package and ngtcp2/nghttp3.
+        foreach ((InteropPeer client, InteropPeer server) in (ReadOnlySpan<(InteropPeer, InteropPeer)>)[
+            (InteropPeer.Mallard, InteropPeer.QuicGo), (InteropPeer.QuicGo, InteropPeer.Mallard), (InteropPeer.Mallard, InteropPeer.Mallard),
+            (InteropPeer.Mallard, InteropPeer.Ngtcp2), (InteropPeer.Ngtcp2, InteropPeer.Mallard)])
+        {
+            data.Add("http3", client, server);
         }
 
         return data;
@@ -50,6 +59,7 @@ public class InteropTests
                 break;
             case "transfer":
             case "keyupdate":
+            case "http3":
                 run.AddFile("big", 3_000_000);
                 run.AddFile("small", 1_000);
                 break;

@@ -66,6 +66,9 @@ public sealed class Http3ClientConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Entries the server's QPACK encoder has inserted into this client's dynamic table so far.</summary>
+    public long QpackDynamicTableInserts => _decoder.InsertCount;
+
     /// <summary>Whether the server's SETTINGS frame has arrived.</summary>
     public bool PeerSettingsReceived { get; private set; }
 

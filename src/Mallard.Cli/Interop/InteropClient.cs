@@ -72,7 +72,7 @@ internal sealed class InteropClient(DirectoryInfo downloads, bool insecure, Inte
             await using FileStream file = File.Create(Path.Combine(downloads.FullName, Path.GetFileName(url.AbsolutePath)));
             await response.Content.CopyToAsync(file).ConfigureAwait(false);
         })).ConfigureAwait(false);
-        output.WriteLine($"mallard interop client: {requests.Length} files over HTTP/3, cipher {connection.QuicConnection.NegotiatedCipherSuite}");
+        output.WriteLine($"mallard interop client: {requests.Length} files over HTTP/3, cipher {connection.QuicConnection.NegotiatedCipherSuite}, {connection.QpackDynamicTableInserts} QPACK dynamic table inserts");
     }
 
     private async Task<QuicConnection> ConnectAsync(Uri url) => await QuicConnection.ConnectAsync(Options(url, "hq-interop")).ConfigureAwait(false);

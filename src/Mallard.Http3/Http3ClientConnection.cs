@@ -125,7 +125,16 @@ public sealed class Http3ClientConnection : IAsyncDisposable
         }
 
         byte[] section = QpackWriter.EncodeFieldSection(RequestFields(method, uri, headers, content.Length));
-        QuicStream stream = await _quic.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, cancellationToken).ConfigureAwait(false);
+        QuicStream stream;
+        try
+        {
+            stream = await _quic.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, cancellationToken).ConfigureAwait(false);
+        }
+        catch (QuicException closed)
+        {
+            throw Translate(closed);
+        }
+
         try
         {
             await WriteRequestAsync(stream, section, content, cancellationToken).ConfigureAwait(false);
@@ -427,20 +436,21 @@ public sealed class Http3ClientConnection : IAsyncDisposable
 
     private void OnSettings(byte[] payload)
     {
-        var seen = new HashSet<long>();
+        // The whole frame is checked before any of it applies.
+        var settings = new Dictionary<long, long>();
         ReadOnlySpan<byte> rest = payload;
         while (!rest.IsEmpty)
         {
             long id = ReadVarInt(ref rest, "SETTINGS"), value = ReadVarInt(ref rest, "SETTINGS");
-            if (!seen.Add(id) || Http3SettingId.IsReservedHttp2(id))
+            if (!settings.TryAdd(id, value) || Http3SettingId.IsReservedHttp2(id))
             {
                 throw ConnectionError(Http3ErrorCode.SettingsError, $"setting 0x{id:x} is repeated or an HTTP/2 setting");
             }
+        }
 
-            if (id == Http3SettingId.MaxFieldSectionSize)
-            {
-                _peerMaxFieldSectionSize = value;
-            }
+        if (settings.TryGetValue(Http3SettingId.MaxFieldSectionSize, out long maxFieldSectionSize))
+        {
+            _peerMaxFieldSectionSize = maxFieldSectionSize;
         }
 
         PeerSettingsReceived = true;

@@ -1,0 +1,67 @@
+using Mallard.Http3;
+
+namespace Mallard.Quic.AspNetCore.Tests;
+
+/// <summary>Mallard's own HTTP/3 client (Mallard.Http3) against Kestrel's HTTP/3 server on Mallard.Quic.</summary>
+public class MallardClientTests
+{
+    [Fact]
+    public async Task GetsHeadersAndBodies()
+    {
+        await using Http3TestApp app = await Http3TestApp.StartAsync();
+        await using Http3ClientConnection client = await ConnectAsync(app);
+
+        await using (Http3Response hello = await client.GetAsync(new Uri(app.Url("/hello"))))
+        {
+            Assert.Equal(200, hello.StatusCode);
+            Assert.Equal("HTTP/3", hello.Header("x-mallard"));
+            Assert.Equal("hello over HTTP/3\n"u8.ToArray(), await hello.ReadContentAsync());
+        }
+
+        await using Http3Response missing = await client.GetAsync(new Uri(app.Url("/nothing-here")));
+        Assert.Equal(404, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task LargeDownloadsInParallelAndAnUploadArriveIntact()
+    {
+        await using Http3TestApp app = await Http3TestApp.StartAsync();
+        await using Http3ClientConnection client = await ConnectAsync(app);
+        const int Size = 3_000_000;
+
+        byte[][] bodies = await Task.WhenAll(Enumerable.Range(0, 6).Select(async _ =>
+        {
+            await using Http3Response response = await client.GetAsync(new Uri(app.Url($"/bytes/{Size}")));
+            return await response.ReadContentAsync();
+        }));
+        Assert.All(bodies, body => Assert.Equal(Http3TestApp.Pattern(Size), body));
+
+        byte[] upload = Http3TestApp.Pattern(1_500_000);
+        await using Http3Response echoed = await client.SendAsync(HttpMethod.Post, new Uri(app.Url("/echo")), [new("content-type", "application/octet-stream")], upload);
+        Assert.Equal(upload, await echoed.ReadContentAsync());
+    }
+
+    [Fact]
+    public async Task AnAbortedRequestFailsWithTheServersCode()
+    {
+        await using Http3TestApp app = await Http3TestApp.StartAsync();
+        await using Http3ClientConnection client = await ConnectAsync(app);
+
+        var failure = await Assert.ThrowsAsync<Http3Exception>(async () =>
+        {
+            await using Http3Response response = await client.GetAsync(new Uri(app.Url("/abort")));
+            await response.ReadContentAsync();
+        });
+        Assert.Equal(Http3ErrorCode.InternalError, failure.ErrorCode); // Kestrel's HttpContext.Abort resets with H3_INTERNAL_ERROR
+
+        await using Http3Response after = await client.GetAsync(new Uri(app.Url("/hello")));
+        Assert.Equal(200, after.StatusCode);
+    }
+
+    private static Task<Http3ClientConnection> ConnectAsync(Http3TestApp app) => Http3ClientConnection.ConnectAsync(new QuicClientConnectionOptions
+    {
+        RemoteEndPoint = app.Endpoint,
+        ApplicationProtocols = ["h3"],
+        SkipCertificateValidation = true,
+    });
+}

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Mallard.Http3;
 using Mallard.Quic;
 using Mallard.Quic.AspNetCore;
 using Mallard.Quic.Connections;
@@ -152,5 +153,22 @@ internal static class DocSnippets
             listen.UseHttps(certificate);                     // HTTP/3 is always TLS
         }));
         #endregion
+    }
+
+    /// <summary>docs/http3.md: a GET with Mallard's HTTP/3 client (run against Kestrel on Mallard.Quic).</summary>
+    public static async Task<byte[]> Http3ClientExample(IPEndPoint server)
+    {
+        #region docs/http3.md
+        await using Http3ClientConnection h3 = await Http3ClientConnection.ConnectAsync(new QuicClientConnectionOptions
+        {
+            RemoteEndPoint = server,                  // an IPEndPoint or a DnsEndPoint
+            ApplicationProtocols = ["h3"],
+            SkipCertificateValidation = true,         // a test server's self-signed certificate
+        });
+        await using Http3Response response = await h3.GetAsync(new Uri($"https://localhost:{server.Port}/"));
+        Console.WriteLine($"{response.StatusCode} {response.Header("content-type")}");
+        byte[] body = await response.ReadContentAsync();
+        #endregion
+        return body;
     }
 }

@@ -1,7 +1,15 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
 using Mallard.Balancer.Configuration;
 using Mallard.Quic;
+using Mallard.Quic.AspNetCore;
+using Mallard.TestSupport;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 
 namespace Mallard.Cli.Tests.Docs;
@@ -40,6 +48,30 @@ public partial class DocsExamplesTests
 
     [Fact]
     public Task TheReadmeExampleRuns() => DocSnippets.ReadmeQuickExample().WaitAsync(TimeSpan.FromSeconds(30));
+
+    [Fact]
+    public async Task TheHttp3ClientExampleRuns()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using X509Certificate2 certificate = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().UseKestrelHttpsConfiguration().UseMallardQuic();
+        int port = FreePorts.Udp();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http3;
+            listen.UseHttps(certificate);
+        }));
+        await using WebApplication app = builder.Build();
+        ((IApplicationBuilder)app).Run(context => context.Response.WriteAsync("hello from Kestrel"));
+        await app.StartAsync();
+
+        byte[] body = await DocSnippets.Http3ClientExample(new IPEndPoint(IPAddress.Loopback, port)).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal("hello from Kestrel"u8.ToArray(), body);
+        await app.StopAsync();
+    }
 
     [Fact]
     public Task TheStreamExampleRuns() => DocSnippets.QuicStreamExample().WaitAsync(TimeSpan.FromSeconds(30));

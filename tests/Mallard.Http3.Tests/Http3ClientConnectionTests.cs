@@ -34,6 +34,13 @@ public class Http3ClientConnectionTests
             Assert.Equal(200, response.StatusCode);
             Assert.Equal(Body, await response.ReadContentAsync());
             Assert.Equal([new("x-checksum", "ok")], response.Trailers);
+
+            // The SETTINGS travel on the control stream, independently of the response: they may come second.
+            for (int i = 0; i < 500 && !client.PeerSettingsReceived; i++)
+            {
+                await Task.Delay(10);
+            }
+
             Assert.True(client.PeerSettingsReceived);
         }
 

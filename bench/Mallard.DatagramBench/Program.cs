@@ -7,6 +7,7 @@ using Mallard.DatagramBench;
 //   client ADDR [PINGS=1000] [SECONDS=5] [WINDOW=64] [MEGABYTES=50]
 //   soak BALANCER SERVER [SECONDS=600] [FLOOD=1000000]   (bench/soak.sh)
 //   handshakes ADDR [COUNT=200] [PARALLEL=16]
+//   resumption ADDR [COUNT=200] [PARALLEL=16] [ROUNDS=3]   (full against resumed handshakes)
 if (args.Length < 2 || !IPEndPoint.TryParse(args[1], out IPEndPoint? address))
 {
     Console.Error.WriteLine("usage: Mallard.DatagramBench server|client ADDR [PINGS SECONDS WINDOW MEGABYTES]");
@@ -24,6 +25,12 @@ if (args[0] == "soak")
     }
 
     Console.WriteLine(await SoakRun.RunAsync(address, server, Arg(3, 600), args.Length > 4 ? long.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000));
+    return 0;
+}
+
+if (args[0] == "resumption")
+{
+    Console.WriteLine(await HandshakeRun.ResumptionAsync(address, Arg(2, 200), Arg(3, 16), Arg(4, 3)));
     return 0;
 }
 

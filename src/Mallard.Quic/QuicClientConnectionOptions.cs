@@ -38,6 +38,13 @@ public sealed class QuicClientConnectionOptions : QuicConnectionOptions
     /// <summary>The TLS 1.3 cipher suites offered; null offers AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305.</summary>
     public IReadOnlyList<TlsCipherSuite>? CipherSuites { get; set; }
 
+    /// <summary>
+    /// A ticket from an earlier connection to the same server (<see cref="QuicConnection.SessionTicket"/>)
+    /// to resume the session with; an expired one, or one the server no longer accepts, means a
+    /// full handshake. <see cref="QuicConnection.IsResumed"/> tells which happened.
+    /// </summary>
+    public QuicSessionTicket? SessionTicket { get; set; }
+
     /// <summary>Start a key update after every this many packets sent (RFC 9001 section 6); 0 never.</summary>
     public int KeyUpdateInterval { get; set; }
 

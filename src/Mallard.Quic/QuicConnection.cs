@@ -60,6 +60,34 @@ public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
     /// <summary>The ALPN protocol both sides agreed on.</summary>
     public string NegotiatedApplicationProtocol => _connection.ApplicationProtocol ?? "";
 
+    /// <summary>Whether the handshake resumed an earlier session with a ticket (no certificate was exchanged).</summary>
+    public bool IsResumed
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return _connection.IsResumed;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Client: the newest session ticket the server issued on this connection, to resume a later
+    /// connection with (<see cref="QuicClientConnectionOptions.SessionTicket"/>); null until one
+    /// arrives, which servers do just after the handshake.
+    /// </summary>
+    public QuicSessionTicket? SessionTicket
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return _connection.ReceivedTicket is { } ticket ? new QuicSessionTicket(ticket) : null;
+            }
+        }
+    }
+
     /// <summary>The negotiated TLS 1.3 cipher suite.</summary>
     public TlsCipherSuite NegotiatedCipherSuite => (TlsCipherSuite)(ushort)(_connection.CipherSuite ?? 0);
 
@@ -135,6 +163,7 @@ public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
             ValidateCertificate = options.ValidateCertificate,
             CertificateChainPolicy = options.CertificateChainPolicy,
             KeyUpdateInterval = (ulong)options.KeyUpdateInterval,
+            ResumeWith = options.SessionTicket?.Ticket,
         };
 
         QuicConnection connection;

@@ -50,11 +50,17 @@ public sealed class QuicListener : IAsyncDisposable
             throw new ArgumentException("at least one ALPN protocol is required", nameof(options));
         }
 
+        if (options.SessionTicketLifetime < TimeSpan.Zero || options.SessionTicketLifetime > TimeSpan.FromSeconds(NewSessionTicketMessage.MaxLifetimeSeconds))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.SessionTicketLifetime, "SessionTicketLifetime must be between zero (no tickets) and 7 days (RFC 8446 section 4.6.1)");
+        }
+
         QuicConnectionOptions connectionOptions = options.ConnectionOptions;
         ConnectionOptions core = connectionOptions.CoreOptions(isServer: true, options.ApplicationProtocols, options.CipherSuites) with
         {
             Certificate = options.ServerCertificate ?? TlsServerOptions.CreateSelfSignedCertificate(),
             ConnectionIds = options.ConnectionIdGenerator ?? new RandomConnectionIdGenerator(),
+            SessionTicketLifetimeSeconds = (uint)options.SessionTicketLifetime.TotalSeconds,
         };
         var endpoint = new Endpoint(core, staticKey: options.StaticKey) { RequireRetry = options.RequireRetry, MaxUnvalidatedHandshakes = options.MaxUnvalidatedHandshakes };
         var host = new EndpointHost(EndpointHost.Bind(options.ListenEndPoint), endpoint, connectionOptions.MaxReceiveDatagramSize);

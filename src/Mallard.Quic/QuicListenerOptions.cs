@@ -33,8 +33,18 @@ public sealed class QuicListenerOptions
     /// <summary>Makes the server's connection IDs (for example QUIC-LB ones); 8 random octets when null.</summary>
     public IConnectionIdGenerator? ConnectionIdGenerator { get; set; }
 
-    /// <summary>64 secret octets for stateless reset and address validation tokens; servers sharing it can reset each other's connections.</summary>
+    /// <summary>
+    /// 64 secret octets for stateless reset and address validation tokens and session tickets;
+    /// servers sharing it can reset each other's connections and resume each other's sessions.
+    /// </summary>
     public byte[]? StaticKey { get; set; }
+
+    /// <summary>
+    /// How long the session ticket issued after each handshake holds (RFC 8446 section 4.6.1):
+    /// a client that returns within it resumes without the certificate exchange. At most seven
+    /// days; <see cref="TimeSpan.Zero"/> issues no tickets and accepts none.
+    /// </summary>
+    public TimeSpan SessionTicketLifetime { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>The TLS 1.3 cipher suites accepted, in preference order; null accepts AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305.</summary>
     public IReadOnlyList<System.Net.Security.TlsCipherSuite>? CipherSuites { get; set; }

@@ -62,6 +62,12 @@ internal sealed class InteropServer(DirectoryInfo root, IPEndPoint listen, FileI
             while (true)
             {
                 QuicConnection connection = await listener.AcceptConnectionAsync(stop.Token).ConfigureAwait(false);
+                if (testCase == InteropTestCase.Resumption)
+                {
+                    output.WriteLine($"mallard interop server: connection from {connection.RemoteEndPoint}, resumed: {connection.IsResumed}");
+                    output.Flush();
+                }
+
                 _ = Task.Run(() => ServeConnectionAsync(connection));
             }
         }

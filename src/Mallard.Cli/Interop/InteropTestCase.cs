@@ -15,6 +15,9 @@ internal enum InteropTestCase
     HandshakeLoss,
     TransferLoss,
 
+    /// <summary>Two connections: the second resumes the first's session with its ticket (RFC 8446 section 2.2).</summary>
+    Resumption,
+
     /// <summary>HTTP/3 (ALPN h3) instead of hq-interop: Mallard.Http3's client, Kestrel on Mallard.Quic as the server.</summary>
     Http3,
 }
@@ -36,6 +39,7 @@ internal static class InteropTestCases
         "handshakeloss" => InteropTestCase.HandshakeLoss,
         "transferloss" => InteropTestCase.TransferLoss,
         "http3" => InteropTestCase.Http3,
+        "resumption" => InteropTestCase.Resumption,
         _ => null,
     };
 }

@@ -151,6 +151,12 @@ internal sealed partial class Connection : IDisposable
     /// <summary>The negotiated ALPN protocol.</summary>
     public string? ApplicationProtocol => _tls.ApplicationProtocol;
 
+    /// <summary>Whether the handshake resumed a session with a ticket.</summary>
+    public bool IsResumed => _tls.IsResumed;
+
+    /// <summary>Client: the newest session ticket the server issued on this connection.</summary>
+    public SessionTicket? ReceivedTicket => (_tls as TlsClient)?.ReceivedTicket;
+
     /// <summary>The negotiated cipher suite.</summary>
     public CipherSuite? CipherSuite => _tls.Suite;
 
@@ -390,6 +396,9 @@ internal sealed partial class Connection : IDisposable
                 TransportParameters = _localParameters.Encode(),
                 Groups = _options.Groups,
                 CipherSuites = _options.CipherSuites,
+                SessionTickets = _options.SessionTickets,
+                SessionTicketLifetimeSeconds = _options.SessionTicketLifetimeSeconds,
+                NowMilliseconds = _options.NowMilliseconds,
             });
         }
         else
@@ -408,6 +417,8 @@ internal sealed partial class Connection : IDisposable
                 SkipCertificateValidation = _options.SkipCertificateValidation,
                 ValidateCertificate = _options.ValidateCertificate,
                 ChainPolicy = _options.CertificateChainPolicy,
+                SessionTicket = _options.ResumeWith,
+                NowMilliseconds = _options.NowMilliseconds,
             });
             CollectHandshakeOutput();
         }

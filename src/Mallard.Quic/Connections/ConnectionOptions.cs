@@ -77,4 +77,16 @@ internal sealed record ConnectionOptions
 
     /// <summary>Client: send a key update every this many packets (0: only on request); the interop keyupdate case uses it.</summary>
     public ulong KeyUpdateInterval { get; init; }
+
+    /// <summary>Server: how long issued session tickets hold, in seconds; 0 issues none.</summary>
+    public uint SessionTicketLifetimeSeconds { get; init; } = 24 * 3600;
+
+    /// <summary>Server: seals and opens tickets (set by the endpoint from its static key).</summary>
+    public SessionTicketSealer? SessionTickets { get; init; }
+
+    /// <summary>Client: a ticket from an earlier connection to resume with.</summary>
+    public SessionTicket? ResumeWith { get; init; }
+
+    /// <summary>Wall-clock time in Unix milliseconds, for ticket ages.</summary>
+    public Func<long> NowMilliseconds { get; init; } = () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 }

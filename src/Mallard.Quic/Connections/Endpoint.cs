@@ -4,6 +4,8 @@ using Mallard.Quic.Crypto;
 using Mallard.Quic.Packets;
 using Mallard.QuicLb.Invariants;
 
+using Mallard.Quic.Tls;
+
 namespace Mallard.Quic.Connections;
 
 /// <summary>
@@ -54,7 +56,14 @@ internal sealed class Endpoint : IDisposable
         ConnectionIdLength = serverOptions?.ConnectionIds.ConnectionIdLength ?? connectionIdLength;
         _lookup = _byConnectionId.GetAlternateLookup<ReadOnlySpan<byte>>();
         _tokens = new AddressValidationTokens(_staticKey[32..]);
+        if (_serverOptions is { SessionTicketLifetimeSeconds: > 0 })
+        {
+            _sessionTickets = new SessionTicketSealer(_staticKey);
+            _serverOptions = _serverOptions with { SessionTickets = _sessionTickets, NowMilliseconds = () => WallClock.GetUtcNow().ToUnixTimeMilliseconds() };
+        }
     }
+
+    private readonly SessionTicketSealer? _sessionTickets;
 
     /// <summary>The length of this endpoint's connection IDs (short headers do not carry it).</summary>
     public int ConnectionIdLength { get; }
@@ -288,6 +297,7 @@ internal sealed class Endpoint : IDisposable
 
         _connections.Clear();
         _tokens.Dispose();
+        _sessionTickets?.Dispose();
     }
 
     /// <summary>The stateless reset token of a connection ID: a keyed hash, so a restarted server still knows it (RFC 9000 section 10.3.2).</summary>

@@ -160,6 +160,44 @@ internal sealed class ClientHello
         return protocols;
     }
 
+    /// <summary>psk_key_exchange_modes, or null when absent or malformed.</summary>
+    public byte[]? PskKeyExchangeModes()
+    {
+        var reader = new TlsReader(Find(TlsExtension.PskKeyExchangeModes)?.Data ?? []);
+        return reader.Vector(1, out ReadOnlySpan<byte> modes) && reader.IsEmpty ? modes.ToArray() : null;
+    }
+
+    /// <summary>
+    /// The first identity of pre_shared_key (ticket and obfuscated age), its binder, and the length
+    /// of the binders at the end of the message (which the binder does not cover); null when
+    /// absent; <paramref name="malformed"/> when present but not well-formed or not last (RFC 8446 section 4.2.11).
+    /// </summary>
+    public (byte[] Ticket, uint ObfuscatedAge, byte[] Binder, int BindersLength)? PreSharedKey(out bool malformed)
+    {
+        malformed = false;
+        if (Find(TlsExtension.PreSharedKey) is not TlsExtension extension)
+        {
+            return null;
+        }
+
+        var reader = new TlsReader(extension.Data);
+        if (Extensions[^1].Type != TlsExtension.PreSharedKey || !reader.Vector(2, out ReadOnlySpan<byte> identities) || !reader.Vector(2, out ReadOnlySpan<byte> binders) || !reader.IsEmpty)
+        {
+            malformed = true;
+            return null;
+        }
+
+        var identity = new TlsReader(identities);
+        var binder = new TlsReader(binders);
+        if (!identity.Vector(2, out ReadOnlySpan<byte> ticket) || ticket.IsEmpty || !identity.Bytes(4, out ReadOnlySpan<byte> age) || !binder.Vector(1, out ReadOnlySpan<byte> firstBinder) || firstBinder.Length < 32)
+        {
+            malformed = true;
+            return null;
+        }
+
+        return (ticket.ToArray(), System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(age), firstBinder.ToArray(), 2 + binders.Length);
+    }
+
     internal static List<TlsExtension>? ParseExtensions(ReadOnlySpan<byte> extensions, ref TlsAlert alert)
     {
         var parsed = new List<TlsExtension>();

@@ -20,14 +20,26 @@ internal sealed class TlsClient : TlsHandshake
     private byte[]? _cookie;
     private byte[]? _serverCertificate;
     private X509Certificate2? _parsedServerCertificate;
+    private SessionTicket? _offeredTicket;
+    private byte[]? _resumptionTranscriptHash;
 
     public TlsClient(TlsClientOptions options)
     {
         _options = options;
         _keyExchange = KeyExchange.Create(options.Groups[0]);
         ClientRandom = _random;
-        Send(EncryptionLevel.Initial, BuildClientHello().Encode());
+        SessionTicket? ticket = options.SessionTicket;
+        if (ticket is not null && options.CipherSuites.Contains((ushort)ticket.Suite) && options.NowMilliseconds() < ticket.ExpiresAtMilliseconds
+            && (ticket.ApplicationProtocol is null || options.ApplicationProtocols.Contains(ticket.ApplicationProtocol)))
+        {
+            _offeredTicket = ticket;
+        }
+
+        Send(EncryptionLevel.Initial, EncodeClientHello());
     }
+
+    /// <summary>The newest ticket the server issued on this connection, ready to resume with; null before one arrives.</summary>
+    public SessionTicket? ReceivedTicket { get; private set; }
 
     private enum State
     {
@@ -47,9 +59,9 @@ internal sealed class TlsClient : TlsHandshake
 
     protected override bool Process(EncryptionLevel level, HandshakeType type, ReadOnlySpan<byte> message)
     {
-        if (level == EncryptionLevel.OneRtt && type == HandshakeType.NewSessionTicket)
+        if (level == EncryptionLevel.OneRtt && type == HandshakeType.NewSessionTicket && _state == State.Done)
         {
-            return true; // Resumption is not offered; tickets are ignored.
+            return OnNewSessionTicket(message);
         }
 
         (EncryptionLevel expectedLevel, HandshakeType expectedType) = _state switch
@@ -96,7 +108,41 @@ internal sealed class TlsClient : TlsHandshake
             extensions.Add(new TlsExtension(44, _cookie));
         }
 
+        // psk_dhe_ke, always: it tells the server this client resumes, so tickets are worth sending (RFC 8446 section 4.2.9).
+        extensions.Add(Extension(TlsExtension.PskKeyExchangeModes, w => w.Vector(1, l => l.Byte(TlsExtension.PskDheKe))));
+        if (_offeredTicket is SessionTicket ticket)
+        {
+            // pre_shared_key last, with a placeholder binder that EncodeClientHello fills in (section 4.2.11).
+            int binderLength = new TlsKeySchedule(ticket.Suite).HashLength;
+            extensions.Add(Extension(TlsExtension.PreSharedKey, w =>
+            {
+                w.Vector(2, identities =>
+                {
+                    identities.Vector(2, t => t.Bytes(ticket.Ticket));
+                    Span<byte> age = stackalloc byte[4];
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(age, ticket.ObfuscatedAge(_options.NowMilliseconds()));
+                    identities.Bytes(age);
+                });
+                w.Vector(2, binders => binders.Vector(1, b => b.Bytes(new byte[binderLength])));
+            }));
+        }
+
         return new ClientHello { Random = _random, CipherSuites = [.. _options.CipherSuites], Extensions = extensions };
+    }
+
+    /// <summary>The ClientHello, its PSK binder (when a ticket is offered) computed over everything before the binders.</summary>
+    private byte[] EncodeClientHello()
+    {
+        byte[] encoded = BuildClientHello().Encode();
+        if (_offeredTicket is SessionTicket ticket)
+        {
+            var schedule = new TlsKeySchedule(ticket.Suite, ticket.PreSharedKey);
+            int bindersLength = 2 + 1 + schedule.HashLength;
+            byte[] binder = schedule.Binder(TranscriptHashWith(schedule, encoded.AsSpan(0, encoded.Length - bindersLength)));
+            binder.CopyTo(encoded, encoded.Length - binder.Length);
+        }
+
+        return encoded;
     }
 
     private bool OnServerHello(ReadOnlySpan<byte> message)
@@ -141,8 +187,21 @@ internal sealed class TlsClient : TlsHandshake
             return Fail(TlsAlert.IllegalParameter, "the server's key share is not a valid public key");
         }
 
+        byte[]? preSharedKey = null;
+        if (hello.Find(TlsExtension.PreSharedKey) is TlsExtension selected)
+        {
+            // The server resumed: it must have been offered a ticket, chosen identity 0, and kept the PSK's hash.
+            if (_offeredTicket is not SessionTicket ticket || selected.Data is not [0, 0] || HkdfLabel.HashOf(ticket.Suite) != HkdfLabel.HashOf(suite))
+            {
+                return Fail(TlsAlert.IllegalParameter, "the server selected a pre-shared key that was not offered");
+            }
+
+            preSharedKey = ticket.PreSharedKey;
+            IsResumed = true;
+        }
+
         Suite = suite;
-        Schedule = new TlsKeySchedule(suite);
+        Schedule = new TlsKeySchedule(suite, preSharedKey);
         Schedule.SetSharedSecret(shared);
         AddToTranscript(message);
         HandshakeSecrets = Schedule.HandshakeTrafficSecrets(TranscriptHash());
@@ -165,11 +224,16 @@ internal sealed class TlsClient : TlsHandshake
         _retried = true;
         _retrySuite = retry.CipherSuite;
         _cookie = retry.Find(44)?.Data;
+        if (_offeredTicket is SessionTicket ticket && HkdfLabel.HashOf(ticket.Suite) != HkdfLabel.HashOf(suite))
+        {
+            _offeredTicket = null; // the PSK's hash no longer matches the suite (RFC 8446 section 4.1.4)
+        }
+
         ReplaceTranscriptWithMessageHash(suite);
         AddToTranscript(message);
         _keyExchange.Dispose();
         _keyExchange = KeyExchange.Create(group);
-        Send(EncryptionLevel.Initial, BuildClientHello().Encode());
+        Send(EncryptionLevel.Initial, EncodeClientHello());
         return true;
     }
 
@@ -195,7 +259,7 @@ internal sealed class TlsClient : TlsHandshake
         ApplicationProtocol = protocol;
         PeerTransportParameters = parameters.Data;
         AddToTranscript(message);
-        _state = State.Certificate;
+        _state = IsResumed ? State.Finished : State.Certificate; // a resumed session has no certificate (RFC 8446 section 2.2)
         return true;
     }
 
@@ -290,8 +354,26 @@ internal sealed class TlsClient : TlsHandshake
         AddToTranscript(message);
         ApplicationSecrets = Schedule.ApplicationTrafficSecrets(TranscriptHash());
         Send(EncryptionLevel.Handshake, HandshakeSignature.FinishedMessage(Schedule.VerifyData(HandshakeSecrets.Value.Client, TranscriptHash())));
+        _resumptionTranscriptHash = TranscriptHash(); // ClientHello..client Finished: what resumption_master_secret covers
         IsComplete = true;
         _state = State.Done;
+        return true;
+    }
+
+    /// <summary>A ticket from the server: kept with the PSK it stands for (RFC 8446 section 4.6.1). A lifetime of 0 means do not use it.</summary>
+    private bool OnNewSessionTicket(ReadOnlySpan<byte> message)
+    {
+        if (NewSessionTicketMessage.TryParse(message) is not NewSessionTicketMessage ticket)
+        {
+            return Fail(TlsAlert.DecodeError, "malformed NewSessionTicket");
+        }
+
+        if (ticket.LifetimeSeconds > 0)
+        {
+            ReceivedTicket = new SessionTicket(ticket.Ticket, Suite!.Value, Schedule!.ResumptionPsk(_resumptionTranscriptHash!, ticket.Nonce), _options.NowMilliseconds(),
+                ticket.LifetimeSeconds, ticket.AgeAdd, _options.ServerName, ApplicationProtocol);
+        }
+
         return true;
     }
 }

@@ -21,6 +21,12 @@ internal sealed record TlsClientOptions
     public IReadOnlyList<ushort> CipherSuites { get; init; } = TlsHandshake.SupportedCipherSuites;
 
     /// <summary>Skip certificate chain and name validation (tests, the CLI's -k).</summary>
+    /// <summary>A ticket from an earlier connection to offer for resumption, or null.</summary>
+    public SessionTicket? SessionTicket { get; init; }
+
+    /// <summary>Wall-clock time in Unix milliseconds, for ticket ages.</summary>
+    public Func<long> NowMilliseconds { get; init; } = () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
     public bool SkipCertificateValidation { get; init; }
 
     /// <summary>The chain policy of the default validation (trust store, revocation); null trusts the system store and checks no revocation.</summary>

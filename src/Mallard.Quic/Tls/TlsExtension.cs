@@ -18,7 +18,14 @@ internal sealed record TlsExtension(ushort Type, byte[] Data)
     public const ushort Alpn = 16;
 
     /// <summary>supported_versions.</summary>
+    public const ushort PreSharedKey = 41;
+
     public const ushort SupportedVersions = 43;
+
+    public const ushort PskKeyExchangeModes = 45;
+
+    /// <summary>psk_dhe_ke: resumption with a fresh (EC)DHE exchange, the only PSK mode Mallard offers or accepts (forward secrecy kept).</summary>
+    public const byte PskDheKe = 1;
 
     /// <summary>key_share.</summary>
     public const ushort KeyShare = 51;

@@ -28,6 +28,9 @@ internal abstract class TlsHandshake : IDisposable
     /// <summary>1-RTT traffic secrets, once the server's Finished is sent or received.</summary>
     public (byte[] Client, byte[] Server)? ApplicationSecrets { get; protected set; }
 
+    /// <summary>Whether the handshake resumed a session with a ticket's PSK (RFC 8446 section 2.2), skipping the certificate.</summary>
+    public bool IsResumed { get; protected set; }
+
     /// <summary>Whether both Finished messages are done.</summary>
     public bool IsComplete { get; protected set; }
 
@@ -134,9 +137,15 @@ internal abstract class TlsHandshake : IDisposable
         _transcript.AddRange(message);
     }
 
+    /// <summary>Queues a post-handshake message (NewSessionTicket), which is not part of the transcript.</summary>
+    protected void SendAfterHandshake(byte[] message) => _output[EncryptionLevel.OneRtt].AddRange(message);
+
     protected void AddToTranscript(ReadOnlySpan<byte> message) => _transcript.AddRange(message);
 
     protected byte[] TranscriptHash() => Schedule!.Hash([.. _transcript]);
+
+    /// <summary>The hash, with <paramref name="schedule"/>'s hash function, of the transcript so far followed by <paramref name="partialMessage"/>: what a PSK binder covers.</summary>
+    protected byte[] TranscriptHashWith(TlsKeySchedule schedule, ReadOnlySpan<byte> partialMessage) => schedule.Hash([.. _transcript, .. partialMessage]);
 
     /// <summary>
     /// After a HelloRetryRequest, the first ClientHello is replaced in the transcript by a

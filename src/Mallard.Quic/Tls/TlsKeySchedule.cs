@@ -5,9 +5,10 @@ using Mallard.QuicLb.Invariants;
 namespace Mallard.Quic.Tls;
 
 /// <summary>
-/// The TLS 1.3 key schedule without PSK (RFC 8446 section 7.1): early secret, handshake secret
-/// from the (EC)DHE shared secret, master secret, the traffic secrets that QUIC turns into packet
-/// keys, Finished verify data, and QUIC's key update ("quic ku", RFC 9001 section 6.1).
+/// The TLS 1.3 key schedule (RFC 8446 section 7.1): early secret (from a resumption PSK, or
+/// zeros), handshake secret from the (EC)DHE shared secret, master secret, the traffic secrets
+/// that QUIC turns into packet keys, Finished verify data, PSK binders and resumption secrets
+/// (section 4.6.1), and QUIC's key update ("quic ku", RFC 9001 section 6.1).
 /// </summary>
 internal sealed class TlsKeySchedule
 {
@@ -17,19 +18,32 @@ internal sealed class TlsKeySchedule
     private byte[]? _handshakeSecret;
     private byte[]? _masterSecret;
 
-    public TlsKeySchedule(CipherSuite suite)
+    /// <param name="suite">The cipher suite, whose hash the schedule uses.</param>
+    /// <param name="preSharedKey">A resumption PSK (section 4.6.1), or null for a full handshake.</param>
+    public TlsKeySchedule(CipherSuite suite, byte[]? preSharedKey = null)
     {
         Suite = suite;
         _hash = HkdfLabel.HashOf(suite);
         _hashLength = _hash == HashAlgorithmName.SHA384 ? 48 : 32;
         _emptyHash = Hash([]);
-        EarlySecret = Extract(new byte[_hashLength], new byte[_hashLength]);
+        EarlySecret = Extract(new byte[_hashLength], preSharedKey ?? new byte[_hashLength]);
     }
 
     public CipherSuite Suite { get; }
 
-    /// <summary>HKDF-Extract(0, 0): the early secret when no PSK is used.</summary>
+    /// <summary>The length of the suite's hash, and of every secret.</summary>
+    public int HashLength => _hashLength;
+
+    /// <summary>HKDF-Extract(0, PSK), with a zero PSK when none is used.</summary>
     public byte[] EarlySecret { get; }
+
+    /// <summary>A PSK binder: HMAC with the finished key of binder_key ("res binder") over the truncated ClientHello's transcript hash.</summary>
+    public byte[] Binder(ReadOnlySpan<byte> truncatedTranscriptHash) =>
+        VerifyData(DeriveSecret(EarlySecret, "res binder", _emptyHash), truncatedTranscriptHash);
+
+    /// <summary>The PSK a NewSessionTicket with <paramref name="ticketNonce"/> stands for: HKDF-Expand-Label(resumption_master_secret, "resumption", nonce).</summary>
+    public byte[] ResumptionPsk(ReadOnlySpan<byte> clientFinishedTranscriptHash, ReadOnlySpan<byte> ticketNonce) =>
+        HkdfLabel.Expand(_hash, DeriveSecret(MasterSecret, "res master", clientFinishedTranscriptHash), "resumption", ticketNonce, _hashLength);
 
     /// <summary>The transcript hash of <paramref name="messages"/> with the suite's hash.</summary>
     public byte[] Hash(ReadOnlySpan<byte> messages) =>

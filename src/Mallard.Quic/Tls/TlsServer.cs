@@ -16,6 +16,7 @@ internal sealed class TlsServer : TlsHandshake
     private State _state = State.ClientHello;
     private ushort? _retrySuite;
     private byte[]? _expectedClientFinished;
+    private bool _clientResumes;
 
     public TlsServer(TlsServerOptions options) => _options = options;
 
@@ -95,8 +96,23 @@ internal sealed class TlsServer : TlsHandshake
             return SendHelloRetryRequest(message, (ushort)suite, retryGroup.Value);
         }
 
+        byte[]? preSharedKey = null;
+        if (hello.PreSharedKey(out bool malformedPsk) is { } offeredPsk)
+        {
+            preSharedKey = AcceptedPreSharedKey(hello, message, offeredPsk, (CipherSuite)suite, protocol);
+            if (Alert is not null)
+            {
+                return false;
+            }
+        }
+        else if (malformedPsk)
+        {
+            return Fail(TlsAlert.IllegalParameter, "pre_shared_key is malformed or not the last extension");
+        }
+
         RequestedServerName = hello.ServerName();
         ClientRandom = hello.Random;
+        _clientResumes = hello.PskKeyExchangeModes()?.Contains(TlsExtension.PskDheKe) == true;
         using var exchange = KeyExchange.Create(share.Value.group);
         byte[]? shared = exchange.SharedSecret(share.Value.key);
         if (shared is null)
@@ -105,8 +121,9 @@ internal sealed class TlsServer : TlsHandshake
         }
 
         Suite = (CipherSuite)suite;
-        Schedule = new TlsKeySchedule(Suite.Value);
+        Schedule = new TlsKeySchedule(Suite.Value, preSharedKey);
         Schedule.SetSharedSecret(shared);
+        IsResumed = preSharedKey is not null;
         ApplicationProtocol = protocol;
         PeerTransportParameters = parameters.Data;
         AddToTranscript(message);
@@ -120,6 +137,7 @@ internal sealed class TlsServer : TlsHandshake
             [
                 Extension(TlsExtension.SupportedVersions, w => w.UInt16(0x0304)),
                 Extension(TlsExtension.KeyShare, w => { w.UInt16(exchange.Group); w.Vector(2, k => k.Bytes(exchange.PublicKey)); }),
+                .. IsResumed ? (TlsExtension[])[Extension(TlsExtension.PreSharedKey, w => w.UInt16(0))] : [], // selected_identity 0
             ],
         };
         Send(EncryptionLevel.Initial, serverHello.Encode());
@@ -130,10 +148,14 @@ internal sealed class TlsServer : TlsHandshake
             Extensions = [AlpnExtension([protocol]), new TlsExtension(TlsExtension.QuicTransportParameters, _options.TransportParameters)],
         };
         Send(EncryptionLevel.Handshake, encryptedExtensions.Encode());
-        Send(EncryptionLevel.Handshake, CertificateMessage.Encode([_options.Certificate.RawData]));
-        if (!SendCertificateVerify())
+        if (!IsResumed)
         {
-            return false;
+            // A resumed session was authenticated by the certificate of the handshake that issued the ticket (RFC 8446 section 2.2).
+            Send(EncryptionLevel.Handshake, CertificateMessage.Encode([_options.Certificate.RawData]));
+            if (!SendCertificateVerify())
+            {
+                return false;
+            }
         }
 
         Send(EncryptionLevel.Handshake, HandshakeSignature.FinishedMessage(Schedule.VerifyData(HandshakeSecrets.Value.Server, TranscriptHash())));
@@ -142,6 +164,53 @@ internal sealed class TlsServer : TlsHandshake
         _expectedClientFinished = Schedule.VerifyData(HandshakeSecrets.Value.Client, transcriptHash);
         _state = State.ClientFinished;
         return true;
+    }
+
+    /// <summary>
+    /// The PSK of the offered ticket when this server can resume it: a ticket it sealed, not
+    /// expired, for a suite with the negotiated suite's hash and the same ALPN protocol, offered
+    /// with psk_dhe_ke and a binder that verifies (RFC 8446 section 4.2.11). A ticket that cannot
+    /// be used means a full handshake; a binder that does not verify is decrypt_error.
+    /// </summary>
+    private byte[]? AcceptedPreSharedKey(ClientHello hello, ReadOnlySpan<byte> message, (byte[] Ticket, uint ObfuscatedAge, byte[] Binder, int BindersLength) offered, CipherSuite suite, string protocol)
+    {
+        if (_options.SessionTickets is not SessionTicketSealer sealer || hello.PskKeyExchangeModes() is not { } modes || !modes.Contains(TlsExtension.PskDheKe)
+            || sealer.TryOpen(offered.Ticket) is not { } state)
+        {
+            return null;
+        }
+
+        long age = _options.NowMilliseconds() - state.IssuedAtMilliseconds;
+        if (age < 0 || age > state.LifetimeSeconds * 1000L || HkdfLabel.HashOf(state.Suite) != HkdfLabel.HashOf(suite) || state.ApplicationProtocol != protocol)
+        {
+            return null;
+        }
+
+        var schedule = new TlsKeySchedule(suite, state.PreSharedKey);
+        byte[] expected = schedule.Binder(TranscriptHashWith(schedule, message[..^offered.BindersLength]));
+        if (!CryptographicOperations.FixedTimeEquals(offered.Binder, expected))
+        {
+            Fail(TlsAlert.DecryptError, "the PSK binder does not verify");
+            return null;
+        }
+
+        return state.PreSharedKey;
+    }
+
+    /// <summary>One NewSessionTicket after the handshake, when this server issues tickets (RFC 8446 section 4.6.1).</summary>
+    private void IssueSessionTicket()
+    {
+        if (_options.SessionTickets is not SessionTicketSealer sealer || _options.SessionTicketLifetimeSeconds == 0 || !_clientResumes)
+        {
+            return; // no tickets here, or a client that said it cannot use them (section 4.2.9)
+        }
+
+        byte[] nonce = [0]; // one ticket per connection: the nonce only has to be unique within it
+        byte[] psk = Schedule!.ResumptionPsk(TranscriptHash(), nonce);
+        uint ageAdd = BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(4));
+        uint lifetime = Math.Min(_options.SessionTicketLifetimeSeconds, NewSessionTicketMessage.MaxLifetimeSeconds);
+        byte[] ticket = sealer.Seal(new SessionTicketSealer.State(Suite!.Value, _options.NowMilliseconds(), lifetime, ageAdd, psk, ApplicationProtocol!));
+        SendAfterHandshake(new NewSessionTicketMessage(lifetime, ageAdd, nonce, ticket).Encode());
     }
 
     private bool SendHelloRetryRequest(ReadOnlySpan<byte> firstHello, ushort suite, ushort group)
@@ -197,6 +266,7 @@ internal sealed class TlsServer : TlsHandshake
         AddToTranscript(message);
         IsComplete = true;
         _state = State.Done;
+        IssueSessionTicket();
         return true;
     }
 }

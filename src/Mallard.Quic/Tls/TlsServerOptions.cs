@@ -21,6 +21,15 @@ internal sealed record TlsServerOptions
     /// <summary>Cipher suites accepted, in the server's preference order.</summary>
     public IReadOnlyList<ushort> CipherSuites { get; init; } = TlsHandshake.SupportedCipherSuites;
 
+    /// <summary>Seals and opens session tickets; null: no tickets issued, none accepted.</summary>
+    public SessionTicketSealer? SessionTickets { get; init; }
+
+    /// <summary>How long an issued ticket holds, in seconds (at most seven days).</summary>
+    public uint SessionTicketLifetimeSeconds { get; init; } = 24 * 3600;
+
+    /// <summary>Wall-clock time in Unix milliseconds: a ticket's age crosses processes and servers.</summary>
+    public Func<long> NowMilliseconds { get; init; } = () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
     /// <summary>A self-signed ECDSA P-256 certificate for <paramref name="name"/>, for servers started without one.</summary>
     public static X509Certificate2 CreateSelfSignedCertificate(string name = "localhost")
     {

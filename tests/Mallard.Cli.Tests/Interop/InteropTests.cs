@@ -12,7 +12,7 @@ public class InteropTests
     public static TheoryData<string, InteropPeer, InteropPeer> Cases()
     {
         var data = new TheoryData<string, InteropPeer, InteropPeer>();
-        foreach (string testCase in (string[])["handshake", "transfer", "multiplexing", "retry", "chacha20", "keyupdate", "handshakeloss", "transferloss"])
+        foreach (string testCase in (string[])["handshake", "transfer", "multiplexing", "retry", "chacha20", "keyupdate", "handshakeloss", "transferloss", "resumption"])
         {
             data.Add(testCase, InteropPeer.Mallard, InteropPeer.QuicGo);
             data.Add(testCase, InteropPeer.QuicGo, InteropPeer.Mallard);
@@ -42,6 +42,13 @@ public class InteropTests
                 for (int i = 0; i < 200; i++)
                 {
                     run.AddFile($"file{i}", 32 + (i * 7));
+                }
+
+                break;
+            case "resumption":
+                for (int i = 0; i < 3; i++)
+                {
+                    run.AddFile($"file{i}", 5_000);
                 }
 
                 break;
@@ -75,6 +82,12 @@ public class InteropTests
         if (client == InteropPeer.Mallard && testCase == "keyupdate")
         {
             Assert.DoesNotContain(" 0 key updates", output, StringComparison.Ordinal);
+        }
+
+        if (testCase == "resumption")
+        {
+            // The second connection resumed, as each side sees it.
+            Assert.Contains(client == InteropPeer.Mallard ? "the second resumed: True" : "resumed: True", client == InteropPeer.Mallard ? output : run.ServerOutput, StringComparison.Ordinal);
         }
 
         if (client == InteropPeer.Mallard && server == InteropPeer.Ngtcp2)

@@ -211,7 +211,7 @@ public class TlsHandshakeTests
         }
     }
 
-    private static TlsClientOptions ClientOptions() => new()
+    internal static TlsClientOptions ClientOptions() => new()
     {
         ServerName = "localhost",
         ApplicationProtocols = ["siduck", "siduck-00"],
@@ -219,7 +219,7 @@ public class TlsHandshakeTests
         SkipCertificateValidation = true,
     };
 
-    private static TlsServerOptions ServerOptions() => new()
+    internal static TlsServerOptions ServerOptions() => new()
     {
         Certificate = Certificate,
         ApplicationProtocols = ["siduck-00", "siduck"],
@@ -227,7 +227,7 @@ public class TlsHandshakeTests
     };
 
     /// <summary>Moves handshake bytes between the two until neither has anything to say.</summary>
-    private static void Pump(TlsClient client, TlsServer server)
+    internal static void Pump(TlsClient client, TlsServer server)
     {
         for (int round = 0; round < 10; round++)
         {

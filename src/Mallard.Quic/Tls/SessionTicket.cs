@@ -1,0 +1,19 @@
+using Mallard.Quic.Crypto;
+
+namespace Mallard.Quic.Tls;
+
+/// <summary>
+/// What a client keeps from a NewSessionTicket to resume with (RFC 8446 section 4.6.1): the
+/// server's opaque ticket, the PSK it stands for and the suite whose hash goes with it, when it
+/// arrived and for how long it holds, the age obfuscator, and the server name and ALPN protocol
+/// of the connection that got it.
+/// </summary>
+internal sealed record SessionTicket(byte[] Ticket, CipherSuite Suite, byte[] PreSharedKey, long ReceivedAtMilliseconds, uint LifetimeSeconds, uint AgeAdd,
+    string? ServerName, string? ApplicationProtocol)
+{
+    /// <summary>When the ticket stops being offered (Unix milliseconds).</summary>
+    public long ExpiresAtMilliseconds => ReceivedAtMilliseconds + (LifetimeSeconds * 1000L);
+
+    /// <summary>obfuscated_ticket_age: the ticket's age in milliseconds plus ticket_age_add, modulo 2^32.</summary>
+    public uint ObfuscatedAge(long nowMilliseconds) => unchecked((uint)(nowMilliseconds - ReceivedAtMilliseconds) + AgeAdd);
+}

@@ -171,4 +171,24 @@ internal static class DocSnippets
         #endregion
         return body;
     }
+
+    /// <summary>docs/quic.md: resuming a session with the ticket of an earlier connection.</summary>
+    public static async Task<bool> ResumptionExample(QuicClientConnectionOptions options, Func<QuicConnection, Task> use)
+    {
+        QuicSessionTicket? ticket;
+        #region docs/quic.md resumption
+        await using (QuicConnection first = await QuicConnection.ConnectAsync(options))
+        {
+            await UseAsync(first);                      // the ticket arrives just after the handshake
+            ticket = first.SessionTicket;
+        }
+
+        options.SessionTicket = ticket;                 // resume: checked against ticket.ExpiresAt
+        await using QuicConnection next = await QuicConnection.ConnectAsync(options);
+        Console.WriteLine(next.IsResumed);              // false if the server no longer accepts it
+        #endregion
+        return next.IsResumed;
+
+        Task UseAsync(QuicConnection connection) => use(connection);
+    }
 }

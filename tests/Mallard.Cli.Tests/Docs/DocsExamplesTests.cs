@@ -74,6 +74,26 @@ public partial class DocsExamplesTests
     }
 
     [Fact]
+    public async Task TheResumptionExampleRuns()
+    {
+        await using QuicListener listener = await QuicListener.ListenAsync(new QuicListenerOptions
+        {
+            ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
+            ApplicationProtocols = ["docs"],
+        });
+        var options = new QuicClientConnectionOptions { RemoteEndPoint = listener.LocalEndPoint, ApplicationProtocols = ["docs"], SkipCertificateValidation = true };
+
+        // "Using" the first connection here is waiting for the server's first 1-RTT flight, which carries the ticket.
+        Assert.True(await DocSnippets.ResumptionExample(options, async connection =>
+        {
+            for (int i = 0; i < 500 && connection.SessionTicket is null; i++)
+            {
+                await Task.Delay(10);
+            }
+        }).WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
     public Task TheStreamExampleRuns() => DocSnippets.QuicStreamExample().WaitAsync(TimeSpan.FromSeconds(30));
 
     [Fact]

@@ -22,7 +22,8 @@ internal static class DemoCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var routed = new Option<bool>("--routed") { Description = "With --steering: each server on a segment of its own behind the router; steered packets travel wrapped in VXLAN." };
-        var command = new Command("demo", "Run two QUIC servers behind mallard lb on loopback and show one connection surviving a NAT rebinding (--steering: behind a 4-tuple router, the servers steering).") { megabytes, returnPath, hold, steering, routed };
+        var http3 = new Option<bool>("--http3") { Description = "The same with HTTP/3: two ASP.NET Core apps on Mallard.Quic behind mallard lb, an HTTP/3 download across the NAT rebinding, then a second connection that resumes the TLS session." };
+        var command = new Command("demo", "Run two QUIC servers behind mallard lb on loopback and show one connection surviving a NAT rebinding (--http3: HTTP/3 apps; --steering: behind a 4-tuple router, the servers steering).") { megabytes, returnPath, hold, steering, routed, http3 };
         command.SetAction(parse => MallardCommand.Guard(error, () =>
         {
             if (parse.GetResult(steering) is not null)
@@ -46,6 +47,17 @@ internal static class DemoCommand
             if (size is < 1 or > 10_000)
             {
                 throw new CliException($"--megabytes {size} is out of range; it must be 1 to 10000.");
+            }
+
+            if (parse.GetValue(http3))
+            {
+                if (parse.GetResult(hold) is { Implicit: false } || parse.GetResult(returnPath) is { Implicit: false })
+                {
+                    throw new CliException("--http3 goes with --megabytes only.");
+                }
+
+                using QuicCliSupport.StopSignal stopHttp3 = QuicCliSupport.OnTerminate();
+                return new DemoHttp3Runner(size, output).RunAsync(stopHttp3.Token).GetAwaiter().GetResult();
             }
 
             ReturnPathMode mode = parse.GetValue(returnPath) switch

@@ -29,7 +29,7 @@ internal sealed class DemoRunner(long megabytes, ReturnPathMode returnPath, Text
         Log("mallard demo: one QUIC connection through mallard lb while the client's NAT rebinds");
         await using DemoServer a = await DemoServer.StartAsync("A", "41414141", Config, Log).ConfigureAwait(false);
         await using DemoServer b = await DemoServer.StartAsync("B", "42424242", Config, Log).ConfigureAwait(false);
-        await using LoadBalancer balancer = await LoadBalancer.StartAsync(Settings(a, b), NullLoggerFactory.Instance, cancellation: stop).ConfigureAwait(false);
+        await using LoadBalancer balancer = await LoadBalancer.StartAsync(Settings(a.EndPoint, a.ServerId, b.EndPoint, b.ServerId, returnPath), NullLoggerFactory.Instance, cancellation: stop).ConfigureAwait(false);
         IPEndPoint front = balancer.ListenEndpoints[0];
         await using var nat = new UdpNat(front);
         Log($"servers   A on {a.EndPoint} (server ID {a.ServerId}), B on {b.EndPoint} (server ID {b.ServerId}); QUIC-LB config 0, plaintext");
@@ -62,37 +62,20 @@ internal sealed class DemoRunner(long megabytes, ReturnPathMode returnPath, Text
         await stream.WriteAsync(request, completeWrites: true, stop).ConfigureAwait(false);
         Log($"client    downloading {megabytes} MB on a stream, a telemetry datagram every 10 ms beside it");
 
-        byte[] buffer = new byte[256 * 1024];
-        byte[] expected = new byte[buffer.Length];
-        long received = 0;
-        bool rebound = false;
-        bool intact = true;
-        int read;
+        var download = new DemoDownload(total, nat, Log);
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
-            timeout.CancelAfter(TimeSpan.FromSeconds(60));
-            while ((read = await stream.ReadAsync(buffer, timeout.Token).ConfigureAwait(false)) > 0)
-            {
-                DemoData.Fill(expected.AsSpan(0, read), received);
-                intact &= buffer.AsSpan(0, read).SequenceEqual(expected.AsSpan(0, read));
-                received += read;
-                if (!rebound && received >= total / 2)
-                {
-                    rebound = true;
-                    IPEndPoint before = nat.PublicEndPoint;
-                    nat.Rebind();
-                    Log($"NAT       50 %: the client's public address changes {before} → {nat.PublicEndPoint}; the old mapping is gone");
-                }
-            }
+            await download.ReadAsync(stream, stop).ConfigureAwait(false);
         }
         catch (Exception failure) when (failure is QuicException or OperationCanceledException)
         {
             await telemetryStop.CancelAsync().ConfigureAwait(false);
-            Log($"client    the connection was lost after {received:N0} of {total:N0} octets: {failure.Message}");
+            Log($"client    the connection was lost after {download.Received:N0} of {total:N0} octets: {failure.Message}");
             return 1;
         }
 
+        long received = download.Received;
+        bool intact = download.Intact;
         bool survived = received == total && intact && a.Connections + b.Connections == 1;
         if (hold is TimeSpan holdFor)
         {
@@ -142,19 +125,21 @@ internal sealed class DemoRunner(long megabytes, ReturnPathMode returnPath, Text
         return sent;
     }
 
-    private BalancerSettings Settings(DemoServer a, DemoServer b) => BalancerConfigLoader.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-    {
-        ["Mallard:Balancer:Listen:0"] = "127.0.0.1:0",
-        ["Mallard:Balancer:Admin"] = "127.0.0.1:0",
-        ["Mallard:Balancer:ReturnPath"] = returnPath == ReturnPathMode.PerConnection ? "per-connection" : "per-client-address",
-        ["Mallard:Balancer:Configs:0:Id"] = "0",
-        ["Mallard:Balancer:Configs:0:ServerIdLength"] = "4",
-        ["Mallard:Balancer:Configs:0:NonceLength"] = "8",
-        ["Mallard:Balancer:Backends:0:Address"] = a.EndPoint.ToString(),
-        ["Mallard:Balancer:Backends:0:ServerIds:0"] = a.ServerId,
-        ["Mallard:Balancer:Backends:1:Address"] = b.EndPoint.ToString(),
-        ["Mallard:Balancer:Backends:1:ServerIds:0"] = b.ServerId,
-    }).Build());
+    /// <summary>The demo balancer: on a free loopback port, QUIC-LB config 0 (4-octet plaintext server IDs), two backends.</summary>
+    internal static BalancerSettings Settings(IPEndPoint a, string aServerId, IPEndPoint b, string bServerId, ReturnPathMode returnPath) =>
+        BalancerConfigLoader.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Mallard:Balancer:Listen:0"] = "127.0.0.1:0",
+            ["Mallard:Balancer:Admin"] = "127.0.0.1:0",
+            ["Mallard:Balancer:ReturnPath"] = returnPath == ReturnPathMode.PerConnection ? "per-connection" : "per-client-address",
+            ["Mallard:Balancer:Configs:0:Id"] = "0",
+            ["Mallard:Balancer:Configs:0:ServerIdLength"] = "4",
+            ["Mallard:Balancer:Configs:0:NonceLength"] = "8",
+            ["Mallard:Balancer:Backends:0:Address"] = a.ToString(),
+            ["Mallard:Balancer:Backends:0:ServerIds:0"] = aServerId,
+            ["Mallard:Balancer:Backends:1:Address"] = b.ToString(),
+            ["Mallard:Balancer:Backends:1:ServerIds:0"] = bServerId,
+        }).Build());
 
     private void Log(string line)
     {

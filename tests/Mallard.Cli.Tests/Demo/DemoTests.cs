@@ -40,6 +40,31 @@ public class DemoTests
     }
 
     /// <summary>
+    /// <c>mallard demo --http3</c>: Kestrel apps on Mallard.Quic behind the balancer, an HTTP/3
+    /// download across the rebinding, and a ticket from one server resuming on the other.
+    /// </summary>
+    [Fact]
+    public async Task TheHttp3DemoSurvivesTheRebindingAndTheFleetResumesTheSession()
+    {
+        CliRun run = await Task.Run(() => CliRun.Of("demo", "--http3", "--megabytes", "6"));
+
+        Assert.True(run.ExitCode == 0, run.Output + run.Error);
+        Assert.Matches("HTTP/3 GET /download/6000000: 200, served by [AB]", run.Output);
+        Assert.Contains("50 %: the client's public address changes", run.Output, StringComparison.Ordinal);
+        Assert.Contains("100 %: 6,000,000 octets, every octet as sent, on one connection across the rebinding", run.Output, StringComparison.Ordinal);
+        Assert.Matches("served by ([AB]), TLS session resumed with the ticket (?!\\1)[AB] issued", run.Output);
+        Assert.Contains("the HTTP/3 download survived the rebinding, and the fleet resumed the session", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheHttp3DemoRefusesOptionsItHasNoUseFor()
+    {
+        CliRun run = CliRun.Of("demo", "--http3", "--hold", "5");
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal("mallard: --http3 goes with --megabytes only.", run.Error.Trim());
+    }
+
+    /// <summary>
     /// <c>mallard demo --steering</c> as a user runs it (root; a real process, whose children run
     /// the same program inside the namespaces it makes), in XDP and in user space.
     /// </summary>

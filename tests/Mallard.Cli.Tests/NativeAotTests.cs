@@ -6,8 +6,8 @@ namespace Mallard.Cli.Tests;
 /// The <c>mallard</c> command published with Native AOT (README, "Install"): one native binary,
 /// no .NET runtime needed where it runs. Every library is marked <c>IsAotCompatible</c>, so the
 /// trim and AOT analyzers check them on each build; these tests run the binary itself — the QUIC
-/// stack, the balancer with its source-generated configuration binding and admin routes, and the
-/// steering program's libbpf calls — since what the analyzers cannot see shows only when it runs.
+/// stack, the balancer with its source-generated configuration binding and admin routes, Kestrel's
+/// HTTP/3 on Mallard.Quic with Mallard's HTTP/3 client, and the steering program's libbpf calls — since what the analyzers cannot see shows only when it runs.
 /// </summary>
 public sealed class NativeAotTests(NativeAotTests.PublishedMallard published) : IClassFixture<NativeAotTests.PublishedMallard>
 {
@@ -19,6 +19,17 @@ public sealed class NativeAotTests(NativeAotTests.PublishedMallard published) : 
         Assert.True(await demo.WaitForExitAsync(TimeSpan.FromSeconds(60)) == 0, demo.Output);
         Assert.Contains("100 %: 6,000,000 octets, every octet as sent", demo.Output, StringComparison.Ordinal);
         Assert.Contains("the connection survived the rebinding", demo.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Kestrel's HTTP/3 on Mallard.Quic, Mallard's HTTP/3 client and session resumption, in the AOT binary.</summary>
+    [Fact]
+    public async Task TheHttp3DemoRuns()
+    {
+        using RunningProcess demo = RunningProcess.Start(published.Binary, ["demo", "--http3", "--megabytes", "6"]);
+
+        Assert.True(await demo.WaitForExitAsync(TimeSpan.FromSeconds(60)) == 0, demo.Output);
+        Assert.Contains("100 %: 6,000,000 octets, every octet as sent, on one connection across the rebinding", demo.Output, StringComparison.Ordinal);
+        Assert.Contains("the fleet resumed the session", demo.Output, StringComparison.Ordinal);
     }
 
     [Fact]

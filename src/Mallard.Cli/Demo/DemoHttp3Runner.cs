@@ -36,6 +36,7 @@ internal sealed class DemoHttp3Runner(long megabytes, TextWriter output)
         Log($"servers   ASP.NET Core (Kestrel) on Mallard.Quic: A on {a.EndPoint} (server ID {a.ServerId}), B on {b.EndPoint} (server ID {b.ServerId}); one static key");
         Log($"balancer  mallard lb on {front}, routing by connection ID");
         Log($"NAT       the client sends to {nat.EndPoint}; the balancer sees it as {nat.PublicEndPoint}");
+        Log("client    Mallard.Http3, keep-alive 250 ms (a downloader's PING is what shows the server its new address)");
 
         long total = megabytes * 1_000_000;
         var url = new Uri($"https://localhost:{front.Port}/download/{total}");
@@ -94,6 +95,9 @@ internal sealed class DemoHttp3Runner(long megabytes, TextWriter output)
         ApplicationProtocols = ["h3"],
         SkipCertificateValidation = true, // the demo's servers have a self-signed certificate
         SessionTicket = ticket,
+        // A client that only downloads sends nothing once the server's packets go to the mapping
+        // the NAT forgot; a PING after 250 ms of silence shows the server where the client is now.
+        KeepAliveInterval = TimeSpan.FromMilliseconds(250),
     };
 
     private void Log(string line)

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Security.Cryptography;
+using Mallard.Quic.Crypto;
 
 namespace Mallard.Quic.Connections;
 
@@ -16,12 +17,10 @@ internal sealed class AddressValidationTokens : IDisposable
 {
     private const byte RetryKind = 1;
     private const byte NewTokenKind = 2;
-    private const int NonceLength = 12;
-    private const int TagLength = 16;
 
     private readonly AesGcm _aead;
 
-    public AddressValidationTokens(byte[] key) => _aead = new AesGcm(key.AsSpan(0, 32), TagLength);
+    public AddressValidationTokens(byte[] key) => _aead = new AesGcm(key.AsSpan(0, 32), SealedBox.TagLength);
 
     /// <summary>How long a Retry token is accepted, in microseconds.</summary>
     public long RetryLifetime { get; init; } = 10_000_000;
@@ -39,18 +38,13 @@ internal sealed class AddressValidationTokens : IDisposable
     {
         originalDestinationConnectionId = null;
         retrySourceConnectionId = null;
-        if (token.Length < 1 + NonceLength + TagLength + 8 || token[0] is not (RetryKind or NewTokenKind))
+        if (token.Length < 1 + SealedBox.Overhead + 8 || token[0] is not (RetryKind or NewTokenKind))
         {
             return false;
         }
 
         byte kind = token[0];
-        byte[] plain = new byte[token.Length - 1 - NonceLength - TagLength];
-        try
-        {
-            _aead.Decrypt(token.Slice(1, NonceLength), token[(1 + NonceLength)..^TagLength], token[^TagLength..], plain, AssociatedData(kind, client));
-        }
-        catch (AuthenticationTagMismatchException)
+        if (SealedBox.TryOpen(_aead, token[1..], AssociatedData(kind, client)) is not byte[] plain)
         {
             return false;
         }
@@ -98,10 +92,8 @@ internal sealed class AddressValidationTokens : IDisposable
 
     private byte[] Seal(byte kind, SocketAddress client, byte[] plain)
     {
-        byte[] token = new byte[1 + NonceLength + plain.Length + TagLength];
-        token[0] = kind;
-        RandomNumberGenerator.Fill(token.AsSpan(1, NonceLength));
-        _aead.Encrypt(token.AsSpan(1, NonceLength), plain, token.AsSpan(1 + NonceLength, plain.Length), token.AsSpan(1 + NonceLength + plain.Length), AssociatedData(kind, client));
+        byte[] token = SealedBox.Seal(_aead, plain, AssociatedData(kind, client), prefixLength: 1);
+        token[0] = kind; // in clear, and authenticated as the first octet of the associated data
         return token;
     }
 }

@@ -16,8 +16,6 @@ namespace Mallard.Quic.Tls;
 internal sealed class SessionTicketSealer : IDisposable
 {
     private const byte Version = 1;
-    private const int NonceLength = 12;
-    private const int TagLength = 16;
     private static readonly byte[] AssociatedData = "mallard session ticket v1"u8.ToArray();
     private readonly AesGcm _aead;
 
@@ -25,7 +23,7 @@ internal sealed class SessionTicketSealer : IDisposable
     public SessionTicketSealer(ReadOnlySpan<byte> staticKey)
     {
         byte[] key = HKDF.Expand(HashAlgorithmName.SHA256, HKDF.Extract(HashAlgorithmName.SHA256, staticKey.ToArray()), 32, "mallard session ticket key"u8.ToArray());
-        _aead = new AesGcm(key, TagLength);
+        _aead = new AesGcm(key, SealedBox.TagLength);
     }
 
     /// <summary>The state a ticket seals, as the server reads it back.</summary>
@@ -51,9 +49,7 @@ internal sealed class SessionTicketSealer : IDisposable
         plain[at++] = (byte)protocol.Length;
         protocol.CopyTo(plain, at);
 
-        byte[] ticket = new byte[NonceLength + plain.Length + TagLength];
-        RandomNumberGenerator.Fill(ticket.AsSpan(0, NonceLength));
-        _aead.Encrypt(ticket.AsSpan(0, NonceLength), plain, ticket.AsSpan(NonceLength, plain.Length), ticket.AsSpan(NonceLength + plain.Length), AssociatedData);
+        byte[] ticket = SealedBox.Seal(_aead, plain, AssociatedData);
         CryptographicOperations.ZeroMemory(plain);
         return ticket;
     }
@@ -61,22 +57,7 @@ internal sealed class SessionTicketSealer : IDisposable
     /// <summary>The state of a ticket this key sealed, or null for anything else (forged, damaged, another key's, another format).</summary>
     public State? TryOpen(ReadOnlySpan<byte> ticket)
     {
-        if (ticket.Length < NonceLength + TagLength + 21 || ticket.Length > 1024)
-        {
-            return null;
-        }
-
-        byte[] plain = new byte[ticket.Length - NonceLength - TagLength];
-        try
-        {
-            _aead.Decrypt(ticket[..NonceLength], ticket[NonceLength..^TagLength], ticket[^TagLength..], plain, AssociatedData);
-        }
-        catch (AuthenticationTagMismatchException)
-        {
-            return null;
-        }
-
-        if (plain[0] != Version)
+        if (ticket.Length < SealedBox.Overhead + 21 || ticket.Length > 1024 || SealedBox.TryOpen(_aead, ticket, AssociatedData) is not byte[] plain || plain[0] != Version)
         {
             return null;
         }

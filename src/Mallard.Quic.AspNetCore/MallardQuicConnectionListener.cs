@@ -41,6 +41,7 @@ internal sealed class MallardQuicConnectionListener(MallardQuicTransportOptions 
             ConnectionOptions = options.ConnectionOptions,
             ConnectionIdGenerator = options.ConnectionIdGenerator,
             StaticKey = options.StaticKey,
+            SessionTicketLifetime = options.SessionTicketLifetime,
             RequireRetry = options.RequireRetry,
             MaxUnvalidatedHandshakes = options.MaxUnvalidatedHandshakes,
             ListenBacklog = options.ListenBacklog,

@@ -23,11 +23,18 @@ public sealed class MallardQuicTransportOptions
     public IConnectionIdGenerator? ConnectionIdGenerator { get; set; }
 
     /// <summary>
-    /// 64 secret octets that stateless reset tokens and address validation tokens are derived
-    /// from; share it across a fleet behind one balancer, or keep it across restarts. Random per
-    /// listener when null.
+    /// 64 secret octets that stateless reset tokens, address validation tokens and session tickets
+    /// are derived from; share it across a fleet behind one balancer (a client then resumes its TLS
+    /// session on any server), or keep it across restarts. Random per listener when null.
     /// </summary>
     public byte[]? StaticKey { get; set; }
+
+    /// <summary>
+    /// How long the TLS session ticket issued after each handshake holds (RFC 8446 section 4.6.1):
+    /// a client back within it resumes without the certificate exchange. At most seven days;
+    /// <see cref="TimeSpan.Zero"/> issues none.
+    /// </summary>
+    public TimeSpan SessionTicketLifetime { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>Answer every new client with a Retry first, so that its address is validated (RFC 9000 section 8.1.2).</summary>
     public bool RequireRetry { get; set; }
@@ -49,6 +56,11 @@ public sealed class MallardQuicTransportOptions
         if (StaticKey is { Length: not 64 } key)
         {
             throw new ArgumentException($"MallardQuicTransportOptions.StaticKey must be 64 secret octets, not {key.Length}", nameof(StaticKey));
+        }
+
+        if (SessionTicketLifetime < TimeSpan.Zero || SessionTicketLifetime > TimeSpan.FromDays(7))
+        {
+            throw new ArgumentOutOfRangeException(nameof(SessionTicketLifetime), SessionTicketLifetime, "MallardQuicTransportOptions.SessionTicketLifetime must be between zero (no tickets) and 7 days");
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(MaxUnvalidatedHandshakes);

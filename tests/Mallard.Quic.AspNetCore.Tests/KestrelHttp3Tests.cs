@@ -104,6 +104,7 @@ public class KestrelHttp3Tests
         { "ConnectionOptions", o => o.ConnectionOptions = null! },
         { "ListenBacklog", o => o.ListenBacklog = 0 },
         { "MaxUnvalidatedHandshakes", o => o.MaxUnvalidatedHandshakes = -1 },
+        { "SessionTicketLifetime", o => o.SessionTicketLifetime = TimeSpan.FromDays(8) },
         { "InitialStreamReceiveWindow", o => o.ConnectionOptions.InitialStreamReceiveWindow = 1 },
     };
 

@@ -58,10 +58,31 @@ public class MallardClientTests
         Assert.Equal(200, after.StatusCode);
     }
 
-    private static Task<Http3ClientConnection> ConnectAsync(Http3TestApp app) => Http3ClientConnection.ConnectAsync(new QuicClientConnectionOptions
+    [Fact]
+    public async Task ASecondConnectionResumesTheTlsSession()
+    {
+        await using Http3TestApp app = await Http3TestApp.StartAsync();
+        QuicSessionTicket? ticket;
+        await using (Http3ClientConnection first = await ConnectAsync(app))
+        {
+            await using Http3Response hello = await first.GetAsync(new Uri(app.Url("/hello")));
+            await hello.ReadContentAsync();
+            Assert.False(first.QuicConnection.IsResumed);
+            ticket = first.QuicConnection.SessionTicket;
+        }
+
+        Assert.NotNull(ticket);
+        await using Http3ClientConnection second = await ConnectAsync(app, ticket);
+        await using Http3Response again = await second.GetAsync(new Uri(app.Url("/hello")));
+        Assert.Equal(200, again.StatusCode);
+        Assert.True(second.QuicConnection.IsResumed);
+    }
+
+    private static Task<Http3ClientConnection> ConnectAsync(Http3TestApp app, QuicSessionTicket? ticket = null) => Http3ClientConnection.ConnectAsync(new QuicClientConnectionOptions
     {
         RemoteEndPoint = app.Endpoint,
         ApplicationProtocols = ["h3"],
         SkipCertificateValidation = true,
+        SessionTicket = ticket,
     });
 }

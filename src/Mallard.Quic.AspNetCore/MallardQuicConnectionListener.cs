@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Security;
+using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
@@ -17,9 +18,9 @@ internal sealed class MallardQuicConnectionListener(MallardQuicTransportOptions 
     public EndPoint EndPoint { get; private set; } = endpoint;
 
     /// <summary>
-    /// Asks Kestrel's HTTPS options for the certificate once, then listens. The certificate is
-    /// chosen per listener, not per connection: a certificate selector that depends on the
-    /// client's server name sees none (it is not known before the first ClientHello).
+    /// Asks Kestrel's HTTPS options for the default certificate and the protocols, then listens;
+    /// each handshake asks again with the client's server name (SNI), so a certificate selector
+    /// in the HTTPS options (<c>ServerCertificateSelector</c>) picks per name.
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -38,6 +39,7 @@ internal sealed class MallardQuicConnectionListener(MallardQuicTransportOptions 
             ListenEndPoint = endpoint,
             ApplicationProtocols = protocols,
             ServerCertificate = certificate,
+            ServerCertificateSelector = CertificateFor,
             ConnectionOptions = options.ConnectionOptions,
             ConnectionIdGenerator = options.ConnectionIdGenerator,
             StaticKey = options.StaticKey,
@@ -82,10 +84,27 @@ internal sealed class MallardQuicConnectionListener(MallardQuicTransportOptions 
         }
     }
 
-    private static X509Certificate2? CertificateOf(SslServerAuthenticationOptions authentication) =>
+    /// <summary>
+    /// Kestrel's choice for one handshake, by server name. Kestrel's own HTTPS options answer at
+    /// once; an application's asynchronous TLS callback is waited for on the listener's I/O thread.
+    /// </summary>
+    private X509Certificate2? CertificateFor(string? serverName)
+    {
+        var context = new TlsConnectionCallbackContext
+        {
+            ClientHelloInfo = new SslClientHelloInfo(serverName ?? "", SslProtocols.Tls13),
+            State = tls.OnConnectionState,
+            Connection = new PendingConnection(endpoint),
+        };
+        ValueTask<SslServerAuthenticationOptions> pending = tls.OnConnection(context, CancellationToken.None);
+        SslServerAuthenticationOptions chosen = pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+        return CertificateOf(chosen, serverName);
+    }
+
+    private static X509Certificate2? CertificateOf(SslServerAuthenticationOptions authentication, string? serverName = null) =>
         authentication.ServerCertificate as X509Certificate2
         ?? authentication.ServerCertificateContext?.TargetCertificate
-        ?? authentication.ServerCertificateSelectionCallback?.Invoke(null!, null) as X509Certificate2;
+        ?? authentication.ServerCertificateSelectionCallback?.Invoke(null!, serverName) as X509Certificate2;
 
     /// <summary>What Kestrel's certificate callback is shown before any connection exists: the endpoint, nothing else.</summary>
     private sealed class PendingConnection(IPEndPoint local) : BaseConnectionContext

@@ -59,6 +59,7 @@ public sealed class QuicListener : IAsyncDisposable
         ConnectionOptions core = connectionOptions.CoreOptions(isServer: true, options.ApplicationProtocols, options.CipherSuites) with
         {
             Certificate = options.ServerCertificate ?? TlsServerOptions.CreateSelfSignedCertificate(),
+            CertificateSelector = options.ServerCertificateSelector,
             ConnectionIds = options.ConnectionIdGenerator ?? new RandomConnectionIdGenerator(),
             SessionTicketLifetimeSeconds = (uint)options.SessionTicketLifetime.TotalSeconds,
         };

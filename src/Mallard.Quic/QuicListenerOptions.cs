@@ -16,6 +16,14 @@ public sealed class QuicListenerOptions
     /// <summary>The certificate with its private key; a self-signed ECDSA P-256 one for "localhost" is made when null.</summary>
     public X509Certificate2? ServerCertificate { get; set; }
 
+    /// <summary>
+    /// Chooses the certificate for each handshake by the server name the client asked for (SNI;
+    /// null when it sent none), for a server with several names; returning null uses
+    /// <see cref="ServerCertificate"/>. It runs on the listener's I/O thread during the handshake:
+    /// keep it fast and never block in it. A selector that throws fails that handshake only.
+    /// </summary>
+    public Func<string?, X509Certificate2?>? ServerCertificateSelector { get; set; }
+
     /// <summary>Settings of accepted connections.</summary>
     public QuicConnectionOptions ConnectionOptions { get; set; } = new();
 

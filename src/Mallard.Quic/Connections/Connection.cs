@@ -392,6 +392,7 @@ internal sealed partial class Connection : IDisposable
             _tls = new TlsServer(new TlsServerOptions
             {
                 Certificate = _options.Certificate ?? throw new InvalidOperationException("a server connection needs a certificate"),
+                CertificateSelector = _options.CertificateSelector,
                 ApplicationProtocols = _options.ApplicationProtocols,
                 TransportParameters = _localParameters.Encode(),
                 Groups = _options.Groups,

@@ -32,6 +32,9 @@ internal sealed record ConnectionOptions
     /// <summary>Server: the certificate with its private key.</summary>
     public X509Certificate2? Certificate { get; init; }
 
+    /// <summary>Server: picks the certificate by the client's SNI; null, or a null answer, means <see cref="Certificate"/>.</summary>
+    public Func<string?, X509Certificate2?>? CertificateSelector { get; init; }
+
     public IReadOnlyList<ushort> CipherSuites { get; init; } = TlsHandshake.SupportedCipherSuites;
 
     public IReadOnlyList<ushort> Groups { get; init; } = [KeyExchange.X25519Group, KeyExchange.Secp256r1Group];

@@ -17,6 +17,7 @@ internal sealed class TlsServer : TlsHandshake
     private ushort? _retrySuite;
     private byte[]? _expectedClientFinished;
     private bool _clientResumes;
+    private X509Certificate2? _certificate;
 
     public TlsServer(TlsServerOptions options) => _options = options;
 
@@ -111,6 +112,15 @@ internal sealed class TlsServer : TlsHandshake
         }
 
         RequestedServerName = hello.ServerName();
+        try
+        {
+            _certificate = _options.CertificateSelector?.Invoke(RequestedServerName) ?? _options.Certificate;
+        }
+        catch (Exception failure) when (failure is not OutOfMemoryException)
+        {
+            return Fail(TlsAlert.InternalError, $"the certificate selector failed for \"{RequestedServerName}\": {failure.Message}");
+        }
+
         ClientRandom = hello.Random;
         _clientResumes = hello.PskKeyExchangeModes()?.Contains(TlsExtension.PskDheKe) == true;
         using var exchange = KeyExchange.Create(share.Value.group);
@@ -151,7 +161,7 @@ internal sealed class TlsServer : TlsHandshake
         if (!IsResumed)
         {
             // A resumed session was authenticated by the certificate of the handshake that issued the ticket (RFC 8446 section 2.2).
-            Send(EncryptionLevel.Handshake, CertificateMessage.Encode([_options.Certificate.RawData]));
+            Send(EncryptionLevel.Handshake, CertificateMessage.Encode([_certificate!.RawData]));
             if (!SendCertificateVerify())
             {
                 return false;
@@ -236,7 +246,7 @@ internal sealed class TlsServer : TlsHandshake
     private bool SendCertificateVerify()
     {
         byte[] transcriptHash = TranscriptHash();
-        using ECDsa? ecdsa = _options.Certificate.GetECDsaPrivateKey();
+        using ECDsa? ecdsa = _certificate!.GetECDsaPrivateKey();
         if (ecdsa is not null)
         {
             bool p384 = ecdsa.KeySize == 384;
@@ -245,7 +255,7 @@ internal sealed class TlsServer : TlsHandshake
             return true;
         }
 
-        using RSA? rsa = _options.Certificate.GetRSAPrivateKey();
+        using RSA? rsa = _certificate!.GetRSAPrivateKey();
         if (rsa is null)
         {
             return Fail(TlsAlert.InternalError, "the server certificate has no ECDSA or RSA private key");

@@ -9,6 +9,9 @@ internal sealed record TlsServerOptions
     /// <summary>The certificate with its private key (ECDSA P-256/P-384 or RSA).</summary>
     public required X509Certificate2 Certificate { get; init; }
 
+    /// <summary>Picks the certificate by the client's SNI; null, or a null answer, means <see cref="Certificate"/>.</summary>
+    public Func<string?, X509Certificate2?>? CertificateSelector { get; init; }
+
     /// <summary>ALPN protocols accepted; the first the client offers that is in this list is chosen.</summary>
     public required IReadOnlyList<string> ApplicationProtocols { get; init; }
 

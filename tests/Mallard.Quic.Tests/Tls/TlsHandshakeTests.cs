@@ -41,6 +41,38 @@ public class TlsHandshakeTests
         Assert.All(lines, l => Assert.Equal(Convert.ToHexStringLower(client.ClientRandom!), l.Split(' ')[1]));
     }
 
+    [Theory]
+    [InlineData("localhost", "CN=other")]
+    [InlineData("elsewhere", "CN=localhost")] // the selector answers null: the listener's certificate
+    public void ACertificateSelectorPicksByServerName(string serverName, string expectedSubject)
+    {
+        using X509Certificate2 other = TlsServerOptions.CreateSelfSignedCertificate("other");
+        string? presented = null;
+        using var client = new TlsClient(ClientOptions() with
+        {
+            ServerName = serverName,
+            SkipCertificateValidation = false,
+            ValidateCertificate = (certificate, _) => (presented = certificate.Subject) is not null,
+        });
+        using var server = new TlsServer(ServerOptions() with { CertificateSelector = name => name == "localhost" ? other : null });
+
+        Pump(client, server);
+
+        Assert.True(client.IsComplete, client.FailureReason);
+        Assert.Equal(expectedSubject, presented);
+    }
+
+    [Fact]
+    public void ACertificateSelectorThatThrowsFailsThatHandshakeWithInternalError()
+    {
+        using var client = new TlsClient(ClientOptions());
+        using var server = new TlsServer(ServerOptions() with { CertificateSelector = _ => throw new InvalidOperationException("no such name") });
+
+        Assert.False(server.Receive(EncryptionLevel.Initial, client.TakeOutput(EncryptionLevel.Initial)));
+        Assert.Equal(TlsAlert.InternalError, server.Alert);
+        Assert.Contains("no such name", server.FailureReason, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AKeyShareForAnUnacceptedGroupGetsAHelloRetryRequest()
     {

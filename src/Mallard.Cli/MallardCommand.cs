@@ -28,6 +28,7 @@ public static class MallardCommand
         root.Subcommands.Add(InteropCommand.Create(output, error));
         root.Subcommands.Add(SiduckCommand.Create(output, error));
         root.Subcommands.Add(DemoCommand.Create(output, error));
+        root.Subcommands.Add(Http3.GetCommand.Create(output, error));
         return root;
     }
 

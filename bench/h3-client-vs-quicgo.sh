@@ -13,11 +13,9 @@ PARALLEL=${3:-16}
 WARMUP=${4:-20000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d /tmp/mallard-h3client-XXXX)
-SERVER=""
-trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"' EXIT
-
-export GO111MODULE=off GOPATH=/usr/share/gocode CGO_ENABLED=0 GOCACHE=/tmp/mallard-gocache
-(cd "$ROOT/tests/Mallard.Quic.AspNetCore.Tests/QuicGoHttp3" && go build -o "$WORK/h3" main.go)
+# shellcheck source=bench/h3-lib.sh
+source "$ROOT/bench/h3-lib.sh"
+build_quicgo_h3
 dotnet publish "$ROOT/bench/Mallard.Http3Bench" -c Release -r linux-x64 -p:PublishAot=true -o "$WORK/mallard" >/dev/null
 
 PORT=$((20000 + RANDOM % 20000))
@@ -34,13 +32,4 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "round $round quicgo $line"; echo "quicgo $line" >>"$WORK/results"
 done
 
-python3 - "$WORK/results" <<'PY'
-import statistics, sys
-rates = {}
-for line in open(sys.argv[1]):
-    impl, *pairs = line.split()
-    values = dict(p.split("=") for p in pairs if "=" in p)
-    rates.setdefault(impl, []).append(float(values["requests_per_s"]))
-m, q = statistics.median(rates["mallard"]), statistics.median(rates["quicgo"])
-print(f"median requests/s: Mallard.Http3 client {m:.0f}, quic-go http3 client {q:.0f}, ratio {m / q:.2f}x")
-PY
+print_median_ratio "$WORK/results" "Mallard.Http3 client" "quic-go http3 client"

@@ -16,11 +16,9 @@ PARALLEL=${3:-16}
 WARMUP=${4:-80000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d /tmp/mallard-h3bench-XXXX)
-SERVER=""
-trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"' EXIT
-
-export GO111MODULE=off GOPATH=/usr/share/gocode CGO_ENABLED=0 GOCACHE=/tmp/mallard-gocache
-(cd "$ROOT/tests/Mallard.Quic.AspNetCore.Tests/QuicGoHttp3" && go build -o "$WORK/h3" main.go)
+# shellcheck source=bench/h3-lib.sh
+source "$ROOT/bench/h3-lib.sh"
+build_quicgo_h3
 dotnet build "$ROOT/examples/http3-app" -c Release --artifacts-path "$WORK/artifacts" >/dev/null
 APP="$WORK/artifacts/bin/Http3App/release"
 
@@ -48,13 +46,4 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-python3 - "$WORK/results" <<'PY'
-import statistics, sys
-rates = {}
-for line in open(sys.argv[1]):
-    impl, *pairs = line.split()
-    values = dict(p.split("=") for p in pairs if "=" in p)
-    rates.setdefault(impl, []).append(float(values["requests_per_s"]))
-m, q = statistics.median(rates["mallard"]), statistics.median(rates["quicgo"])
-print(f"median requests/s: Kestrel on Mallard.Quic {m:.0f}, quic-go http3 {q:.0f}, ratio {m / q:.2f}x")
-PY
+print_median_ratio "$WORK/results" "Kestrel on Mallard.Quic" "quic-go http3"

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Mallard.Quic.AspNetCore;
 using Mallard.Quic.Connections;
@@ -56,14 +55,6 @@ internal sealed class DemoHttp3App : IAsyncDisposable
         await app.StartAsync().ConfigureAwait(false);
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new DemoHttp3App(name, serverId, app, new IPEndPoint(IPAddress.Loopback, new Uri(address).Port));
-    }
-
-    /// <summary>The demo's self-signed certificate, shared by both servers as a real fleet shares its name's.</summary>
-    public static X509Certificate2 Certificate()
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
     }
 
     private static async Task AnswerAsync(HttpContext context, string name)

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Mallard.Balancer;
 using Mallard.Balancer.Configuration;
+using Mallard.Cli.Quic;
 using Mallard.Http3;
 using Mallard.Quic;
 using Mallard.QuicLb;
@@ -26,7 +27,7 @@ internal sealed class DemoHttp3Runner(long megabytes, TextWriter output)
     {
         Log("mallard demo --http3: an HTTP/3 download through mallard lb while the client's NAT rebinds");
         byte[] fleetKey = RandomNumberGenerator.GetBytes(64);
-        using X509Certificate2 certificate = DemoHttp3App.Certificate();
+        using X509Certificate2 certificate = QuicCliSupport.SelfSignedCertificate("localhost"); // one for both servers, as a fleet shares its name's
         await using DemoHttp3App a = await DemoHttp3App.StartAsync("A", "41414141", Config, fleetKey, certificate).ConfigureAwait(false);
         await using DemoHttp3App b = await DemoHttp3App.StartAsync("B", "42424242", Config, fleetKey, certificate).ConfigureAwait(false);
         await using LoadBalancer balancer = await LoadBalancer.StartAsync(DemoRunner.Settings(a.EndPoint, a.ServerId, b.EndPoint, b.ServerId, ReturnPathMode.PerClientAddress),

@@ -35,7 +35,13 @@ internal static class GetCommand
             EndPoint remote = parse.GetValue(connect) is string via
                 ? QuicCliSupport.ParseEndPoint(via, "--connect")
                 : IPAddress.TryParse(target.Host.Trim('[', ']'), out IPAddress? address) ? new IPEndPoint(address, target.Port) : new DnsEndPoint(target.Host, target.Port);
-            var request = new Request(target, remote, parse.GetValue(insecure), new HttpMethod(parse.GetValue(method)!), parse.GetValue(data));
+            string methodName = parse.GetValue(method)!;
+            if (methodName.Length == 0 || !methodName.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c)))
+            {
+                throw new CliException($"--request \"{methodName}\" is not an HTTP method (a token such as GET, POST or PUT).");
+            }
+
+            var request = new Request(target, remote, parse.GetValue(insecure), new HttpMethod(methodName), parse.GetValue(data));
             return RunAsync(request, parse.GetValue(include), parse.GetValue(outputFile), parse.GetValue(fail), output, error).GetAwaiter().GetResult();
         }));
         return command;

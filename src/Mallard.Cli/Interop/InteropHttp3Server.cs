@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Mallard.Cli.Quic;
 using Mallard.Quic.AspNetCore;
@@ -24,7 +23,7 @@ internal sealed class InteropHttp3Server(DirectoryInfo root, IPEndPoint listen, 
             throw new CliException($"--root \"{root.FullName}\" does not exist.");
         }
 
-        X509Certificate2 serverCertificate = QuicCliSupport.LoadServerCertificate(certificate, key) ?? SelfSigned();
+        X509Certificate2 serverCertificate = QuicCliSupport.LoadServerCertificate(certificate, key) ?? QuicCliSupport.SelfSignedCertificate("mallard-interop");
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore().UseKestrelHttpsConfiguration().UseMallardQuic(quic =>
         {
@@ -78,12 +77,5 @@ internal sealed class InteropHttp3Server(DirectoryInfo root, IPEndPoint listen, 
         context.Response.ContentType = "application/octet-stream";
         context.Response.ContentLength = new FileInfo(file).Length;
         await context.Response.SendFileAsync(file, context.RequestAborted).ConfigureAwait(false);
-    }
-
-    private static X509Certificate2 SelfSigned()
-    {
-        using var signingKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=mallard-interop", signingKey, HashAlgorithmName.SHA256);
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
     }
 }

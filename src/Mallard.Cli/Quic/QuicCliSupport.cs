@@ -8,6 +8,17 @@ namespace Mallard.Cli.Quic;
 /// <summary>What the QUIC commands (interop, siduck) share: certificates, the key log, addresses and stopping.</summary>
 internal static class QuicCliSupport
 {
+    /// <summary>
+    /// A self-signed ECDSA P-256 certificate for <paramref name="name"/> (valid from yesterday for
+    /// 30 days), for servers Kestrel runs, which need one in hand (Mallard.Quic's listener makes its own).
+    /// </summary>
+    public static X509Certificate2 SelfSignedCertificate(string name)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+    }
+
     /// <summary>Loads --cert/--key, or returns null so the listener makes a self-signed certificate.</summary>
     public static X509Certificate2? LoadServerCertificate(FileInfo? certificate, FileInfo? key)
     {

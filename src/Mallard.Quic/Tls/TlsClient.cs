@@ -29,7 +29,10 @@ internal sealed class TlsClient : TlsHandshake
         _keyExchange = KeyExchange.Create(options.Groups[0]);
         ClientRandom = _random;
         SessionTicket? ticket = options.SessionTicket;
+        // Only to the server name it came from (RFC 8446 section 4.6.1 asks the SNI to match): a
+        // ticket shown to another name would tell that server where this client has been.
         if (ticket is not null && options.CipherSuites.Contains((ushort)ticket.Suite) && options.NowMilliseconds() < ticket.ExpiresAtMilliseconds
+            && ticket.ServerName == options.ServerName
             && (ticket.ApplicationProtocol is null || options.ApplicationProtocols.Contains(ticket.ApplicationProtocol)))
         {
             _offeredTicket = ticket;
@@ -112,7 +115,8 @@ internal sealed class TlsClient : TlsHandshake
         extensions.Add(Extension(TlsExtension.PskKeyExchangeModes, w => w.Vector(1, l => l.Byte(TlsExtension.PskDheKe))));
         if (_offeredTicket is SessionTicket ticket)
         {
-            // pre_shared_key last, with a placeholder binder that EncodeClientHello fills in (section 4.2.11).
+            // pre_shared_key last (section 4.2.11); its binder is written as zeros of the right length
+            // here and overwritten in EncodeClientHello, since it covers the encoded message before it.
             int binderLength = new TlsKeySchedule(ticket.Suite).HashLength;
             extensions.Add(Extension(TlsExtension.PreSharedKey, w =>
             {

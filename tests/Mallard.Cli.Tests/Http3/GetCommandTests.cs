@@ -92,10 +92,12 @@ public sealed class GetCommandTests : IAsyncLifetime
 
     [Theory]
     [InlineData("http://example.net/", "mallard: \"http://example.net/\" is not an https:// URL.")]
-    [InlineData("https://example.net/", "mallard: --connect \"nowhere\"")]
-    public void BadArgumentsNameWhatIsWrong(string url, string message)
+    [InlineData("https://example.net/", "mallard: --connect \"nowhere\"", "--connect", "nowhere")]
+    [InlineData("https://example.net/", "mallard: --request \"GET /\" is not an HTTP method", "-X", "GET /")]
+    [InlineData("https://example.net/", "mallard: --request \"\" is not an HTTP method", "-X", "")]
+    public void BadArgumentsNameWhatIsWrong(string url, string message, params string[] options)
     {
-        CliRun run = url.StartsWith("https", StringComparison.Ordinal) ? CliRun.Of("get", url, "--connect", "nowhere") : CliRun.Of("get", url);
+        CliRun run = CliRun.Of(["get", url, .. options]);
 
         Assert.NotEqual(0, run.ExitCode);
         Assert.StartsWith(message, run.Error.Trim(), StringComparison.Ordinal);

@@ -118,6 +118,18 @@ public class SessionResumptionTests
     }
 
     [Fact]
+    public void AClientDoesNotShowATicketToAnotherServerName()
+    {
+        using var sealer = new SessionTicketSealer(StaticKey);
+        SessionTicket ticket = FirstTicket(sealer); // issued to "localhost"
+
+        using var client = new TlsClient(ClientOptions() with { ServerName = "elsewhere.example", SessionTicket = ticket });
+        ClientHello parsed = ClientHello.TryParse(client.TakeOutput(EncryptionLevel.Initial), out _)!;
+
+        Assert.Null(parsed.Find(TlsExtension.PreSharedKey));
+    }
+
+    [Fact]
     public void ABinderThatDoesNotVerifyIsDecryptError()
     {
         using var sealer = new SessionTicketSealer(StaticKey);

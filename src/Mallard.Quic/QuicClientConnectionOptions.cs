@@ -45,6 +45,18 @@ public sealed class QuicClientConnectionOptions : QuicConnectionOptions
     /// </summary>
     public QuicSessionTicket? SessionTicket { get; set; }
 
+    /// <summary>
+    /// Send 0-RTT early data (RFC 9001 section 4.6) when <see cref="SessionTicket"/> allows it:
+    /// <see cref="QuicConnection.ConnectAsync"/> then returns as soon as the first flight is out, and
+    /// the streams and datagrams used before the handshake completes travel in 0-RTT packets,
+    /// a round trip sooner. An attacker who captured them can replay them to the server: send
+    /// early only requests that are safe to repeat. If the server refuses the early data, stream
+    /// data is sent again after the handshake and datagrams are reported lost;
+    /// <see cref="QuicConnection.EarlyDataAccepted"/> tells which happened. Without a ticket that
+    /// allows it, connecting waits for the handshake as usual.
+    /// </summary>
+    public bool EarlyData { get; set; }
+
     /// <summary>Start a key update after every this many packets sent (RFC 9001 section 6); 0 never.</summary>
     public int KeyUpdateInterval { get; set; }
 

@@ -164,6 +164,7 @@ public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
             CertificateChainPolicy = options.CertificateChainPolicy,
             KeyUpdateInterval = (ulong)options.KeyUpdateInterval,
             ResumeWith = options.SessionTicket?.Ticket,
+            OfferEarlyData = options.EarlyData,
         };
 
         QuicConnection connection;
@@ -174,6 +175,13 @@ public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
             host.Register(client, connection);
             host.Start();
             host.AfterChangeLocked(client);
+        }
+
+        if (options.EarlyData && connection.Core.EarlyDataOffered)
+        {
+            // 0-RTT: handed out at once, so that what the application sends goes in the first flight.
+            _ = connection.AbandonHandshakeAfterAsync(options.HandshakeTimeout, remote);
+            return connection;
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -195,6 +203,56 @@ public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Waits until the handshake has completed. A client given a connection early for 0-RTT
+    /// (<see cref="QuicClientConnectionOptions.EarlyData"/>) learns here whether the server took the
+    /// early data (<see cref="EarlyDataAccepted"/>); a server handed a connection with early data
+    /// waits here for the client's Finished, which proves the client is live — early data alone
+    /// may be a replay — before doing anything that must not happen twice.
+    /// </summary>
+    /// <exception cref="QuicException">The handshake failed or timed out.</exception>
+    public ValueTask WaitForHandshakeAsync(CancellationToken cancellationToken = default) =>
+        WaitAsync(c => c.HandshakeComplete && c.State == ConnectionState.Established, cancellationToken);
+
+    /// <summary>
+    /// Whether 0-RTT early data was accepted on this connection (RFC 9001 section 4.6). A server
+    /// knows it when the connection is handed out; a client once the handshake completes
+    /// (<see cref="WaitForHandshakeAsync"/>). Refused early data was sent again after the handshake,
+    /// except datagrams, which were reported lost.
+    /// </summary>
+    public bool EarlyDataAccepted
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return _connection.EarlyDataAccepted;
+            }
+        }
+    }
+
+    /// <summary>A client handed out early: the handshake must still complete within the timeout, or the connection ends.</summary>
+    private async Task AbandonHandshakeAfterAsync(TimeSpan timeout, IPEndPoint remote)
+    {
+        using var expiry = new CancellationTokenSource(timeout);
+        try
+        {
+            await WaitForHandshakeAsync(expiry.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            lock (Gate)
+            {
+                _connection.AbandonHandshake(HostClock.Now, $"no handshake with {remote} within {timeout.TotalSeconds:0.#} s");
+                _host.AfterChangeLocked(_connection);
+            }
+        }
+        catch (QuicException)
+        {
+            // The connection failed on its own; its users see why.
         }
     }
 
@@ -603,7 +661,9 @@ public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
     /// <summary>After every host cycle: wake waiters, and hand a newly established server connection to the listener.</summary>
     void IConnectionWaker.OnHostCycleLocked()
     {
-        if (!_readyAnnounced && _connection.HandshakeComplete && _connection.IsServer && _connection.State == ConnectionState.Established)
+        // Accepted early data hands the connection out at once, so that its requests are answered in 0.5-RTT.
+        if (!_readyAnnounced && _connection.IsServer
+            && ((_connection.HandshakeComplete && _connection.State == ConnectionState.Established) || (_connection.EarlyDataAccepted && _connection.State == ConnectionState.Handshaking)))
         {
             _readyAnnounced = true;
             _onReady?.Invoke(this);
@@ -675,6 +735,7 @@ public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
         {
             ConnectionEndCause.IdleTimeout => QuicError.ConnectionIdle,
             ConnectionEndCause.VersionNegotiation => QuicError.VersionNegotiationError,
+            ConnectionEndCause.HandshakeTimeout => QuicError.ConnectionTimeout,
             ConnectionEndCause.StatelessReset => QuicError.ConnectionAborted,
             _ when error.Code == (ulong)TransportErrorCode.ConnectionRefused => QuicError.ConnectionRefused,
             _ when error.Code == 0 && error.ByPeer => QuicError.ConnectionAborted,

@@ -8,17 +8,20 @@ namespace Mallard.Quic;
 
 /// <summary>
 /// A QUIC server socket, shaped like System.Net.Quic's: <see cref="ListenAsync"/> binds it,
-/// <see cref="AcceptConnectionAsync"/> returns connections whose handshake has completed.
+/// <see cref="AcceptConnectionAsync"/> returns connections whose handshake has completed (or, with
+/// <see cref="QuicListenerOptions.EarlyData"/>, whose 0-RTT early data was accepted).
 /// Unknown versions get Version Negotiation, and Retry is available (RFC 9000 sections 6 and 8.1).
 /// </summary>
 public sealed class QuicListener : IAsyncDisposable
 {
     private readonly EndpointHost _host;
     private readonly Channel<QuicConnection> _ready;
+    private readonly EarlyDataReplayGuard? _replayGuard;
 
-    private QuicListener(EndpointHost host, int backlog)
+    private QuicListener(EndpointHost host, int backlog, EarlyDataReplayGuard? replayGuard)
     {
         _host = host;
+        _replayGuard = replayGuard;
         _ready = Channel.CreateBounded<QuicConnection>(new BoundedChannelOptions(backlog) { FullMode = BoundedChannelFullMode.DropWrite });
     }
 
@@ -36,6 +39,11 @@ public sealed class QuicListener : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>What became of the 0-RTT early data clients offered (all zero unless <see cref="QuicListenerOptions.EarlyData"/> is on).</summary>
+    public QuicEarlyDataStatistics EarlyDataStatistics => _replayGuard is { } guard
+        ? new QuicEarlyDataStatistics(guard.Accepted, guard.Replays, guard.NotFresh, guard.Full)
+        : default;
 
     /// <summary>Binds the socket and starts accepting handshakes.</summary>
     public static ValueTask<QuicListener> ListenAsync(QuicListenerOptions options, CancellationToken cancellationToken = default)
@@ -62,10 +70,11 @@ public sealed class QuicListener : IAsyncDisposable
             CertificateSelector = options.ServerCertificateSelector,
             ConnectionIds = options.ConnectionIdGenerator ?? new RandomConnectionIdGenerator(),
             SessionTicketLifetimeSeconds = (uint)options.SessionTicketLifetime.TotalSeconds,
+            EarlyDataGuard = options.EarlyData && options.SessionTicketLifetime > TimeSpan.Zero ? new EarlyDataReplayGuard() : null,
         };
         var endpoint = new Endpoint(core, staticKey: options.StaticKey) { RequireRetry = options.RequireRetry, MaxUnvalidatedHandshakes = options.MaxUnvalidatedHandshakes };
         var host = new EndpointHost(EndpointHost.Bind(options.ListenEndPoint), endpoint, connectionOptions.MaxReceiveDatagramSize);
-        var listener = new QuicListener(host, options.ListenBacklog);
+        var listener = new QuicListener(host, options.ListenBacklog, core.EarlyDataGuard);
         Action<QuicConnection> ready = connection =>
         {
             if (!listener._ready.Writer.TryWrite(connection))
@@ -78,7 +87,7 @@ public sealed class QuicListener : IAsyncDisposable
         return ValueTask.FromResult(listener);
     }
 
-    /// <summary>Waits for the next connection whose handshake has completed.</summary>
+    /// <summary>Waits for the next connection whose handshake has completed, or whose early data was accepted.</summary>
     public async ValueTask<QuicConnection> AcceptConnectionAsync(CancellationToken cancellationToken = default)
     {
         try

@@ -54,6 +54,19 @@ public sealed class QuicListenerOptions
     /// </summary>
     public TimeSpan SessionTicketLifetime { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// Accept 0-RTT early data (RFC 9001 section 4.6) from clients resuming with a ticket issued
+    /// while this was on; the tickets then carry early_data. A connection whose early data is
+    /// accepted is handed to <see cref="QuicListener.AcceptConnectionAsync"/> before its handshake
+    /// completes, so that its first requests are answered at once;
+    /// <see cref="QuicConnection.EarlyDataAccepted"/> says so. Early data can be replayed by an
+    /// attacker who captured it. This listener refuses a replay of early data it accepted within the
+    /// last 20 s and any whose ticket age is more than 10 s off (RFC 8446 section 8); each server of a
+    /// fleet keeps its own record, so act on early data only where a repeat is harmless, or await
+    /// <see cref="QuicConnection.WaitForHandshakeAsync"/> first.
+    /// </summary>
+    public bool EarlyData { get; set; }
+
     /// <summary>The TLS 1.3 cipher suites accepted, in preference order; null accepts AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305.</summary>
     public IReadOnlyList<System.Net.Security.TlsCipherSuite>? CipherSuites { get; set; }
 

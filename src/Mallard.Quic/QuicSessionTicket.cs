@@ -21,6 +21,9 @@ public sealed class QuicSessionTicket
     /// <summary>The ALPN protocol of the connection that received it; the ticket resumes only that protocol.</summary>
     public string? ApplicationProtocol => Ticket.ApplicationProtocol;
 
+    /// <summary>Whether the server allows 0-RTT early data with it (<see cref="QuicClientConnectionOptions.EarlyData"/>).</summary>
+    public bool AllowsEarlyData => Ticket.AllowsEarlyData && Ticket.ServerTransportParameters is not null;
+
     /// <summary>When the server stops accepting it.</summary>
     public DateTimeOffset ExpiresAt => DateTimeOffset.FromUnixTimeMilliseconds(Ticket.ExpiresAtMilliseconds);
 }

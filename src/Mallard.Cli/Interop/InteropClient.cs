@@ -27,7 +27,7 @@ internal sealed class InteropClient(DirectoryInfo downloads, bool insecure, Inte
             {
                 await FetchOverHttp3Async(requests).ConfigureAwait(false);
             }
-            else if (testCase == InteropTestCase.Resumption)
+            else if (testCase is InteropTestCase.Resumption or InteropTestCase.ZeroRtt)
             {
                 await FetchWithResumptionAsync(requests).ConfigureAwait(false);
             }
@@ -82,6 +82,8 @@ internal sealed class InteropClient(DirectoryInfo downloads, bool insecure, Inte
     /// <summary>
     /// The resumption case: the first file on one connection, the rest on a second that offers
     /// the ticket the first received; a second handshake the server did not resume fails the run.
+    /// In zerortt the second connection sends its requests as 0-RTT early data, and early data
+    /// the server refused fails the run.
     /// </summary>
     private async Task FetchWithResumptionAsync(Uri[] requests)
     {
@@ -98,15 +100,28 @@ internal sealed class InteropClient(DirectoryInfo downloads, bool insecure, Inte
             await first.CloseAsync(0).ConfigureAwait(false);
         }
 
+        bool zeroRtt = testCase == InteropTestCase.ZeroRtt;
+        if (zeroRtt && !ticket.AllowsEarlyData)
+        {
+            throw new IOException("the server's session ticket does not allow early data");
+        }
+
         QuicClientConnectionOptions resuming = Options(requests[0], "hq-interop");
         resuming.SessionTicket = ticket;
+        resuming.EarlyData = zeroRtt;
         await using QuicConnection second = await QuicConnection.ConnectAsync(resuming).ConfigureAwait(false);
         await Task.WhenAll(requests.Skip(1).Select(url => FetchAsync(second, url))).ConfigureAwait(false);
-        output.WriteLine($"mallard interop client: {requests.Length} files on two connections, the second resumed: {second.IsResumed}");
+        await second.WaitForHandshakeAsync().ConfigureAwait(false);
+        output.WriteLine($"mallard interop client: {requests.Length} files on two connections, the second resumed: {second.IsResumed}, early data accepted: {second.EarlyDataAccepted}");
         await second.CloseAsync(0).ConfigureAwait(false);
         if (!second.IsResumed)
         {
             throw new IOException("the server did not resume the session on the second connection");
+        }
+
+        if (zeroRtt && !second.EarlyDataAccepted)
+        {
+            throw new IOException("the server refused the early data on the second connection");
         }
     }
 

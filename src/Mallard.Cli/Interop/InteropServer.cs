@@ -47,6 +47,7 @@ internal sealed class InteropServer(DirectoryInfo root, IPEndPoint listen, FileI
         ApplicationProtocols = ["hq-interop"],
         ServerCertificate = serverCertificate,
         RequireRetry = testCase == InteropTestCase.Retry,
+        EarlyData = testCase == InteropTestCase.ZeroRtt,
         CipherSuites = testCase == InteropTestCase.ChaCha20 ? [TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256] : null,
         ConnectionOptions = new QuicConnectionOptions { KeyLog = QuicCliSupport.KeyLogFromEnvironment(), QlogDirectory = QuicCliSupport.QlogDirectoryFromEnvironment() },
     };
@@ -62,9 +63,9 @@ internal sealed class InteropServer(DirectoryInfo root, IPEndPoint listen, FileI
             while (true)
             {
                 QuicConnection connection = await listener.AcceptConnectionAsync(stop.Token).ConfigureAwait(false);
-                if (testCase == InteropTestCase.Resumption)
+                if (testCase is InteropTestCase.Resumption or InteropTestCase.ZeroRtt)
                 {
-                    output.WriteLine($"mallard interop server: connection from {connection.RemoteEndPoint}, resumed: {connection.IsResumed}");
+                    output.WriteLine($"mallard interop server: connection from {connection.RemoteEndPoint}, resumed: {connection.IsResumed}, early data: {connection.EarlyDataAccepted}");
                     output.Flush();
                 }
 

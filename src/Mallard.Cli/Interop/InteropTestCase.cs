@@ -18,6 +18,9 @@ internal enum InteropTestCase
     /// <summary>Two connections: the second resumes the first's session with its ticket (RFC 8446 section 2.2).</summary>
     Resumption,
 
+    /// <summary>Like resumption, but the second connection sends its requests as 0-RTT early data (RFC 9001 section 4.6).</summary>
+    ZeroRtt,
+
     /// <summary>HTTP/3 (ALPN h3) instead of hq-interop: Mallard.Http3's client, Kestrel on Mallard.Quic as the server.</summary>
     Http3,
 }
@@ -40,6 +43,7 @@ internal static class InteropTestCases
         "transferloss" => InteropTestCase.TransferLoss,
         "http3" => InteropTestCase.Http3,
         "resumption" => InteropTestCase.Resumption,
+        "zerortt" => InteropTestCase.ZeroRtt,
         _ => null,
     };
 }

@@ -44,8 +44,12 @@ internal sealed partial class Connection
                 return 0;
             }
 
-            // A short header with a 4-octet packet number, the AEAD tag, and the frame's type and length.
-            int packetPayload = MaxUdpPayload - (1 + _connectionIds.PeerCurrent.Length + 4) - Crypto.PacketProtection.TagLength;
+            // A short header with a 4-octet packet number — or a 0-RTT long header, with both connection IDs
+            // and a length — the AEAD tag, and the frame's type and length.
+            int header = _zeroRttSending
+                ? 1 + 4 + 1 + _connectionIds.PeerCurrent.Length + 1 + _connectionIds.FirstLocalId.Length + 2 + 4
+                : 1 + _connectionIds.PeerCurrent.Length + 4;
+            int packetPayload = MaxUdpPayload - header - Crypto.PacketProtection.TagLength;
             return (int)Math.Min(LargestPayloadInFrame(packetPayload), LargestPayloadInFrame((long)Math.Min(peerLimit, int.MaxValue)));
         }
     }
@@ -73,7 +77,7 @@ internal sealed partial class Connection
     /// </summary>
     public DatagramQueueResult QueueDatagram(ReadOnlySpan<byte> payload, ulong id, long now, long maxAge = 0)
     {
-        if (State != ConnectionState.Established)
+        if (!ApplicationDataAllowed)
         {
             return DatagramQueueResult.ConnectionClosed;
         }

@@ -22,6 +22,9 @@ internal sealed partial class Connection
     private readonly List<byte[]> _earlyOneRttPackets = [];
     private bool _nonProbingFrameSeen;
 
+    /// <summary>The peer's transport parameters from this handshake are in (the client's 0-RTT used remembered ones before).</summary>
+    private bool _peerParametersApplied;
+
     private long _lastReceiveTime;
     private KeyPhaseState? _keyPhases;
 
@@ -107,8 +110,8 @@ internal sealed partial class Connection
                 return OnVersionNegotiation(datagram, packet);
             case QuicPacketType.Retry:
                 return OnRetry(datagram[start..packet.End], datagram[packet.SourceConnectionId], datagram[packet.Token]);
-            case QuicPacketType.ZeroRtt:
-                return false; // 0-RTT is not offered.
+            case QuicPacketType.ZeroRtt when !IsServer || _zeroRttReceiveKeys is null:
+                return false; // a client gets none; a server without the keys refused 0-RTT or has discarded them (RFC 9001 section 4.6.2)
         }
 
         bool isLong = packet.Form != QuicPacketType.OneRtt;
@@ -124,7 +127,9 @@ internal sealed partial class Connection
             _ => SpaceId.Application,
         };
         PacketSpace space = Space(spaceId);
-        if (space.ReceiveKeys is null)
+        bool zeroRtt = packet.Form == QuicPacketType.ZeroRtt;
+        PacketProtection? protection = zeroRtt ? _zeroRttReceiveKeys : space.ReceiveKeys;
+        if (protection is null)
         {
             if (spaceId == SpaceId.Initial && space.Discarded)
             {
@@ -134,7 +139,7 @@ internal sealed partial class Connection
             return false;
         }
 
-        if (spaceId == SpaceId.Application && IsServer && !_tls.IsComplete)
+        if (spaceId == SpaceId.Application && IsServer && !_tls.IsComplete && !zeroRtt)
         {
             // A server must not process 1-RTT packets before the handshake completes (RFC 9001
             // section 5.7). Acknowledging one would let the client confirm the handshake and drop
@@ -151,14 +156,14 @@ internal sealed partial class Connection
         Span<byte> bytes = datagram[start..packet.End];
         int packetNumberOffset = packet.PacketNumberOffset - start;
         long largest = space.Received.Largest is ulong l ? (long)l : -1;
-        if (!space.ReceiveKeys.TryRemoveHeaderProtection(bytes, packetNumberOffset, largest, out ulong packetNumber, out int packetNumberLength))
+        if (!protection.TryRemoveHeaderProtection(bytes, packetNumberOffset, largest, out ulong packetNumber, out int packetNumberLength))
         {
             return false;
         }
 
-        PacketProtection keys = space.ReceiveKeys;
+        PacketProtection keys = protection;
         bool nextPhase = false;
-        if (spaceId == SpaceId.Application)
+        if (spaceId == SpaceId.Application && !zeroRtt)
         {
             keys = _keyPhases!.ReceiveKeysFor((bytes[0] >> 2) & 1, packetNumber, out nextPhase);
         }
@@ -178,6 +183,15 @@ internal sealed partial class Connection
         if (nextPhase)
         {
             _keyPhases!.OnNextPhaseOpened(packetNumber);
+        }
+
+        if (IsServer && packet.Form == QuicPacketType.OneRtt)
+        {
+            OnOneRttPacketFromClient(now);
+        }
+        else if (zeroRtt)
+        {
+            ZeroRttPacketsReceived++;
         }
 
         bool outOfOrder = space.Received.Largest is ulong previousLargest && packetNumber < previousLargest;
@@ -213,7 +227,7 @@ internal sealed partial class Connection
             _closeFramePending = true;
         }
 
-        _qlog?.BeginPacketReceived(now, spaceId, packetNumber, bytes.Length);
+        _qlog?.BeginPacketReceived(now, spaceId, packetNumber, bytes.Length, zeroRtt);
         _nonProbingFrameSeen = false;
         bool ackEliciting = ProcessFrames(now, spaceId, bytes[payload], packet.Form);
         _qlog?.EndPacketReceived();
@@ -253,7 +267,8 @@ internal sealed partial class Connection
             payload = payload[length..];
             _qlog?.ReceivedFrame(frame, length);
             _nonProbingFrameSeen |= frame.Type is not (FrameType.PathChallenge or FrameType.PathResponse or FrameType.NewConnectionId or FrameType.Padding);
-            if (form != QuicPacketType.OneRtt && frame.Type is not (FrameType.Padding or FrameType.Ping or FrameType.Ack or FrameType.AckEcn or FrameType.Crypto or FrameType.ConnectionCloseTransport))
+            if (form == QuicPacketType.ZeroRtt ? ForbiddenInZeroRtt(frame.Type)
+                : form != QuicPacketType.OneRtt && frame.Type is not (FrameType.Padding or FrameType.Ping or FrameType.Ack or FrameType.AckEcn or FrameType.Crypto or FrameType.ConnectionCloseTransport))
             {
                 Fail(now, TransportErrorCode.ProtocolViolation, $"{frame.Type} is not allowed in {form} packets", frame.WireType);
                 return ackEliciting;
@@ -420,7 +435,8 @@ internal sealed partial class Connection
             if (!_tls.Receive(space.Level, data))
             {
                 TlsAlert alert = _tls.Alert ?? TlsAlert.InternalError;
-                Fail(now, (TransportErrorCode)(0x100 + (int)alert), _tls.FailureReason ?? "TLS handshake failed", frame.WireType);
+                TransportErrorCode code = _tls.IsProtocolViolation ? TransportErrorCode.ProtocolViolation : (TransportErrorCode)(0x100 + (int)alert);
+                Fail(now, code, _tls.FailureReason ?? "TLS handshake failed", frame.WireType);
                 return;
             }
         }
@@ -452,13 +468,14 @@ internal sealed partial class Connection
             InstallKeys(HandshakeSpace, suite, clientHandshake, serverHandshake);
         }
 
+        AfterEarlyDataProgress(now);
         if (_tls.ApplicationSecrets is (byte[] client, byte[] server) && _keyPhases is null)
         {
             _keyPhases = new KeyPhaseState(suite, Version, IsServer ? server : client, IsServer ? client : server, ApplicationSpace);
         }
 
         WriteKeyLog();
-        if (PeerParameters is null && _tls.PeerTransportParameters is byte[] encoded && !ApplyPeerParameters(now, encoded))
+        if (!_peerParametersApplied && _tls.PeerTransportParameters is byte[] encoded && !ApplyPeerParameters(now, encoded))
         {
             return;
         }
@@ -565,6 +582,12 @@ internal sealed partial class Connection
             return false;
         }
 
+        _peerParametersApplied = true;
+        if (!CheckParametersAfterEarlyData(now, parameters))
+        {
+            return false;
+        }
+
         PeerParameters = parameters;
         _qlog?.ParametersSet(now, local: false, parameters);
         _flowControl.RaisePeerLimit(parameters.InitialMaxData);
@@ -621,6 +644,11 @@ internal sealed partial class Connection
         }
 
         _retryReceived = true;
+        if (_zeroRttSending)
+        {
+            ForgetZeroRttPackets(); // the server dropped them; they go again as 0-RTT to its new connection ID
+        }
+
         _retrySourceConnectionId = sourceConnectionId.ToArray();
         _connectionIds.ReplaceFirstPeerId(_retrySourceConnectionId);
         _token = token.ToArray();

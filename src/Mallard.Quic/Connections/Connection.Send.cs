@@ -198,10 +198,11 @@ internal sealed partial class Connection
         int packetNumberLength = PacketNumberLength(packetNumber, space.Loss.LargestAcknowledged);
         int position;
         int lengthOffset = -1;
-        if (spaceId != SpaceId.Application)
+        if (spaceId != SpaceId.Application || _zeroRttSending)
         {
-            // Long header (RFC 9000 section 17.2): Initial type 0, Handshake type 2.
-            buffer[0] = (byte)(0xc0 | ((spaceId == SpaceId.Initial ? 0 : 2) << 4) | (packetNumberLength - 1));
+            // Long header (RFC 9000 section 17.2): Initial type 0, 0-RTT type 1, Handshake type 2.
+            int type = spaceId switch { SpaceId.Initial => 0, SpaceId.Handshake => 2, _ => 1 };
+            buffer[0] = (byte)(0xc0 | (type << 4) | (packetNumberLength - 1));
             BinaryPrimitives.WriteUInt32BigEndian(buffer[1..], Version);
             position = 5;
             byte[] destination = _connectionIds.PeerCurrent;
@@ -326,7 +327,9 @@ internal sealed partial class Connection
         {
             _pacer.OnPacketSent(packet.Length);
         }
-        _qlog?.PacketSent(now, layout.Space, layout.PacketNumber, packet.Length, frames);
+        bool zeroRtt = layout.Space == SpaceId.Application && layout.LengthOffset >= 0;
+        ZeroRttPacketsSent += zeroRtt ? 1 : 0;
+        _qlog?.PacketSent(now, layout.Space, layout.PacketNumber, packet.Length, frames, zeroRtt);
         if (layout.AckEliciting && !_ackElicitingSentSinceReceive)
         {
             _ackElicitingSentSinceReceive = true;
@@ -383,7 +386,7 @@ internal sealed partial class Connection
             return true;
         }
 
-        if (spaceId != SpaceId.Application || !(_tls.IsComplete || IsServer))
+        if (spaceId != SpaceId.Application || !(_tls.IsComplete || IsServer || _zeroRttSending))
         {
             return false;
         }

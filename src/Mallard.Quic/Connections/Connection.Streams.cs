@@ -26,7 +26,7 @@ internal sealed partial class Connection
 
     /// <summary>Whether a stream of this kind can be opened now (the peer's MAX_STREAMS allows it).</summary>
     public bool CanOpenStream(bool bidirectional) =>
-        PeerParameters is not null && State == ConnectionState.Established
+        PeerParameters is not null && ApplicationDataAllowed
         && StreamsOf(bidirectional).CanOpen;
 
     /// <summary>Opens a stream (RFC 9000 section 2.1); false when the peer's limit is reached.</summary>

@@ -324,6 +324,11 @@ internal sealed partial class Connection : IDisposable
             OnLossDetectionTimeout(now);
         }
 
+        if (_timers.IsDue(TimerKind.DiscardZeroRttKeys, now))
+        {
+            DiscardZeroRttKeys();
+        }
+
         if (_timers.IsDue(TimerKind.TrimRecords, now))
         {
             _timers[TimerKind.TrimRecords] = null;
@@ -377,6 +382,7 @@ internal sealed partial class Connection : IDisposable
         }
 
         _keyPhases?.Dispose();
+        _zeroRttReceiveKeys?.Dispose();
         _tls.Dispose();
     }
 
@@ -399,6 +405,8 @@ internal sealed partial class Connection : IDisposable
                 CipherSuites = _options.CipherSuites,
                 SessionTickets = _options.SessionTickets,
                 SessionTicketLifetimeSeconds = _options.SessionTicketLifetimeSeconds,
+                EarlyDataLimits = _options.EarlyDataGuard is null ? null : _localParameters.EarlyDataLimits(),
+                ReplayGuard = _options.EarlyDataGuard,
                 NowMilliseconds = _options.NowMilliseconds,
             });
         }
@@ -408,6 +416,7 @@ internal sealed partial class Connection : IDisposable
             _localParameters.RetrySourceConnectionId = null;
             _localParameters.StatelessResetToken = null;
             _localParameters.PreferredAddress = null;
+            TransportParameters? remembered = RememberedPeerParameters();
             _tls = new TlsClient(new TlsClientOptions
             {
                 ServerName = _options.ServerName,
@@ -419,9 +428,16 @@ internal sealed partial class Connection : IDisposable
                 ValidateCertificate = _options.ValidateCertificate,
                 ChainPolicy = _options.CertificateChainPolicy,
                 SessionTicket = _options.ResumeWith,
+                OfferEarlyData = remembered is not null,
                 NowMilliseconds = _options.NowMilliseconds,
             });
             CollectHandshakeOutput();
+            if (remembered is not null)
+            {
+                StartEarlyData(remembered);
+            }
+
+            WriteKeyLog();
         }
 
         _lastReceiveTime = now;

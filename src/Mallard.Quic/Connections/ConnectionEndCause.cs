@@ -14,4 +14,7 @@ internal enum ConnectionEndCause
 
     /// <summary>The server offered no version this client speaks (section 6.2).</summary>
     VersionNegotiation,
+
+    /// <summary>Client: the handshake did not complete in time after the connection was handed out early for 0-RTT.</summary>
+    HandshakeTimeout,
 }

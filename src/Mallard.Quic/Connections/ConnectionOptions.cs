@@ -90,6 +90,12 @@ internal sealed record ConnectionOptions
     /// <summary>Client: a ticket from an earlier connection to resume with.</summary>
     public SessionTicket? ResumeWith { get; init; }
 
+    /// <summary>Client: send 0-RTT early data when <see cref="ResumeWith"/> allows it (RFC 9001 section 4.6).</summary>
+    public bool OfferEarlyData { get; init; }
+
+    /// <summary>Server: accept 0-RTT early data, refusing replays with this guard; null accepts none and issues tickets without early_data.</summary>
+    public EarlyDataReplayGuard? EarlyDataGuard { get; init; }
+
     /// <summary>Wall-clock time in Unix milliseconds, for ticket ages.</summary>
     public Func<long> NowMilliseconds { get; init; } = () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 }

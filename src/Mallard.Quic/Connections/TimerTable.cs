@@ -23,6 +23,9 @@ internal enum TimerKind
     /// period needed are given back, unless sending has resumed (set only when there are some to give).
     /// </summary>
     TrimRecords,
+
+    /// <summary>Server: three PTOs after the first 1-RTT packet, the 0-RTT keys go (RFC 9001 section 4.9.3).</summary>
+    DiscardZeroRttKeys,
 }
 
 /// <summary>

@@ -22,7 +22,7 @@ internal sealed class QlogWriter : IDisposable
     private readonly Utf8JsonWriter _json;
     private readonly long _start;
     private readonly List<QlogFrame> _receivedFrames = [];
-    private (long Now, Connections.SpaceId Space, ulong PacketNumber, int Length)? _received;
+    private (long Now, Connections.SpaceId Space, ulong PacketNumber, int Length, bool ZeroRtt)? _received;
 
     public QlogWriter(Stream output, bool isServer, ReadOnlySpan<byte> originalDestinationConnectionId, long now)
     {
@@ -93,9 +93,9 @@ internal sealed class QlogWriter : IDisposable
     }
 
     /// <summary>packet_sent, with the frames the packet carries.</summary>
-    public void PacketSent(long now, Connections.SpaceId space, ulong packetNumber, int length, List<SentFrame> frames)
+    public void PacketSent(long now, Connections.SpaceId space, ulong packetNumber, int length, List<SentFrame> frames, bool zeroRtt = false)
     {
-        BeginPacketEvent(now, "transport:packet_sent", space, packetNumber, length);
+        BeginPacketEvent(now, "transport:packet_sent", space, packetNumber, length, zeroRtt);
         foreach (SentFrame frame in frames)
         {
             WriteFrame(frame);
@@ -106,9 +106,9 @@ internal sealed class QlogWriter : IDisposable
     }
 
     /// <summary>Starts collecting a received packet's frames; <see cref="EndPacketReceived"/> writes packet_received.</summary>
-    public void BeginPacketReceived(long now, Connections.SpaceId space, ulong packetNumber, int length)
+    public void BeginPacketReceived(long now, Connections.SpaceId space, ulong packetNumber, int length, bool zeroRtt = false)
     {
-        _received = (now, space, packetNumber, length);
+        _received = (now, space, packetNumber, length, zeroRtt);
         _receivedFrames.Clear();
     }
 
@@ -129,13 +129,13 @@ internal sealed class QlogWriter : IDisposable
 
     public void EndPacketReceived()
     {
-        if (_received is not var (now, space, packetNumber, length))
+        if (_received is not var (now, space, packetNumber, length, zeroRtt))
         {
             return;
         }
 
         _received = null;
-        BeginPacketEvent(now, "transport:packet_received", space, packetNumber, length);
+        BeginPacketEvent(now, "transport:packet_received", space, packetNumber, length, zeroRtt);
         foreach (QlogFrame frame in _receivedFrames)
         {
             WriteFrame(frame);
@@ -222,20 +222,20 @@ internal sealed class QlogWriter : IDisposable
         _output.Dispose();
     }
 
-    private static string PacketType(Connections.SpaceId space) => space switch
+    private static string PacketType(Connections.SpaceId space, bool zeroRtt = false) => space switch
     {
         Connections.SpaceId.Initial => "initial",
         Connections.SpaceId.Handshake => "handshake",
-        _ => "1RTT",
+        _ => zeroRtt ? "0RTT" : "1RTT",
     };
 
     private static string SnakeCase(string name) => string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
-    private void BeginPacketEvent(long now, string name, Connections.SpaceId space, ulong packetNumber, int length)
+    private void BeginPacketEvent(long now, string name, Connections.SpaceId space, ulong packetNumber, int length, bool zeroRtt)
     {
         BeginEvent(now, name);
         _json.WriteStartObject("header");
-        _json.WriteString("packet_type", PacketType(space));
+        _json.WriteString("packet_type", PacketType(space, zeroRtt));
         _json.WriteNumber("packet_number", packetNumber);
         _json.WriteEndObject();
         _json.WriteStartObject("raw");

@@ -11,11 +11,12 @@ namespace Mallard.Quic.Tls;
 /// all a server needs to resume — any server of a fleet that shares the static key, behind
 /// <c>mallard lb</c>, resumes a connection another one began, and rotating the static key
 /// retires every ticket with the tokens and reset keys. Sealed: format version, cipher suite,
-/// issue time (Unix milliseconds), lifetime, ticket_age_add, the PSK and the ALPN protocol.
+/// issue time (Unix milliseconds), lifetime, ticket_age_add, the PSK, the ALPN protocol, and for
+/// a ticket that allows 0-RTT the server limits its early data may rely on (RFC 9000 section 7.4.1).
 /// </summary>
 internal sealed class SessionTicketSealer : IDisposable
 {
-    private const byte Version = 1;
+    private const byte Version = 2;
     private static readonly byte[] AssociatedData = "mallard session ticket v1"u8.ToArray();
     private readonly AesGcm _aead;
 
@@ -26,13 +27,23 @@ internal sealed class SessionTicketSealer : IDisposable
         _aead = new AesGcm(key, SealedBox.TagLength);
     }
 
-    /// <summary>The state a ticket seals, as the server reads it back.</summary>
-    public sealed record State(CipherSuite Suite, long IssuedAtMilliseconds, uint LifetimeSeconds, uint AgeAdd, byte[] PreSharedKey, string ApplicationProtocol);
+    /// <summary>The state a ticket seals, as the server reads it back; <c>EarlyDataLimits</c> is null when the ticket allows no early data, otherwise the server's limits when it was issued.</summary>
+    public sealed record State(CipherSuite Suite, long IssuedAtMilliseconds, uint LifetimeSeconds, uint AgeAdd, byte[] PreSharedKey, string ApplicationProtocol, ulong[]? EarlyDataLimits = null);
+
+    /// <summary>At most this many limits are sealed.</summary>
+    private const int MaxLimits = 16;
 
     public byte[] Seal(State state)
     {
         byte[] protocol = Encoding.ASCII.GetBytes(state.ApplicationProtocol);
-        var plain = new byte[1 + 2 + 8 + 4 + 4 + 1 + state.PreSharedKey.Length + 1 + protocol.Length];
+        ulong[]? limits = state.EarlyDataLimits;
+        if (limits is { Length: > MaxLimits })
+        {
+            throw new ArgumentException($"at most {MaxLimits} early data limits", nameof(state));
+        }
+
+        int limitsLength = limits is null ? 0 : 8 * limits.Length;
+        var plain = new byte[1 + 2 + 8 + 4 + 4 + 1 + state.PreSharedKey.Length + 1 + protocol.Length + 1 + limitsLength];
         int at = 0;
         plain[at++] = Version;
         BinaryPrimitives.WriteUInt16BigEndian(plain.AsSpan(at), (ushort)state.Suite);
@@ -48,6 +59,13 @@ internal sealed class SessionTicketSealer : IDisposable
         at += state.PreSharedKey.Length;
         plain[at++] = (byte)protocol.Length;
         protocol.CopyTo(plain, at);
+        at += protocol.Length;
+        plain[at++] = limits is null ? byte.MaxValue : (byte)limits.Length; // 255: no early data
+        foreach (ulong limit in limits ?? [])
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(plain.AsSpan(at), limit);
+            at += 8;
+        }
 
         byte[] ticket = SealedBox.Seal(_aead, plain, AssociatedData);
         CryptographicOperations.ZeroMemory(plain);
@@ -57,7 +75,7 @@ internal sealed class SessionTicketSealer : IDisposable
     /// <summary>The state of a ticket this key sealed, or null for anything else (forged, damaged, another key's, another format).</summary>
     public State? TryOpen(ReadOnlySpan<byte> ticket)
     {
-        if (ticket.Length < SealedBox.Overhead + 21 || ticket.Length > 1024 || SealedBox.TryOpen(_aead, ticket, AssociatedData) is not byte[] plain || plain[0] != Version)
+        if (ticket.Length < SealedBox.Overhead + 22 || ticket.Length > 1024 || SealedBox.TryOpen(_aead, ticket, AssociatedData) is not byte[] plain || plain[0] != Version)
         {
             return null;
         }
@@ -76,12 +94,34 @@ internal sealed class SessionTicketSealer : IDisposable
         byte[] psk = plain.AsSpan(at, pskLength).ToArray();
         at += pskLength;
         int protocolLength = plain[at++];
-        if (at + protocolLength != plain.Length)
+        if (at + protocolLength + 1 > plain.Length)
         {
             return null;
         }
 
-        return new State(suite, issued, lifetime, ageAdd, psk, Encoding.ASCII.GetString(plain, at, protocolLength));
+        string protocol = Encoding.ASCII.GetString(plain, at, protocolLength);
+        at += protocolLength;
+        int limitCount = plain[at++];
+        ulong[]? limits = null;
+        if (limitCount != byte.MaxValue)
+        {
+            if (limitCount > MaxLimits || at + (8 * limitCount) != plain.Length)
+            {
+                return null;
+            }
+
+            limits = new ulong[limitCount];
+            for (int i = 0; i < limitCount; i++, at += 8)
+            {
+                limits[i] = BinaryPrimitives.ReadUInt64BigEndian(plain.AsSpan(at));
+            }
+        }
+        else if (at != plain.Length)
+        {
+            return null;
+        }
+
+        return new State(suite, issued, lifetime, ageAdd, psk, protocol, limits);
     }
 
     public void Dispose() => _aead.Dispose();

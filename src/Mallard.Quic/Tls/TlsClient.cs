@@ -39,6 +39,13 @@ internal sealed class TlsClient : TlsHandshake
         }
 
         Send(EncryptionLevel.Initial, EncodeClientHello());
+        if (EarlyDataOffered && _offeredTicket is SessionTicket early)
+        {
+            // 0-RTT keys come from the ticket's PSK and the ClientHello alone (RFC 8446 section 7.1).
+            var schedule = new TlsKeySchedule(early.Suite, early.PreSharedKey);
+            ClientEarlySecret = schedule.ClientEarlyTrafficSecret(TranscriptHashWith(schedule, default));
+            EarlySuite = early.Suite;
+        }
     }
 
     /// <summary>The newest ticket the server issued on this connection, ready to resume with; null before one arrives.</summary>
@@ -113,6 +120,13 @@ internal sealed class TlsClient : TlsHandshake
 
         // psk_dhe_ke, always: it tells the server this client resumes, so tickets are worth sending (RFC 8446 section 4.2.9).
         extensions.Add(Extension(TlsExtension.PskKeyExchangeModes, w => w.Vector(1, l => l.Byte(TlsExtension.PskDheKe))));
+        if (_offeredTicket is { AllowsEarlyData: true } && _options.OfferEarlyData && !_retried)
+        {
+            // Never after a HelloRetryRequest (RFC 8446 section 4.1.2): 0-RTT is then already refused.
+            extensions.Add(new TlsExtension(TlsExtension.EarlyData, []));
+            EarlyDataOffered = true;
+        }
+
         if (_offeredTicket is SessionTicket ticket)
         {
             // pre_shared_key last (section 4.2.11); its binder is written as zeros of the right length
@@ -227,6 +241,7 @@ internal sealed class TlsClient : TlsHandshake
 
         _retried = true;
         _retrySuite = retry.CipherSuite;
+        EarlyDataRejected = EarlyDataOffered; // a HelloRetryRequest refuses 0-RTT (RFC 8446 section 4.2.10)
         _cookie = retry.Find(44)?.Data;
         if (_offeredTicket is SessionTicket ticket && HkdfLabel.HashOf(ticket.Suite) != HkdfLabel.HashOf(suite))
         {
@@ -258,6 +273,21 @@ internal sealed class TlsClient : TlsHandshake
         if (extensions.Find(TlsExtension.QuicTransportParameters) is not TlsExtension parameters)
         {
             return Fail(TlsAlert.MissingExtension, "the server sent no quic_transport_parameters");
+        }
+
+        if (extensions.Find(TlsExtension.EarlyData) is TlsExtension earlyData)
+        {
+            // Accepted 0-RTT: only what was offered, in the first ClientHello, for the PSK it resumed, with the ticket's suite (RFC 8446 section 4.2.10).
+            if (!EarlyDataOffered || _retried || !IsResumed || earlyData.Data.Length != 0 || Suite != _offeredTicket!.Suite)
+            {
+                return Fail(TlsAlert.IllegalParameter, "the server accepted early data that was not offered or cannot be accepted");
+            }
+
+            EarlyDataAccepted = true;
+        }
+        else
+        {
+            EarlyDataRejected = EarlyDataOffered;
         }
 
         ApplicationProtocol = protocol;
@@ -367,15 +397,21 @@ internal sealed class TlsClient : TlsHandshake
     /// <summary>A ticket from the server: kept with the PSK it stands for (RFC 8446 section 4.6.1). A lifetime of 0 means do not use it.</summary>
     private bool OnNewSessionTicket(ReadOnlySpan<byte> message)
     {
-        if (NewSessionTicketMessage.TryParse(message) is not NewSessionTicketMessage ticket)
+        if (NewSessionTicketMessage.TryParse(message, out bool badEarlyDataSize) is not NewSessionTicketMessage ticket)
         {
-            return Fail(TlsAlert.DecodeError, "malformed NewSessionTicket");
+            return badEarlyDataSize
+                ? FailWithProtocolViolation("a NewSessionTicket's max_early_data_size is not 0xffffffff")
+                : Fail(TlsAlert.DecodeError, "malformed NewSessionTicket");
         }
 
         if (ticket.LifetimeSeconds > 0)
         {
             ReceivedTicket = new SessionTicket(ticket.Ticket, Suite!.Value, Schedule!.ResumptionPsk(_resumptionTranscriptHash!, ticket.Nonce), _options.NowMilliseconds(),
-                ticket.LifetimeSeconds, ticket.AgeAdd, _options.ServerName, ApplicationProtocol);
+                ticket.LifetimeSeconds, ticket.AgeAdd, _options.ServerName, ApplicationProtocol)
+            {
+                AllowsEarlyData = ticket.AllowsEarlyData,
+                ServerTransportParameters = PeerTransportParameters,
+            };
         }
 
         return true;

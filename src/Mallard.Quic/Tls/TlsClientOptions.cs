@@ -20,13 +20,16 @@ internal sealed record TlsClientOptions
     /// <summary>Cipher suites offered, in preference order.</summary>
     public IReadOnlyList<ushort> CipherSuites { get; init; } = TlsHandshake.SupportedCipherSuites;
 
-    /// <summary>Skip certificate chain and name validation (tests, the CLI's -k).</summary>
     /// <summary>A ticket from an earlier connection to offer for resumption, or null.</summary>
     public SessionTicket? SessionTicket { get; init; }
+
+    /// <summary>Offer 0-RTT early data when the ticket allows it (RFC 8446 section 4.2.10).</summary>
+    public bool OfferEarlyData { get; init; }
 
     /// <summary>Wall-clock time in Unix milliseconds, for ticket ages.</summary>
     public Func<long> NowMilliseconds { get; init; } = () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
+    /// <summary>Skip certificate chain and name validation (tests, the CLI's -k).</summary>
     public bool SkipCertificateValidation { get; init; }
 
     /// <summary>The chain policy of the default validation (trust store, revocation); null trusts the system store and checks no revocation.</summary>

@@ -17,10 +17,16 @@ internal sealed record TlsExtension(ushort Type, byte[] Data)
     /// <summary>application_layer_protocol_negotiation (RFC 7301).</summary>
     public const ushort Alpn = 16;
 
-    /// <summary>supported_versions.</summary>
+    /// <summary>pre_shared_key (RFC 8446 section 4.2.11).</summary>
     public const ushort PreSharedKey = 41;
 
+    /// <summary>early_data (RFC 8446 section 4.2.10): 0-RTT offered, accepted, or allowed by a ticket.</summary>
+    public const ushort EarlyData = 42;
+
+    /// <summary>supported_versions.</summary>
     public const ushort SupportedVersions = 43;
+
+    /// <summary>psk_key_exchange_modes.</summary>
 
     public const ushort PskKeyExchangeModes = 45;
 

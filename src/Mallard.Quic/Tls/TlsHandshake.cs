@@ -31,6 +31,21 @@ internal abstract class TlsHandshake : IDisposable
     /// <summary>Whether the handshake resumed a session with a ticket's PSK (RFC 8446 section 2.2), skipping the certificate.</summary>
     public bool IsResumed { get; protected set; }
 
+    /// <summary>client_early_traffic_secret: the client offered 0-RTT (client), or the server accepted it (server).</summary>
+    public byte[]? ClientEarlySecret { get; protected set; }
+
+    /// <summary>The cipher suite of the 0-RTT keys: the ticket's (RFC 8446 section 4.2.10).</summary>
+    public CipherSuite? EarlySuite { get; protected set; }
+
+    /// <summary>Client: sent early_data in its first ClientHello. Server: received it.</summary>
+    public bool EarlyDataOffered { get; protected set; }
+
+    /// <summary>The server accepted the early data (its EncryptedExtensions carry early_data).</summary>
+    public bool EarlyDataAccepted { get; protected set; }
+
+    /// <summary>Client: early data was offered and the server refused it (a HelloRetryRequest, or EncryptedExtensions without early_data).</summary>
+    public bool EarlyDataRejected { get; protected set; }
+
     /// <summary>Whether both Finished messages are done.</summary>
     public bool IsComplete { get; protected set; }
 
@@ -42,6 +57,9 @@ internal abstract class TlsHandshake : IDisposable
 
     /// <summary>The fatal alert, once the handshake has failed.</summary>
     public TlsAlert? Alert { get; private set; }
+
+    /// <summary>The failure is a QUIC PROTOCOL_VIOLATION rather than a TLS alert (RFC 9001 section 4.6.1's early_data size).</summary>
+    public bool IsProtocolViolation { get; private set; }
 
     /// <summary>Why it failed, for logs and CONNECTION_CLOSE reason phrases.</summary>
     public string? FailureReason { get; private set; }
@@ -63,6 +81,11 @@ internal abstract class TlsHandshake : IDisposable
         }
 
         string random = Convert.ToHexStringLower(ClientRandom);
+        if (ClientEarlySecret is byte[] early)
+        {
+            yield return $"CLIENT_EARLY_TRAFFIC_SECRET {random} {Convert.ToHexStringLower(early)}";
+        }
+
         if (HandshakeSecrets is (byte[] clientHandshake, byte[] serverHandshake))
         {
             yield return $"CLIENT_HANDSHAKE_TRAFFIC_SECRET {random} {Convert.ToHexStringLower(clientHandshake)}";
@@ -128,6 +151,12 @@ internal abstract class TlsHandshake : IDisposable
         Alert ??= alert;
         FailureReason ??= reason;
         return false;
+    }
+
+    protected bool FailWithProtocolViolation(string reason)
+    {
+        IsProtocolViolation = Alert is null;
+        return Fail(TlsAlert.IllegalParameter, reason);
     }
 
     /// <summary>Queues a message and adds it to the transcript.</summary>

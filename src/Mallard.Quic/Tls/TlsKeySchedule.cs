@@ -41,6 +41,10 @@ internal sealed class TlsKeySchedule
     public byte[] Binder(ReadOnlySpan<byte> truncatedTranscriptHash) =>
         VerifyData(DeriveSecret(EarlySecret, "res binder", _emptyHash), truncatedTranscriptHash);
 
+    /// <summary>client_early_traffic_secret over Hash(ClientHello): the 0-RTT packet keys (RFC 9001 section 5.1).</summary>
+    public byte[] ClientEarlyTrafficSecret(ReadOnlySpan<byte> clientHelloTranscriptHash) =>
+        DeriveSecret(EarlySecret, "c e traffic", clientHelloTranscriptHash);
+
     /// <summary>The PSK a NewSessionTicket with <paramref name="ticketNonce"/> stands for: HKDF-Expand-Label(resumption_master_secret, "resumption", nonce).</summary>
     public byte[] ResumptionPsk(ReadOnlySpan<byte> clientFinishedTranscriptHash, ReadOnlySpan<byte> ticketNonce) =>
         HkdfLabel.Expand(_hash, DeriveSecret(MasterSecret, "res master", clientFinishedTranscriptHash), "resumption", ticketNonce, _hashLength);

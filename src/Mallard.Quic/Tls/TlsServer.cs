@@ -97,14 +97,28 @@ internal sealed class TlsServer : TlsHandshake
             return SendHelloRetryRequest(message, (ushort)suite, retryGroup.Value);
         }
 
+        if (hello.Find(TlsExtension.EarlyData) is TlsExtension earlyData)
+        {
+            if (earlyData.Data.Length != 0 || _state == State.SecondClientHello)
+            {
+                // Empty, and never in the ClientHello that answers a HelloRetryRequest (RFC 8446 sections 4.1.2 and 4.2.10).
+                return Fail(TlsAlert.IllegalParameter, "early_data is malformed or follows a HelloRetryRequest");
+            }
+
+            EarlyDataOffered = true;
+        }
+
         byte[]? preSharedKey = null;
         if (hello.PreSharedKey(out bool malformedPsk) is { } offeredPsk)
         {
-            preSharedKey = AcceptedPreSharedKey(hello, message, offeredPsk, (CipherSuite)suite, protocol);
+            SessionTicketSealer.State? resumed = AcceptedPreSharedKey(hello, message, offeredPsk, (CipherSuite)suite, protocol);
             if (Alert is not null)
             {
                 return false;
             }
+
+            preSharedKey = resumed?.PreSharedKey;
+            EarlyDataAccepted = resumed is not null && EarlyDataOffered && AcceptsEarlyData(resumed, offeredPsk.ObfuscatedAge, offeredPsk.Binder, (CipherSuite)suite);
         }
         else if (malformedPsk)
         {
@@ -137,6 +151,11 @@ internal sealed class TlsServer : TlsHandshake
         ApplicationProtocol = protocol;
         PeerTransportParameters = parameters.Data;
         AddToTranscript(message);
+        if (EarlyDataAccepted)
+        {
+            ClientEarlySecret = Schedule.ClientEarlyTrafficSecret(TranscriptHash()); // over the ClientHello alone
+            EarlySuite = Suite;
+        }
 
         var serverHello = new ServerHello
         {
@@ -155,7 +174,12 @@ internal sealed class TlsServer : TlsHandshake
 
         var encryptedExtensions = new EncryptedExtensions
         {
-            Extensions = [AlpnExtension([protocol]), new TlsExtension(TlsExtension.QuicTransportParameters, _options.TransportParameters)],
+            Extensions =
+            [
+                AlpnExtension([protocol]),
+                new TlsExtension(TlsExtension.QuicTransportParameters, _options.TransportParameters),
+                .. EarlyDataAccepted ? (TlsExtension[])[new TlsExtension(TlsExtension.EarlyData, [])] : [],
+            ],
         };
         Send(EncryptionLevel.Handshake, encryptedExtensions.Encode());
         if (!IsResumed)
@@ -177,12 +201,12 @@ internal sealed class TlsServer : TlsHandshake
     }
 
     /// <summary>
-    /// The PSK of the offered ticket when this server can resume it: a ticket it sealed, not
+    /// The state of the offered ticket when this server can resume it: a ticket it sealed, not
     /// expired, for a suite with the negotiated suite's hash and the same ALPN protocol, offered
     /// with psk_dhe_ke and a binder that verifies (RFC 8446 section 4.2.11). A ticket that cannot
     /// be used means a full handshake; a binder that does not verify is decrypt_error.
     /// </summary>
-    private byte[]? AcceptedPreSharedKey(ClientHello hello, ReadOnlySpan<byte> message, (byte[] Ticket, uint ObfuscatedAge, byte[] Binder, int BindersLength) offered, CipherSuite suite, string protocol)
+    private SessionTicketSealer.State? AcceptedPreSharedKey(ClientHello hello, ReadOnlySpan<byte> message, (byte[] Ticket, uint ObfuscatedAge, byte[] Binder, int BindersLength) offered, CipherSuite suite, string protocol)
     {
         if (_options.SessionTickets is not SessionTicketSealer sealer || hello.PskKeyExchangeModes() is not { } modes || !modes.Contains(TlsExtension.PskDheKe)
             || sealer.TryOpen(offered.Ticket) is not { } state)
@@ -204,7 +228,35 @@ internal sealed class TlsServer : TlsHandshake
             return null;
         }
 
-        return state.PreSharedKey;
+        return state;
+    }
+
+    /// <summary>
+    /// Whether the early data of a resumed ClientHello is accepted (RFC 8446 section 4.2.10, RFC
+    /// 9001 section 4.6.2): this server takes 0-RTT, the ticket allowed it, the suite is the
+    /// ticket's, no limit the ticket remembered has been lowered since (RFC 9000 section 7.4.1),
+    /// and the replay guard finds the ClientHello fresh and new (RFC 8446 section 8) — checked
+    /// last, since it records the ClientHello. A refusal still resumes, without 0-RTT.
+    /// </summary>
+    private bool AcceptsEarlyData(SessionTicketSealer.State ticket, uint obfuscatedAge, byte[] binder, CipherSuite suite)
+    {
+        if (_options.EarlyDataLimits is not ulong[] current || _options.ReplayGuard is not EarlyDataReplayGuard guard || ticket.EarlyDataLimits is not ulong[] remembered
+            || ticket.Suite != suite || remembered.Length != current.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < current.Length; i++)
+        {
+            if (current[i] < remembered[i])
+            {
+                return false;
+            }
+        }
+
+        long now = _options.NowMilliseconds();
+        long clientAge = unchecked(obfuscatedAge - ticket.AgeAdd);
+        return guard.TryAccept(binder, clientAge, now - ticket.IssuedAtMilliseconds, now);
     }
 
     /// <summary>One NewSessionTicket after the handshake, when this server issues tickets (RFC 8446 section 4.6.1).</summary>
@@ -219,8 +271,9 @@ internal sealed class TlsServer : TlsHandshake
         byte[] psk = Schedule!.ResumptionPsk(TranscriptHash(), nonce);
         uint ageAdd = BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(4));
         uint lifetime = Math.Min(_options.SessionTicketLifetimeSeconds, NewSessionTicketMessage.MaxLifetimeSeconds);
-        byte[] ticket = sealer.Seal(new SessionTicketSealer.State(Suite!.Value, _options.NowMilliseconds(), lifetime, ageAdd, psk, ApplicationProtocol!));
-        SendAfterHandshake(new NewSessionTicketMessage(lifetime, ageAdd, nonce, ticket).Encode());
+        ulong[]? earlyDataLimits = _options.ReplayGuard is null ? null : _options.EarlyDataLimits;
+        byte[] ticket = sealer.Seal(new SessionTicketSealer.State(Suite!.Value, _options.NowMilliseconds(), lifetime, ageAdd, psk, ApplicationProtocol!, earlyDataLimits));
+        SendAfterHandshake(new NewSessionTicketMessage(lifetime, ageAdd, nonce, ticket, AllowsEarlyData: earlyDataLimits is not null).Encode());
     }
 
     private bool SendHelloRetryRequest(ReadOnlySpan<byte> firstHello, ushort suite, ushort group)

@@ -30,6 +30,16 @@ internal sealed record TlsServerOptions
     /// <summary>How long an issued ticket holds, in seconds (at most seven days).</summary>
     public uint SessionTicketLifetimeSeconds { get; init; } = 24 * 3600;
 
+    /// <summary>
+    /// Null: no 0-RTT. Otherwise tickets allow early data and remember these limits (the server's
+    /// flow-control and stream limits, RFC 9000 section 7.4.1); a ticket's early data is accepted
+    /// only while every current limit is at least the remembered one.
+    /// </summary>
+    public ulong[]? EarlyDataLimits { get; init; }
+
+    /// <summary>Records the ClientHellos whose early data was accepted, so that a replay is refused (RFC 8446 section 8); required with <see cref="EarlyDataLimits"/>.</summary>
+    public EarlyDataReplayGuard? ReplayGuard { get; init; }
+
     /// <summary>Wall-clock time in Unix milliseconds: a ticket's age crosses processes and servers.</summary>
     public Func<long> NowMilliseconds { get; init; } = () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 

@@ -87,6 +87,34 @@ internal sealed class TransportParameters
     /// <summary>A copy whose properties can be changed without touching this one.</summary>
     internal TransportParameters Clone() => (TransportParameters)MemberwiseClone();
 
+    /// <summary>
+    /// The limits a client's 0-RTT data may rely on and that a server accepting it must not lower
+    /// (RFC 9000 section 7.4.1, RFC 9221 section 3), in a fixed order.
+    /// </summary>
+    internal ulong[] EarlyDataLimits() =>
+    [
+        InitialMaxData, InitialMaxStreamDataBidiLocal, InitialMaxStreamDataBidiRemote, InitialMaxStreamDataUni,
+        InitialMaxStreamsBidi, InitialMaxStreamsUni, ActiveConnectionIdLimit, MaxDatagramFrameSize ?? 0,
+    ];
+
+    /// <summary>
+    /// What a client uses for 0-RTT from a server's earlier parameters: all but those it must not
+    /// remember (ack_delay_exponent, max_ack_delay, the connection IDs, preferred_address and
+    /// stateless_reset_token, RFC 9000 section 7.4.1), which take their defaults until the server's new ones arrive.
+    /// </summary>
+    internal TransportParameters RememberedForEarlyData()
+    {
+        TransportParameters remembered = Clone();
+        remembered.AckDelayExponent = 3;
+        remembered.MaxAckDelay = 25;
+        remembered.OriginalDestinationConnectionId = null;
+        remembered.InitialSourceConnectionId = null;
+        remembered.RetrySourceConnectionId = null;
+        remembered.PreferredAddress = null;
+        remembered.StatelessResetToken = null;
+        return remembered;
+    }
+
     /// <summary>Encodes the parameters that differ from their defaults (plus the required ones).</summary>
     public byte[] Encode()
     {

@@ -308,11 +308,11 @@ internal sealed class InteropRun : IDisposable
     }
 
     // quic-go 0.29's interop programs know fewer case names; these give the same behaviour.
-    private string QuicGoServerCase() => TestCase is "handshake" or "transfer" or "retry" or "chacha20" or "http3" or "resumption" ? TestCase : "transfer";
+    private string QuicGoServerCase() => TestCase is "handshake" or "transfer" or "retry" or "chacha20" or "http3" or "resumption" or "zerortt" ? TestCase : "transfer";
 
     private string QuicGoClientCase() => TestCase switch
     {
-        "handshake" or "transfer" or "retry" or "chacha20" or "keyupdate" or "http3" or "resumption" => TestCase,
+        "handshake" or "transfer" or "retry" or "chacha20" or "keyupdate" or "http3" or "resumption" or "zerortt" => TestCase,
         "handshakeloss" => "multiconnect",
         _ => "transfer",
     };

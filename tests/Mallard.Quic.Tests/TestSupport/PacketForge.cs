@@ -10,8 +10,8 @@ namespace Mallard.Quic.Tests.TestSupport;
 
 /// <summary>
 /// Builds protected packets that carry whatever frames a test wants, as a hostile peer would:
-/// client Initials for any connection ID (their keys are public, RFC 9001 section 5.2) and 1-RTT
-/// packets sealed with an established connection's own keys.
+/// client Initials for any connection ID (their keys are public, RFC 9001 section 5.2), and 0-RTT
+/// and 1-RTT packets sealed with a connection's own keys.
 /// </summary>
 internal static class PacketForge
 {
@@ -53,6 +53,21 @@ internal static class PacketForge
         peerConnectionId.CopyTo(packet, 1);
         ulong packetNumber = space.NextPacketNumber++;
         return Seal(space.SendKeys!, packet, 1 + peerConnectionId.Length, packetNumber, payload);
+    }
+
+    /// <summary>A 0-RTT packet from a client still sending them (RFC 9000 section 17.2.3), carrying <paramref name="frames"/>; uses up one of its packet numbers.</summary>
+    public static byte[] ZeroRtt(Connection client, Frames frames)
+    {
+        PacketSpace space = Field<PacketSpace[]>(client, "_spaces")[2];
+        byte[] payload = Payload(frames, minimum: 16);
+        byte[] destination = client.DestinationConnectionId;
+        byte[] source = client.LocalConnectionIds.First();
+        int headerLength = 1 + 4 + 1 + destination.Length + 1 + source.Length + 2;
+        byte[] packet = new byte[headerLength + PacketNumberLength + payload.Length + PacketProtection.TagLength];
+        int position = LongHeaderWriter.Write(packet, 0xc0 | (1 << 4) | (PacketNumberLength - 1), QuicVersion.V1, destination, source);
+        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(position), (ushort)(0x4000 | (PacketNumberLength + payload.Length + PacketProtection.TagLength)));
+        position += 2;
+        return Seal(space.SendKeys!, packet, position, space.NextPacketNumber++, payload);
     }
 
     private static byte[] Payload(Frames frames, int minimum)

@@ -130,9 +130,11 @@ internal sealed class VirtualNetwork : IDisposable
         SkipCertificateValidation = true,
     };
 
-    public Connection Connect(byte[]? token = null)
+    /// <summary>Opens the client connection; <paramref name="beforeFirstFlight"/> runs before anything is sent (to queue 0-RTT data).</summary>
+    public Connection Connect(byte[]? token = null, Action<Connection>? beforeFirstFlight = null)
     {
         Client = ClientEndpoint.Connect(ClientOptions, ServerAddress, Now, token);
+        beforeFirstFlight?.Invoke(Client);
         Flush();
         return Client;
     }

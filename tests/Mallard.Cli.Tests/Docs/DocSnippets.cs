@@ -191,4 +191,21 @@ internal static class DocSnippets
 
         Task UseAsync(QuicConnection connection) => use(connection);
     }
+
+    /// <summary>docs/quic.md: a request sent as 0-RTT early data with a ticket that allows it.</summary>
+    public static async Task<(byte[] Response, bool Accepted)> EarlyDataExample(QuicClientConnectionOptions options, QuicSessionTicket ticket, byte[] request)
+    {
+        #region docs/quic.md early data
+        options.SessionTicket = ticket;                 // ticket.AllowsEarlyData: the server takes 0-RTT
+        options.EarlyData = true;
+        await using QuicConnection connection = await QuicConnection.ConnectAsync(options);   // returns at once
+        await using QuicStream stream = await connection.OpenOutboundStreamAsync(QuicStreamType.Bidirectional);
+        await stream.WriteAsync(request, completeWrites: true);                                  // in the first flight
+        using var response = new MemoryStream();
+        await stream.CopyToAsync(response);             // the answer, one round trip after connecting
+        await connection.WaitForHandshakeAsync();
+        Console.WriteLine(connection.EarlyDataAccepted); // false: the request went again after the handshake
+        #endregion
+        return (response.ToArray(), connection.EarlyDataAccepted);
+    }
 }

@@ -94,6 +94,55 @@ public partial class DocsExamplesTests
     }
 
     [Fact]
+    public async Task TheEarlyDataExampleRuns()
+    {
+        await using QuicListener listener = await QuicListener.ListenAsync(new QuicListenerOptions
+        {
+            ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
+            ApplicationProtocols = ["docs"],
+            EarlyData = true,
+        });
+        var options = new QuicClientConnectionOptions { RemoteEndPoint = listener.LocalEndPoint, ApplicationProtocols = ["docs"], SkipCertificateValidation = true };
+        QuicSessionTicket ticket;
+        await using (QuicConnection first = await QuicConnection.ConnectAsync(options))
+        {
+            for (int i = 0; i < 500 && first.SessionTicket is null; i++)
+            {
+                await Task.Delay(10);
+            }
+
+            ticket = first.SessionTicket!;
+        }
+
+        // The server answers each request stream with its bytes reversed, early or not.
+        Task serve = Task.Run(async () =>
+        {
+            while (true)
+            {
+                QuicConnection connection = await listener.AcceptConnectionAsync();
+                if (!connection.EarlyDataAccepted)
+                {
+                    continue; // the first connection
+                }
+
+                await using QuicStream stream = await connection.AcceptInboundStreamAsync();
+                using var request = new MemoryStream();
+                await stream.CopyToAsync(request);
+                byte[] answer = request.ToArray();
+                Array.Reverse(answer);
+                await stream.WriteAsync(answer, completeWrites: true);
+                await connection.WaitForHandshakeAsync();
+                return;
+            }
+        });
+
+        (byte[] response, bool accepted) = await DocSnippets.EarlyDataExample(options, ticket, "early"u8.ToArray()).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("ylrae"u8.ToArray(), response);
+        Assert.True(accepted);
+        await serve.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public Task TheStreamExampleRuns() => DocSnippets.QuicStreamExample().WaitAsync(TimeSpan.FromSeconds(30));
 
     [Fact]

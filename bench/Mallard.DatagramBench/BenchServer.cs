@@ -14,6 +14,7 @@ internal static class BenchServer
             ListenEndPoint = address,
             ApplicationProtocols = BenchProtocol.ApplicationProtocols,
             ConnectionOptions = new QuicConnectionOptions { EnableDatagrams = true },
+            EarlyData = true, // bench/zerortt.sh; only resumed connections that offer it use it
         });
         Console.WriteLine($"listening on {listener.LocalEndPoint}");
         while (true)

@@ -8,6 +8,7 @@ using Mallard.DatagramBench;
 //   soak BALANCER SERVER [SECONDS=600] [FLOOD=1000000]   (bench/soak.sh)
 //   handshakes ADDR [COUNT=200] [PARALLEL=16]
 //   resumption ADDR [COUNT=200] [PARALLEL=16] [ROUNDS=3]   (full against resumed handshakes)
+//   firstanswer ADDR [COUNT=100]   (dialling to a first answer: full, resumed, 0-RTT; bench/zerortt.sh)
 if (args.Length < 2 || !IPEndPoint.TryParse(args[1], out IPEndPoint? address))
 {
     Console.Error.WriteLine("usage: Mallard.DatagramBench server|client ADDR [PINGS SECONDS WINDOW MEGABYTES]");
@@ -31,6 +32,12 @@ if (args[0] == "soak")
 if (args[0] == "resumption")
 {
     Console.WriteLine(await HandshakeRun.ResumptionAsync(address, Arg(2, 200), Arg(3, 16), Arg(4, 3)));
+    return 0;
+}
+
+if (args[0] == "firstanswer")
+{
+    Console.WriteLine(await FirstAnswerRun.RunAsync(address, Arg(2, 100)));
     return 0;
 }
 

@@ -6,6 +6,7 @@ using Mallard.UdpLoad;
 //   udpload echo ADDRESS                    echo every datagram back (the backend)
 //   udpload load TARGET FLOWS SECONDS SIZE  request/response over FLOWS client sockets
 //   udpload pace TARGET RATE SECONDS SIZE   RATE numbered datagrams per second, open loop: round-trip percentiles and losses
+//   udpload delay LISTEN TARGET MILLISECONDS  relay to TARGET, holding every datagram that long each way (bench/zerortt.sh)
 if (args.Length >= 2 && args[0] == "echo")
 {
     EchoServer.Run(IPEndPoint.Parse(args[1]));
@@ -33,5 +34,11 @@ if (args.Length == 5 && args[0] == "pace")
     return 0;
 }
 
-Console.Error.WriteLine("usage: udpload echo ADDRESS | udpload load TARGET FLOWS SECONDS SIZE | udpload pace TARGET RATE SECONDS SIZE");
+if (args.Length == 4 && args[0] == "delay")
+{
+    DelayRelay.Run(IPEndPoint.Parse(args[1]), IPEndPoint.Parse(args[2]), TimeSpan.FromMilliseconds(double.Parse(args[3], CultureInfo.InvariantCulture)));
+    return 0;
+}
+
+Console.Error.WriteLine("usage: udpload echo ADDRESS | udpload load TARGET FLOWS SECONDS SIZE | udpload pace TARGET RATE SECONDS SIZE | udpload delay LISTEN TARGET MILLISECONDS");
 return 2;

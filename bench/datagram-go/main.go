@@ -4,7 +4,8 @@
 //	ALPN "mallard-bench"; every DATAGRAM is echoed unchanged; a bidirectional stream carries an
 //	8-octet big-endian length and is answered with that many octets and FIN.
 //
-//	-mode server -listen ADDR
+//	-mode server -listen ADDR [-early]
+//	    (with -early, 0-RTT is accepted: quic.ListenAddrEarly)
 //	-mode client -server ADDR [-pings 1000] [-seconds 5] [-window 64] [-megabytes 50]
 //	-mode handshakes -server ADDR [-count 200] [-parallel 16]
 //	    (COUNT connections one after another, then COUNT with PARALLEL at a time; each echoes
@@ -12,6 +13,9 @@
 //	-mode scale -server ADDR -connections N [-interval-ms 100] [-seconds 10] [-mark DIR]
 //	    (N connections over one UDP socket, each echoing a 100-octet datagram every interval;
 //	    with -mark, DIR/steady and DIR/done are created when the echo phase starts and ends)
+//	-mode firstanswer -server ADDR [-count 100]
+//	    (the time from dialling to a 64-octet answer on a new stream: full handshakes, resumed
+//	    ones, and resumed with the request in 0-RTT, COUNT of each, interleaved)
 package main
 
 import (
@@ -54,10 +58,13 @@ func main() {
 	mark := flag.String("mark", "", "scale: directory for the steady and done marker files")
 	count := flag.Int("count", 200, "handshakes: connections per phase")
 	parallel := flag.Int("parallel", 16, "handshakes: connections at a time in the second phase")
+	early := flag.Bool("early", false, "server: accept 0-RTT")
 	flag.Parse()
 	var err error
 	if *mode == "server" {
-		err = serve(*listen)
+		err = serve(*listen, *early)
+	} else if *mode == "firstanswer" {
+		err = firstAnswer(*server, *count)
 	} else if *mode == "handshakes" {
 		err = handshakes(*server, *count, *parallel)
 	} else if *mode == "scale" {
@@ -71,10 +78,32 @@ func main() {
 	}
 }
 
-func serve(listen string) error {
-	listener, err := quic.ListenAddr(listen, serverTLS(), &quic.Config{EnableDatagrams: true, MaxIdleTimeout: 30 * time.Second})
-	if err != nil {
-		return err
+// acceptor is what serve needs of quic.Listener and quic.EarlyListener.
+type acceptor interface {
+	Accept(context.Context) (quic.Connection, error)
+}
+
+type earlyAcceptor struct{ quic.EarlyListener }
+
+func (e earlyAcceptor) Accept(ctx context.Context) (quic.Connection, error) {
+	return e.EarlyListener.Accept(ctx)
+}
+
+func serve(listen string, early bool) error {
+	config := &quic.Config{EnableDatagrams: true, MaxIdleTimeout: 30 * time.Second}
+	var listener acceptor
+	if early {
+		l, err := quic.ListenAddrEarly(listen, serverTLS(), config)
+		if err != nil {
+			return err
+		}
+		listener = earlyAcceptor{l}
+	} else {
+		l, err := quic.ListenAddr(listen, serverTLS(), config)
+		if err != nil {
+			return err
+		}
+		listener = l
 	}
 	fmt.Println("listening on", listen)
 	for {
@@ -452,4 +481,81 @@ func cpuMicroseconds() int64 {
 		return 0
 	}
 	return usage.Utime.Sec*1_000_000 + int64(usage.Utime.Usec) + usage.Stime.Sec*1_000_000 + int64(usage.Stime.Usec)
+}
+
+// firstAnswer times dialling to the 64-octet answer of one stream request, for full handshakes,
+// resumed ones (a session ticket, the request after the handshake) and 0-RTT (the request in the
+// first flight), COUNT of each, interleaved; prints the medians and how often 0-RTT was accepted.
+func firstAnswer(server string, count int) error {
+	cache := tls.NewLRUClientSessionCache(4)
+	fresh := &tls.Config{InsecureSkipVerify: true, NextProtos: alpn}
+	resuming := &tls.Config{InsecureSkipVerify: true, NextProtos: alpn, ClientSessionCache: cache}
+	one := func(conf *tls.Config, early bool) (time.Duration, bool, error) {
+		start := time.Now()
+		var conn quic.Connection
+		var earlyConn quic.EarlyConnection
+		var err error
+		if early {
+			earlyConn, err = quic.DialAddrEarly(server, conf, &quic.Config{})
+			conn = earlyConn
+		} else {
+			conn, err = quic.DialAddr(server, conf, &quic.Config{})
+		}
+		if err != nil {
+			return 0, false, err
+		}
+		defer conn.CloseWithError(0, "")
+		stream, err := conn.OpenStreamSync(context.Background())
+		if err != nil {
+			return 0, false, err
+		}
+		var header [8]byte
+		binary.BigEndian.PutUint64(header[:], 64)
+		if _, err := stream.Write(header[:]); err != nil {
+			return 0, false, err
+		}
+		stream.Close()
+		answer, err := io.ReadAll(stream)
+		if err != nil || len(answer) != 64 {
+			return 0, false, fmt.Errorf("answer: %d octets, %v", len(answer), err)
+		}
+		elapsed := time.Since(start)
+		if early {
+			<-earlyConn.HandshakeComplete().Done()
+		}
+		return elapsed, conn.ConnectionState().TLS.Used0RTT, nil
+	}
+	// Warm up, and the first ticket.
+	for i := 0; i < 5; i++ {
+		if _, _, err := one(resuming, false); err != nil {
+			return err
+		}
+	}
+	var full, resumed, zeroRtt []time.Duration
+	accepted := 0
+	for i := 0; i < count; i++ {
+		d, _, err := one(fresh, false)
+		if err != nil {
+			return err
+		}
+		full = append(full, d)
+		if d, _, err = one(resuming, false); err != nil {
+			return err
+		}
+		resumed = append(resumed, d)
+		d, used, err := one(resuming, true)
+		if err != nil {
+			return err
+		}
+		zeroRtt = append(zeroRtt, d)
+		if used {
+			accepted++
+		}
+	}
+	for _, list := range [][]time.Duration{full, resumed, zeroRtt} {
+		sort.Slice(list, func(a, b int) bool { return list[a] < list[b] })
+	}
+	fmt.Printf("full_ms_p50=%.2f resumed_ms_p50=%.2f zerortt_ms_p50=%.2f zerortt_accepted=%d/%d\n",
+		percentile(full, 0.5), percentile(resumed, 0.5), percentile(zeroRtt, 0.5), accepted, count)
+	return nil
 }

@@ -19,6 +19,7 @@ internal sealed class MallardQuicConnectionContext : MultiplexedConnectionContex
     private readonly ILogger _log;
     private readonly CancellationTokenSource _closed = new();
     private readonly Lock _gate = new();
+    private readonly Stack<MallardQuicStreamContext> _streamPool = new();
     private Task? _closing;
     private long? _error;
 
@@ -91,6 +92,36 @@ internal sealed class MallardQuicConnectionContext : MultiplexedConnectionContex
         return MallardQuicStreamContext.Start(this, stream, _options.DefaultStreamErrorCode, _log);
     }
 
+    /// <summary>
+    /// Request stream contexts kept for reuse at most: each carries Kestrel's HTTP/3 stream object
+    /// (a few kilobytes), so the pool holds what this many concurrent requests needed, no more.
+    /// </summary>
+    internal const int MaxPooledStreams = 32;
+
+    /// <summary>A request stream context that ended cleanly, to carry a new stream; null when none waits.</summary>
+    internal MallardQuicStreamContext? TryRentStreamContext()
+    {
+        lock (_gate)
+        {
+            return _streamPool.TryPop(out MallardQuicStreamContext? context) ? context : null;
+        }
+    }
+
+    /// <summary>Keeps <paramref name="context"/> for the next request stream; false when the pool is full or the connection is closing.</summary>
+    internal bool TryReturnStreamContext(MallardQuicStreamContext context)
+    {
+        lock (_gate)
+        {
+            if (_closing is not null || _streamPool.Count >= MaxPooledStreams)
+            {
+                return false;
+            }
+
+            _streamPool.Push(context);
+            return true;
+        }
+    }
+
     public override void Abort() => Abort(new ConnectionAbortedException("the connection was aborted by the application"));
 
     public override void Abort(ConnectionAbortedException abortReason)
@@ -121,6 +152,14 @@ internal sealed class MallardQuicConnectionContext : MultiplexedConnectionContex
         }
 
         await _connection.DisposeAsync().ConfigureAwait(false);
+        lock (_gate)
+        {
+            while (_streamPool.TryPop(out MallardQuicStreamContext? pooled))
+            {
+                pooled.Free();
+            }
+        }
+
         _closed.Cancel();
         _closed.Dispose();
     }

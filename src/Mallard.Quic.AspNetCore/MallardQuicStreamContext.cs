@@ -11,38 +11,41 @@ namespace Mallard.Quic.AspNetCore;
 /// <summary>
 /// One QUIC stream as a Kestrel connection: its data through a pair of pipes, with the features
 /// Kestrel's HTTP/3 asks a stream for — direction, ID, the error code of an abort (RFC 9114
-/// section 8.1), aborting each half, and a callback once both halves are done.
+/// section 8.1), aborting each half, and a callback once both halves are done. A request stream
+/// that ended cleanly goes back to its connection's pool (<see cref="IDisposable.Dispose"/>, which
+/// Kestrel calls once it is done with it) and carries the next request stream: Kestrel keeps its
+/// HTTP/3 stream object in <see cref="IPersistentStateFeature"/> and reuses it instead of building
+/// one per request.
 /// </summary>
 internal sealed class MallardQuicStreamContext : ConnectionContext,
-    IStreamDirectionFeature, IStreamIdFeature, IProtocolErrorCodeFeature, IStreamAbortFeature, IStreamClosedFeature, IPersistentStateFeature
+    IStreamDirectionFeature, IStreamIdFeature, IProtocolErrorCodeFeature, IStreamAbortFeature, IStreamClosedFeature, IPersistentStateFeature, IDisposable
 {
-    private readonly QuicStream _stream;
+    private readonly MallardQuicConnectionContext _connection;
     private readonly long _defaultErrorCode;
     private readonly ILogger _log;
     private readonly Pipe _input = new(new PipeOptions(useSynchronizationContext: false));
     private readonly Pipe _output = new(new PipeOptions(useSynchronizationContext: false));
-    private readonly CancellationTokenSource _closed = new();
-    private readonly CancellationTokenSource _readAborted = new();
     private readonly Lock _gate = new();
+    private QuicStream _stream = null!;
+    private CancellationTokenSource _closed = new();
+    private CancellationTokenSource _readAborted = new();
     private List<(Action<object?> Callback, object? State)>? _onClosed;
     private bool _ended;
+    private bool _aborted;
+    private bool _canReuse;
     private long? _error;
+    private string? _connectionId;
     private Task _reading = Task.CompletedTask;
     private Task _writing = Task.CompletedTask;
+    private Task _ending = Task.CompletedTask;
     private IDictionary<object, object?>? _state;
 
-    private MallardQuicStreamContext(MallardQuicConnectionContext connection, QuicStream stream, long defaultErrorCode, ILogger log)
+    private MallardQuicStreamContext(MallardQuicConnectionContext connection, long defaultErrorCode, ILogger log)
     {
-        _stream = stream;
+        _connection = connection;
         _defaultErrorCode = defaultErrorCode;
         _log = log;
-        CanRead = stream.CanRead;
-        CanWrite = stream.CanWrite;
-        StreamId = stream.Id;
-        ConnectionId = $"{connection.ConnectionId}:{stream.Id}";
         LocalEndPoint = connection.LocalEndPoint;
-        RemoteEndPoint = connection.RemoteEndPoint;
-        ConnectionClosed = _closed.Token;
         Transport = new DuplexPipe(_input.Reader, _output.Writer);
         Features.Set<IStreamDirectionFeature>(this);
         Features.Set<IStreamIdFeature>(this);
@@ -55,7 +58,11 @@ internal sealed class MallardQuicStreamContext : ConnectionContext,
         Features.Set(connection.Features.Get<ITlsConnectionFeature>());
     }
 
-    public override string ConnectionId { get; set; }
+    public override string ConnectionId
+    {
+        get => _connectionId ??= $"{_connection.ConnectionId}:{StreamId}"; // Kestrel's request ID, made only when asked for
+        set => _connectionId = value;
+    }
 
     public override IFeatureCollection Features { get; } = new FeatureCollection();
 
@@ -67,11 +74,11 @@ internal sealed class MallardQuicStreamContext : ConnectionContext,
 
     public override EndPoint? RemoteEndPoint { get; set; }
 
-    public bool CanRead { get; }
+    public bool CanRead { get; private set; }
 
-    public bool CanWrite { get; }
+    public bool CanWrite { get; private set; }
 
-    public long StreamId { get; }
+    public long StreamId { get; private set; }
 
     /// <summary>The application error code of this stream's aborts (-1 until Kestrel sets one).</summary>
     public long Error
@@ -82,10 +89,11 @@ internal sealed class MallardQuicStreamContext : ConnectionContext,
 
     IDictionary<object, object?> IPersistentStateFeature.State => _state ??= new ConnectionItems();
 
-    /// <summary>Wraps <paramref name="stream"/> and starts moving its data between the pipes and the stream.</summary>
+    /// <summary>Wraps <paramref name="stream"/> (in a pooled context when it is a request stream and one is free) and starts moving its data between the pipes and the stream.</summary>
     public static MallardQuicStreamContext Start(MallardQuicConnectionContext connection, QuicStream stream, long defaultErrorCode, ILogger log)
     {
-        var context = new MallardQuicStreamContext(connection, stream, defaultErrorCode, log);
+        MallardQuicStreamContext context = (stream.CanRead && stream.CanWrite ? connection.TryRentStreamContext() : null) ?? new MallardQuicStreamContext(connection, defaultErrorCode, log);
+        context.Initialize(connection, stream);
         if (context.CanRead)
         {
             context._reading = context.ReadFromStreamAsync();
@@ -104,13 +112,47 @@ internal sealed class MallardQuicStreamContext : ConnectionContext,
             context._output.Reader.Complete(); // a peer's unidirectional stream: nothing to write
         }
 
-        _ = context.EndWhenBothDoneAsync();
+        context._ending = context.EndWhenBothDoneAsync();
         return context;
+    }
+
+    /// <summary>Takes on a new stream: fresh or back from the pool, with the pipes reset and nothing of the last stream's left.</summary>
+    private void Initialize(MallardQuicConnectionContext connection, QuicStream stream)
+    {
+        _stream = stream;
+        CanRead = stream.CanRead;
+        CanWrite = stream.CanWrite;
+        StreamId = stream.Id;
+        _connectionId = null;
+        RemoteEndPoint = connection.RemoteEndPoint;
+        _error = null;
+        _ended = false;
+        _aborted = false;
+        _canReuse = false;
+        _onClosed = null;
+        if (_closed.IsCancellationRequested)
+        {
+            _closed.Dispose();
+            _closed = new CancellationTokenSource();
+        }
+
+        if (!_readAborted.TryReset())
+        {
+            _readAborted.Dispose();
+            _readAborted = new CancellationTokenSource();
+        }
+
+        ConnectionClosed = _closed.Token;
+        if (Items.Count > 0)
+        {
+            Items.Clear();
+        }
     }
 
     public void AbortRead(long errorCode, ConnectionAbortedException abortReason)
     {
         _error = errorCode;
+        _aborted = true;
         _log.LogDebug("HTTP/3 stream {Id}: reading aborted with 0x{Code:x} ({Reason})", ConnectionId, errorCode, abortReason.Message);
         // Kestrel stopped reading by itself (for example after answering before the request's FIN
         // arrived, RFC 9114 section 4.1): the read pump ends quietly, also when the client answers
@@ -123,6 +165,7 @@ internal sealed class MallardQuicStreamContext : ConnectionContext,
     public void AbortWrite(long errorCode, ConnectionAbortedException abortReason)
     {
         _error = errorCode;
+        _aborted = true;
         _log.LogDebug("HTTP/3 stream {Id}: writing aborted with 0x{Code:x} ({Reason})", ConnectionId, errorCode, abortReason.Message);
         Try(() => _stream.Abort(QuicAbortDirection.Write, errorCode));
         _output.Reader.CancelPendingRead();
@@ -156,12 +199,36 @@ internal sealed class MallardQuicStreamContext : ConnectionContext,
         callback(state); // already over
     }
 
+    /// <summary>Kestrel drains the stream: both pumps end, the stream is released, and a cleanly ended request stream becomes reusable.</summary>
     public override async ValueTask DisposeAsync()
     {
         _input.Reader.Complete();
         _output.Writer.Complete();
-        await Task.WhenAll(_reading, _writing).ConfigureAwait(false);
+        await Task.WhenAll(_reading, _writing, _ending).ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
+        _canReuse = CanRead && CanWrite && !_aborted;
+    }
+
+    /// <summary>Kestrel is done with the stream (it calls this after <see cref="DisposeAsync"/>): back to the pool, or freed.</summary>
+    public void Dispose()
+    {
+        if (_canReuse)
+        {
+            _canReuse = false;
+            _input.Reset();
+            _output.Reset();
+            if (_connection.TryReturnStreamContext(this))
+            {
+                return;
+            }
+        }
+
+        Free();
+    }
+
+    /// <summary>Frees what a context holds beyond its memory (a pooled one, when its connection ends).</summary>
+    internal void Free()
+    {
         _closed.Dispose();
         _readAborted.Dispose();
     }
@@ -205,10 +272,12 @@ internal sealed class MallardQuicStreamContext : ConnectionContext,
         catch (QuicException reset) when (reset.ApplicationErrorCode is long code)
         {
             _error = code;
+            _aborted = true;
             await writer.CompleteAsync(new ConnectionResetException($"the peer reset the stream with 0x{code:x}", reset)).ConfigureAwait(false);
         }
         catch (Exception failed) when (failed is QuicException or ObjectDisposedException or InvalidOperationException)
         {
+            _aborted = true;
             await writer.CompleteAsync(new ConnectionAbortedException(failed.Message, failed)).ConfigureAwait(false);
         }
     }
@@ -246,6 +315,7 @@ internal sealed class MallardQuicStreamContext : ConnectionContext,
         catch (Exception failed) when (failed is not OutOfMemoryException)
         {
             // Kestrel completed its side with an error, or the peer stopped the stream (STOP_SENDING).
+            _aborted = true;
             long code = failed is QuicException { ApplicationErrorCode: long peerCode } ? peerCode : ErrorOrDefault;
             Try(() => _stream.Abort(QuicAbortDirection.Write, code));
             await reader.CompleteAsync(failed).ConfigureAwait(false);

@@ -65,6 +65,13 @@ internal sealed class Http3TestApp : IAsyncDisposable
             return Results.Text("slow but complete\n");
         });
         app.MapGet("/abort", (HttpContext context) => context.Abort());
+        app.MapGet("/stream", (HttpContext context) =>
+        {
+            // The transport's stream context (its features are the request's fallback) and the QUIC stream it carries now.
+            object transport = context.Features.Get<Microsoft.AspNetCore.Connections.Features.IPersistentStateFeature>()!;
+            long id = context.Features.Get<Microsoft.AspNetCore.Connections.Features.IStreamIdFeature>()!.StreamId;
+            return Results.Text($"{System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(transport)} {id}");
+        });
         app.MapPost("/echo", async (HttpContext context) =>
         {
             using var body = new MemoryStream();

@@ -59,6 +59,41 @@ public class MallardClientTests
     }
 
     [Fact]
+    public async Task RequestStreamsReuseTheirTransportContextAndNothingCarriesOver()
+    {
+        await using Http3TestApp app = await Http3TestApp.StartAsync();
+        await using Http3ClientConnection client = await ConnectAsync(app);
+        var contexts = new HashSet<string>();
+        var streams = new HashSet<string>();
+        for (int i = 0; i < 30; i++)
+        {
+            if (i % 10 == 5)
+            {
+                // An aborted request's context is not reused; the ones after it work.
+                await Assert.ThrowsAsync<Http3Exception>(async () =>
+                {
+                    await using Http3Response aborted = await client.GetAsync(new Uri(app.Url("/abort")));
+                    await aborted.ReadContentAsync();
+                });
+            }
+
+            await using (Http3Response body = await client.GetAsync(new Uri(app.Url($"/bytes/{(i * 997) + 1}"))))
+            {
+                Assert.Equal(Http3TestApp.Pattern((i * 997) + 1), await body.ReadContentAsync());
+            }
+
+            await using Http3Response which = await client.GetAsync(new Uri(app.Url("/stream")));
+            string[] parts = System.Text.Encoding.ASCII.GetString(await which.ReadContentAsync()).Split(' ');
+            contexts.Add(parts[0]);
+            Assert.True(streams.Add(parts[1]), $"stream {parts[1]} seen twice");
+        }
+
+        // One request after another: a handful of contexts carry sixty-odd streams (each waits for
+        // its response's acknowledgement before it is free, so a few overlap).
+        Assert.InRange(contexts.Count, 1, 10);
+    }
+
+    [Fact]
     public async Task ASecondConnectionResumesTheTlsSession()
     {
         await using Http3TestApp app = await Http3TestApp.StartAsync();

@@ -8,14 +8,17 @@
 # echoed datagram during the echo phase (user + system, from /proc), and its resident memory per
 # connection (after setup, less the idle server's); and the client's own CPU per datagram
 # (getrusage), since on a small machine the one client process can be what limits the run.
-# No root needed.
+# CLIENT=mallard-aot runs the same load from Mallard.Quic instead (Mallard.DatagramBench scale,
+# Native AOT: one endpoint and socket for all the connections), a cheaper load generator, so
+# that the servers rather than the client reach their limit first. No root needed.
 #
-#   bench/scale.sh [CONNECTIONS=1000] [INTERVAL_MS=100] [SECONDS=10] [ROUNDS=1]
+#   bench/scale.sh [CONNECTIONS=1000] [INTERVAL_MS=100] [SECONDS=10] [ROUNDS=1] [CLIENT=quicgo|mallard-aot]
 set -euo pipefail
 CONNECTIONS=${1:-1000}
 INTERVAL_MS=${2:-100}
 SECONDS_ECHO=${3:-10}
 ROUNDS=${4:-1}
+CLIENT=${5:-quicgo}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d /tmp/mallard-scale-XXXX)
 . "$ROOT/bench/datagram-lib.sh"
@@ -34,7 +37,11 @@ run() { # $1 = mallard|mallard-aot|quicgo
   start_echo_server "$1" "$port"
   sleep 1
   local idle_rss; idle_rss=$(rss_kb "$SERVER")
-  "$WORK/quicgo" -mode scale -server "127.0.0.1:$port" -connections "$CONNECTIONS" -interval-ms "$INTERVAL_MS" -seconds "$SECONDS_ECHO" -mark "$mark" >"$WORK/client.out" &
+  if [ "$CLIENT" = mallard-aot ]; then
+    "$WORK/mallard-aot/Mallard.DatagramBench" scale "127.0.0.1:$port" "$CONNECTIONS" "$INTERVAL_MS" "$SECONDS_ECHO" "$mark" >"$WORK/client.out" &
+  else
+    "$WORK/quicgo" -mode scale -server "127.0.0.1:$port" -connections "$CONNECTIONS" -interval-ms "$INTERVAL_MS" -seconds "$SECONDS_ECHO" -mark "$mark" >"$WORK/client.out" &
+  fi
   local client=$!
   while [ ! -e "$mark/steady" ] && kill -0 "$client" 2>/dev/null; do sleep 0.05; done
   local cpu0 rss; cpu0=$(cpu_ticks "$SERVER"); rss=$(rss_kb "$SERVER")
@@ -49,6 +56,6 @@ run() { # $1 = mallard|mallard-aot|quicgo
 
 for round in $(seq 1 "$ROUNDS"); do
   for impl in mallard mallard-aot quicgo; do
-    echo "round $round $impl $(run "$impl")"
+    echo "round $round $impl (client $CLIENT) $(run "$impl")"
   done
 done

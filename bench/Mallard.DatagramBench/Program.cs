@@ -8,6 +8,7 @@ using Mallard.DatagramBench;
 //   soak BALANCER SERVER [SECONDS=600] [FLOOD=1000000]   (bench/soak.sh)
 //   handshakes ADDR [COUNT=200] [PARALLEL=16]
 //   resumption ADDR [COUNT=200] [PARALLEL=16] [ROUNDS=3]   (full against resumed handshakes)
+//   scale ADDR [CONNECTIONS=1000] [INTERVAL_MS=100] [SECONDS=10] [MARK_DIR]   (bench/scale.sh's load from Mallard.Quic)
 //   firstanswer ADDR [COUNT=100]   (dialling to a first answer: full, resumed, 0-RTT; bench/zerortt.sh)
 if (args.Length < 2 || !IPEndPoint.TryParse(args[1], out IPEndPoint? address))
 {
@@ -32,6 +33,12 @@ if (args[0] == "soak")
 if (args[0] == "resumption")
 {
     Console.WriteLine(await HandshakeRun.ResumptionAsync(address, Arg(2, 200), Arg(3, 16), Arg(4, 3)));
+    return 0;
+}
+
+if (args[0] == "scale")
+{
+    Console.WriteLine(await ScaleRun.RunAsync(address, Arg(2, 1000), TimeSpan.FromMilliseconds(Arg(3, 100)), Arg(4, 10), args.Length > 5 ? args[5] : null));
     return 0;
 }
 

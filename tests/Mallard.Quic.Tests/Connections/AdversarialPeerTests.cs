@@ -251,13 +251,6 @@ public class AdversarialPeerTests
         Assert.Equal(97, network.Server.RetriesSent);
     }
 
-    private sealed class SettableTimeProvider(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = now;
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     private const int LossDetectorLimit = Mallard.Quic.Recovery.LossDetector.MaxAckOnlyRemembered;
 
     internal static PacketSpace[] Spaces(Connection connection) =>

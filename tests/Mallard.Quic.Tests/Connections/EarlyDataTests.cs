@@ -239,11 +239,4 @@ public class EarlyDataTests
 
         return [.. received];
     }
-
-    private sealed class SettableTimeProvider(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = now;
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
 }

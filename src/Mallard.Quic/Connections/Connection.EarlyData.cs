@@ -154,11 +154,29 @@ internal sealed partial class Connection
             return false;
         }
 
+        // Refused, the remembered limits no longer hold: the new ones replace them, lower or not
+        // (what was sent fits, checked above). Accepted, they can only have grown.
+        bool refused = _tls.EarlyDataRejected;
+        if (refused)
+        {
+            _flowControl.ResetPeerLimit(parameters.InitialMaxData);
+            _bidirectionalStreams.ResetPeerLimit(parameters.InitialMaxStreamsBidi);
+            _unidirectionalStreams.ResetPeerLimit(parameters.InitialMaxStreamsUni);
+        }
+
         foreach (StreamState stream in _streams.Values)
         {
-            if (stream.IsLocal)
+            if (stream.IsLocal && stream.Send is { } send)
             {
-                stream.Send?.RaisePeerLimit(stream.IsBidirectional ? parameters.InitialMaxStreamDataBidiRemote : parameters.InitialMaxStreamDataUni);
+                ulong limit = stream.IsBidirectional ? parameters.InitialMaxStreamDataBidiRemote : parameters.InitialMaxStreamDataUni;
+                if (refused)
+                {
+                    send.ResetPeerLimit(limit);
+                }
+                else
+                {
+                    send.RaisePeerLimit(limit);
+                }
             }
         }
 

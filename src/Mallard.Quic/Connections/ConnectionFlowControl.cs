@@ -41,6 +41,9 @@ internal sealed class ConnectionFlowControl
     /// <summary>The peer raised its limit; a smaller one than before changes nothing (section 19.9).</summary>
     public void RaisePeerLimit(ulong maximum) => PeerLimit = Math.Max(PeerLimit, maximum);
 
+    /// <summary>Client, after refused 0-RTT: the server's new limit replaces the remembered one, even when lower (RFC 9000 section 7.4.1); the caller has checked that what was used fits.</summary>
+    public void ResetPeerLimit(ulong maximum) => PeerLimit = maximum;
+
     /// <summary>Counts new stream data sent.</summary>
     public void OnSent(ulong octets) => Sent += octets;
 

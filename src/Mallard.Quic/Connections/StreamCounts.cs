@@ -31,6 +31,9 @@ internal sealed class StreamCounts(ulong localLimit)
     /// <summary>The peer raised its limit (a smaller MAX_STREAMS than before changes nothing, section 19.11).</summary>
     public void RaisePeerLimit(ulong maximum) => PeerLimit = Math.Max(PeerLimit, maximum);
 
+    /// <summary>Client, after refused 0-RTT: the server's new limit replaces the remembered one, even when lower (RFC 9000 section 7.4.1); the caller has checked that what was used fits.</summary>
+    public void ResetPeerLimit(ulong maximum) => PeerLimit = maximum;
+
     /// <summary>A peer stream ended: the peer may open one more (the next MAX_STREAMS says so).</summary>
     public void GrantOneMore() => LocalLimit++;
 }

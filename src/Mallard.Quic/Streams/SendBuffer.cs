@@ -79,6 +79,9 @@ internal sealed class SendBuffer
 
     public void RaisePeerLimit(ulong limit) => PeerLimit = Math.Max(PeerLimit, limit);
 
+    /// <summary>Client, after refused 0-RTT: the server's new limit replaces the remembered one, even when lower (RFC 9000 section 7.4.1); the caller has checked that what was used fits.</summary>
+    public void ResetPeerLimit(ulong limit) => PeerLimit = limit;
+
     /// <summary>
     /// The next chunk to send, at most <paramref name="maxLength"/> octets (lost data first), copied
     /// into <paramref name="destination"/>. Returns false when there is nothing to send.

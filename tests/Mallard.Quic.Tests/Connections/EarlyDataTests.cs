@@ -95,6 +95,11 @@ public class EarlyDataTests
         Assert.False(client.EarlyDataAccepted || accepted.EarlyDataAccepted);
         Assert.True(client.ZeroRttPacketsSent > 0);
         Assert.Equal(0, accepted.ZeroRttPacketsReceived);
+        if (why == "limits lowered")
+        {
+            // The remembered 100 streams no longer hold: the server's new 50 replace them (RFC 9000 section 7.4.1).
+            Assert.InRange(client.BidirectionalStreams.PeerLimit, 50UL, 51UL);
+        }
 
         ulong streamId = 0;
         Assert.True(network.RunUntil(() => accepted.TryAcceptStream(out streamId), 1_000_000));

@@ -125,6 +125,8 @@ public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
 
     internal Connection Core => _connection;
 
+    internal EndpointHost Host => _host;
+
     /// <summary>Connects to a server and completes the handshake.</summary>
     /// <exception cref="QuicException">The handshake failed: the exception carries the TLS alert (as CRYPTO_ERROR) or the transport error.</exception>
     public static async ValueTask<QuicConnection> ConnectAsync(QuicClientConnectionOptions options, CancellationToken cancellationToken = default)
@@ -351,7 +353,7 @@ public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
             return (QuicDatagramSendStatus)result;
         }
 
-        _host.ScheduleSend(_connection);
+        _host.SendDatagramsSoon(_connection);
         return QuicDatagramSendStatus.Queued;
     }
 

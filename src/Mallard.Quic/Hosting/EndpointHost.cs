@@ -43,6 +43,12 @@ internal sealed class EndpointHost : IAsyncDisposable
     private readonly BatchSender? _batchSender;
     private readonly System.Collections.Concurrent.ConcurrentQueue<Connection> _touchedByApplication = new();
     private int _sendQueued;
+
+    /// <summary>When the host last sent a datagram (<see cref="HostClock"/>), for <see cref="SendDatagramsSoon"/>.</summary>
+    private long _lastSent;
+
+    /// <summary>After this long without sending, a datagram the application queues goes out on its own thread (microseconds).</summary>
+    private const long IdleBeforeInlineSend = 1_000;
     private Task _receiveLoop = Task.CompletedTask;
     private bool _disposed;
 
@@ -67,6 +73,9 @@ internal sealed class EndpointHost : IAsyncDisposable
     public object Gate { get; } = new();
 
     public IPEndPoint LocalEndPoint { get; private set; }
+
+    /// <summary>Datagram sends done on the application's thread because the host was idle (<see cref="SendDatagramsSoon"/>).</summary>
+    public long InlineDatagramSends { get; private set; }
 
     /// <summary>Unexpected exceptions caught in the receive loop or the timer (each one is a bug).</summary>
     public long InternalErrors { get; private set; }
@@ -210,6 +219,36 @@ internal sealed class EndpointHost : IAsyncDisposable
         QueueSend();
     }
 
+    /// <summary>
+    /// The application queued a DATAGRAM on <paramref name="changed"/>. When the host has sent
+    /// nothing for <see cref="IdleBeforeInlineSend"/> and the lock is free, it is sent at once on
+    /// the caller's thread: a lone real-time datagram (a telemetry sample, a control message)
+    /// then costs no hand-off to the send pump's thread and that thread's wake-up. Under load the
+    /// pump sends, batching as before (BENCHMARKS.md, the idle round trip, session 13).
+    /// </summary>
+    public void SendDatagramsSoon(Connection changed)
+    {
+        if (HostClock.Now - Volatile.Read(ref _lastSent) > IdleBeforeInlineSend && Volatile.Read(ref _sendQueued) == 0 && Monitor.TryEnter(Gate))
+        {
+            try
+            {
+                if (!_disposed)
+                {
+                    _endpoint.Touch(changed);
+                    AfterChangeGuardedLocked();
+                    InlineDatagramSends++;
+                    return;
+                }
+            }
+            finally
+            {
+                Monitor.Exit(Gate);
+            }
+        }
+
+        ScheduleSend(changed);
+    }
+
     /// <summary>Queues one run of the send pump on the thread pool unless one is queued already.</summary>
     private void QueueSend()
     {
@@ -250,6 +289,7 @@ internal sealed class EndpointHost : IAsyncDisposable
         while (sent < SendBudget && (length = _endpoint.Send(now, _sendBuffer, out SocketAddress? destination)) > 0)
         {
             sent++;
+            Volatile.Write(ref _lastSent, now);
             try
             {
                 _socket.SendTo(_sendBuffer.AsSpan(0, length), SocketFlags.None, destination!);
@@ -277,6 +317,7 @@ internal sealed class EndpointHost : IAsyncDisposable
         if (count > 0)
         {
             batch.Flush(_socket, count);
+            Volatile.Write(ref _lastSent, now);
         }
 
         return count;

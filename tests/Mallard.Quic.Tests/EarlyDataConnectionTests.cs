@@ -72,6 +72,34 @@ public class EarlyDataConnectionTests
         }
     }
 
+    [Fact]
+    public async Task AClientHandedOutEarlyStillGivesUpWhenTheHandshakeNeverCompletes()
+    {
+        QuicSessionTicket ticket;
+        IPEndPoint gone;
+        await using (QuicListener listener = await ListenAsync(earlyData: true))
+        {
+            ticket = await FirstTicketAsync(listener);
+            gone = listener.LocalEndPoint;
+        }
+
+        // The server is gone: the 0-RTT connection is handed out at once, then ends with a timeout.
+        await using QuicConnection client = await QuicConnection.ConnectAsync(new QuicClientConnectionOptions
+        {
+            RemoteEndPoint = gone,
+            ApplicationProtocols = ["hq-interop"],
+            SkipCertificateValidation = true,
+            SessionTicket = ticket,
+            EarlyData = true,
+            HandshakeTimeout = TimeSpan.FromMilliseconds(300),
+        });
+        await using QuicStream stream = await client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional);
+        await stream.WriteAsync("GET /early"u8.ToArray(), completeWrites: true);
+
+        QuicException failure = await Assert.ThrowsAsync<QuicException>(async () => await client.WaitForHandshakeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(QuicError.ConnectionTimeout, failure.QuicError);
+    }
+
     private static ValueTask<QuicListener> ListenAsync(bool earlyData, byte[]? staticKey = null) => QuicListener.ListenAsync(new QuicListenerOptions
     {
         ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0),

@@ -113,6 +113,47 @@ public class MallardClientTests
         Assert.True(second.QuicConnection.IsResumed);
     }
 
+    [Fact]
+    public async Task AResumedClientSendsItsRequestAsEarlyDataToQuicGo()
+    {
+        // Mallard.Http3 needs nothing remembered from the server's SETTINGS to send early: its QPACK
+        // encoder uses the static table and literals only (RFC 9114 section 7.2.4.2).
+        int port = Mallard.TestSupport.FreePorts.Udp();
+        using Mallard.TestSupport.RunningProcess server = await QuicGoHttp3Client.StartServerAsync(port);
+        var url = new Uri($"https://127.0.0.1:{port}/");
+        QuicSessionTicket? ticket;
+        await using (Http3ClientConnection first = await Http3ClientConnection.ConnectAsync(QuicGoOptions(port, null)))
+        {
+            await using Http3Response hello = await first.GetAsync(url);
+            await hello.ReadContentAsync();
+            for (int i = 0; i < 200 && first.QuicConnection.SessionTicket is null; i++)
+            {
+                await Task.Delay(10);
+            }
+
+            ticket = first.QuicConnection.SessionTicket;
+        }
+
+        Assert.NotNull(ticket);
+        Assert.True(ticket.AllowsEarlyData);
+        await using Http3ClientConnection early = await Http3ClientConnection.ConnectAsync(QuicGoOptions(port, ticket));
+        await using Http3Response response = await early.GetAsync(url);
+        Assert.Equal(200, response.StatusCode);
+        Assert.Equal("Hello from quic-go over HTTP/3\n"u8.ToArray(), await response.ReadContentAsync());
+        await early.QuicConnection.WaitForHandshakeAsync();
+        Assert.True(early.QuicConnection.EarlyDataAccepted);
+    }
+
+    private static QuicClientConnectionOptions QuicGoOptions(int port, QuicSessionTicket? ticket) => new()
+    {
+        RemoteEndPoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port),
+        ApplicationProtocols = ["h3"],
+        SkipCertificateValidation = true,
+        ServerName = "localhost",
+        SessionTicket = ticket,
+        EarlyData = ticket is not null,
+    };
+
     private static Task<Http3ClientConnection> ConnectAsync(Http3TestApp app, QuicSessionTicket? ticket = null) => Http3ClientConnection.ConnectAsync(new QuicClientConnectionOptions
     {
         RemoteEndPoint = app.Endpoint,

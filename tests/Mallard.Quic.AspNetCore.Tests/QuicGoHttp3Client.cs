@@ -19,6 +19,19 @@ internal static class QuicGoHttp3Client
         return (exit, client.Output);
     }
 
+    /// <summary>Starts the program's HTTP/3 server (quic-go's http3.Server, which takes 0-RTT) on <paramref name="port"/>, answering GET / with a short text.</summary>
+    public static async Task<RunningProcess> StartServerAsync(int port)
+    {
+        RunningProcess server = RunningProcess.Start(await Binary.Value, ["-listen", $"127.0.0.1:{port}"]);
+        if (!await server.WaitForOutputAsync("listening", TimeSpan.FromSeconds(30)))
+        {
+            server.Dispose();
+            throw new InvalidOperationException("quic-go's http3 server did not start");
+        }
+
+        return server;
+    }
+
     private static Task<string> BuildAsync()
     {
         string source = Path.Combine(AppContext.BaseDirectory, "QuicGoHttp3", "main.go");

@@ -63,6 +63,12 @@ public sealed class QuicListener : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.SessionTicketLifetime, "SessionTicketLifetime must be between zero (no tickets) and 7 days (RFC 8446 section 4.6.1)");
         }
 
+        if (options.EarlyData && options.SessionTicketLifetime == TimeSpan.Zero)
+        {
+            // 0-RTT rides on session tickets (RFC 9001 section 4.6.1): without them EarlyData would silently do nothing.
+            throw new ArgumentException("EarlyData needs session tickets: SessionTicketLifetime is zero (set it above zero, at most 7 days, or turn EarlyData off)", nameof(options));
+        }
+
         QuicConnectionOptions connectionOptions = options.ConnectionOptions;
         ConnectionOptions core = connectionOptions.CoreOptions(isServer: true, options.ApplicationProtocols, options.CipherSuites) with
         {
@@ -70,7 +76,7 @@ public sealed class QuicListener : IAsyncDisposable
             CertificateSelector = options.ServerCertificateSelector,
             ConnectionIds = options.ConnectionIdGenerator ?? new RandomConnectionIdGenerator(),
             SessionTicketLifetimeSeconds = (uint)options.SessionTicketLifetime.TotalSeconds,
-            EarlyDataGuard = options.EarlyData && options.SessionTicketLifetime > TimeSpan.Zero ? new EarlyDataReplayGuard() : null,
+            EarlyDataGuard = options.EarlyData ? new EarlyDataReplayGuard() : null,
         };
         var endpoint = new Endpoint(core, staticKey: options.StaticKey) { RequireRetry = options.RequireRetry, MaxUnvalidatedHandshakes = options.MaxUnvalidatedHandshakes };
         var host = new EndpointHost(EndpointHost.Bind(options.ListenEndPoint), endpoint, connectionOptions.MaxReceiveDatagramSize);

@@ -56,7 +56,8 @@ public sealed class QuicListenerOptions
 
     /// <summary>
     /// Accept 0-RTT early data (RFC 9001 section 4.6) from clients resuming with a ticket issued
-    /// while this was on; the tickets then carry early_data. A connection whose early data is
+    /// while this was on; the tickets then carry early_data (so <see cref="SessionTicketLifetime"/>
+    /// must be above zero, or listening fails naming both). A connection whose early data is
     /// accepted is handed to <see cref="QuicListener.AcceptConnectionAsync"/> before its handshake
     /// completes, so that its first requests are answered at once;
     /// <see cref="QuicConnection.EarlyDataAccepted"/> says so. Early data can be replayed by an

@@ -100,6 +100,20 @@ public class EarlyDataConnectionTests
         Assert.Equal(QuicError.ConnectionTimeout, failure.QuicError);
     }
 
+    [Fact]
+    public async Task EarlyDataWithoutSessionTicketsIsRefusedByName()
+    {
+        var error = await Assert.ThrowsAsync<ArgumentException>(async () => await QuicListener.ListenAsync(new QuicListenerOptions
+        {
+            ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
+            ApplicationProtocols = ["hq-interop"],
+            EarlyData = true,
+            SessionTicketLifetime = TimeSpan.Zero,
+        }));
+        Assert.Contains("EarlyData", error.Message, StringComparison.Ordinal);
+        Assert.Contains("SessionTicketLifetime", error.Message, StringComparison.Ordinal);
+    }
+
     private static ValueTask<QuicListener> ListenAsync(bool earlyData, byte[]? staticKey = null) => QuicListener.ListenAsync(new QuicListenerOptions
     {
         ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0),

@@ -72,7 +72,7 @@ internal sealed partial class Connection
             : null;
 
     /// <summary>Keeps the 0-RTT state in step with the handshake; called as it advances, before the 1-RTT keys are installed.</summary>
-    private void AfterEarlyDataProgress(long now)
+    private void AfterEarlyDataProgress()
     {
         if (IsServer)
         {
@@ -227,10 +227,10 @@ internal sealed partial class Connection
         EnterClosing(now);
     }
 
-    /// <summary>Server: the first 1-RTT packet arrived; the 0-RTT keys go three PTOs later (RFC 9001 section 4.9.3).</summary>
+    /// <summary>Server holding 0-RTT keys: a 1-RTT packet arrived; the 0-RTT keys go three PTOs after the first (RFC 9001 section 4.9.3).</summary>
     private void OnOneRttPacketFromClient(long now)
     {
-        if (_zeroRttReceiveKeys is not null && _timers[TimerKind.DiscardZeroRttKeys] is null)
+        if (_timers[TimerKind.DiscardZeroRttKeys] is null)
         {
             _timers[TimerKind.DiscardZeroRttKeys] = now + (3 * _rtt.ProbeTimeout(0));
         }

@@ -185,13 +185,13 @@ internal sealed partial class Connection
             _keyPhases!.OnNextPhaseOpened(packetNumber);
         }
 
-        if (IsServer && packet.Form == QuicPacketType.OneRtt)
-        {
-            OnOneRttPacketFromClient(now);
-        }
-        else if (zeroRtt)
+        if (zeroRtt)
         {
             ZeroRttPacketsReceived++;
+        }
+        else if (_zeroRttReceiveKeys is not null && packet.Form == QuicPacketType.OneRtt)
+        {
+            OnOneRttPacketFromClient(now); // only while a server still holds 0-RTT keys: nothing on the steady path
         }
 
         bool outOfOrder = space.Received.Largest is ulong previousLargest && packetNumber < previousLargest;
@@ -468,7 +468,7 @@ internal sealed partial class Connection
             InstallKeys(HandshakeSpace, suite, clientHandshake, serverHandshake);
         }
 
-        AfterEarlyDataProgress(now);
+        AfterEarlyDataProgress();
         if (_tls.ApplicationSecrets is (byte[] client, byte[] server) && _keyPhases is null)
         {
             _keyPhases = new KeyPhaseState(suite, Version, IsServer ? server : client, IsServer ? client : server, ApplicationSpace);

@@ -29,6 +29,9 @@ internal sealed class EndpointHost : IAsyncDisposable
     /// <summary>Datagrams sent in one go before received ones are read again.</summary>
     private const int SendBudget = 16;
 
+    /// <summary>After this long without sending, a datagram the application queues goes out on its own thread (microseconds).</summary>
+    private const long IdleBeforeInlineSend = 1_000;
+
     private readonly Endpoint _endpoint;
     private Socket _socket;
     private readonly byte[] _sendBuffer;
@@ -46,9 +49,6 @@ internal sealed class EndpointHost : IAsyncDisposable
 
     /// <summary>When the host last sent a datagram (<see cref="HostClock"/>), for <see cref="SendDatagramsSoon"/>.</summary>
     private long _lastSent;
-
-    /// <summary>After this long without sending, a datagram the application queues goes out on its own thread (microseconds).</summary>
-    private const long IdleBeforeInlineSend = 1_000;
     private Task _receiveLoop = Task.CompletedTask;
     private bool _disposed;
 

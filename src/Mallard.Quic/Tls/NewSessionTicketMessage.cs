@@ -71,9 +71,9 @@ internal sealed record NewSessionTicketMessage(uint LifetimeSeconds, uint AgeAdd
                 continue; // unknown extensions in a NewSessionTicket are ignored (section 4.6.1)
             }
 
-            if (data.Length != 4)
+            if (data.Length != 4 || allowsEarlyData)
             {
-                return null;
+                return null; // malformed, or a second early_data (one of each type per block, RFC 8446 section 4.2)
             }
 
             if (BinaryPrimitives.ReadUInt32BigEndian(data) != QuicMaxEarlyDataSize)

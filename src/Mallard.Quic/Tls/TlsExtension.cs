@@ -27,7 +27,6 @@ internal sealed record TlsExtension(ushort Type, byte[] Data)
     public const ushort SupportedVersions = 43;
 
     /// <summary>psk_key_exchange_modes.</summary>
-
     public const ushort PskKeyExchangeModes = 45;
 
     /// <summary>psk_dhe_ke: resumption with a fresh (EC)DHE exchange, the only PSK mode Mallard offers or accepts (forward secrecy kept).</summary>

@@ -96,6 +96,24 @@ public class EarlyDataHandshakeTests
     }
 
     [Fact]
+    public void ATicketWithTwoEarlyDataExtensionsIsMalformed()
+    {
+        byte[] once = new NewSessionTicketMessage(3600, 1, [0], [1, 2, 3], AllowsEarlyData: true).Encode();
+        Assert.True(NewSessionTicketMessage.TryParse(once, out _)!.AllowsEarlyData);
+
+        // The extension block repeated: 4-octet header, lifetime, age_add, nonce, ticket, then the block.
+        int block = 4 + 4 + 4 + 2 + 2 + 3;
+        byte[] extension = once[(block + 2)..];
+        byte[] twice = [.. once[..block], 0, (byte)(2 * extension.Length), .. extension, .. extension];
+        int bodyLength = twice.Length - 4;
+        twice[1] = (byte)(bodyLength >> 16);
+        twice[2] = (byte)(bodyLength >> 8);
+        twice[3] = (byte)bodyLength;
+        Assert.Null(NewSessionTicketMessage.TryParse(twice, out bool badSize));
+        Assert.False(badSize); // malformed (decode_error), not the QUIC size rule
+    }
+
+    [Fact]
     public void EarlyDataAcceptedButNeverOfferedIsIllegalParameter()
     {
         using var sealer = new SessionTicketSealer(StaticKey);

@@ -178,6 +178,15 @@ internal sealed partial class Connection
     /// <summary>The largest datagram to send on the current path now: 1200 until the handshake is confirmed, then what path MTU discovery confirmed.</summary>
     private int MaxUdpPayload => _pathMtu.Current;
 
+    /// <summary>
+    /// An acknowledgement that is not yet due stays out of a packet that carries a DATAGRAM: the
+    /// peer then hands the datagram on without first processing an ACK frame, which is what a
+    /// request and its answer wait for, and the ACK goes when it falls due (at the second
+    /// ack-eliciting packet or after max_ack_delay, RFC 9000 section 13.2.1), in a packet of
+    /// its own or with whatever is sent then. Stream data still carries pending ACKs.
+    /// </summary>
+    private bool LeavesAckForDatagram(SpaceId spaceId) => spaceId == SpaceId.Application && HasDatagramsToSend;
+
     /// <summary>Lays out one packet of <paramref name="spaceId"/> unprotected; false when it would carry nothing.</summary>
     private bool BuildPacket(long now, SpaceId spaceId, Span<byte> buffer, int datagramOffset, bool closing, out PacketLayout layout)
     {
@@ -250,7 +259,7 @@ internal sealed partial class Connection
         }
         else
         {
-            if (space.AckPending && (ackDue || probe || !congestionLimited))
+            if (space.AckPending && (ackDue || probe || (!congestionLimited && !LeavesAckForDatagram(spaceId))))
             {
                 WriteAck(now, space, ref writer, frames);
             }

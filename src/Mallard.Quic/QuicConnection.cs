@@ -25,6 +25,7 @@ public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
     private volatile bool _disposed;
     private ConcurrentDictionary<ulong, Action<QuicDatagramDelivery>>? _deliveryCallbacks;
     private readonly Action<QuicConnection>? _onReady;
+    private readonly InlineDatagramWait? _inlineDatagramWait;
 
     /// <param name="host">The I/O host that drives the connection.</param>
     /// <param name="connection">The sans-IO connection.</param>
@@ -38,6 +39,7 @@ public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
         _options = options;
         _ownsHost = ownsHost;
         _onReady = onReady;
+        _inlineDatagramWait = options.UnsafeInlineDatagramReads ? new InlineDatagramWait(host.Gate) : null;
     }
 
     /// <summary>The peer's address; a server follows its client to a new one (RFC 9000 section 9).</summary>
@@ -455,12 +457,48 @@ public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WaitForDatagramAsync(ChannelReader<ReceivedDatagram> reader, CancellationToken cancellationToken)
     {
+        if (_inlineDatagramWait is not null && TryWaitInline(reader, cancellationToken) is ValueTask inline)
+        {
+            await inline.ConfigureAwait(false);
+            return;
+        }
+
         if (!await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
             lock (Gate)
             {
                 throw ClosedException();
             }
+        }
+    }
+
+    /// <summary>
+    /// With <see cref="QuicConnectionOptions.UnsafeInlineDatagramReads"/>: a wait the host's receive
+    /// loop completes on its own thread (<see cref="InlineDatagramWait"/>); null when the channel's
+    /// own wait serves instead — a second concurrent reader, or a connection that is ending (its
+    /// channel then completes and says so).
+    /// </summary>
+    private ValueTask? TryWaitInline(ChannelReader<ReceivedDatagram> reader, CancellationToken cancellationToken)
+    {
+        InlineDatagramWait wait = _inlineDatagramWait!;
+        lock (Gate)
+        {
+            if (wait.InUse || IsOverLocked)
+            {
+                return null;
+            }
+
+            if (reader.TryPeek(out _))
+            {
+                return default; // arrived meanwhile: read it
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromCanceled(cancellationToken);
+            }
+
+            return wait.Arm(cancellationToken); // the channel is written under this lock, so no arrival slips past
         }
     }
 
@@ -674,6 +712,12 @@ public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
         if (_deliveryCallbacks is { IsEmpty: false })
         {
             ReportDatagramOutcomesLocked();
+        }
+
+        if (_inlineDatagramWait is { Armed: true } inline
+            && (_connection.DatagramReader.TryPeek(out _) || IsOverLocked) && inline.Disarm())
+        {
+            _host.Wake(inline);
         }
 
         RetryWaitsLocked();

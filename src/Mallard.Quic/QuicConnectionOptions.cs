@@ -58,6 +58,19 @@ public class QuicConnectionOptions
     /// <summary>Received datagrams that may wait to be read; beyond that the oldest is dropped and counted.</summary>
     public int DatagramReceiveQueueCapacity { get; set; } = 1024;
 
+    /// <summary>
+    /// Unsafe unless the code after <c>await ReadDatagramAsync</c> never blocks: a datagram's
+    /// reader then goes on on the thread that received the datagram, as soon as that thread has
+    /// let go of the connection's state, instead of on another thread-pool thread. That saves a
+    /// thread's wake-up per datagram (about 30 µs of an idle round trip on a 2-core machine,
+    /// BENCHMARKS.md), but while the reader's code runs nothing else is received on the socket —
+    /// for a listener, on any of its connections — so code that waits synchronously for the
+    /// connection (<c>.Result</c>, <c>.Wait()</c>) there would wait forever. Default false; the
+    /// idea is Kestrel's <c>UnsafePreferInlineScheduling</c>. One reader at a time is woken this
+    /// way; a second concurrent reader waits as usual.
+    /// </summary>
+    public bool UnsafeInlineDatagramReads { get; set; }
+
     /// <summary>Whether queued datagrams go before stream data (the default) or take turns with it.</summary>
     public QuicDatagramPriority DatagramPriority { get; set; }
 

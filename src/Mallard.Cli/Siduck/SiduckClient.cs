@@ -24,6 +24,7 @@ internal sealed class SiduckClient(SiduckClientOptions options, TextWriter outpu
                 ServerName = options.ServerName,
                 SkipCertificateValidation = options.Insecure,
                 EnableDatagrams = true,
+                UnsafeInlineDatagramReads = true, // what follows each read only records and prints: it never blocks
                 KeyLog = QuicCliSupport.KeyLogFromEnvironment(),
                 QlogDirectory = options.QlogDirectory,
             }, stop).ConfigureAwait(false);

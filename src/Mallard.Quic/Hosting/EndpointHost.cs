@@ -32,6 +32,13 @@ internal sealed class EndpointHost : IAsyncDisposable
     /// <summary>After this long without sending, a datagram the application queues goes out on its own thread (microseconds).</summary>
     private const long IdleBeforeInlineSend = 1_000;
 
+    /// <summary>
+    /// The wakes queued while the receive loop on this thread holds the lock, run by it once it has
+    /// let go (<see cref="Wake"/>); null on every other thread and outside that lock.
+    /// </summary>
+    [ThreadStatic]
+    private static List<IThreadPoolWorkItem>? t_wakesAfterReceive;
+
     private readonly Endpoint _endpoint;
     private Socket _socket;
     private readonly byte[] _sendBuffer;
@@ -76,6 +83,9 @@ internal sealed class EndpointHost : IAsyncDisposable
 
     /// <summary>Datagram sends done on the application's thread because the host was idle (<see cref="SendDatagramsSoon"/>).</summary>
     public long InlineDatagramSends { get; private set; }
+
+    /// <summary>Waiters the receive loop woke on its own thread after a receive (<see cref="Wake"/>).</summary>
+    public long InlineWakes { get; private set; }
 
     /// <summary>Unexpected exceptions caught in the receive loop or the timer (each one is a bug).</summary>
     public long InternalErrors { get; private set; }
@@ -249,6 +259,43 @@ internal sealed class EndpointHost : IAsyncDisposable
         ScheduleSend(changed);
     }
 
+    /// <summary>
+    /// Wakes a waiter that may run the application's code. On the receive loop the wake runs on
+    /// that thread once it has released the lock — no hand-off to another thread between a datagram's
+    /// arrival and its reader; anywhere else (a timer, the application's own call) it goes to the
+    /// thread pool. Call under <see cref="Gate"/>.
+    /// </summary>
+    public void Wake(IThreadPoolWorkItem wake)
+    {
+        if (t_wakesAfterReceive is { } afterReceive)
+        {
+            afterReceive.Add(wake);
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(wake, preferLocal: false);
+        }
+    }
+
+    /// <summary>Runs the wakes a receive queued, outside the lock; what they throw is reported, not thrown (the loop must go on).</summary>
+    private void RunWakesAfterReceive(List<IThreadPoolWorkItem> wakes)
+    {
+        for (int i = 0; i < wakes.Count; i++)
+        {
+            InlineWakes++;
+            try
+            {
+                wakes[i].Execute();
+            }
+            catch (Exception failure) when (failure is not OutOfMemoryException)
+            {
+                ReportInternalError(failure);
+            }
+        }
+
+        wakes.Clear();
+    }
+
     /// <summary>Queues one run of the send pump on the thread pool unless one is queued already.</summary>
     private void QueueSend()
     {
@@ -274,6 +321,19 @@ internal sealed class EndpointHost : IAsyncDisposable
         try
         {
             AfterChangeLocked();
+        }
+        catch (Exception failure) when (failure is not OutOfMemoryException)
+        {
+            ReportInternalError(failure);
+        }
+    }
+
+    /// <summary>Wakes the waiters of the connections touched so far (<see cref="VisitTouched"/>); a bug in the core is reported, not thrown.</summary>
+    private void VisitTouchedGuardedLocked()
+    {
+        try
+        {
+            _endpoint.ProcessTouched(_visitTouched);
         }
         catch (Exception failure) when (failure is not OutOfMemoryException)
         {
@@ -460,6 +520,7 @@ internal sealed class EndpointHost : IAsyncDisposable
         // Each loop has its own buffer: after a rebind the old loop may still be finishing a receive.
         byte[] buffer = new byte[65_536];
         var address = new SocketAddress(socket.AddressFamily);
+        var wakes = new List<IThreadPoolWorkItem>();
         while (!_stop.IsCancellationRequested)
         {
             int received = -1;
@@ -497,19 +558,45 @@ internal sealed class EndpointHost : IAsyncDisposable
                     return;
                 }
 
-                current = ReferenceEquals(socket, _socket);
-                if (received >= 0)
+                t_wakesAfterReceive = wakes;
+                try
                 {
-                    ReceiveGuarded(address, buffer.AsSpan(0, received));
-                }
+                    current = ReferenceEquals(socket, _socket);
+                    if (received >= 0)
+                    {
+                        ReceiveGuarded(address, buffer.AsSpan(0, received));
+                    }
 
-                // Drain more only from the current socket; a socket replaced by a rebind is being closed.
-                if (current)
+                    // Drain more only from the current socket; a socket replaced by a rebind is being closed.
+                    if (current)
+                    {
+                        DrainLocked(socket, buffer, address);
+                    }
+
+                    // Waiters first: a reader woken on this thread goes on before the cycle's sends
+                    // (an acknowledgement, say) rather than after their system call.
+                    VisitTouchedGuardedLocked();
+                    if (wakes.Count == 0)
+                    {
+                        AfterChangeGuardedLocked();
+                    }
+                }
+                finally
                 {
-                    DrainLocked(socket, buffer, address);
+                    t_wakesAfterReceive = null;
                 }
+            }
 
-                AfterChangeGuardedLocked();
+            if (wakes.Count > 0)
+            {
+                RunWakesAfterReceive(wakes);
+                lock (Gate)
+                {
+                    if (!_disposed)
+                    {
+                        AfterChangeGuardedLocked(); // what the receive queued, and what the woken readers sent
+                    }
+                }
             }
 
             if (!current)

@@ -16,13 +16,7 @@ public class InlineDatagramWaitTests
         await using var pair = await Pair.StartAsync(inline: true);
         for (int i = 0; i < 20; i++)
         {
-            // Nothing waits yet when the server sends: the read below arms the wait, the arrival completes it.
-            Task<byte[]> read = pair.Client.ReadDatagramAsync().AsTask();
-            await Task.Delay(5);
-            Assert.False(read.IsCompleted);
-            pair.Server.SendDatagram(BitConverter.GetBytes(i));
-            byte[] payload = await read.WaitAsync(Patience);
-            Assert.Equal(i, BitConverter.ToInt32(payload));
+            Assert.Equal(i, BitConverter.ToInt32(await pair.ReadWhileServerSendsAsync(BitConverter.GetBytes(i))));
         }
 
         // Every wake ran on the receive loop; the continuations never held the host's lock.
@@ -47,10 +41,7 @@ public class InlineDatagramWaitTests
         await using var pair = await Pair.StartAsync(inline: false);
         for (int i = 0; i < 5; i++)
         {
-            Task<byte[]> read = pair.Client.ReadDatagramAsync().AsTask();
-            await Task.Delay(5);
-            pair.Server.SendDatagram(new byte[] { (byte)i });
-            Assert.Equal([(byte)i], await read.WaitAsync(Patience));
+            Assert.Equal([(byte)i], await pair.ReadWhileServerSendsAsync([(byte)i]));
         }
 
         Assert.Equal(0, pair.Client.Host.InlineWakes);
@@ -68,10 +59,7 @@ public class InlineDatagramWaitTests
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read.WaitAsync(Patience));
         }
 
-        Task<byte[]> next = pair.Client.ReadDatagramAsync().AsTask();
-        await Task.Delay(5);
-        pair.Server.SendDatagram("after"u8.ToArray());
-        Assert.Equal("after"u8.ToArray(), await next.WaitAsync(Patience));
+        Assert.Equal("after"u8.ToArray(), await pair.ReadWhileServerSendsAsync("after"u8.ToArray()));
     }
 
     [Fact]
@@ -121,6 +109,16 @@ public class InlineDatagramWaitTests
             });
             pair.Server = await pair._listener.AcceptConnectionAsync().AsTask().WaitAsync(Patience);
             return pair;
+        }
+
+        /// <summary>Starts a client read, and only once it waits has the server send <paramref name="payload"/>: the arrival completes an armed wait.</summary>
+        public async Task<byte[]> ReadWhileServerSendsAsync(byte[] payload)
+        {
+            Task<byte[]> read = Client.ReadDatagramAsync().AsTask();
+            await Task.Delay(5);
+            Assert.False(read.IsCompleted);
+            Server.SendDatagram(payload);
+            return await read.WaitAsync(Patience);
         }
 
         public async ValueTask DisposeAsync()

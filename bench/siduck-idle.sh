@@ -11,6 +11,8 @@
 # from the application's send to the wire and from the wire back to the application).
 #
 #   bench/siduck-idle.sh [ROUNDS=3] [COUNT=500] [INTERVAL_MS=10]
+#
+# SERVER_CPUS and CLIENT_CPUS (taskset lists, e.g. 1 and 0) pin the server and every client.
 set -euo pipefail
 ROUNDS=${1:-3}
 COUNT=${2:-500}
@@ -26,7 +28,7 @@ dotnet build "$ROOT/src/Mallard.Cli" -c Release -o "$WORK/jit" >/dev/null
 dotnet publish "$ROOT/src/Mallard.Cli" -c Release -r linux-x64 -p:PublishAot=true -o "$WORK/aot" >/dev/null
 
 PORT=$((20000 + RANDOM % 20000))
-"$WORK/siduck" -mode server -listen "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
+${SERVER_CPUS:+taskset -c "$SERVER_CPUS"} "$WORK/siduck" -mode server -listen "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
 SERVER=$!
 sleep 0.5
 
@@ -44,7 +46,7 @@ run() {
     dumper=$!
     sleep 1
   fi
-  "$@" 2>&1 | python3 -c '
+  ${CLIENT_CPUS:+taskset -c "$CLIENT_CPUS"} "$@" 2>&1 | python3 -c '
 import re, sys
 scale = {"ns": 1e-6, "µs": 1e-3, "us": 1e-3, "ms": 1.0, "s": 1e3}
 for line in sys.stdin:

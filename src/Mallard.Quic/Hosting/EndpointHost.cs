@@ -66,8 +66,8 @@ internal sealed class EndpointHost : IAsyncDisposable
     {
         _visitTouched = VisitTouched;
         _deliver = ReceiveGuarded;
-        _batch = BatchReceiver.IsSupported ? new BatchReceiver(maxDatagramSize, coalescing: BatchReceiver.TryEnableCoalescing(socket)) : null;
-        _batchSender = BatchReceiver.IsSupported ? new BatchSender(SendBudget, maxDatagramSize) : null;
+        _batch = BatchReceiver.IsSupported ? BatchReceiver.Rent(maxDatagramSize, coalescing: BatchReceiver.TryEnableCoalescing(socket)) : null;
+        _batchSender = BatchReceiver.IsSupported ? BatchSender.Rent(SendBudget, maxDatagramSize) : null;
         _sendBuffer = _batchSender is null ? new byte[65_536] : []; // the batch has its own slots
         _socket = socket;
         _endpoint = endpoint;
@@ -427,8 +427,8 @@ internal sealed class EndpointHost : IAsyncDisposable
             }
 
             _endpoint.Dispose();
-            _batch?.Dispose(); // the receive loop has ended; nothing reads into it any more
-            _batchSender?.Dispose();
+            _batch?.Return(); // the receive loop has ended; nothing reads into it any more
+            _batchSender?.Return();
         }
 
         _stop.Dispose();
@@ -518,7 +518,8 @@ internal sealed class EndpointHost : IAsyncDisposable
     private async Task ReceiveLoopAsync(Socket socket)
     {
         // Each loop has its own buffer: after a rebind the old loop may still be finishing a receive.
-        byte[] buffer = new byte[65_536];
+        // With UDP GRO the batch reader reads everything, and the loop only waits (a peek).
+        byte[] buffer = _batch is { Coalescing: true } ? [] : new byte[65_536];
         var address = new SocketAddress(socket.AddressFamily);
         var wakes = new List<IThreadPoolWorkItem>();
         while (!_stop.IsCancellationRequested)

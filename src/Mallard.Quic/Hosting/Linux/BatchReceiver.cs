@@ -87,6 +87,34 @@ internal sealed unsafe class BatchReceiver : IDisposable
     /// <summary>The largest datagram a slot holds.</summary>
     public int SlotSize => _messages.SlotSize;
 
+    /// <summary>Receivers whose hosts are done, kept for the next host (a client makes one per connection).</summary>
+    internal static IdlePool<BatchReceiver> Idle { get; } = new(16);
+
+    /// <summary>An idle receiver of this shape if one is kept, else a new one; give it back with <see cref="Return"/>.</summary>
+    public static BatchReceiver Rent(int slotSize, bool coalescing) =>
+        Idle.TryTake((slotSize, coalescing), static (receiver, shape) => receiver.SlotSize == shape.slotSize && receiver.Coalescing == shape.coalescing)
+        ?? new BatchReceiver(slotSize, coalescing);
+
+    /// <summary>
+    /// Called when the host that read with this receiver is done (nothing reads into it any more):
+    /// the overflow pages a burst wrote go back to the kernel at once, and the receiver is kept
+    /// for reuse (the oldest one kept is disposed when the pool is full).
+    /// </summary>
+    public void Return()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        if (_overflowUsedAt >= 0)
+        {
+            ReleaseOverflow();
+        }
+
+        Idle.Keep(this)?.Dispose();
+    }
+
     /// <summary>Whether this process may read in batches (Linux on x86-64 or arm64, unless MALLARD_QUIC_PORTABLE_IO=1).</summary>
     public static bool IsSupported => LinuxNative.IsSupported && Environment.GetEnvironmentVariable("MALLARD_QUIC_PORTABLE_IO") != "1";
 
@@ -219,6 +247,11 @@ internal sealed unsafe class BatchReceiver : IDisposable
             return;
         }
 
+        ReleaseOverflow();
+    }
+
+    private void ReleaseOverflow()
+    {
         _overflowUsedAt = -1;
         nuint pages = _overflowBytes & ~(nuint)(LinuxNative.PageSize - 1);
         if (LinuxNative.madvise(_overflow, pages, LinuxNative.MAdvDontNeed) == 0)

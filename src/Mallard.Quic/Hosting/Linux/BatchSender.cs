@@ -31,6 +31,23 @@ internal sealed unsafe class BatchSender : IDisposable
         _standsAlone = new bool[capacity];
     }
 
+    /// <summary>Senders whose hosts are done, kept for the next host (a client makes one per connection).</summary>
+    internal static IdlePool<BatchSender> Idle { get; } = new(16);
+
+    /// <summary>An idle sender of this shape if one is kept, else a new one; give it back with <see cref="Return"/>.</summary>
+    public static BatchSender Rent(int capacity, int slotSize) =>
+        Idle.TryTake((capacity, slotSize), static (sender, shape) => sender.Capacity == shape.capacity && sender.SlotSize == shape.slotSize)
+        ?? new BatchSender(capacity, slotSize);
+
+    /// <summary>Called when the host that sent with this sender is done: kept for reuse (the oldest one kept is disposed when the pool is full).</summary>
+    public void Return()
+    {
+        if (!_disposed)
+        {
+            Idle.Keep(this)?.Dispose();
+        }
+    }
+
     /// <summary>How many datagrams one flush sends at most.</summary>
     public int Capacity { get; }
 

@@ -96,6 +96,28 @@ public class BatchReceiverTests
     }
 
     [Fact]
+    public void AReturnedReceiverGivesItsOverflowBackAndServesTheNextHostOfItsShape()
+    {
+        Assert.True(BatchReceiver.IsSupported, "the batched receive path needs Linux on x86-64 or arm64");
+        using var receiving = Bound();
+        using var sending = Bound();
+        Assert.True(BatchReceiver.TryEnableCoalescing(receiving), "UDP_GRO needs Linux 5.0");
+        const int UniqueSlot = 1_501; // no host uses this shape, so no other test takes it from the pool
+        BatchReceiver first = BatchReceiver.Rent(UniqueSlot, coalescing: true);
+        SendGsoBurst(sending, receiving, fill: 1);
+        AssertBurst(ReceiveAll(first, receiving), fill: 1);
+        Assert.NotNull(first.OverflowReleaseDue);
+
+        first.Return(); // its host is done: the burst's pages go back now, not a second later
+        Assert.Equal(1, first.OverflowReleases);
+
+        using BatchReceiver second = BatchReceiver.Rent(UniqueSlot, coalescing: true);
+        Assert.Same(first, second);
+        SendGsoBurst(sending, receiving, fill: 2);
+        AssertBurst(ReceiveAll(second, receiving), fill: 2);
+    }
+
+    [Fact]
     public void WithGroADatagramLargerThanASlotIsStillDroppedAndCounted()
     {
         using var receiving = Bound();

@@ -29,6 +29,9 @@ internal sealed unsafe class BatchReceiver : IDisposable
     private readonly byte* _overflow;
     private readonly nuint _overflowBytes;
     private long _overflowUsedAt = -1;
+
+    /// <summary>Per message, how far into its overflow area a burst has written since the pages were last given back.</summary>
+    private readonly int[] _overflowWritten = new int[BatchSize];
     private readonly byte[] _straddling = [];
     private readonly MessageHeaders _messages;
     private bool _disposed;
@@ -97,8 +100,9 @@ internal sealed unsafe class BatchReceiver : IDisposable
 
     /// <summary>
     /// Called when the host that read with this receiver is done (nothing reads into it any more):
-    /// the overflow pages a burst wrote go back to the kernel at once, and the receiver is kept
-    /// for reuse (the oldest one kept is disposed when the pool is full).
+    /// the overflow pages a burst wrote go back to the kernel at once unless they are a few
+    /// (<see cref="KeptOverflowPages"/>), and the receiver is kept for reuse (the oldest one kept
+    /// is disposed when the pool is full).
     /// </summary>
     public void Return()
     {
@@ -107,7 +111,9 @@ internal sealed unsafe class BatchReceiver : IDisposable
             return;
         }
 
-        if (_overflowUsedAt >= 0)
+        // A handshake's coalesced flight touches a page or two; giving those back would cost a TLB
+        // shootdown on every CPU per connection. A download's burst is worth giving back.
+        if (OverflowPagesWritten > KeptOverflowPages)
         {
             ReleaseOverflow();
         }
@@ -188,6 +194,7 @@ internal sealed unsafe class BatchReceiver : IDisposable
             if (length > SlotSize)
             {
                 _overflowUsedAt = HostClock.Now;
+                _overflowWritten[i] = Math.Max(_overflowWritten[i], length - SlotSize);
             }
 
             for (int offset = 0; offset < length; offset += segment)
@@ -231,6 +238,24 @@ internal sealed unsafe class BatchReceiver : IDisposable
     /// </summary>
     public long? OverflowReleaseDue => _overflowUsedAt >= 0 ? _overflowUsedAt + OverflowIdleTime : null;
 
+    /// <summary>How many overflow pages an idle receiver in the pool may keep (16 of them keep at most 1 MiB).</summary>
+    public const int KeptOverflowPages = 16;
+
+    /// <summary>The overflow pages written since they were last given back (an upper bound of what is resident).</summary>
+    public int OverflowPagesWritten
+    {
+        get
+        {
+            int pages = 0;
+            foreach (int written in _overflowWritten)
+            {
+                pages += (written + LinuxNative.PageSize - 1) / LinuxNative.PageSize;
+            }
+
+            return pages;
+        }
+    }
+
     /// <summary>How long, in microseconds, the overflow area goes unused before its pages are given back.</summary>
     public const long OverflowIdleTime = 1_000_000;
 
@@ -253,6 +278,7 @@ internal sealed unsafe class BatchReceiver : IDisposable
     private void ReleaseOverflow()
     {
         _overflowUsedAt = -1;
+        Array.Clear(_overflowWritten);
         nuint pages = _overflowBytes & ~(nuint)(LinuxNative.PageSize - 1);
         if (LinuxNative.madvise(_overflow, pages, LinuxNative.MAdvDontNeed) == 0)
         {

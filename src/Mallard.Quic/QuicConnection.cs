@@ -215,11 +215,13 @@ public sealed class QuicConnection : IAsyncDisposable, IConnectionWaker
     /// (<see cref="QuicClientConnectionOptions.EarlyData"/>) learns here whether the server took the
     /// early data (<see cref="EarlyDataAccepted"/>); a server handed a connection with early data
     /// waits here for the client's Finished, which proves the client is live — early data alone
-    /// may be a replay — before doing anything that must not happen twice.
+    /// may be a replay — before doing anything that must not happen twice. A handshake that
+    /// completed counts even if the peer has closed the connection since (a client that had its
+    /// answer and left).
     /// </summary>
-    /// <exception cref="QuicException">The handshake failed or timed out.</exception>
+    /// <exception cref="QuicException">The connection ended before its handshake completed, or the handshake timed out.</exception>
     public ValueTask WaitForHandshakeAsync(CancellationToken cancellationToken = default) =>
-        WaitAsync(c => c.HandshakeComplete && c.State == ConnectionState.Established, cancellationToken);
+        WaitAsync(static c => c.HandshakeSucceeded, cancellationToken);
 
     /// <summary>
     /// Whether 0-RTT early data was accepted on this connection (RFC 9001 section 4.6). A server

@@ -101,6 +101,19 @@ public class EarlyDataConnectionTests
     }
 
     [Fact]
+    public async Task AHandshakeThatCompletedStillCountsAfterThePeerHasClosed()
+    {
+        await using QuicListener listener = await ListenAsync(earlyData: false);
+        QuicConnection client = await ConnectAsync(listener, null);
+        await using QuicConnection accepted = await listener.AcceptConnectionAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await accepted.WaitForHandshakeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        await client.DisposeAsync(); // a client that had its answer and left
+        await Assert.ThrowsAsync<QuicException>(async () => await accepted.AcceptInboundStreamAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        await accepted.WaitForHandshakeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public async Task EarlyDataWithoutSessionTicketsIsRefusedByName()
     {
         var error = await Assert.ThrowsAsync<ArgumentException>(async () => await QuicListener.ListenAsync(new QuicListenerOptions

@@ -483,6 +483,7 @@ internal sealed partial class Connection
         if (_tls.IsComplete && State == ConnectionState.Handshaking)
         {
             State = ConnectionState.Established;
+            HandshakeSucceeded = true;
             IssueConnectionIds();
             if (IsServer)
             {

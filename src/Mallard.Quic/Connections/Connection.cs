@@ -145,6 +145,9 @@ internal sealed partial class Connection : IDisposable
     /// <summary>Whether the TLS handshake has completed.</summary>
     public bool HandshakeComplete => _tls.IsComplete;
 
+    /// <summary>Whether the connection reached <see cref="ConnectionState.Established"/>; stays true after it closes.</summary>
+    public bool HandshakeSucceeded { get; private set; }
+
     /// <summary>The peer's transport parameters, once received.</summary>
     public TransportParameters? PeerParameters { get; private set; }
 

@@ -36,3 +36,20 @@ start_echo_server() {
 }
 
 stop_echo_server() { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; SERVER=""; }
+
+# For same-run A/Bs of two builds (bench/datagram-ab.sh, bench/handshake-ab.sh): build_revision
+# LABEL COMMIT BUILDER builds COMMIT (the working tree when empty) with BUILDER (build_mallard_bench
+# or build_mallard_aot) into $WORK/LABEL, from a worktree that cleanup_ab_bench removes.
+build_revision() {
+  local source="$ROOT"
+  if [ -n "$2" ]; then
+    git -C "$ROOT" worktree add -f "$WORK/$1-src" "$2" >/dev/null 2>&1
+    source="$WORK/$1-src"
+  fi
+  "$3" "$source" "$WORK/$1"
+}
+cleanup_ab_bench() {
+  git -C "$ROOT" worktree remove --force "$WORK/a-src" 2>/dev/null || true
+  git -C "$ROOT" worktree remove --force "$WORK/b-src" 2>/dev/null || true
+  cleanup_datagram_bench
+}

@@ -15,23 +15,9 @@ COUNT=${4:-1000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d /tmp/mallard-hsab-XXXX)
 . "$ROOT/bench/datagram-lib.sh"
-cleanup() {
-  git -C "$ROOT" worktree remove --force "$WORK/a-src" 2>/dev/null || true
-  git -C "$ROOT" worktree remove --force "$WORK/b-src" 2>/dev/null || true
-  cleanup_datagram_bench
-}
-trap cleanup EXIT
-
-build() { # $1 = label, $2 = commit or empty for the working tree
-  local source="$ROOT"
-  if [ -n "$2" ]; then
-    git -C "$ROOT" worktree add -f "$WORK/$1-src" "$2" >/dev/null 2>&1
-    source="$WORK/$1-src"
-  fi
-  build_mallard_aot "$source" "$WORK/$1"
-}
-build a "$OLD"
-build b "$NEW"
+trap cleanup_ab_bench EXIT
+build_revision a "$OLD" build_mallard_aot
+build_revision b "$NEW" build_mallard_aot
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)

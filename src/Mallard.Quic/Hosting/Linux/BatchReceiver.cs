@@ -91,11 +91,11 @@ internal sealed unsafe class BatchReceiver : IDisposable
     public int SlotSize => _messages.SlotSize;
 
     /// <summary>Receivers whose hosts are done, kept for the next host (a client makes one per connection).</summary>
-    internal static IdlePool<BatchReceiver> Idle { get; } = new(16);
+    private static readonly IdlePool<BatchReceiver> s_idle = new(16);
 
     /// <summary>An idle receiver of this shape if one is kept, else a new one; give it back with <see cref="Return"/>.</summary>
     public static BatchReceiver Rent(int slotSize, bool coalescing) =>
-        Idle.TryTake((slotSize, coalescing), static (receiver, shape) => receiver.SlotSize == shape.slotSize && receiver.Coalescing == shape.coalescing)
+        s_idle.TryTake((slotSize, coalescing), static (receiver, shape) => receiver.SlotSize == shape.slotSize && receiver.Coalescing == shape.coalescing)
         ?? new BatchReceiver(slotSize, coalescing);
 
     /// <summary>
@@ -118,7 +118,7 @@ internal sealed unsafe class BatchReceiver : IDisposable
             ReleaseOverflow();
         }
 
-        Idle.Keep(this)?.Dispose();
+        s_idle.Keep(this)?.Dispose();
     }
 
     /// <summary>Whether this process may read in batches (Linux on x86-64 or arm64, unless MALLARD_QUIC_PORTABLE_IO=1).</summary>

@@ -32,11 +32,11 @@ internal sealed unsafe class BatchSender : IDisposable
     }
 
     /// <summary>Senders whose hosts are done, kept for the next host (a client makes one per connection).</summary>
-    internal static IdlePool<BatchSender> Idle { get; } = new(16);
+    private static readonly IdlePool<BatchSender> s_idle = new(16);
 
     /// <summary>An idle sender of this shape if one is kept, else a new one; give it back with <see cref="Return"/>.</summary>
     public static BatchSender Rent(int capacity, int slotSize) =>
-        Idle.TryTake((capacity, slotSize), static (sender, shape) => sender.Capacity == shape.capacity && sender.SlotSize == shape.slotSize)
+        s_idle.TryTake((capacity, slotSize), static (sender, shape) => sender.Capacity == shape.capacity && sender.SlotSize == shape.slotSize)
         ?? new BatchSender(capacity, slotSize);
 
     /// <summary>Called when the host that sent with this sender is done: kept for reuse (the oldest one kept is disposed when the pool is full).</summary>
@@ -44,7 +44,7 @@ internal sealed unsafe class BatchSender : IDisposable
     {
         if (!_disposed)
         {
-            Idle.Keep(this)?.Dispose();
+            s_idle.Keep(this)?.Dispose();
         }
     }
 

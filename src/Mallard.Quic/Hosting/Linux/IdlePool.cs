@@ -4,7 +4,8 @@ namespace Mallard.Quic.Hosting.Linux;
 /// A few idle objects kept for the next host to reuse, at most <see cref="Limit"/>. A client
 /// makes one host per connection, and each host's batch buffers are native memory (a 2 MiB GRO
 /// overflow area is an mmap and a munmap, with a TLB shootdown on every CPU) and pinned arrays:
-/// made and freed per connection they were about a tenth of a handshaking client's CPU.
+/// made and freed per connection they cost a handshaking client a quarter of its CPU
+/// (BENCHMARKS.md, "A client connection's host reuses its batch buffers").
 /// Thread-safe.
 /// </summary>
 internal sealed class IdlePool<T>(int limit) where T : class
